@@ -13,6 +13,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   ├── SchemaError                       stored schema is newer / unmigrated
     │   └── BackendUnavailableError (ConnectionError)
+    ├── MissingExtraError (ImportError)       an optional extra is not installed
     └── PluginError                           a plugin could not be used
         ├── PluginLoadError (ImportError)
         ├── DuplicateBackendError (ValueError)
@@ -33,6 +34,7 @@ __all__ = [
     "ConflictError",
     "SchemaError",
     "BackendUnavailableError",
+    "MissingExtraError",
     "PluginError",
     "PluginLoadError",
     "DuplicateBackendError",
@@ -92,7 +94,7 @@ class NotFoundError(RelationshipCoreError, LookupError):
         id: The id asked for.
     """
 
-    def __init__(self, kind: str, id: str) -> None:  # noqa: A002 - mirrors the record key
+    def __init__(self, kind: str, id: str) -> None:
         self.kind = kind
         self.id = id
         super().__init__(f"no {kind} with id {id!r}; check the id or list the {kind}s first")
@@ -108,9 +110,7 @@ class InvalidTransitionError(RelationshipCoreError, ValueError):
         allowed: The states reachable from *current*.
     """
 
-    def __init__(
-        self, entity: str, current: str, requested: str, allowed: Iterable[str]
-    ) -> None:
+    def __init__(self, entity: str, current: str, requested: str, allowed: Iterable[str]) -> None:
         self.entity = entity
         self.current = current
         self.requested = requested
@@ -140,7 +140,7 @@ class ConflictError(StorageError):
     def __init__(
         self,
         kind: str,
-        id: str,  # noqa: A002 - mirrors the record key
+        id: str,
         expected: int | None,
         actual: int | None,
         detail: str = "",
@@ -166,6 +166,27 @@ class SchemaError(StorageError):
 
 class BackendUnavailableError(StorageError, ConnectionError):
     """The backend could not be reached (server down, file locked for too long)."""
+
+
+class MissingExtraError(RelationshipCoreError, ImportError):
+    """A module needs an optional extra whose packages are not installed.
+
+    Install the extra named in the message, e.g.
+    ``pip install 'relationship-core[analytics]'``.
+
+    Attributes:
+        extra: The extra to install, e.g. ``"analytics"``.
+        package: The missing (or broken) package, e.g. ``"numpy"``.
+    """
+
+    def __init__(self, module: str, extra: str, package: str) -> None:
+        self.extra = extra
+        self.package = package
+        super().__init__(
+            f"{module} needs the {extra!r} extra, but {package!r} is not installed: "
+            f"pip install 'relationship-core[{extra}]'",
+            name=package,
+        )
 
 
 class PluginError(RelationshipCoreError):
@@ -217,4 +238,3 @@ class UnknownBackendError(PluginError, LookupError):
             f"no storage backend for scheme {scheme!r}; available: {listed}. "
             "Install the plugin that provides it (e.g. relationship-core[postgres])",
         )
-
