@@ -26,8 +26,7 @@ VES 2 VND 0 VUV 0 WST 2 XAF 0 XCD 2 XCG 2 XOF 0 XPF 0 YER 2 ZAR 2 ZMW 2 ZWG 2 ZW
 """
 
 MINOR_UNITS: dict[str, int] = {
-    code: int(units)
-    for code, units in zip(_TABLE.split()[::2], _TABLE.split()[1::2], strict=True)
+    code: int(units) for code, units in zip(_TABLE.split()[::2], _TABLE.split()[1::2], strict=True)
 }
 
 

@@ -8,7 +8,7 @@ from typing import ClassVar, TypeVar
 
 import attrs
 
-from relationship_core._domain.timeutil import require_aware
+from relationship_core._domain.validators import aware
 from relationship_core.exceptions import ValidationError
 
 __all__ = ["EVENT_TYPES", "DomainEvent", "EventRecorder", "events_field", "register_event"]
@@ -17,10 +17,6 @@ E = TypeVar("E", bound="type[DomainEvent]")
 
 #: Every registered event class by its dotted name, e.g. ``"engagement.started"``.
 EVENT_TYPES: dict[str, type[DomainEvent]] = {}
-
-
-def _aware(instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
-    require_aware(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -35,7 +31,7 @@ class DomainEvent:
     name: ClassVar[str] = "event"
 
     aggregate_id: str
-    occurred_at: datetime = attrs.field(validator=_aware)
+    occurred_at: datetime = attrs.field(validator=aware)
 
 
 def register_event(name: str) -> Callable[[E], E]:
@@ -53,7 +49,7 @@ def register_event(name: str) -> Callable[[E], E]:
 
 def events_field() -> list[DomainEvent]:
     """An attrs field holding an aggregate's pending events (not compared, not shown)."""
-    return attrs.field(factory=list, init=False, repr=False, eq=False)  # type: ignore[no-any-return]
+    return attrs.field(factory=list, init=False, repr=False, eq=False)
 
 
 class EventRecorder:

@@ -38,7 +38,7 @@ _QUANTUM = {units: Decimal(1).scaleb(-units) for units in range(5)}
 def _to_amount(value: object) -> Decimal:
     if isinstance(value, Decimal):
         amount = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool | float):
         raise ValidationError(
             "amount",
             value,

@@ -33,7 +33,9 @@ def to_zone(field: str, value: object) -> ZoneInfo:
     if isinstance(value, ZoneInfo):
         return value
     if not isinstance(value, str) or not value:
-        raise ValidationError(field, value, "expected an IANA time zone name such as 'Europe/Paris'")
+        raise ValidationError(
+            field, value, "expected an IANA time zone name such as 'Europe/Paris'"
+        )
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,0 +1,458 @@
+"""Engagements: the business's relationship with a party, as client or customer."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from relationship_core._domain.events import (
+    DomainEvent,
+    EventRecorder,
+    events_field,
+    register_event,
+)
+from relationship_core._domain.ids import new_id
+from relationship_core._domain.parties import Party
+from relationship_core._domain.timeutil import require_aware, require_date, to_zone
+from relationship_core._domain.validators import (
+    a_date,
+    aware,
+    non_empty_text,
+    optional_text,
+    to_enum,
+)
+from relationship_core.exceptions import InvalidTransitionError, ValidationError
+
+__all__ = [
+    "Channel",
+    "ClientLapsed",
+    "CustomerPromoted",
+    "Direction",
+    "Engagement",
+    "EngagementKind",
+    "EngagementStarted",
+    "Interaction",
+    "InteractionLogged",
+    "KindChange",
+    "last_contact",
+]
+
+
+class EngagementKind(enum.Enum):
+    """Client or customer. Every client is a customer; not every customer is a client."""
+
+    CUSTOMER = "customer"
+    CLIENT = "client"
+
+    @property
+    def is_customer(self) -> bool:
+        """Always true: clients are customers too."""
+        return True
+
+    @property
+    def is_client(self) -> bool:
+        """Whether this is the long-term, retainer-paying kind."""
+        return self is EngagementKind.CLIENT
+
+    def includes(self, other: EngagementKind) -> bool:
+        """Whether asking for *self* includes engagements of kind *other*.
+
+        Asking for customers includes clients; asking for clients does not
+        include plain customers.
+        """
+        return self is EngagementKind.CUSTOMER or other is EngagementKind.CLIENT
+
+
+class Channel(enum.Enum):
+    """How an interaction happened."""
+
+    EMAIL = "email"
+    CALL = "call"
+    MEETING = "meeting"
+    MESSAGE = "message"
+    FORM = "form"
+
+
+class Direction(enum.Enum):
+    """Who reached out."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+def _channel(value: object) -> Channel:
+    return to_enum(Channel, "channel", value)
+
+
+def _direction(value: object) -> Direction:
+    return to_enum(Direction, "direction", value)
+
+
+def _kind(value: object) -> EngagementKind:
+    return to_enum(EngagementKind, "kind", value)
+
+
+@attrs.frozen(kw_only=True)
+class KindChange:
+    """A promotion or a lapse, as history.
+
+    Attributes:
+        from_kind: The kind before.
+        to_kind: The kind after.
+        on: The effective day, in the engagement's time zone.
+        at: When it was recorded.
+        reason: Why, in words.
+    """
+
+    from_kind: EngagementKind
+    to_kind: EngagementKind
+    on: date = attrs.field(validator=a_date)
+    at: datetime = attrs.field(validator=aware)
+    reason: str = attrs.field(validator=non_empty_text)
+
+
+@register_event("engagement.started")
+@attrs.frozen(kw_only=True)
+class EngagementStarted(DomainEvent):
+    """A party became a customer or a client of the business."""
+
+    party_id: str
+    kind: EngagementKind
+    acquired_on: date
+    sales_rep: str | None = None
+
+
+@register_event("engagement.promoted")
+@attrs.frozen(kw_only=True)
+class CustomerPromoted(DomainEvent):
+    """A customer became a client, served by an account manager."""
+
+    party_id: str
+    account_manager: str
+    on: date
+    reason: str
+
+
+@register_event("engagement.lapsed")
+@attrs.frozen(kw_only=True)
+class ClientLapsed(DomainEvent):
+    """A client fell back to being a customer, served by a support team."""
+
+    party_id: str
+    support_team: str
+    on: date
+    reason: str
+
+
+@register_event("interaction.logged")
+@attrs.frozen(kw_only=True)
+class InteractionLogged(DomainEvent):
+    """An e-mail, call, meeting, message or form was logged against an engagement."""
+
+    interaction_id: str
+    party_id: str
+    channel: Channel
+
+
+@attrs.frozen(kw_only=True)
+class Interaction:
+    """One contact with the party: the source of "last contact", which is never stored.
+
+    Attributes:
+        id: Stable id; sorts by creation time.
+        engagement_id: The engagement it belongs to.
+        party_id: The party contacted.
+        channel: E-mail, call, meeting, message or form.
+        occurred_at: When it happened (aware).
+        summary: What was said or done.
+        direction: Who reached out.
+        by: The colleague involved, if any.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    engagement_id: str = attrs.field(validator=non_empty_text)
+    party_id: str = attrs.field(validator=non_empty_text)
+    channel: Channel = attrs.field(converter=_channel)
+    occurred_at: datetime = attrs.field(validator=aware)
+    summary: str = ""
+    direction: Direction = attrs.field(default=Direction.OUTBOUND, converter=_direction)
+    by: str | None = attrs.field(default=None, validator=optional_text)
+
+
+def _zone(value: object) -> ZoneInfo:
+    return to_zone("time_zone", value)
+
+
+def last_contact(interactions: Iterable[Interaction]) -> datetime | None:
+    """The latest ``occurred_at`` among *interactions*, or ``None`` if there are none."""
+    return max((i.occurred_at for i in interactions), default=None)
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
+class Engagement(EventRecorder):
+    """The business's relationship with one party.
+
+    A **client** is served by a dedicated account manager (required); a
+    **customer** by a shared support team (required). Change the kind only
+    through :meth:`promote_to_client` and :meth:`lapse_to_customer`, which
+    record the change in :attr:`history` and as a domain event; fields
+    cannot be assigned directly, so an engagement is never half-changed.
+
+    Attributes:
+        id: Stable id; sorts by creation time.
+        party_id: The party engaged.
+        kind: Client or customer today.
+        acquired_on: The day the party was won.
+        time_zone: The account's IANA zone: it decides which local day things happen on.
+        sales_rep: The colleague responsible for the sale.
+        account_manager: The client's dedicated manager (``None`` for customers).
+        support_team: The shared team serving customers (optional for clients).
+        history: Promotions and lapses, oldest first.
+    """
+
+    id: str = attrs.field(factory=new_id)
+    party_id: str = attrs.field(validator=non_empty_text)
+    kind: EngagementKind = attrs.field(converter=_kind)
+    acquired_on: date = attrs.field(validator=a_date)
+    time_zone: ZoneInfo = attrs.field(default=ZoneInfo("UTC"), converter=_zone)
+    sales_rep: str | None = attrs.field(default=None, validator=optional_text)
+    account_manager: str | None = attrs.field(default=None, validator=optional_text)
+    support_team: str | None = attrs.field(default=None, validator=optional_text)
+    history: tuple[KindChange, ...] = attrs.field(factory=tuple, converter=tuple)
+    _events: list[DomainEvent] = events_field()
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind is EngagementKind.CLIENT and self.account_manager is None:
+            raise ValidationError(
+                "account_manager", None, "a client needs a dedicated account manager"
+            )
+        if self.kind is EngagementKind.CUSTOMER:
+            if self.support_team is None:
+                raise ValidationError(
+                    "support_team", None, "a customer is served by a support team; name one"
+                )
+            if self.account_manager is not None:
+                raise ValidationError(
+                    "account_manager",
+                    self.account_manager,
+                    "customers have no dedicated account manager; promote them to client",
+                )
+
+    # -- lifecycle ----------------------------------------------------------
+    @classmethod
+    def start(
+        cls,
+        party: Party | str,
+        *,
+        kind: EngagementKind | str,
+        acquired_on: date,
+        at: datetime,
+        sales_rep: str | None = None,
+        account_manager: str | None = None,
+        support_team: str | None = None,
+        time_zone: ZoneInfo | str | None = None,
+        id: str | None = None,
+    ) -> Engagement:
+        """Begin an engagement and record :class:`EngagementStarted`.
+
+        The time zone defaults to the party's when a :class:`Party` is given.
+        """
+        require_aware("at", at)
+        zone = time_zone or (party.time_zone if isinstance(party, Party) else "UTC")
+        engagement = cls(
+            id=id or new_id(),
+            party_id=party.id if isinstance(party, Party) else party,
+            kind=kind,
+            acquired_on=acquired_on,
+            time_zone=zone,
+            sales_rep=sales_rep,
+            account_manager=account_manager,
+            support_team=support_team,
+        )
+        engagement._record(
+            EngagementStarted(
+                aggregate_id=engagement.id,
+                occurred_at=at,
+                party_id=engagement.party_id,
+                kind=engagement.kind,
+                acquired_on=acquired_on,
+                sales_rep=sales_rep,
+            )
+        )
+        return engagement
+
+    @property
+    def is_client(self) -> bool:
+        """Whether this engagement is a client one today."""
+        return self.kind is EngagementKind.CLIENT
+
+    @property
+    def served_by(self) -> str:
+        """Who serves the party: the account manager of a client, else the support team."""
+        if self.kind is EngagementKind.CLIENT:
+            return self.account_manager  # type: ignore[return-value]  # invariant: set
+        return self.support_team  # type: ignore[return-value]  # invariant: set
+
+    def local_date(self, instant: datetime) -> date:
+        """The calendar day *instant* falls on in the account's time zone."""
+        return require_aware("at", instant).astimezone(self.time_zone).date()
+
+    def _effective(self, on: date | None, at: datetime) -> date:
+        day = self.local_date(at) if on is None else require_date("on", on)
+        earliest = self.history[-1].on if self.history else self.acquired_on
+        if day < earliest:
+            raise ValidationError(
+                "on", day, f"is before the last recorded change ({earliest.isoformat()})"
+            )
+        return day
+
+    def _set(self, **changes: object) -> None:
+        for name, value in changes.items():
+            object.__setattr__(self, name, value)
+
+    def promote_to_client(
+        self, *, account_manager: str, reason: str, at: datetime, on: date | None = None
+    ) -> KindChange:
+        """Make this customer a client with a dedicated *account_manager*.
+
+        *on* is the effective day; it defaults to *at*'s day in the account's time zone.
+        """
+        if self.kind is EngagementKind.CLIENT:
+            raise InvalidTransitionError("engagement", "client", "client", ["customer"])
+        if not isinstance(account_manager, str) or not account_manager.strip():
+            raise ValidationError(
+                "account_manager", account_manager, "a client needs a dedicated account manager"
+            )
+        change = KindChange(
+            from_kind=self.kind,
+            to_kind=EngagementKind.CLIENT,
+            on=self._effective(on, at),
+            at=at,
+            reason=reason,
+        )
+        self._set(
+            kind=EngagementKind.CLIENT,
+            account_manager=account_manager,
+            history=(*self.history, change),
+        )
+        self._record(
+            CustomerPromoted(
+                aggregate_id=self.id,
+                occurred_at=at,
+                party_id=self.party_id,
+                account_manager=account_manager,
+                on=change.on,
+                reason=reason,
+            )
+        )
+        return change
+
+    def lapse_to_customer(
+        self,
+        *,
+        reason: str,
+        at: datetime,
+        support_team: str | None = None,
+        on: date | None = None,
+    ) -> KindChange:
+        """Let this client fall back to a customer served by a support team.
+
+        The support team already on the engagement is kept unless *support_team* names another.
+        """
+        if self.kind is EngagementKind.CUSTOMER:
+            raise InvalidTransitionError("engagement", "customer", "customer", ["client"])
+        team = support_team or self.support_team
+        if not team or not team.strip():
+            raise ValidationError(
+                "support_team", support_team, "a customer is served by a support team; name one"
+            )
+        change = KindChange(
+            from_kind=self.kind,
+            to_kind=EngagementKind.CUSTOMER,
+            on=self._effective(on, at),
+            at=at,
+            reason=reason,
+        )
+        self._set(
+            kind=EngagementKind.CUSTOMER,
+            account_manager=None,
+            support_team=team,
+            history=(*self.history, change),
+        )
+        self._record(
+            ClientLapsed(
+                aggregate_id=self.id,
+                occurred_at=at,
+                party_id=self.party_id,
+                support_team=team,
+                on=change.on,
+                reason=reason,
+            )
+        )
+        return change
+
+    def assign(
+        self,
+        *,
+        sales_rep: str | None = None,
+        account_manager: str | None = None,
+        support_team: str | None = None,
+    ) -> None:
+        """Hand the engagement to other colleagues; only the names given change."""
+        if account_manager is not None and self.kind is not EngagementKind.CLIENT:
+            raise ValidationError(
+                "account_manager",
+                account_manager,
+                "customers have no dedicated account manager; promote them to client first",
+            )
+        candidate = attrs.evolve(
+            self,
+            sales_rep=sales_rep or self.sales_rep,
+            account_manager=account_manager or self.account_manager,
+            support_team=support_team or self.support_team,
+        )
+        self._set(
+            sales_rep=candidate.sales_rep,
+            account_manager=candidate.account_manager,
+            support_team=candidate.support_team,
+        )
+
+    def log_interaction(
+        self,
+        channel: Channel | str,
+        *,
+        at: datetime,
+        summary: str = "",
+        direction: Direction | str = Direction.OUTBOUND,
+        by: str | None = None,
+        id: str | None = None,
+    ) -> Interaction:
+        """Record a contact with the party and the :class:`InteractionLogged` event.
+
+        The interaction is its own record; the engagement's last contact is
+        derived from interactions with :func:`last_contact`, never stored.
+        """
+        interaction = Interaction(
+            id=id or new_id(),
+            engagement_id=self.id,
+            party_id=self.party_id,
+            channel=channel,
+            occurred_at=at,
+            summary=summary,
+            direction=direction,
+            by=by,
+        )
+        self._record(
+            InteractionLogged(
+                aggregate_id=self.id,
+                occurred_at=at,
+                interaction_id=interaction.id,
+                party_id=self.party_id,
+                channel=interaction.channel,
+            )
+        )
+        return interaction
