@@ -1,0 +1,1 @@
+"""Maximum-likelihood lifetime-value models (private; re-exported by ``analytics``)."""

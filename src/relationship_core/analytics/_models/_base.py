@@ -1,0 +1,414 @@
+"""Shared maximum-likelihood machinery for the lifetime-value models.
+
+Every model maximises a weighted log-likelihood over the *unique* rows of its
+data (repeated rows are collapsed into weights first), on log-transformed
+parameters so that positivity needs no bounds. The optimiser works on the mean
+log-likelihood per customer, which makes its tolerances independent of the
+number of customers. After the quasi-Newton search a few Newton steps with a
+finite-difference Hessian polish the optimum; the same Hessian gives the
+standard errors (inverse observed information, delta method back to the
+natural parameters).
+
+A fit never raises because a tolerance was tight: it reports what happened in
+:class:`FitDiagnostics` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize
+
+from relationship_core.exceptions import ValidationError
+
+__all__ = [
+    "FitDiagnostics",
+    "FloatArray",
+    "collapse_rows",
+    "fit_log_params",
+    "as_float_array",
+    "params_summary",
+]
+
+FloatArray = NDArray[np.float64]
+
+#: Gradient infinity-norm (of the mean log-likelihood per customer, with respect
+#: to the log-parameters) under which a fit counts as converged.
+GRADIENT_TOLERANCE = 1e-5
+
+#: Log-parameter box the optimiser searches in (parameters within e^-30..e^30).
+_LOG_BOUND = 30.0
+
+
+@attrs.frozen
+class FitDiagnostics:
+    """How a maximum-likelihood fit ended.
+
+    Attributes:
+        converged: True when the gradient norm is under the tolerance.
+        gradient_norm: Infinity norm of the gradient of the mean log-likelihood
+            per customer with respect to the log-parameters, at the estimate.
+        iterations: Optimiser iterations plus Newton polishing steps.
+        hessian_positive_definite: True when the observed information matrix is
+            positive definite, i.e. the estimate is a strict local maximum and
+            the standard errors are meaningful.
+        message: The optimiser's own words, for when something looks off.
+        n_rows: Number of rows fitted after collapsing repeats.
+    """
+
+    converged: bool
+    gradient_norm: float
+    iterations: int
+    hessian_positive_definite: bool
+    message: str
+    n_rows: int
+
+
+def as_float_array(values: ArrayLike, field: str) -> FloatArray:
+    """Return *values* as a 1-d float64 array, refusing NaN and infinities."""
+    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if array.ndim != 1:
+        raise ValidationError(field, array.shape, "pass a one-dimensional array or Series")
+    if not np.all(np.isfinite(array)):
+        bad = array[~np.isfinite(array)][0]
+        raise ValidationError(field, float(bad), "values must be finite numbers; drop or fill NaN")
+    return array
+
+
+def collapse_rows(
+    columns: Sequence[FloatArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray]:
+    """Collapse identical rows of *columns* into unique rows with summed *weights*.
+
+    Uses hashing (``pandas.factorize``), so the cost is linear in the number of
+    rows; the order of the unique rows is the order of first appearance.
+
+    Args:
+        columns: Equal-length float arrays, one per column.
+        weights: Weight of each row.
+
+    Returns:
+        The unique rows (one array per column) and their summed weights.
+    """
+    n = len(weights)
+    if n == 0:
+        return [c.copy() for c in columns], weights.copy()
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        size = max(len(uniques), 1)
+        if span > np.iinfo(np.int64).max // size:  # too many combinations: fall back to groupby
+            frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(columns)})
+            frame["w"] = weights
+            grouped = frame.groupby(list(frame.columns[:-1]), sort=False)["w"].sum()
+            index = grouped.index.to_frame(index=False)
+            return (
+                [index[f"c{i}"].to_numpy(np.float64) for i in range(len(columns))],
+                grouped.to_numpy(np.float64),
+            )
+        key = key * size + codes.astype(np.int64)
+        span *= size
+    inverse, unique_keys = pd.factorize(key)
+    first = np.full(len(unique_keys), n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    summed = np.bincount(inverse, weights=weights, minlength=len(unique_keys))
+    return [c[first] for c in columns], summed.astype(np.float64)
+
+
+def _numeric_gradient(func: Callable[[FloatArray], float], x: FloatArray) -> FloatArray:
+    """Central-difference gradient of *func* at *x* (steps scaled to the log-parameters)."""
+    grad = np.empty_like(x)
+    for i in range(len(x)):
+        h = 1e-6 * max(1.0, abs(x[i]))
+        up = x.copy()
+        down = x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (func(up) - func(down)) / (2 * h)
+    return grad
+
+
+def _hessian_from_gradient(
+    gradient: Callable[[FloatArray], FloatArray], x: FloatArray
+) -> FloatArray:
+    """Symmetrised forward-difference Hessian of a function given its gradient."""
+    k = len(x)
+    hess = np.empty((k, k))
+    for i in range(k):
+        h = 1e-4 * max(1.0, abs(x[i]))
+        up = x.copy()
+        down = x.copy()
+        up[i] += h
+        down[i] -= h
+        hess[:, i] = (gradient(up) - gradient(down)) / (2 * h)
+    return 0.5 * (hess + hess.T)
+
+
+@attrs.frozen
+class MLEResult:
+    """The outcome of :func:`fit_log_params` (internal)."""
+
+    log_params: FloatArray
+    log_likelihood: float
+    covariance_log: FloatArray
+    diagnostics: FitDiagnostics
+
+
+def fit_log_params(
+    neg_mean_ll: Callable[[FloatArray], float],
+    x0: FloatArray,
+    total_weight: float,
+    n_rows: int,
+    gradient: Callable[[FloatArray], FloatArray] | None = None,
+) -> MLEResult:
+    """Maximise a log-likelihood over log-parameters and report how it went.
+
+    Args:
+        neg_mean_ll: Minus the weighted mean log-likelihood per customer, as a
+            function of the log-parameters. May return ``inf`` where undefined.
+        x0: Starting log-parameters.
+        total_weight: Sum of the weights (number of customers), to turn the mean
+            back into the total log-likelihood and the Hessian into information.
+        n_rows: Number of unique rows, reported in the diagnostics.
+        gradient: Analytic gradient of *neg_mean_ll*; central differences when None.
+
+    Returns:
+        The estimate, its total log-likelihood, the covariance matrix of the
+        log-parameters and the diagnostics.
+    """
+
+    def safe(x: FloatArray) -> float:
+        with np.errstate(all="ignore"):
+            value = float(neg_mean_ll(x))
+        return value if np.isfinite(value) else 1e300
+
+    def grad(x: FloatArray) -> FloatArray:
+        with np.errstate(all="ignore"):
+            g = gradient(x) if gradient is not None else _numeric_gradient(safe, x)
+        return np.where(np.isfinite(g), g, 0.0)
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    result: Any = optimize.minimize(
+        safe,
+        x0,
+        jac=grad,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+    )
+    x = np.asarray(result.x, dtype=np.float64)
+    fx = safe(x)
+    iterations = int(result.nit)
+    message = str(result.message)
+    # Newton polish: quadratic convergence near the optimum, and the Hessian is needed anyway.
+    hess = _hessian_from_gradient(grad, x)
+    for _ in range(8):
+        g = grad(x)
+        if np.max(np.abs(g)) < 1e-10:
+            break
+        try:
+            step = np.linalg.solve(hess, -g)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or float(g @ step) >= 0:
+            break
+        accepted = False
+        scale = 1.0
+        for _halving in range(20):
+            candidate = np.clip(x + scale * step, -_LOG_BOUND, _LOG_BOUND)
+            fc = safe(candidate)
+            if fc <= fx:
+                x, fx, accepted = candidate, fc, True
+                break
+            scale /= 2
+        if not accepted:
+            break
+        iterations += 1
+        hess = _hessian_from_gradient(grad, x)
+    g = grad(x)
+    gradient_norm = float(np.max(np.abs(g)))
+    information = hess * total_weight
+    try:
+        np.linalg.cholesky(information)
+        positive_definite = True
+        covariance = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        positive_definite = False
+        covariance = np.full_like(information, np.nan)
+    diagnostics = FitDiagnostics(
+        converged=gradient_norm < GRADIENT_TOLERANCE,
+        gradient_norm=gradient_norm,
+        iterations=iterations,
+        hessian_positive_definite=positive_definite,
+        message=message,
+        n_rows=n_rows,
+    )
+    return MLEResult(
+        log_params=x,
+        log_likelihood=-fx * total_weight,
+        covariance_log=covariance,
+        diagnostics=diagnostics,
+    )
+
+
+def params_summary(params: pd.Series, standard_errors: pd.Series) -> pd.DataFrame:
+    """Estimate, standard error and a 95% interval per parameter.
+
+    The interval is computed on the log scale (where the estimate is closer to
+    normal) and transformed back, so it never crosses zero.
+    """
+    est = params.to_numpy(np.float64)
+    se = standard_errors.to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_se = se / est
+    frame = pd.DataFrame(
+        {
+            "estimate": est,
+            "std error": se,
+            "lower 95%": est * np.exp(-1.959963984540054 * log_se),
+            "upper 95%": est * np.exp(1.959963984540054 * log_se),
+        },
+        index=params.index,
+    )
+    frame.index.name = "parameter"
+    return frame
+
+
+def _column(frame: pd.DataFrame, name: str) -> FloatArray:
+    if name not in frame.columns:
+        raise ValidationError(
+            name, list(map(str, frame.columns)), f"the summary needs a {name!r} column"
+        )
+    return as_float_array(frame[name].to_numpy(), name)
+
+
+def read_weights(weights: ArrayLike | None, n: int) -> FloatArray:
+    """Validate optional per-row weights (default: one per row)."""
+    if weights is None:
+        return np.ones(n, dtype=np.float64)
+    w = as_float_array(weights, "weights")
+    if len(w) != n:
+        raise ValidationError("weights", len(w), f"pass one weight per row ({n} rows)")
+    if np.any(w < 0):
+        raise ValidationError("weights", float(w[w < 0][0]), "weights must be >= 0")
+    return w
+
+
+class FittedModel:
+    """Parameters, standard errors and diagnostics shared by every model.
+
+    Attributes:
+        params_: The estimates, a Series indexed by parameter name.
+        standard_errors_: Their standard errors, same index.
+        log_likelihood_: Total (weighted) log-likelihood at the estimate.
+        diagnostics_: How the fit ended, see :class:`FitDiagnostics`.
+    """
+
+    _param_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.params_: pd.Series | None = None
+        self.standard_errors_: pd.Series | None = None
+        self.log_likelihood_: float = float("nan")
+        self.diagnostics_: FitDiagnostics | None = None
+
+    @classmethod
+    def _from_values(cls, **params: float) -> Any:
+        model = cls()
+        missing = [p for p in cls._param_names if p not in params]
+        if missing or set(params) - set(cls._param_names):
+            raise ValidationError(
+                "params", sorted(params), f"give exactly {', '.join(cls._param_names)}"
+            )
+        values = np.array([float(params[p]) for p in cls._param_names])
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise ValidationError("params", params, "every parameter must be finite and > 0")
+        model.params_ = pd.Series(values, index=list(cls._param_names), dtype=np.float64)
+        model.standard_errors_ = pd.Series(np.nan, index=list(cls._param_names), dtype=np.float64)
+        return model
+
+    def _store(self, result: MLEResult) -> None:
+        values = np.exp(result.log_params)
+        names = list(self._param_names)
+        self.params_ = pd.Series(values, index=names, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            se = values * np.sqrt(np.diag(result.covariance_log))
+        self.standard_errors_ = pd.Series(se, index=names, dtype=np.float64)
+        self.log_likelihood_ = float(result.log_likelihood)
+        self.diagnostics_ = result.diagnostics
+
+    def _values(self) -> FloatArray:
+        if self.params_ is None:
+            raise ValidationError(
+                "model", type(self).__name__, "fit the model first (call .fit(...))"
+            )
+        return self.params_.to_numpy(np.float64)
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and 95% intervals (log-scale, back-transformed)."""
+        self._values()
+        assert self.params_ is not None
+        assert self.standard_errors_ is not None
+        return params_summary(self.params_, self.standard_errors_)
+
+    def __repr__(self) -> str:
+        if self.params_ is None:
+            return f"<{type(self).__name__}: not fitted>"
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"<{type(self).__name__}: {shown}>"
+
+
+def read_rfm(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike  # noqa: N803 - the literature's name
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Validate frequency/recency/T arrays (broadcast to one length)."""
+    x = as_float_array(frequency, "frequency")
+    t = as_float_array(recency, "recency")
+    big_t = as_float_array(T, "T")
+    try:
+        x, t, big_t = np.broadcast_arrays(x, t, big_t)
+    except ValueError as exc:
+        raise ValidationError(
+            "frequency", len(x), "frequency, recency and T must have the same length"
+        ) from exc
+    if np.any(x < 0):
+        raise ValidationError("frequency", float(x[x < 0][0]), "frequency must be >= 0")
+    if np.any(t < 0):
+        raise ValidationError("recency", float(t[t < 0][0]), "recency must be >= 0")
+    if np.any(big_t <= 0):
+        raise ValidationError("T", float(big_t[big_t <= 0][0]), "T (age) must be > 0")
+    over = t > big_t * (1 + 1e-12)
+    if np.any(over):
+        raise ValidationError(
+            "recency", float(t[over][0]), "recency cannot exceed T (time of last purchase <= age)"
+        )
+    return (
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(np.minimum(t, big_t), dtype=np.float64),
+        np.ascontiguousarray(big_t, dtype=np.float64),
+    )
+
+
+def read_summary(
+    summary: pd.DataFrame, weights: ArrayLike | None
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Read, validate and collapse a frequency/recency/T summary into unique weighted rows."""
+    if not isinstance(summary, pd.DataFrame):
+        raise ValidationError(
+            "summary", type(summary).__name__, "pass a DataFrame with frequency, recency, T"
+        )
+    x, t, big_t = read_rfm(
+        _column(summary, "frequency"), _column(summary, "recency"), _column(summary, "T")
+    )
+    w = read_weights(weights, len(x))
+    if len(x) == 0 or w.sum() <= 0:
+        raise ValidationError("summary", len(x), "need at least one customer with weight > 0")
+    (x, t, big_t), w = collapse_rows([x, t, big_t], w)
+    keep = w > 0
+    return x[keep], t[keep], big_t[keep], w[keep]

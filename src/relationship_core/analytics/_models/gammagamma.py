@@ -1,0 +1,152 @@
+"""Gamma-Gamma model of spend per transaction (Fader, Hardie and Lee 2005; Colombo and Jiang 1999).
+
+A customer's transaction values are ``Gamma(p, nu)`` around their own mean ``p / nu``,
+and ``nu ~ Gamma(q, v)`` across customers. Fit it on repeat buyers only, with their
+average repeat-transaction value; it assumes spend is independent of frequency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import special
+
+from relationship_core.analytics._models._base import (
+    FittedModel,
+    FloatArray,
+    as_float_array,
+    collapse_rows,
+    fit_log_params,
+    read_weights,
+)
+from relationship_core.exceptions import ValidationError
+
+__all__ = ["GammaGammaModel"]
+
+
+def _read_spend(
+    frequency: ArrayLike, monetary_value: ArrayLike, *, fitting: bool
+) -> tuple[FloatArray, FloatArray]:
+    x = as_float_array(frequency, "frequency")
+    m = as_float_array(monetary_value, "monetary_value")
+    if len(x) != len(m):
+        raise ValidationError(
+            "monetary_value", len(m), f"pass one value per frequency ({len(x)} rows)"
+        )
+    if np.any(x < 0):
+        raise ValidationError("frequency", float(x[x < 0][0]), "frequency must be >= 0")
+    if fitting:
+        if np.any(x <= 0):
+            raise ValidationError(
+                "frequency",
+                0,
+                "fit the Gamma-Gamma model on repeat buyers only (frequency > 0); "
+                "filter with summary[summary.frequency > 0]",
+            )
+        if np.any(m <= 0):
+            raise ValidationError(
+                "monetary_value", float(m[m <= 0][0]), "average spend must be > 0 to fit"
+            )
+    elif np.any(m < 0):
+        raise ValidationError("monetary_value", float(m[m < 0][0]), "spend must be >= 0")
+    return x, m
+
+
+class GammaGammaModel(FittedModel):
+    """Gamma-Gamma spend model.
+
+    Attributes:
+        params_: ``p``, ``q``, ``v`` (Series); ``v`` is the paper's gamma.
+        standard_errors_: Standard errors, same index.
+        log_likelihood_: Log-likelihood at the estimate.
+        diagnostics_: :class:`FitDiagnostics` of the fit.
+
+    Example:
+        >>> model = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
+        >>> round(model.mean_spend(), 2)
+        35.22
+        >>> model.conditional_expected_average_spend([1, 10], [20.0, 20.0]).round(2).tolist()
+        [31.6, 23.76]
+    """
+
+    _param_names = ("p", "q", "v")
+
+    @classmethod
+    def from_params(cls, *, p: float, q: float, v: float) -> GammaGammaModel:
+        """A model with the given parameters, without fitting (no standard errors)."""
+        model: GammaGammaModel = cls._from_values(p=p, q=q, v=v)
+        return model
+
+    def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> GammaGammaModel:
+        """Estimate p, q, v from repeat buyers' ``frequency`` and ``monetary_value``.
+
+        Args:
+            summary: Rows with ``frequency`` > 0 and ``monetary_value`` (average
+                value of the repeat transactions).
+            weights: Optional number of customers each row stands for.
+
+        Returns:
+            The model itself, fitted.
+        """
+        for column in ("frequency", "monetary_value"):
+            if column not in summary.columns:
+                raise ValidationError(column, list(summary.columns), f"need a {column!r} column")
+        x, m = _read_spend(summary["frequency"], summary["monetary_value"], fitting=True)
+        w = read_weights(weights, len(x))
+        (x, m), w = collapse_rows([x, m], w)
+        total = float(w.sum())
+        log_m = np.log(m)
+        log_x = np.log(x)
+        xm = x * m
+
+        def objective(lp: FloatArray) -> float:
+            p, q, v = np.exp(lp)
+            px = p * x
+            ll = (
+                special.gammaln(px + q)
+                - special.gammaln(px)
+                - special.gammaln(q)
+                + q * np.log(v)
+                + (px - 1) * log_m
+                + px * log_x
+                - (px + q) * np.log(xm + v)
+            )
+            return -float(np.dot(w, ll)) / total
+
+        def gradient(lp: FloatArray) -> FloatArray:
+            p, q, v = np.exp(lp)
+            px = p * x
+            dig = special.digamma(px + q)
+            log_xmv = np.log(xm + v)
+            g_p = x * (dig - special.digamma(px) + log_m + log_x - log_xmv)
+            g_q = dig - special.digamma(q) + np.log(v) - log_xmv
+            g_v = q / v - (px + q) / (xm + v)
+            grad = np.array(
+                [np.dot(w, g_p) * p, np.dot(w, g_q) * q, np.dot(w, g_v) * v], dtype=np.float64
+            )
+            return -grad / total
+
+        mean = float(np.dot(w, m)) / total
+        x0 = np.log(np.array([1.0, 2.0, mean]))
+        self._store(fit_log_params(objective, x0, total, len(x), gradient))
+        return self
+
+    def mean_spend(self) -> float:
+        """Population mean spend per transaction, ``p v / (q - 1)`` (infinite when q <= 1)."""
+        p, q, v = self._values()
+        return float(p * v / (q - 1)) if q > 1 else float("inf")
+
+    def conditional_expected_average_spend(
+        self, frequency: ArrayLike, monetary_value: ArrayLike
+    ) -> FloatArray:
+        """Expected average spend per transaction given each customer's history.
+
+        A weighted mean of the population mean and the customer's own average,
+        the weight on the latter growing with their number of transactions.
+        Customers with no repeat purchase get the population mean.
+        """
+        p, q, v = self._values()
+        x, m = _read_spend(frequency, monetary_value, fitting=False)
+        px = p * x
+        return np.asarray((p * (v + x * m)) / (px + q - 1), dtype=np.float64)
