@@ -41,6 +41,10 @@ def _field_type(value: object) -> FieldType:
     return to_enum(FieldType, "type", value)
 
 
+def _choices(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 def _key(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _KEY.match(value):
         raise ValidationError(
@@ -66,7 +70,7 @@ class CustomFieldDefinition:
     type: FieldType = attrs.field(converter=_field_type)
     label: str = ""
     required: bool = False
-    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_choices)
     currency: str | None = None
     max_length: int = 1000
 
