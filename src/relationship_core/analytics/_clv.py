@@ -1,0 +1,196 @@
+"""Customer lifetime value over one explicit horizon.
+
+A :class:`Horizon` says how far to look (length and unit) and how to discount
+(rate per period of that unit, compounded per period or continuously). Nothing
+has a default unit: the models are fitted in the data's own time unit, which the
+CLV functions also ask for, and the horizon is converted into it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, Protocol
+
+import attrs
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from relationship_core.analytics._models._base import FloatArray, as_float_array, read_rfm
+from relationship_core.analytics._models.gammagamma import GammaGammaModel
+from relationship_core.analytics._models.sbg import ShiftedBetaGeometricModel
+from relationship_core.exceptions import ValidationError
+
+__all__ = [
+    "Horizon",
+    "HorizonUnit",
+    "Discounting",
+    "customer_lifetime_value",
+    "expected_spend",
+    "retainer_residual_value",
+]
+
+HorizonUnit = Literal["day", "week", "month", "year"]
+Discounting = Literal["per_period", "continuous"]
+
+#: Length of each unit in days (a month is a twelfth of a Julian year).
+UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
+
+
+def _check_unit(field: str, value: object) -> None:
+    if value not in UNIT_DAYS:
+        raise ValidationError(field, value, f"use one of {', '.join(UNIT_DAYS)}")
+
+
+def _validate_unit(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    _check_unit(attribute.name, value)
+
+
+def _validate_length(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValidationError(attribute.name, value, "the horizon length must be a number > 0")
+
+
+def _validate_rate(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValidationError(attribute.name, value, "the discount rate must be >= 0 (0.01 = 1%)")
+
+
+def _validate_discounting(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("per_period", "continuous"):
+        raise ValidationError(attribute.name, value, "use 'per_period' or 'continuous'")
+
+
+@attrs.frozen(kw_only=True)
+class Horizon:
+    """How far ahead to value customers, and how to discount.
+
+    Every field is required: a horizon of "12" means nothing without a unit,
+    and a rate means nothing without its period.
+
+    Attributes:
+        length: Number of units to look ahead, > 0 (may be fractional).
+        unit: ``"day"``, ``"week"``, ``"month"`` (365.25 / 12 days) or ``"year"``.
+        discount_rate: Rate per one *unit*, e.g. 0.01 for 1% a month; 0 for none.
+        discounting: ``"per_period"``: cash at time ``k`` units is worth
+            ``(1 + rate) ** -k``; ``"continuous"``: ``exp(-rate * k)``.
+
+    Example:
+        >>> h = Horizon(length=12, unit="month", discount_rate=0.01, discounting="per_period")
+        >>> round(h.in_units("week"), 4)
+        52.1786
+        >>> round(float(h.discount_factor(12)), 4)
+        0.8874
+    """
+
+    length: float = attrs.field(converter=float, validator=_validate_length)
+    unit: HorizonUnit = attrs.field(validator=_validate_unit)
+    discount_rate: float = attrs.field(converter=float, validator=_validate_rate)
+    discounting: Discounting = attrs.field(validator=_validate_discounting)
+
+    def in_units(self, unit: HorizonUnit) -> float:
+        """The horizon's length expressed in another unit."""
+        _check_unit("unit", unit)
+        return self.length * UNIT_DAYS[self.unit] / UNIT_DAYS[unit]
+
+    def discount_factor(self, k: ArrayLike) -> FloatArray:
+        """Present value of 1 received *k* horizon units from now."""
+        kk = np.asarray(k, dtype=np.float64)
+        if self.discounting == "continuous":
+            return np.asarray(np.exp(-self.discount_rate * kk), dtype=np.float64)
+        return np.asarray(np.exp(-kk * np.log1p(self.discount_rate)), dtype=np.float64)
+
+    def steps(self) -> FloatArray:
+        """End of each period in horizon units: 1, 2, ..., with a last partial one."""
+        whole = math.floor(self.length)
+        ends = np.arange(1, whole + 1, dtype=np.float64)
+        if self.length > whole:
+            ends = np.append(ends, self.length)
+        return ends
+
+
+class ConditionalTransactionModel(Protocol):
+    """Anything with the conditional expected-purchases method of the BTYD models."""
+
+    def expected_purchases(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,  # noqa: N803
+    ) -> FloatArray:
+        """Expected purchases in ``(T, T + t]``."""
+        ...
+
+
+def expected_spend(
+    spend_model: GammaGammaModel, frequency: ArrayLike, monetary_value: ArrayLike
+) -> FloatArray:
+    """Expected spend per future transaction (Gamma-Gamma conditional expectation)."""
+    return spend_model.conditional_expected_average_spend(frequency, monetary_value)
+
+
+def customer_lifetime_value(
+    transaction_model: ConditionalTransactionModel,
+    spend_model: GammaGammaModel,
+    summary: pd.DataFrame,
+    horizon: Horizon,
+    *,
+    data_unit: HorizonUnit,
+) -> pd.Series:
+    """Discounted expected value of each customer's purchases over *horizon*.
+
+    The horizon is cut into its periods (the last may be partial); the expected
+    purchases in each period (conditional on the customer's history) times the
+    expected spend per purchase is discounted from the period's end.
+
+    Args:
+        transaction_model: A fitted BG/NBD, Pareto/NBD or modified BG/NBD model.
+        spend_model: A fitted Gamma-Gamma model.
+        summary: ``frequency``, ``recency``, ``T`` (in *data_unit*) and
+            ``monetary_value`` per customer.
+        horizon: How far ahead and how to discount.
+        data_unit: The time unit of ``recency`` and ``T`` (the one the model was
+            fitted in), e.g. ``"week"`` for the CDNOW sample.
+
+    Returns:
+        CLV per customer, a Series indexed like *summary* and named ``"clv"``.
+    """
+    _check_unit("data_unit", data_unit)
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        if column not in summary.columns:
+            raise ValidationError(column, list(summary.columns), f"the summary needs {column!r}")
+    x, t, big_t = read_rfm(summary["frequency"], summary["recency"], summary["T"])
+    spend = expected_spend(spend_model, x, as_float_array(summary["monetary_value"], "monetary_value"))
+    scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[data_unit]
+    value = np.zeros(len(x))
+    previous = np.zeros(len(x))
+    for end in horizon.steps():
+        cumulative = transaction_model.expected_purchases(end * scale, x, t, big_t)
+        value += (cumulative - previous) * horizon.discount_factor(end)
+        previous = cumulative
+    return pd.Series(value * spend, index=summary.index, name="clv")
+
+
+def retainer_residual_value(
+    model: ShiftedBetaGeometricModel,
+    *,
+    payment_per_period: float,
+    discount_rate: float,
+    renewals: ArrayLike = 0,
+) -> FloatArray:
+    """Expected discounted value of a retainer's remaining payments: payment x DERL.
+
+    Args:
+        model: A fitted sBG model, in contract periods.
+        payment_per_period: Amount paid at each renewal (a float in the analysis
+            currency; convert Money with ``float(money.amount)``).
+        discount_rate: Discount rate per contract period, > 0.
+        renewals: Renewals each client has made so far.
+
+    Returns:
+        Residual value per client.
+    """
+    if not math.isfinite(payment_per_period) or payment_per_period < 0:
+        raise ValidationError("payment_per_period", payment_per_period, "use an amount >= 0")
+    return payment_per_period * model.derl(discount_rate, renewals)
