@@ -1,0 +1,200 @@
+"""Line items shared by orders, invoices and credit notes, with exact per-line rounding."""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from relationship_core._billing._checks import require_decimal, require_money, require_text
+from relationship_core._domain.currency import Currency
+from relationship_core._domain.money import _QUANTUM, Money
+from relationship_core.exceptions import ValidationError
+
+__all__ = ["LineItem", "LineKind", "sum_lines"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+
+
+class LineKind(enum.Enum):
+    """What a line charges for."""
+
+    PRODUCT = "product"
+    SERVICE = "service"
+    RETAINER_FEE = "retainer_fee"
+    PRORATION = "proration"
+    CREDIT = "credit"
+    TRUE_UP = "true_up"
+    OVERAGE = "overage"
+
+
+def _quantity(value: object) -> Decimal:
+    return require_decimal("quantity", value)
+
+
+def _rate(value: object) -> Decimal:
+    return require_decimal("tax_rate", value, minimum=_ZERO, maximum=_ONE)
+
+
+def _round_half_up(amount: Decimal, currency: Currency) -> Decimal:
+    return amount.quantize(_QUANTUM[currency.minor_units], rounding=decimal.ROUND_HALF_UP)
+
+
+@attrs.frozen
+class LineItem:
+    """One line: *quantity* x *unit_price* less *discount*, plus tax at *tax_rate*.
+
+    Each line is rounded on its own (half up, to the currency's minor units):
+    ``net = round(quantity * unit_price - discount)``, ``tax = round(net * tax_rate)``,
+    ``total = net + tax``. A document's totals are sums of rounded lines, so
+    what is printed always adds up.
+
+    >>> from relationship_core import Money
+    >>> line = LineItem("Croissant", 3, Money("1.15", "EUR"), tax_rate="0.055")
+    >>> line.net, line.tax, line.total
+    (Money('3.45', 'EUR'), Money('0.19', 'EUR'), Money('3.64', 'EUR'))
+
+    A ``CREDIT`` line carries a negative unit price; other kinds may not.
+
+    Attributes:
+        description: What is charged, as printed.
+        quantity: How many units (positive; may be fractional, e.g. hours).
+        unit_price: Price of one unit, before discount and tax (may have
+            more digits than the currency's minor units).
+        kind: What the line charges for.
+        discount: Amount taken off the line before tax (0 up to the gross).
+        tax_rate: Tax as a fraction, e.g. ``Decimal("0.20")`` for 20%.
+        period_start: First day of the service period, for retainer lines.
+        period_end: Day after the service period, for retainer lines.
+        reference: Product or service code, if any.
+    """
+
+    description: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
+    quantity: Decimal = attrs.field(converter=_quantity)
+    unit_price: Money = attrs.field(validator=lambda _i, a, v: require_money(a.name, v))
+    kind: LineKind = attrs.field(default=LineKind.SERVICE, converter=LineKind)
+    discount: Money | None = attrs.field(default=None)
+    tax_rate: Decimal = attrs.field(default=_ZERO, converter=_rate)
+    period_start: date | None = None
+    period_end: date | None = None
+    reference: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise ValidationError("quantity", self.quantity, "must be more than zero")
+        negative = self.unit_price.amount < 0
+        if negative != (self.kind is LineKind.CREDIT) and self.unit_price.amount != 0:
+            raise ValidationError(
+                "unit_price",
+                self.unit_price,
+                "credit lines need a negative unit price and other lines a non-negative one",
+            )
+        if self.discount is not None:
+            discount = require_money("discount", self.discount, self.unit_price.currency)
+            if discount.amount < 0:
+                raise ValidationError("discount", discount, "cannot be negative")
+            if discount.amount > abs(self.quantity * self.unit_price.amount):
+                raise ValidationError("discount", discount, "cannot exceed quantity x unit_price")
+        if (self.period_start is None) != (self.period_end is None) or (
+            self.period_start is not None
+            and self.period_end is not None
+            and self.period_end < self.period_start
+        ):
+            raise ValidationError(
+                "period_end",
+                self.period_end,
+                "give both period dates, the end not before the start",
+            )
+
+    @classmethod
+    def _trusted(
+        cls,
+        description: str,
+        unit_price: Money,
+        kind: LineKind,
+        tax_rate: Decimal,
+        *,
+        period_start: date | None = None,
+        period_end: date | None = None,
+        quantity: Decimal = _ONE,
+    ) -> LineItem:
+        """Build without validation, for values the biller has already checked."""
+        line = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(line, "description", description)
+        setattr_(line, "quantity", quantity)
+        setattr_(line, "unit_price", unit_price)
+        setattr_(line, "kind", kind)
+        setattr_(line, "discount", None)
+        setattr_(line, "tax_rate", tax_rate)
+        setattr_(line, "period_start", period_start)
+        setattr_(line, "period_end", period_end)
+        setattr_(line, "reference", None)
+        return line
+
+    @property
+    def currency(self) -> Currency:
+        """The line's currency."""
+        return self.unit_price.currency
+
+    @property
+    def gross(self) -> Money:
+        """``quantity * unit_price``, exact (not rounded)."""
+        return Money._make(self.quantity * self.unit_price.amount, self.unit_price.currency)
+
+    @property
+    def net(self) -> Money:
+        """After discount, before tax, rounded half up."""
+        currency = self.unit_price.currency
+        amount = self.quantity * self.unit_price.amount
+        if self.discount is not None:
+            amount -= self.discount.amount
+        return Money._make(_round_half_up(amount, currency), currency)
+
+    @property
+    def tax(self) -> Money:
+        """Tax on the net amount, rounded half up."""
+        net = self.net
+        return Money._make(_round_half_up(net.amount * self.tax_rate, net.currency), net.currency)
+
+    @property
+    def total(self) -> Money:
+        """Net plus tax."""
+        net = self.net
+        tax = _round_half_up(net.amount * self.tax_rate, net.currency)
+        return Money._make(net.amount + tax, net.currency)
+
+    def as_credit(self, description: str | None = None) -> LineItem:
+        """A credit line for this line's net amount, at the same tax rate.
+
+        Half-up rounding is symmetric, so the credit's tax is exactly minus
+        this line's tax.
+        """
+        net = self.net
+        return attrs.evolve(
+            self,
+            description=description or f"Credit: {self.description}",
+            quantity=_ONE,
+            unit_price=-net,
+            kind=LineKind.CREDIT,
+            discount=None,
+        )
+
+
+def sum_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[Money, Money, Money]:
+    """``(subtotal, tax, total)`` of *lines*: sums of the rounded per-line amounts."""
+    net = _QUANTUM[currency.minor_units] * 0
+    tax = net
+    for line in lines:
+        line_net = line.net.amount
+        net += line_net
+        tax += _round_half_up(line_net * line.tax_rate, currency)
+    return (
+        Money._make(net, currency),
+        Money._make(tax, currency),
+        Money._make(net + tax, currency),
+    )
