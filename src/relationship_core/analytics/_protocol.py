@@ -16,7 +16,9 @@ ArrayLike = float | npt.ArrayLike
 class TransactionModel(Protocol):
     """A fitted per-purchase (buy-till-you-die) model, such as BG/NBD or Pareto/NBD.
 
-    Times are in the unit the model was fitted in; arrays broadcast together.
+    Times are in the unit the model was fitted in. Callers here pass scalars
+    or one-dimensional arrays (which broadcast together) and read back a
+    one-dimensional array.
     Any object with these methods works with :func:`holdout_report` and the
     plots, so a model from another library can be wrapped in a few lines.
     """

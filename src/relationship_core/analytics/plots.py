@@ -54,7 +54,7 @@ _MAX_GRID = 1000
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - lazy on purpose: importing is slow
+    import matplotlib.pyplot as plt  # lazy on purpose: importing matplotlib is slow
 
     _, new = plt.subplots()
     return new
@@ -229,8 +229,9 @@ def repeat_transactions_tracking(
         ends = last[lo : lo + step]
         age = (ends[None, :] - cohorts[:, None]).astype(np.float64)
         alive = age >= 0
-        expected = _float_array(model.expected_purchases_new(np.where(alive, age, 0.0) / unit.days))
-        expected = np.broadcast_to(expected, age.shape) * alive
+        flat = (np.where(alive, age, 0.0) / unit.days).ravel()  # models take 1-d arrays
+        expected = np.broadcast_to(_float_array(model.expected_purchases_new(flat)), flat.shape)
+        expected = expected.reshape(age.shape) * alive
         cumulative[lo : lo + step] = sizes.astype(np.float64) @ expected
     predicted = np.diff(cumulative, prepend=0.0)
     return pd.DataFrame(
