@@ -434,3 +434,26 @@ def test_transactions_from_invoices_skips_void_ones() -> None:
         transactions_from_invoices(
             [Invoice("c1", datetime(2024, 1, 1, tzinfo=UTC), Money("1", "USD"), "paid")]
         )
+
+
+def test_library_orders_and_invoices() -> None:
+    orders_module = pytest.importorskip("relationship_core._billing.orders")
+    lines_module = pytest.importorskip("relationship_core._billing.lines")
+    invoices_module = pytest.importorskip("relationship_core._billing.invoices")
+    line = lines_module.LineItem(
+        description="bread", quantity=Decimal(2), unit_price=Money("3.50", "EUR"), kind="product"
+    )
+    at = datetime(2024, 3, 1, 8, tzinfo=ZoneInfo("Europe/Paris"))
+    placed = [
+        orders_module.Order.place(
+            id=f"o{k}", party_id="p1", lines=[line], at=at + timedelta(days=k)
+        )
+        for k in range(3)
+    ]
+    cancelled = attrs.evolve(placed[2], status=orders_module.OrderStatus.CANCELLED)
+    tx = transactions_from_orders([placed[0], placed[1], cancelled])
+    assert tx["amount"].tolist() == [7.0, 7.0]
+    assert tx["customer_id"].tolist() == ["p1", "p1"]
+
+    draft = invoices_module.Invoice(id="i1", party_id="p1", currency="EUR", lines=(line,))
+    assert transactions_from_invoices([draft]).empty  # never issued, never billed

@@ -426,6 +426,10 @@ def _frame(
 def transactions_from_orders(orders: Iterable[OrderLike]) -> pd.DataFrame:
     """Turn orders into a transactions DataFrame for :func:`customer_summary`.
 
+    Orders whose ``status`` (if they have one) is cancelled or refunded are
+    skipped; when an order has a ``refunded`` Money total (partial refunds),
+    the amount is ``total - refunded``.
+
     Args:
         orders: Objects with ``party_id``, ``placed_at`` (aware datetime) and
             ``total`` (:class:`~relationship_core.Money`), all in one currency.
@@ -445,25 +449,36 @@ def transactions_from_orders(orders: Iterable[OrderLike]) -> pd.DataFrame:
     amounts: list[float] = []
     currency: list[str] = []
     for i, order in enumerate(orders):
+        if _status_in(getattr(order, "status", None), _NOT_PURCHASES):
+            continue
         stamps.append(require_aware(f"orders[{i}].placed_at", order.placed_at))
-        amounts.append(_amount(f"orders[{i}].total", order.total, currency))
+        amount = _amount(f"orders[{i}].total", order.total, currency)
+        refunded = getattr(order, "refunded", None)
+        if isinstance(refunded, Money):
+            amount -= _amount(f"orders[{i}].refunded", refunded, currency)
+        amounts.append(amount)
         customers.append(order.party_id)
     index = pd.DatetimeIndex(pd.to_datetime(stamps, utc=True) if stamps else [], tz="UTC")
     return _frame(customers, index, amounts, currency)
 
 
-def _is_void(status: object) -> bool:
+_NOT_PURCHASES = frozenset({"cancelled", "canceled", "refunded"})
+_NOT_BILLED = frozenset({"void", "voided", "draft"})
+
+
+def _status_in(status: object, names: frozenset[str]) -> bool:
     value = getattr(status, "value", status)
-    return isinstance(value, str) and value.strip().lower() in {"void", "voided"}
+    return isinstance(value, str) and value.strip().lower() in names
 
 
 def transactions_from_invoices(invoices: Iterable[InvoiceLike]) -> pd.DataFrame:
-    """Turn invoices into a transactions DataFrame, skipping void ones.
+    """Turn invoices into a transactions DataFrame, skipping void and draft ones.
 
     Args:
         invoices: Objects with ``party_id``, ``issued_on`` (date), ``total``
             (:class:`~relationship_core.Money`, one currency) and ``status``
-            (an enum or string; ``"void"`` invoices are skipped).
+            (an enum or string; ``"void"`` and ``"draft"`` invoices are
+            skipped: they were never billed). Credit notes are not netted.
 
     Returns:
         Columns ``customer_id``, ``date`` (naive midnight of ``issued_on``)
@@ -478,7 +493,7 @@ def transactions_from_invoices(invoices: Iterable[InvoiceLike]) -> pd.DataFrame:
     amounts: list[float] = []
     currency: list[str] = []
     for i, invoice in enumerate(invoices):
-        if _is_void(invoice.status):
+        if _status_in(invoice.status, _NOT_BILLED):
             continue
         days.append(require_date(f"invoices[{i}].issued_on", invoice.issued_on))
         amounts.append(_amount(f"invoices[{i}].total", invoice.total, currency))
