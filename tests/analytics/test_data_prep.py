@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -77,14 +76,16 @@ def test_cdnow_summary_equals_the_calibration_columns(
     assert summary["frequency"].dtype == np.int64
 
 
-def test_customers_without_repeat_purchases_have_nan_spend(cdnow_split: pd.DataFrame) -> None:
+def test_customers_without_repeat_purchases_have_zero_spend(cdnow_split: pd.DataFrame) -> None:
+    # 0.0, as in lifetimes, so the frame feeds Gamma-Gamma and CLV without NaN
+    assert cdnow_split.notna().all().all()
     once = cdnow_split[cdnow_split["frequency"] == 0]
-    assert once["monetary_value"].isna().all()
+    assert (once["monetary_value"] == 0).all()
     assert (once["recency"] == 0).all()
     repeat = cdnow_split[cdnow_split["frequency"] > 0]
-    assert repeat["monetary_value"].notna().all()
+    assert repeat["monetary_value"].mean() == pytest.approx(35.078, abs=1e-3)
     no_holdout = cdnow_split[cdnow_split["frequency_holdout"] == 0]
-    assert no_holdout["monetary_value_holdout"].isna().all()
+    assert (no_holdout["monetary_value_holdout"] == 0).all()
 
 
 # -- conventions --------------------------------------------------------------------------
@@ -281,7 +282,7 @@ def _reference(
             len(ordered) - 1,
             (ordered[-1] - ordered[0]) / unit_days,
             (end - ordered[0]) / unit_days,
-            sum(repeat) / len(repeat) if repeat else math.nan,
+            sum(repeat) / len(repeat) if repeat else 0.0,
         )
     return out
 
@@ -306,10 +307,7 @@ def test_summary_matches_reference_and_ignores_row_order(
         assert row["frequency"] == frequency
         assert row["recency"] == pytest.approx(recency)
         assert row["T"] == pytest.approx(age)
-        if math.isnan(spend):
-            assert math.isnan(row["monetary_value"])
-        else:
-            assert row["monetary_value"] == pytest.approx(spend)
+        assert row["monetary_value"] == pytest.approx(spend)
     # invariants
     assert (summary["recency"] >= 0).all()
     assert (summary["recency"] <= summary["T"]).all()
@@ -317,7 +315,7 @@ def test_summary_matches_reference_and_ignores_row_order(
     assert summary["frequency"].dtype == np.int64
     zero = summary["frequency"] == 0
     assert (summary.loc[zero, "recency"] == 0).all()
-    assert summary.loc[zero, "monetary_value"].isna().all()
+    assert (summary.loc[zero, "monetary_value"] == 0).all()
     # row order does not matter
     shuffled = tx.sample(frac=1.0, random_state=seed % 2**32).reset_index(drop=True)
     again = customer_summary(shuffled, time_unit=unit, observation_end=observation_end)

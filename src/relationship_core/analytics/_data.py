@@ -222,7 +222,9 @@ def _summarise(
     if monetary:
         repeat = daily[by_customer.cumcount().to_numpy() > 0]
         mean = repeat.groupby("customer", sort=True, observed=True)["amount"].mean()
-        summary["monetary_value"] = mean.reindex(first.index).to_numpy(dtype=np.float64)
+        summary["monetary_value"] = mean.reindex(first.index, fill_value=0.0).to_numpy(
+            dtype=np.float64
+        )
     return summary
 
 
@@ -255,8 +257,9 @@ def customer_summary(
         days with a purchase after the first), ``recency`` (first to last
         purchase), ``T`` (first purchase to ``observation_end``) and
         ``monetary_value`` (mean amount per repeat purchase day, excluding
-        the first purchase; **NaN** for customers without repeat purchases,
-        as their repeat spend is unobserved, not zero).
+        the first purchase; **0.0** for customers without repeat purchases,
+        as in ``lifetimes``, so the frame feeds the spend model and CLV
+        without NaN: filter ``frequency > 0`` before averaging spend).
 
     >>> import pandas as pd
     >>> from datetime import date
@@ -269,7 +272,7 @@ def customer_summary(
                  frequency  recency    T  monetary_value
     customer_id
     a                    1      2.0  4.0            20.0
-    b                    0      0.0  3.0             NaN
+    b                    0      0.0  3.0             0.0
     """
     unit = TimeUnit.parse(time_unit)
     end = _resolve_end("observation_end", observation_end)
@@ -316,7 +319,7 @@ def calibration_holdout_summary(
         The calibration :func:`customer_summary` columns plus
         ``frequency_holdout`` (purchase days in the holdout),
         ``monetary_value_holdout`` (mean amount per holdout purchase day,
-        NaN without one) and ``duration_holdout`` (holdout length in
+        0.0 without one) and ``duration_holdout`` (holdout length in
         ``time_unit``).
     """
     unit = TimeUnit.parse(time_unit)
@@ -362,7 +365,7 @@ def calibration_holdout_summary(
     counts = by_customer.size().reindex(summary.index, fill_value=0)
     summary["frequency_holdout"] = counts.to_numpy(dtype=np.int64)
     if monetary:
-        means = by_customer.mean().reindex(summary.index)
+        means = by_customer.mean().reindex(summary.index, fill_value=0.0)
         summary["monetary_value_holdout"] = means.to_numpy(dtype=np.float64)
     summary["duration_holdout"] = np.full(
         len(summary), (end.day - calibration.day) / unit.days, dtype=np.float64
