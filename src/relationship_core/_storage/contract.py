@@ -1,0 +1,267 @@
+"""The storage contract: the records, queries, events and jobs a backend stores.
+
+Everything a backend author needs is a plain attrs value here or a Protocol in
+:mod:`relationship_core._storage.protocols`; checks that every backend must
+apply identically (kinds, fields, value types, cursors) live in
+:mod:`relationship_core._storage.schema` so backends cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from relationship_core._domain.ids import new_id
+from relationship_core.exceptions import ValidationError
+
+__all__ = [
+    "Capability",
+    "Condition",
+    "Delete",
+    "FieldType",
+    "IndexValue",
+    "Job",
+    "JobState",
+    "NewEvent",
+    "NewJob",
+    "Op",
+    "Page",
+    "Query",
+    "Record",
+    "StoredEvent",
+    "Write",
+]
+
+#: The value types an indexed field can have.
+FieldType: TypeAlias = Literal["str", "int", "float", "bool", "datetime", "date"]
+#: A value of an indexed field (``None`` only for nullable fields).
+IndexValue: TypeAlias = str | int | float | bool | datetime | date | None
+#: Comparison operators a query condition can use.
+Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in"]
+#: The states a job moves through: pending -> claimed -> done, or back to pending
+#: (retry / expired lease), or dead (dead-lettered after too many attempts).
+JobState: TypeAlias = Literal["pending", "claimed", "done", "dead"]
+#: Optional abilities a backend declares; the conformance kit skips tests of the
+#: ones it lacks instead of failing them.
+Capability: TypeAlias = Literal["persistent", "threads", "multiprocess"]
+
+
+def _frozen_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("data", value, "expected a JSON object (a dict with str keys)")
+    return dict(value)
+
+
+@attrs.frozen
+class Record:
+    """One stored, versioned document.
+
+    Attributes:
+        kind: The declared kind, e.g. ``"party"``.
+        id: Unique within its kind.
+        version: 1 when first written, +1 on every write.
+        schema_version: Version of the *domain* layout of ``data``, so the
+            application can upgrade documents written by older code.
+        data: The JSON-able document.
+        indexed: Values of the kind's declared indexed fields.
+    """
+
+    kind: str
+    id: str
+    version: int
+    schema_version: int
+    data: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    indexed: dict[str, IndexValue] = attrs.field(factory=dict, converter=_frozen_dict)
+
+
+@attrs.frozen
+class Write:
+    """Create or replace one record, naming the version the writer last read.
+
+    Attributes:
+        kind: The declared kind.
+        id: The record id.
+        data: The new document (JSON-able dict).
+        indexed: Values for every declared indexed field of the kind.
+        expected_version: The version the writer read; ``None`` means the
+            record must not exist yet. A stale value raises ``ConflictError``.
+        schema_version: Domain layout version of ``data``.
+    """
+
+    kind: str
+    id: str
+    data: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    indexed: dict[str, IndexValue] = attrs.field(factory=dict, converter=_frozen_dict)
+    expected_version: int | None = None
+    schema_version: int = 1
+
+
+@attrs.frozen
+class Delete:
+    """Remove one record, naming the version the writer last read.
+
+    Attributes:
+        kind: The declared kind.
+        id: The record id.
+        expected_version: The version the writer read; stale -> ``ConflictError``.
+    """
+
+    kind: str
+    id: str
+    expected_version: int
+
+
+@attrs.frozen
+class Condition:
+    """One filter of a query: ``field op value``.
+
+    ``field`` is a declared indexed field or ``"id"``. For ``"in"`` the value is
+    a sequence. ``eq`` with ``None`` matches missing values of a nullable
+    field; range operators never match ``None``.
+    """
+
+    field: str
+    op: Op
+    value: object
+
+
+def _conditions(value: object) -> tuple[Condition, ...]:
+    if isinstance(value, Condition):
+        return (value,)
+    items: Iterable[Any] = value  # type: ignore[assignment]
+    return tuple(i if isinstance(i, Condition) else Condition(*i) for i in items)
+
+
+@attrs.frozen
+class Query:
+    """Records of one kind matching every condition, in a stable order.
+
+    Results are ordered by ``order_by`` then by id (the tiebreak), ascending
+    unless ``descending``; ``after`` is the opaque cursor of the previous page.
+
+    Attributes:
+        kind: The declared kind.
+        where: Conditions, all of which must hold; tuples
+            ``(field, op, value)`` are accepted too.
+        order_by: An indexed (non-nullable) field or ``"id"``.
+        descending: Reverse the order.
+        limit: Page size, 1..10000.
+        after: ``Page.next_cursor`` of the previous page, or ``None``.
+    """
+
+    kind: str
+    where: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    order_by: str = "id"
+    descending: bool = False
+    limit: int = 100
+    after: str | None = None
+
+
+@attrs.frozen
+class Page:
+    """One page of query results.
+
+    Attributes:
+        records: The records, in query order.
+        next_cursor: Pass as ``Query.after`` for the next page; ``None`` when
+            there are no more results.
+    """
+
+    records: tuple[Record, ...]
+    next_cursor: str | None = None
+
+
+@attrs.frozen
+class NewEvent:
+    """An event to append to the log.
+
+    Attributes:
+        type: Dotted event name, e.g. ``"engagement.started"``.
+        aggregate_id: Id of the aggregate that produced it.
+        occurred_at: When it happened (aware).
+        data: JSON-able payload.
+        aggregate_kind: Record kind of the aggregate, if any.
+    """
+
+    type: str
+    aggregate_id: str
+    occurred_at: datetime
+    data: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
+    aggregate_kind: str = ""
+
+
+@attrs.frozen
+class StoredEvent:
+    """An event in the log, with its position.
+
+    Attributes:
+        seq: Position in the log: 1, 2, 3... in commit order, never reused.
+        type: Dotted event name.
+        aggregate_id: Id of the aggregate that produced it.
+        occurred_at: When it happened (UTC).
+        data: JSON-able payload.
+        aggregate_kind: Record kind of the aggregate, or ``""``.
+    """
+
+    seq: int
+    type: str
+    aggregate_id: str
+    occurred_at: datetime
+    data: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    aggregate_kind: str = ""
+
+
+@attrs.frozen
+class NewJob:
+    """A job to enqueue.
+
+    Attributes:
+        queue: What kind of work it is, e.g. ``"notify.email"``.
+        payload: JSON-able arguments for the worker.
+        due_at: Not claimable before this instant (aware).
+        idempotency_key: At most one job is ever enqueued per key; enqueuing
+            a duplicate returns the existing job's id instead.
+        max_attempts: Claims allowed before the job is dead-lettered.
+        id: Generated unless given.
+    """
+
+    queue: str
+    payload: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    due_at: datetime
+    idempotency_key: str | None = None
+    max_attempts: int = 5
+    id: str = attrs.field(factory=new_id)
+
+
+@attrs.frozen
+class Job:
+    """A job as stored.
+
+    Attributes:
+        id: Job id.
+        queue: What kind of work it is.
+        payload: JSON-able arguments.
+        due_at: Earliest instant it may be claimed (UTC).
+        state: ``pending``, ``claimed``, ``done`` or ``dead``.
+        attempts: How many times it has been claimed.
+        max_attempts: Claims allowed before it is dead-lettered.
+        idempotency_key: Its key, if any.
+        lease_owner: The worker holding it while ``claimed``.
+        lease_expires_at: When the lease lapses and the job is claimable again.
+        last_error: What the last failed attempt reported.
+    """
+
+    id: str
+    queue: str
+    payload: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    due_at: datetime
+    state: JobState
+    attempts: int
+    max_attempts: int
+    idempotency_key: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    last_error: str | None = None

@@ -1,0 +1,378 @@
+"""The in-memory backend: the reference implementation, for tests and notebooks.
+
+One lock serialises transactions; a transaction applies its changes at once
+and keeps an undo log, replayed backwards if the ``with`` block raises.
+Documents are kept as JSON text, so callers never share mutable state with
+the store and the memory backend accepts exactly what the SQL ones accept.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from relationship_core._storage.contract import (
+    Capability,
+    Delete,
+    Job,
+    NewEvent,
+    NewJob,
+    Page,
+    Query,
+    Record,
+    StoredEvent,
+    Write,
+)
+from relationship_core._storage.schema import (
+    Schema,
+    check_claim,
+    check_position,
+    dump_json,
+    run_query,
+)
+from relationship_core._storage.url import StorageURL
+from relationship_core.exceptions import ConflictError, StorageError, ValidationError
+
+__all__ = ["MemoryBackend", "open_memory"]
+
+
+@attrs.frozen
+class _Row:
+    version: int
+    schema_version: int
+    data: str
+    indexed: dict[str, Any]
+
+
+def lease_conflict(job: Job, current: Job | None) -> ConflictError:
+    """The error for completing or retrying a job whose lease is no longer held."""
+    return ConflictError(
+        "job",
+        job.id,
+        job.attempts,
+        current.attempts if current else None,
+        detail=f"lease of {job.lease_owner!r} was lost "
+        f"(job is now {current.state if current else 'gone'!r})",
+    )
+
+
+class MemoryBackend:
+    """Records, events and jobs in Python dicts, guarded by one lock.
+
+    >>> from relationship_core._storage.schema import KindSpec, Schema
+    >>> from relationship_core._storage.contract import Write
+    >>> store = MemoryBackend(Schema([KindSpec("note", {"title": "str"})]))
+    >>> with store.transaction() as tx:
+    ...     [rec] = tx.put_many([Write("note", "n1", {"body": "hi"}, {"title": "Hello"})])
+    >>> rec.version, store.get_many("note", ["n1"])["n1"].data
+    (1, {'body': 'hi'})
+    """
+
+    capabilities: frozenset[Capability] = frozenset({"threads"})
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._lock = threading.RLock()
+        self._records: dict[str, dict[str, _Row]] = {k.name: {} for k in schema.kinds}
+        self._events: list[StoredEvent] = []
+        self._jobs: dict[str, Job] = {}
+        self._job_keys: dict[str, str] = {}
+        self._closed = False
+
+    # -- reads ---------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this memory store is closed; open a new one")
+
+    def _record(self, kind: str, rid: str, row: _Row, *, with_data: bool = True) -> Record:
+        data = json.loads(row.data) if with_data else {}
+        return Record(kind, rid, row.version, row.schema_version, data, row.indexed)
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
+        """The records of *kind* with these ids that exist."""
+        _, checked = self.schema.check_ids(kind, ids)
+        with self._lock:
+            self._check_open()
+            table = self._records[kind]
+            return {i: self._record(kind, i, table[i]) for i in checked if i in table}
+
+    def query(self, query: Query) -> Page:
+        """One page of records matching *query*."""
+        checked = self.schema.check_query(query)
+        with self._lock:
+            self._check_open()
+            table = self._records[query.kind]
+            light = [self._record(query.kind, i, r, with_data=False) for i, r in table.items()]
+            page = run_query(light, checked)
+            full = tuple(self._record(r.kind, r.id, table[r.id]) for r in page.records)
+            return Page(full, page.next_cursor)
+
+    def read_events(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """Events with ``seq > after``, oldest first."""
+        check_position(after, limit)
+        with self._lock:
+            self._check_open()
+            return [
+                attrs.evolve(e, data=json.loads(json.dumps(e.data)))
+                for e in self._events[after:][:limit]
+            ]
+
+    def get_job(self, job_id: str) -> Job | None:
+        """The job with this id, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._jobs.get(job_id)
+
+    # -- writes --------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[_MemoryTransaction]:
+        """Hold the store's lock; undo every change if the block raises."""
+        with self._lock:
+            self._check_open()
+            tx = _MemoryTransaction(self)
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+            finally:
+                tx.closed = True
+
+    def claim_jobs(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        queues: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease up to *limit* due jobs to *worker*."""
+        now = check_claim(worker, now, lease, limit)
+        with self._lock:
+            self._check_open()
+            claimed: list[Job] = []
+            due = [
+                j
+                for j in self._jobs.values()
+                if (queues is None or j.queue in queues)
+                and (
+                    (j.state == "pending" and j.due_at <= now)
+                    or (
+                        j.state == "claimed"
+                        and j.lease_expires_at is not None
+                        and j.lease_expires_at <= now
+                    )
+                )
+            ]
+            for job in sorted(due, key=lambda j: (j.due_at, j.id)):
+                if len(claimed) >= limit:
+                    break
+                if job.state == "claimed" and job.attempts >= job.max_attempts:
+                    self._jobs[job.id] = attrs.evolve(
+                        job,
+                        state="dead",
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        last_error="lease expired on the final attempt",
+                    )
+                    continue
+                new = attrs.evolve(
+                    job,
+                    state="claimed",
+                    attempts=job.attempts + 1,
+                    lease_owner=worker,
+                    lease_expires_at=now + lease,
+                )
+                self._jobs[job.id] = new
+                claimed.append(new)
+            return claimed
+
+    def _held(self, job: Job) -> Job:
+        current = self._jobs.get(job.id)
+        if (
+            current is None
+            or current.state != "claimed"
+            or current.lease_owner != job.lease_owner
+            or current.attempts != job.attempts
+        ):
+            raise lease_conflict(job, current)
+        return current
+
+    def complete_job(self, job: Job) -> None:
+        """Mark a claimed job done."""
+        with self._lock:
+            self._check_open()
+            current = self._held(job)
+            self._jobs[job.id] = attrs.evolve(
+                current, state="done", lease_owner=None, lease_expires_at=None
+            )
+
+    def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
+        """Give a claimed job back for a later attempt, or dead-letter it."""
+        due = self.schema.check_job(NewJob("retry", {}, due_at)).due_at
+        with self._lock:
+            self._check_open()
+            current = self._held(job)
+            dead = current.attempts >= current.max_attempts
+            new = attrs.evolve(
+                current,
+                state="dead" if dead else "pending",
+                due_at=current.due_at if dead else due,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=str(error),
+            )
+            self._jobs[job.id] = new
+            return new
+
+    def close(self) -> None:
+        """Forget everything; the store is unusable afterwards."""
+        with self._lock:
+            self._closed = True
+            self._records.clear()
+            self._events.clear()
+            self._jobs.clear()
+
+
+class _MemoryTransaction:
+    def __init__(self, store: MemoryBackend) -> None:
+        self.store = store
+        self.undo: list[Callable[[], None]] = []
+        self.closed = False
+
+    def _live(self) -> MemoryBackend:
+        if self.closed:
+            raise StorageError("transaction already ended")
+        return self.store
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
+        return self._live().get_many(kind, ids)
+
+    def query(self, query: Query) -> Page:
+        return self._live().query(query)
+
+    def put_many(self, writes: Sequence[Write]) -> list[Record]:
+        store = self._live()
+        checked = [store.schema.check_write(w) for w in writes]
+        texts = [dump_json(f"writes[{n}].data", w.data) for n, w in enumerate(checked)]
+        out = []
+        for write, text in zip(checked, texts, strict=True):
+            table = store._records[write.kind]
+            old = table.get(write.id)
+            actual = old.version if old else None
+            if actual != write.expected_version:
+                raise ConflictError(write.kind, write.id, write.expected_version, actual)
+            row = _Row((actual or 0) + 1, write.schema_version, text, write.indexed)
+            table[write.id] = row
+            self.undo.append(_restore(table, write.id, old))
+            out.append(
+                Record(
+                    write.kind,
+                    write.id,
+                    row.version,
+                    row.schema_version,
+                    json.loads(text),
+                    row.indexed,
+                )
+            )
+        return out
+
+    def delete(self, delete: Delete) -> None:
+        store = self._live()
+        delete = store.schema.check_delete(delete)
+        table = store._records[delete.kind]
+        old = table.get(delete.id)
+        actual = old.version if old else None
+        if actual != delete.expected_version:
+            raise ConflictError(
+                delete.kind,
+                delete.id,
+                delete.expected_version,
+                actual,
+                detail="" if old else "does not exist",
+            )
+        del table[delete.id]
+        self.undo.append(_restore(table, delete.id, old))
+
+    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
+        store = self._live()
+        checked = [store.schema.check_event(e) for e in events]
+        log = store._events
+        seqs = []
+        for n, event in enumerate(checked):
+            data = json.loads(dump_json(f"events[{n}].data", event.data))
+            stored = StoredEvent(
+                len(log) + 1,
+                event.type,
+                event.aggregate_id,
+                event.occurred_at,
+                data,
+                event.aggregate_kind,
+            )
+            log.append(stored)
+            seqs.append(stored.seq)
+        if checked:
+            size = len(log) - len(checked)
+            self.undo.append(lambda: log.__delitem__(slice(size, None)))
+        return seqs
+
+    def enqueue(self, jobs: Sequence[NewJob]) -> list[str]:
+        store = self._live()
+        checked = [store.schema.check_job(j) for j in jobs]
+        ids = []
+        for n, job in enumerate(checked):
+            payload = json.loads(dump_json(f"jobs[{n}].payload", job.payload))
+            key = job.idempotency_key
+            if key is not None and key in store._job_keys:
+                ids.append(store._job_keys[key])
+                continue
+            if job.id in store._jobs:
+                raise ValidationError(f"jobs[{n}].id", job.id, "a job with this id exists")
+            store._jobs[job.id] = Job(
+                job.id, job.queue, payload, job.due_at, "pending", 0, job.max_attempts, key
+            )
+            self.undo.append(_forget_job(store, job.id, key))
+            if key is not None:
+                store._job_keys[key] = job.id
+            ids.append(job.id)
+        return ids
+
+    def rollback(self) -> None:
+        for action in reversed(self.undo):
+            action()
+        self.undo.clear()
+
+
+def _restore(table: dict[str, _Row], rid: str, old: _Row | None) -> Callable[[], None]:
+    def undo() -> None:
+        if old is None:
+            table.pop(rid, None)
+        else:
+            table[rid] = old
+
+    return undo
+
+
+def _forget_job(store: MemoryBackend, job_id: str, key: str | None) -> Callable[[], None]:
+    def undo() -> None:
+        store._jobs.pop(job_id, None)
+        if key is not None:
+            store._job_keys.pop(key, None)
+
+    return undo
+
+
+def open_memory(url: StorageURL, schema: Schema) -> MemoryBackend:
+    """Factory for ``memory://`` URLs: a fresh, empty store each time."""
+    if url.path not in ("", "/") or url.netloc:
+        raise ValidationError("url", url.raw, "use 'memory://' (an in-memory store has no path)")
+    return MemoryBackend(schema)

@@ -1,0 +1,131 @@
+"""What a storage backend implements: two small protocols.
+
+A backend is an object satisfying :class:`StorageBackend`; its
+``transaction()`` yields a :class:`Transaction`. Writes happen only inside a
+transaction, which commits when the ``with`` block ends normally and changes
+nothing at all when it raises (including ``ConflictError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from relationship_core._storage.contract import (
+    Capability,
+    Delete,
+    Job,
+    NewEvent,
+    NewJob,
+    Page,
+    Query,
+    Record,
+    StoredEvent,
+    Write,
+)
+from relationship_core._storage.schema import Schema
+from relationship_core._storage.url import StorageURL
+
+__all__ = ["BackendFactory", "Reader", "StorageBackend", "Transaction"]
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Reads available both inside and outside a transaction."""
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
+        """The records of *kind* with these ids that exist, by id (missing ids are absent)."""
+        ...
+
+    def query(self, query: Query) -> Page:
+        """One page of records matching *query* (see :class:`Query`)."""
+        ...
+
+
+@runtime_checkable
+class Transaction(Reader, Protocol):
+    """One atomic unit: reads see its own writes; all of it commits or none."""
+
+    def put_many(self, writes: Sequence[Write]) -> list[Record]:
+        """Create or replace records, each naming the version it read.
+
+        Returns:
+            The stored records (new versions), in the order given.
+
+        Raises:
+            ConflictError: A write's ``expected_version`` is stale; the whole
+                transaction is then rolled back.
+        """
+        ...
+
+    def delete(self, delete: Delete) -> None:
+        """Remove a record at the expected version (``ConflictError`` when stale or absent)."""
+        ...
+
+    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
+        """Append events to the log; returns their sequence numbers, increasing."""
+        ...
+
+    def enqueue(self, jobs: Sequence[NewJob]) -> list[str]:
+        """Enqueue jobs; a duplicate idempotency key yields the existing job's id."""
+        ...
+
+
+@runtime_checkable
+class StorageBackend(Reader, Protocol):
+    """A store of versioned records, an event log and a job queue.
+
+    Attributes:
+        capabilities: Optional abilities (``"persistent"``, ``"threads"``,
+            ``"multiprocess"``); the conformance kit skips tests of the others.
+    """
+
+    capabilities: frozenset[Capability]
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Begin a transaction; commit on normal exit, roll back on an exception."""
+        ...
+
+    def read_events(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """Events with ``seq > after``, oldest first, at most *limit*."""
+        ...
+
+    def claim_jobs(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        queues: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease up to *limit* due jobs to *worker* until ``now + lease``.
+
+        Claimable: pending jobs with ``due_at <= now`` and claimed jobs whose
+        lease expired. Each claim counts an attempt; a job whose lease expired
+        after its last allowed attempt is dead-lettered instead. No two
+        workers ever hold the same job at once.
+        """
+        ...
+
+    def complete_job(self, job: Job) -> None:
+        """Mark a claimed job done (``ConflictError`` if its lease was lost)."""
+        ...
+
+    def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
+        """Give a claimed job back, due again at *due_at*; dead-letter it after its last attempt."""
+        ...
+
+    def get_job(self, job_id: str) -> Job | None:
+        """The job with this id, or ``None``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the backend is unusable afterwards."""
+        ...
+
+
+#: Builds a backend from a parsed URL and the kinds it must store.
+BackendFactory = Callable[[StorageURL, Schema], StorageBackend]

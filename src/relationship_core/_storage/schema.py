@@ -1,0 +1,527 @@
+"""Declared kinds and the checks every backend applies before touching storage.
+
+A backend is opened with a :class:`Schema`: the kinds it may store and each
+kind's indexed fields. Names are checked against a strict identifier pattern
+here, once, so SQL backends can use them in statements (they never see a name
+that was not declared); values are always passed as parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+import attrs
+
+from relationship_core._storage.contract import (
+    Condition,
+    Delete,
+    FieldType,
+    IndexValue,
+    Job,
+    NewEvent,
+    NewJob,
+    Page,
+    Query,
+    Record,
+    Write,
+)
+from relationship_core.exceptions import ValidationError
+
+__all__ = [
+    "FIELD_TYPES",
+    "CheckedQuery",
+    "FieldSpec",
+    "check_claim",
+    "check_position",
+    "KindSpec",
+    "Schema",
+    "decode_value",
+    "dump_json",
+    "encode_value",
+    "run_query",
+]
+
+FIELD_TYPES: tuple[FieldType, ...] = ("str", "int", "float", "bool", "datetime", "date")
+_IDENT = re.compile(r"[a-z][a-z0-9_]{0,27}")
+_RESERVED = frozenset({"id", "version", "schema_version", "data", "kind"})
+_MAX_ID = 200
+_MAX_LIMIT = 10_000
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in"})
+
+
+def check_identifier(field: str, value: object) -> str:
+    """Return *value* if it is a safe identifier (``[a-z][a-z0-9_]{0,27}``)."""
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
+        raise ValidationError(
+            field,
+            value,
+            "names must match [a-z][a-z0-9_]{0,27} (lower-case letter, then letters, digits, _)",
+        )
+    return value
+
+
+def check_text(field: str, value: object, *, max_len: int = _MAX_ID) -> str:
+    """Return *value* if it is a non-empty string without NUL, at most *max_len* long."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(field, value, "expected a non-empty string")
+    if len(value) > max_len:
+        raise ValidationError(field, value, f"longer than {max_len} characters")
+    if "\x00" in value:
+        raise ValidationError(field, value, "NUL characters are not allowed")
+    return value
+
+
+def dump_json(field: str, value: object) -> str:
+    """Encode a JSON-able document compactly; refuse what JSON cannot carry faithfully."""
+    if not isinstance(value, dict):
+        raise ValidationError(field, value, "expected a JSON object (dict with str keys)")
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            field, value, f"not JSON-able ({exc}); use dicts, lists, str, int, float, bool, None"
+        ) from None
+    if "\\u0000" in text:
+        raise ValidationError(field, value, "NUL characters are not allowed in stored documents")
+    return text
+
+
+def _utc(field: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValidationError(field, value, "expected a time zone-aware datetime")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValidationError(field, value, "naive datetimes are refused; attach a time zone")
+    return value.astimezone(UTC)
+
+
+def check_value(field: str, ftype: FieldType, value: object) -> IndexValue:  # noqa: PLR0912 - one branch per type
+    """Return *value* normalised for *ftype* or raise ``ValidationError`` naming *field*."""
+    if ftype == "str":
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValidationError(field, value, "NUL characters are not allowed")
+            return value
+    elif ftype == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT_MIN <= value <= _INT_MAX:
+                raise ValidationError(field, value, "integers must fit in 64 bits")
+            return value
+    elif ftype == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            result = float(value)
+            if not math.isfinite(result):
+                raise ValidationError(field, value, "NaN and infinities are not allowed")
+            return result
+    elif ftype == "bool":
+        if isinstance(value, bool):
+            return value
+    elif ftype == "datetime":
+        return _utc(field, value)
+    elif ftype == "date" and isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValidationError(field, value, f"expected a value of type {ftype}")
+
+
+def encode_value(ftype: FieldType, value: IndexValue) -> str | int | float | bool | None:
+    """Turn a checked value into a JSON/SQLite scalar that sorts like the value."""
+    if value is None:
+        return None
+    if ftype == "datetime":
+        return cast(datetime, value).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    if ftype == "date":
+        return cast(date, value).isoformat()
+    if ftype == "bool":
+        return bool(value)
+    return cast(str | int | float, value)
+
+
+def decode_value(ftype: FieldType, value: Any) -> IndexValue:
+    """Inverse of :func:`encode_value`."""
+    if value is None:
+        return None
+    if ftype == "datetime":
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(value).astimezone(UTC)
+    if ftype == "date":
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if ftype == "bool":
+        return bool(value)
+    if ftype == "float":
+        return float(value)
+    return cast(IndexValue, value)
+
+
+@attrs.frozen
+class FieldSpec:
+    """One indexed field of a kind.
+
+    Attributes:
+        name: Identifier (``[a-z][a-z0-9_]{0,27}``, not ``id``/``version``/...).
+        type: One of ``str``, ``int``, ``float``, ``bool``, ``datetime``, ``date``.
+        nullable: Whether ``None`` is allowed. Nullable fields can be
+            filtered but not ordered by.
+    """
+
+    name: str
+    type: FieldType
+    nullable: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check_identifier("field", self.name)
+        if self.name in _RESERVED:
+            raise ValidationError("field", self.name, f"reserved names: {sorted(_RESERVED)}")
+        if self.type not in FIELD_TYPES:
+            raise ValidationError(f"{self.name}.type", self.type, f"one of {FIELD_TYPES}")
+
+
+def _fields(value: Mapping[str, str | FieldSpec] | Iterable[FieldSpec]) -> tuple[FieldSpec, ...]:
+    if isinstance(value, Mapping):
+        out: list[FieldSpec] = []
+        for name, spec in value.items():
+            if isinstance(spec, FieldSpec):
+                out.append(spec)
+                continue
+            nullable = spec.endswith("?")
+            out.append(FieldSpec(name, cast(FieldType, spec.rstrip("?")), nullable))
+        return tuple(out)
+    return tuple(value)
+
+
+@attrs.frozen
+class KindSpec:
+    """A kind of record and its indexed fields.
+
+    >>> spec = KindSpec("party", {"name": "str", "email": "str?", "score": "int"})
+    >>> [(f.name, f.type, f.nullable) for f in spec.fields]
+    [('name', 'str', False), ('email', 'str', True), ('score', 'int', False)]
+
+    Attributes:
+        name: Identifier of the kind.
+        fields: The indexed fields; a mapping ``{"name": "str", "email": "str?"}``
+            is accepted (a trailing ``?`` marks a nullable field).
+    """
+
+    name: str
+    fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=_fields)
+    _by_name: dict[str, FieldSpec] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_identifier("kind", self.name)
+        by_name: dict[str, FieldSpec] = {}
+        for spec in self.fields:
+            if spec.name in by_name:
+                raise ValidationError(f"{self.name}.fields", spec.name, "declared twice")
+            by_name[spec.name] = spec
+        object.__setattr__(self, "_by_name", by_name)
+
+    def field(self, name: object, *, path: str = "field") -> FieldSpec:
+        """The declared field *name*, or ``ValidationError`` listing the declared ones."""
+        spec = self._by_name.get(name) if isinstance(name, str) else None
+        if spec is None:
+            raise ValidationError(
+                path,
+                name,
+                f"kind {self.name!r} has no indexed field of that name; "
+                f"declared: {', '.join(self._by_name) or 'none'}",
+            )
+        return spec
+
+    def field_type(self, name: str, *, path: str = "field") -> FieldType:
+        """The type of a declared field, or ``"str"`` for the pseudo-field ``id``."""
+        return "str" if name == "id" else self.field(name, path=path).type
+
+    def check_indexed(self, values: Mapping[str, object]) -> dict[str, IndexValue]:
+        """Return the indexed values checked and normalised; every field must be present."""
+        out: dict[str, IndexValue] = {}
+        for key in values:
+            self.field(key, path="indexed")
+        for spec in self.fields:
+            if spec.name not in values:
+                raise ValidationError(
+                    f"indexed.{spec.name}", None, f"missing; kind {self.name!r} declares it"
+                )
+            value = values[spec.name]
+            if value is None:
+                if not spec.nullable:
+                    raise ValidationError(f"indexed.{spec.name}", None, "field is not nullable")
+                out[spec.name] = None
+            else:
+                out[spec.name] = check_value(f"indexed.{spec.name}", spec.type, value)
+        return out
+
+
+@attrs.frozen
+class CheckedQuery:
+    """A query whose names, values and cursor were checked against the schema.
+
+    Attributes:
+        query: The query with normalised condition values.
+        spec: The kind's spec.
+        order_type: Type of the ordering field.
+        cursor: ``(order value, id)`` decoded from ``query.after``, or ``None``.
+    """
+
+    query: Query
+    spec: KindSpec
+    order_type: FieldType
+    cursor: tuple[IndexValue, str] | None
+
+    def next_cursor(self, last: Record) -> str:
+        """The opaque cursor that continues after *last*."""
+        q = self.query
+        value = last.id if q.order_by == "id" else last.indexed[q.order_by]
+        raw = [q.kind, q.order_by, q.descending, encode_value(self.order_type, value), last.id]
+        text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _kinds(value: Iterable[KindSpec]) -> tuple[KindSpec, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Schema:
+    """The kinds a backend is opened with.
+
+    >>> schema = Schema([KindSpec("party", {"name": "str"})])
+    >>> schema.kind("party").name
+    'party'
+    >>> schema.kind("robot")
+    Traceback (most recent call last):
+    ...
+    relationship_core.exceptions.ValidationError: kind='robot': unknown kind; declared: party
+
+    Attributes:
+        kinds: The declared kinds.
+    """
+
+    kinds: tuple[KindSpec, ...] = attrs.field(converter=_kinds)
+    _by_name: dict[str, KindSpec] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_name: dict[str, KindSpec] = {}
+        for spec in self.kinds:
+            if spec.name in by_name and by_name[spec.name] != spec:
+                raise ValidationError("kinds", spec.name, "declared twice, differently")
+            by_name[spec.name] = spec
+        object.__setattr__(self, "_by_name", by_name)
+
+    def kind(self, name: object) -> KindSpec:
+        """The declared kind *name*, or ``ValidationError`` listing the declared ones."""
+        spec = self._by_name.get(name) if isinstance(name, str) else None
+        if spec is None:
+            raise ValidationError(
+                "kind", name, f"unknown kind; declared: {', '.join(self._by_name) or 'none'}"
+            )
+        return spec
+
+    def merged(self, other: Schema) -> Schema:
+        """Both schemas' kinds (a kind declared in both must be declared alike)."""
+        return Schema(self.kinds + tuple(k for k in other.kinds if k.name not in self._by_name))
+
+    # -- checks every backend runs -------------------------------------------------
+
+    def check_id(self, value: object, field: str = "id") -> str:
+        """Return a valid record id."""
+        return check_text(field, value)
+
+    def check_write(self, write: Write) -> Write:
+        """Return *write* with normalised indexed values, or raise ``ValidationError``."""
+        spec = self.kind(write.kind)
+        self.check_id(write.id)
+        exp = write.expected_version
+        if exp is not None and (isinstance(exp, bool) or not isinstance(exp, int) or exp < 1):
+            raise ValidationError("expected_version", exp, "None (new record) or a version >= 1")
+        if (
+            isinstance(write.schema_version, bool)
+            or not isinstance(write.schema_version, int)
+            or write.schema_version < 1
+        ):
+            raise ValidationError("schema_version", write.schema_version, "an int >= 1")
+        if not isinstance(write.data, dict):
+            raise ValidationError("data", write.data, "expected a JSON object")
+        return attrs.evolve(write, indexed=spec.check_indexed(write.indexed))
+
+    def check_delete(self, delete: Delete) -> Delete:
+        """Return *delete* if its kind, id and version are valid."""
+        self.kind(delete.kind)
+        self.check_id(delete.id)
+        exp = delete.expected_version
+        if isinstance(exp, bool) or not isinstance(exp, int) or exp < 1:
+            raise ValidationError("expected_version", exp, "a version >= 1")
+        return delete
+
+    def check_ids(self, kind: str, ids: Sequence[str]) -> tuple[KindSpec, list[str]]:
+        """Return the kind's spec and the ids, each checked."""
+        spec = self.kind(kind)
+        if isinstance(ids, str):
+            raise ValidationError("ids", ids, "expected a sequence of ids, not one string")
+        return spec, [self.check_id(i, f"ids[{n}]") for n, i in enumerate(ids)]
+
+    def check_query(self, query: Query) -> CheckedQuery:
+        """Check names, operators, value types, limit and cursor of *query*."""
+        spec = self.kind(query.kind)
+        conditions = []
+        for n, cond in enumerate(query.where):
+            path = f"where[{n}]"
+            ftype = spec.field_type(cond.field, path=f"{path}.field")
+            nullable = cond.field != "id" and spec.field(cond.field).nullable
+            if cond.op not in _OPS:
+                raise ValidationError(f"{path}.op", cond.op, f"one of {sorted(_OPS)}")
+            if cond.op == "in":
+                if isinstance(cond.value, str | bytes) or not isinstance(cond.value, Iterable):
+                    raise ValidationError(f"{path}.value", cond.value, "'in' takes a sequence")
+                items = tuple(
+                    check_value(f"{path}.value[{i}]", ftype, v) for i, v in enumerate(cond.value)
+                )
+                conditions.append(Condition(cond.field, "in", items))
+            elif cond.value is None:
+                if not (cond.op == "eq" and nullable):
+                    raise ValidationError(
+                        f"{path}.value", None, "None only with 'eq' on a nullable field"
+                    )
+                conditions.append(cond)
+            else:
+                value = check_value(f"{path}.value", ftype, cond.value)
+                conditions.append(Condition(cond.field, cond.op, value))
+        order_type = spec.field_type(query.order_by, path="order_by")
+        if query.order_by != "id" and spec.field(query.order_by).nullable:
+            raise ValidationError("order_by", query.order_by, "cannot order by a nullable field")
+        if not isinstance(query.descending, bool):
+            raise ValidationError("descending", query.descending, "expected a bool")
+        lim = query.limit
+        if isinstance(lim, bool) or not isinstance(lim, int) or not 1 <= lim <= _MAX_LIMIT:
+            raise ValidationError("limit", lim, f"an int from 1 to {_MAX_LIMIT}")
+        cursor = None
+        if query.after is not None:
+            cursor = _decode_cursor(query, order_type)
+        checked = attrs.evolve(query, where=tuple(conditions))
+        return CheckedQuery(checked, spec, order_type, cursor)
+
+    def check_event(self, event: NewEvent) -> NewEvent:
+        """Return *event* with ``occurred_at`` in UTC, or raise ``ValidationError``."""
+        check_text("type", event.type)
+        check_text("aggregate_id", event.aggregate_id)
+        if event.aggregate_kind:
+            self.kind(event.aggregate_kind)
+        return attrs.evolve(event, occurred_at=_utc("occurred_at", event.occurred_at))
+
+    def check_job(self, job: NewJob) -> NewJob:
+        """Return *job* with ``due_at`` in UTC, or raise ``ValidationError``."""
+        check_text("queue", job.queue)
+        check_text("id", job.id)
+        if job.idempotency_key is not None:
+            check_text("idempotency_key", job.idempotency_key, max_len=500)
+        mx = job.max_attempts
+        if isinstance(mx, bool) or not isinstance(mx, int) or mx < 1:
+            raise ValidationError("max_attempts", mx, "an int >= 1")
+        return attrs.evolve(job, due_at=_utc("due_at", job.due_at))
+
+
+def _decode_cursor(query: Query, order_type: FieldType) -> tuple[IndexValue, str]:
+    after = query.after
+    try:
+        padded = cast(str, after) + "=" * (-len(cast(str, after)) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        kind, order_by, descending, value, last_id = raw
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+        raise ValidationError("after", after, "not a cursor returned by this query") from None
+    if (kind, order_by, descending) != (query.kind, query.order_by, query.descending):
+        raise ValidationError("after", after, "cursor belongs to a query with another order")
+    if not isinstance(last_id, str):
+        raise ValidationError("after", after, "not a cursor returned by this query")
+    try:
+        decoded = decode_value(order_type, value)
+        check_value("after", order_type, decoded)
+    except (ValueError, TypeError):
+        raise ValidationError("after", after, "not a cursor returned by this query") from None
+    return decoded, last_id
+
+
+def check_position(after: int, limit: int) -> None:
+    """Refuse a bad event-log position or page size."""
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValidationError("after", after, "a sequence number >= 0")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise ValidationError("limit", limit, "an int from 1 to 10000")
+
+
+def check_claim(worker: str, now: datetime, lease: timedelta, limit: int) -> datetime:
+    """Check the arguments of ``claim_jobs``; return *now* in UTC."""
+    check_text("worker", worker)
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise ValidationError("lease", lease, "a positive timedelta")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise ValidationError("limit", limit, "an int from 1 to 1000")
+    return _utc("now", now)
+
+
+# -- evaluation in Python, for backends that keep records in memory -----------------
+
+
+def _matches(record: Record, cond: Condition) -> bool:
+    actual = record.id if cond.field == "id" else record.indexed.get(cond.field)
+    if cond.op == "eq":
+        return actual == cond.value if cond.value is not None else actual is None
+    if actual is None:
+        return False
+    value: Any = cond.value
+    if cond.op == "in":
+        return actual in value
+    if cond.op == "lt":
+        return bool(actual < value)
+    if cond.op == "le":
+        return bool(actual <= value)
+    if cond.op == "gt":
+        return bool(actual > value)
+    return bool(actual >= value)
+
+
+def run_query(records: Iterable[Record], checked: CheckedQuery) -> Page:
+    """Evaluate a checked query over *records* in Python (filter, order, page).
+
+    Backends that hold their records in memory (and the reference model of
+    the conformance kit) use this, so they order and page exactly alike.
+    """
+    q = checked.query
+
+    def key(rec: Record) -> tuple[Any, str]:
+        return (rec.id if q.order_by == "id" else rec.indexed[q.order_by], rec.id)
+
+    hits = [r for r in records if all(_matches(r, c) for c in q.where)]
+    hits.sort(key=key, reverse=q.descending)
+    if checked.cursor is not None:
+        pos = checked.cursor
+        if q.descending:
+            hits = [r for r in hits if key(r) < pos]
+        else:
+            hits = [r for r in hits if key(r) > pos]
+    page = hits[: q.limit]
+    more = len(hits) > q.limit
+    return Page(tuple(page), checked.next_cursor(page[-1]) if more else None)
+
+
+def job_from_row(row: Mapping[str, Any]) -> Job:
+    """Build a :class:`Job` from a mapping of its stored columns."""
+    return Job(
+        id=row["id"],
+        queue=row["queue"],
+        payload=row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"]),
+        due_at=cast(datetime, decode_value("datetime", row["due_at"])),
+        state=row["state"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        idempotency_key=row["idempotency_key"],
+        lease_owner=row["lease_owner"],
+        lease_expires_at=cast(datetime | None, decode_value("datetime", row["lease_expires_at"])),
+        last_error=row["last_error"],
+    )

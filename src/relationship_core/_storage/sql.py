@@ -1,0 +1,82 @@
+"""SQL text shared by the SQLite and PostgreSQL backends.
+
+Only names that passed :func:`~relationship_core._storage.schema.check_identifier`
+and were found in the declared :class:`Schema` are ever formatted into SQL;
+every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from relationship_core._storage.contract import FieldType, IndexValue
+from relationship_core._storage.schema import CheckedQuery, KindSpec
+
+__all__ = ["column", "index_name", "select_page", "table"]
+
+Encoder = Callable[[FieldType, IndexValue], Any]
+
+
+def table(kind: str) -> str:
+    """Table holding records of a (declared, checked) kind."""
+    return f"rc_rec_{kind}"
+
+
+def column(field: str) -> str:
+    """Column of an indexed field, or ``id``."""
+    return "id" if field == "id" else f"f_{field}"
+
+
+def index_name(kind: str, field: str) -> str:
+    """Index on one indexed field (at most 63 characters for PostgreSQL)."""
+    return f"rc_ix_{kind}_{field}"
+
+
+def record_columns(spec: KindSpec) -> str:
+    """``id, version, schema_version, data, f_a, f_b`` for a kind."""
+    return ", ".join(
+        ["id", "version", "schema_version", "data"] + [column(f.name) for f in spec.fields]
+    )
+
+
+def select_page(checked: CheckedQuery, ph: str, encode: Encoder) -> tuple[str, list[Any]]:
+    """SELECT for one page (``limit + 1`` rows, to tell whether more follow)."""
+    q = checked.query
+    spec = checked.spec
+    clauses: list[str] = []
+    params: list[Any] = []
+    for cond in q.where:
+        ftype = spec.field_type(cond.field)
+        col = column(cond.field)
+        if cond.op == "in":
+            values = list(cond.value)  # type: ignore[call-overload]
+            if not values:
+                clauses.append("1 = 0")
+                continue
+            clauses.append(f"{col} IN ({', '.join([ph] * len(values))})")
+            params.extend(encode(ftype, v) for v in values)
+        elif cond.value is None:
+            clauses.append(f"{col} IS NULL")
+        else:
+            sym = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[cond.op]
+            clauses.append(f"{col} {sym} {ph}")
+            params.append(encode(ftype, cond.value))  # type: ignore[arg-type]
+    order = column(q.order_by)
+    direction = "DESC" if q.descending else "ASC"
+    if checked.cursor is not None:
+        value, last_id = checked.cursor
+        sym = "<" if q.descending else ">"
+        if q.order_by == "id":
+            clauses.append(f"id {sym} {ph}")
+            params.append(last_id)
+        else:
+            clauses.append(f"({order}, id) {sym} ({ph}, {ph})")
+            params.extend([encode(checked.order_type, value), last_id])
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    order_sql = f"{order} {direction}" + (f", id {direction}" if q.order_by != "id" else "")
+    sql = (
+        f"SELECT {record_columns(spec)} FROM {table(q.kind)}{where} ORDER BY {order_sql} LIMIT {ph}"
+    )
+    params.append(q.limit + 1)
+    return sql, params

@@ -1,0 +1,116 @@
+"""The public surface for plugin authors.
+
+A plugin is a module (or object) with functions marked ``@hookimpl``, listed
+under the ``relationship_core`` entry-point group in its ``pyproject.toml``::
+
+    [project.entry-points.relationship_core]
+    jsonl = "relationship_core_jsonl.plugin"
+
+Storage backends are contributed as :class:`StorageBackendSpec` records by the
+:func:`~relationship_core._plugins.markers.HookSpecs.relationship_core_storage_backends`
+hook and chosen by URL scheme. A backend implements :class:`StorageBackend`
+(whose ``transaction()`` yields a :class:`Transaction`) over the value types
+below; the helpers on :class:`Schema` apply the checks every backend must
+apply identically, and :func:`run_query` evaluates a query in Python for
+backends that keep records in memory. The conformance kit in
+``relationship_core.testing.storage`` says whether a backend is correct.
+"""
+
+from __future__ import annotations
+
+from relationship_core._plugins.manager import (
+    BLOCK_ENV,
+    DEFAULT_PLUGINS,
+    PluginManager,
+    TypedHooks,
+    get_plugin_manager,
+)
+from relationship_core._plugins.markers import PROJECT, HookSpecs, hookimpl, hookspec
+from relationship_core._plugins.specs import StorageBackendSpec
+from relationship_core._storage.contract import (
+    Capability,
+    Condition,
+    Delete,
+    FieldType,
+    IndexValue,
+    Job,
+    JobState,
+    NewEvent,
+    NewJob,
+    Op,
+    Page,
+    Query,
+    Record,
+    StoredEvent,
+    Write,
+)
+from relationship_core._storage.memory import MemoryBackend
+from relationship_core._storage.protocols import (
+    BackendFactory,
+    Reader,
+    StorageBackend,
+    Transaction,
+)
+from relationship_core._storage.schema import (
+    CheckedQuery,
+    FieldSpec,
+    KindSpec,
+    Schema,
+    check_claim,
+    check_position,
+    decode_value,
+    dump_json,
+    encode_value,
+    run_query,
+)
+from relationship_core._storage.url import StorageURL, parse_url
+
+__all__ = [
+    # pluggy wiring
+    "PROJECT",
+    "hookimpl",
+    "hookspec",
+    "HookSpecs",
+    "StorageBackendSpec",
+    "PluginManager",
+    "TypedHooks",
+    "get_plugin_manager",
+    "DEFAULT_PLUGINS",
+    "BLOCK_ENV",
+    # the contract a backend implements
+    "StorageBackend",
+    "Transaction",
+    "Reader",
+    "BackendFactory",
+    "Capability",
+    "StorageURL",
+    "parse_url",
+    # schema and shared checks
+    "Schema",
+    "KindSpec",
+    "FieldSpec",
+    "FieldType",
+    "IndexValue",
+    "CheckedQuery",
+    "run_query",
+    "dump_json",
+    "encode_value",
+    "decode_value",
+    "check_claim",
+    "check_position",
+    # values
+    "Record",
+    "Write",
+    "Delete",
+    "Condition",
+    "Op",
+    "Query",
+    "Page",
+    "NewEvent",
+    "StoredEvent",
+    "NewJob",
+    "Job",
+    "JobState",
+    # the reference backend
+    "MemoryBackend",
+]
