@@ -38,7 +38,7 @@ class ProrationPolicy(enum.Enum):
 
 def _thirty_360(day: date) -> int:
     # 30E/360: every month has 30 days; the 31st counts like the 30th.
-    return day.year * 360 + (day.month - 1) * 30 + min(day.day, 30)
+    return day.year * 360 + (day.month - 1) * 30 + min(day.day - 1, 30)
 
 
 def _days_per_month(instance: Proration, attribute: attrs.Attribute[int], value: int) -> None:

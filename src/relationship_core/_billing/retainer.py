@@ -243,6 +243,8 @@ class Retainer(EventRecorder):
             fee_changes=(FeeChange(day, terms.fee),),
         )
         retainer.next_period = retainer.schedule.index_of(day)
+        if terms.hours is not None:  # the first (even partial) period grants its hours in full
+            retainer.hours_bank = HoursBank().open(retainer.next_period, terms.hours)
         retainer._record(
             RetainerStarted(
                 aggregate_id=retainer.id,

@@ -12,7 +12,7 @@ from relationship_core._billing.cycles import BillingCycle, CycleUnit
 from relationship_core._domain.timeutil import require_aware, require_date, to_zone
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["BillingPeriod", "BillingSchedule", "local_billing_date"]
+__all__ = ["BillingPeriod", "BillingSchedule", "local_billing_date", "local_midnight"]
 
 
 def local_billing_date(instant: datetime, zone: ZoneInfo | str) -> date:
@@ -30,6 +30,22 @@ def local_billing_date(instant: datetime, zone: ZoneInfo | str) -> date:
     """
     aware = require_aware("instant", instant)
     return aware.astimezone(to_zone("time_zone", zone)).date()
+
+
+def local_midnight(day: date, zone: ZoneInfo | str) -> datetime:
+    """The instant local *day* begins in *zone*: where a period starting on *day* starts.
+
+    Across a DST change two period starts are not a whole number of 24-hour
+    days apart; that is why billing works on local dates.
+
+    >>> from datetime import date
+    >>> local_midnight(date(2026, 3, 29), "Europe/London").isoformat()
+    '2026-03-29T00:00:00+00:00'
+    >>> local_midnight(date(2026, 3, 30), "Europe/London").isoformat()
+    '2026-03-30T00:00:00+01:00'
+    """
+    require_date("day", day)
+    return datetime(day.year, day.month, day.day, tzinfo=to_zone("time_zone", zone))
 
 
 @attrs.frozen(order=True)
