@@ -161,7 +161,9 @@ def customer_lifetime_value(
         if column not in summary.columns:
             raise ValidationError(column, list(summary.columns), f"the summary needs {column!r}")
     x, t, big_t = read_rfm(summary["frequency"], summary["recency"], summary["T"])
-    spend = expected_spend(spend_model, x, as_float_array(summary["monetary_value"], "monetary_value"))
+    spend = expected_spend(
+        spend_model, x, as_float_array(summary["monetary_value"], "monetary_value")
+    )
     scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[data_unit]
     value = np.zeros(len(x))
     previous = np.zeros(len(x))

@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize
+from scipy import optimize, special
 
 from relationship_core.exceptions import ValidationError
 
@@ -150,6 +150,31 @@ def _hessian_from_gradient(
     return 0.5 * (hess + hess.T)
 
 
+def _hessian_from_function(func: Callable[[FloatArray], float], x: FloatArray) -> FloatArray:
+    """Second-difference Hessian of *func* (when no analytic gradient is available)."""
+    k = len(x)
+    hess = np.empty((k, k))
+    steps = 1e-3 * np.maximum(1.0, np.abs(x))
+    f0 = func(x)
+    for i in range(k):
+        for j in range(i, k):
+            if i == j:
+                up = x.copy()
+                down = x.copy()
+                up[i] += steps[i]
+                down[i] -= steps[i]
+                hess[i, i] = (func(up) - 2 * f0 + func(down)) / steps[i] ** 2
+                continue
+            total = 0.0
+            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+                point = x.copy()
+                point[i] += si * steps[i]
+                point[j] += sj * steps[j]
+                total += sign * func(point)
+            hess[i, j] = hess[j, i] = total / (4 * steps[i] * steps[j])
+    return hess
+
+
 @attrs.frozen
 class MLEResult:
     """The outcome of :func:`fit_log_params` (internal)."""
@@ -206,8 +231,14 @@ def fit_log_params(
     fx = safe(x)
     iterations = int(result.nit)
     message = str(result.message)
+
+    def hessian(x: FloatArray) -> FloatArray:
+        if gradient is None:
+            return _hessian_from_function(safe, x)
+        return _hessian_from_gradient(grad, x)
+
     # Newton polish: quadratic convergence near the optimum, and the Hessian is needed anyway.
-    hess = _hessian_from_gradient(grad, x)
+    hess = hessian(x)
     for _ in range(8):
         g = grad(x)
         if np.max(np.abs(g)) < 1e-10:
@@ -230,17 +261,17 @@ def fit_log_params(
         if not accepted:
             break
         iterations += 1
-        hess = _hessian_from_gradient(grad, x)
+        hess = hessian(x)
     g = grad(x)
     gradient_norm = float(np.max(np.abs(g)))
     information = hess * total_weight
     try:
         np.linalg.cholesky(information)
         positive_definite = True
-        covariance = np.linalg.inv(information)
+        covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
     except np.linalg.LinAlgError:
         positive_definite = False
-        covariance = np.full_like(information, np.nan)
+        covariance = np.full(information.shape, np.nan)
     diagnostics = FitDiagnostics(
         converged=gradient_norm < GRADIENT_TOLERANCE,
         gradient_norm=gradient_norm,
@@ -313,10 +344,41 @@ class FittedModel:
     _param_names: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        self.params_: pd.Series | None = None
-        self.standard_errors_: pd.Series | None = None
+        self._params: pd.Series | None = None
+        self._standard_errors: pd.Series | None = None
+        self._diagnostics: FitDiagnostics | None = None
         self.log_likelihood_: float = float("nan")
-        self.diagnostics_: FitDiagnostics | None = None
+
+    def _unfitted(self) -> ValidationError:
+        return ValidationError(
+            "model", type(self).__name__, "fit the model first (call .fit(...)) or use from_params"
+        )
+
+    @property
+    def params_(self) -> pd.Series:
+        """The estimates, indexed by parameter name."""
+        if self._params is None:
+            raise self._unfitted()
+        return self._params
+
+    @property
+    def standard_errors_(self) -> pd.Series:
+        """Standard errors of the estimates (NaN for a model built with ``from_params``)."""
+        if self._standard_errors is None:
+            raise self._unfitted()
+        return self._standard_errors
+
+    @property
+    def diagnostics_(self) -> FitDiagnostics:
+        """How the fit ended (refused for a model built with ``from_params``)."""
+        if self._diagnostics is None:
+            raise self._unfitted()
+        return self._diagnostics
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once parameters are set (by fitting or ``from_params``)."""
+        return self._params is not None
 
     @classmethod
     def _from_values(cls, **params: float) -> Any:
@@ -329,43 +391,38 @@ class FittedModel:
         values = np.array([float(params[p]) for p in cls._param_names])
         if not np.all(np.isfinite(values)) or np.any(values <= 0):
             raise ValidationError("params", params, "every parameter must be finite and > 0")
-        model.params_ = pd.Series(values, index=list(cls._param_names), dtype=np.float64)
-        model.standard_errors_ = pd.Series(np.nan, index=list(cls._param_names), dtype=np.float64)
+        model._params = pd.Series(values, index=list(cls._param_names), dtype=np.float64)
+        model._standard_errors = pd.Series(np.nan, index=list(cls._param_names), dtype=np.float64)
         return model
 
     def _store(self, result: MLEResult) -> None:
         values = np.exp(result.log_params)
         names = list(self._param_names)
-        self.params_ = pd.Series(values, index=names, dtype=np.float64)
+        self._params = pd.Series(values, index=names, dtype=np.float64)
         with np.errstate(invalid="ignore"):
             se = values * np.sqrt(np.diag(result.covariance_log))
-        self.standard_errors_ = pd.Series(se, index=names, dtype=np.float64)
+        self._standard_errors = pd.Series(se, index=names, dtype=np.float64)
         self.log_likelihood_ = float(result.log_likelihood)
-        self.diagnostics_ = result.diagnostics
+        self._diagnostics = result.diagnostics
 
     def _values(self) -> FloatArray:
-        if self.params_ is None:
-            raise ValidationError(
-                "model", type(self).__name__, "fit the model first (call .fit(...))"
-            )
-        return self.params_.to_numpy(np.float64)
+        return np.asarray(self.params_.to_numpy(np.float64), dtype=np.float64)
 
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% intervals (log-scale, back-transformed)."""
-        self._values()
-        assert self.params_ is not None
-        assert self.standard_errors_ is not None
         return params_summary(self.params_, self.standard_errors_)
 
     def __repr__(self) -> str:
-        if self.params_ is None:
+        if self._params is None:
             return f"<{type(self).__name__}: not fitted>"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         return f"<{type(self).__name__}: {shown}>"
 
 
 def read_rfm(
-    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike  # noqa: N803 - the literature's name
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,  # noqa: N803 - the literature's name
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Validate frequency/recency/T arrays (broadcast to one length)."""
     x = as_float_array(frequency, "frequency")
@@ -412,3 +469,60 @@ def read_summary(
     (x, t, big_t), w = collapse_rows([x, t, big_t], w)
     keep = w > 0
     return x[keep], t[keep], big_t[keep], w[keep]
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def expected_given_alive(
+    r: FloatArray | float,
+    alpha: FloatArray | float,
+    a: float,
+    b: FloatArray | float,
+    t: FloatArray | float,
+) -> FloatArray:
+    """``E[(1 - (alpha / (alpha + p t))^r) / p]`` for ``p ~ Beta(a, b)``.
+
+    The expected purchases in a window of length *t* of a customer known to be
+    alive, whose purchase rate is ``Gamma(r, alpha)`` and who drops out with
+    probability ``p`` after each purchase (BG/NBD and MBG/NBD, with posterior
+    parameters). The closed form uses a Gauss hypergeometric function (after
+    Euler's transformation); scipy's ``hyp2f1`` is wrong in some corners
+    (integer ``c - a - b`` near ``z = 1``), so any result outside the provable
+    bounds ``[0, r t / alpha]``, and ``a`` near 1, fall back to quadrature over
+    the quantiles of ``p``.
+    """
+    r_, alpha_, b_, t_ = np.broadcast_arrays(
+        np.asarray(r, dtype=np.float64),
+        np.asarray(alpha, dtype=np.float64),
+        np.asarray(b, dtype=np.float64),
+        np.asarray(t, dtype=np.float64),
+    )
+    r_, alpha_, b_, t_ = (np.atleast_1d(v).ravel() for v in (r_, alpha_, b_, t_))
+    upper = r_ * t_ / alpha_
+    with np.errstate(all="ignore"):
+        z = t_ / (alpha_ + t_)
+        log_1mz = np.log(alpha_) - np.log(alpha_ + t_)
+        hyp = special.hyp2f1(a + b_ - 1 - r_, a - 1, a + b_ - 1, z)
+        value = (a + b_ - 1) / (a - 1) * (1 - np.exp((a - 1) * log_1mz) * hyp)
+    bad = ~np.isfinite(value) | (value < -1e-12 * upper) | (value > upper * (1 + 1e-9))
+    if abs(a - 1) < 1e-6:
+        bad[:] = True
+    if np.any(bad):
+        value[bad] = _expected_given_alive_quadrature(r_[bad], alpha_[bad], a, b_[bad], t_[bad])
+    return np.asarray(np.clip(value, 0.0, upper), dtype=np.float64)
+
+
+def _expected_given_alive_quadrature(
+    r: FloatArray, alpha: FloatArray, a: float, b: FloatArray, t: FloatArray
+) -> FloatArray:
+    u = (_GL_NODES[:, None] + 1) / 2
+    p = special.betaincinv(a, b[None, :], u)
+    scaled = t / alpha
+    g = np.where(
+        p > 0,
+        -np.expm1(-r * np.log1p(p * scaled)) / np.where(p > 0, p, 1.0),
+        r * scaled,
+    )
+    total: FloatArray = np.sum(g * _GL_WEIGHTS[:, None] / 2, axis=0)
+    return total

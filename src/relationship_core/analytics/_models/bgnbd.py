@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from relationship_core.analytics._models._base import (
     FittedModel,
     FloatArray,
     as_float_array,
+    expected_given_alive,
     fit_log_params,
     read_rfm,
     read_summary,
@@ -23,10 +24,10 @@ from relationship_core.analytics._models._base import (
 __all__ = ["BetaGeoModel"]
 
 
-def _by_frequency(x: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _by_frequency(x: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
     """Unique frequencies and the index of each row into them (terms in x only)."""
     ux, inverse = np.unique(x, return_inverse=True)
-    return ux, inverse.reshape(-1)
+    return ux, np.asarray(inverse.reshape(-1), dtype=np.intp)
 
 
 class BetaGeoModel(FittedModel):
@@ -130,12 +131,7 @@ class BetaGeoModel(FittedModel):
         """Expected purchases in ``(0, t]`` of a customer who has just made their first."""
         r, alpha, a, b = self._values()
         tt = as_float_array(t, "t")
-        z = tt / (alpha + tt)
-        hyp = special.hyp2f1(r, b, a + b - 1, z)
-        return np.asarray(
-            (a + b - 1) / (a - 1) * (1 - np.exp(r * np.log(alpha / (alpha + tt))) * hyp),
-            dtype=np.float64,
-        )
+        return expected_given_alive(r, alpha, a, b, tt)
 
     def probability_alive(
         self,
@@ -160,18 +156,14 @@ class BetaGeoModel(FittedModel):
     ) -> FloatArray:
         """Expected purchases in ``(T, T + t]`` given each customer's history.
 
-        Uses Euler's transformation of the hypergeometric function so that the
-        result stays finite for very large frequencies.
+        P(alive) times the expected purchases of a live customer with the
+        posterior parameters, computed stably for very large frequencies.
         """
         r, alpha, a, b = self._values()
         x, rec, big_t = read_rfm(frequency, recency, T)
         tt = as_float_array(t, "t")
         alive = self.probability_alive(x, rec, big_t)
-        z = tt / (alpha + big_t + tt)
-        log_1mz = np.log(alpha + big_t) - np.log(alpha + big_t + tt)
-        hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        bracket = 1 - np.exp((a - 1) * log_1mz) * hyp
-        return np.asarray((a + b + x - 1) / (a - 1) * bracket * alive, dtype=np.float64)
+        return expected_given_alive(r + x, alpha + big_t, a, b + x, tt) * alive
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """P(X(t) = n): probability a new customer makes n repeat purchases in ``(0, t]``."""

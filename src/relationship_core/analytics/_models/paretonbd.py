@@ -43,18 +43,22 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
 
 
 def _log_f(s: float, k: FloatArray, z: FloatArray) -> FloatArray:
-    """log 2F1(s+1, k-1; k; z) for z < 1, via transformations with positive series."""
+    """log 2F1(s+1, k-1; k; z) for z < 1, via transformations with positive series.
+
+    After the transformation the series has positive terms with ratio below the
+    argument, so its value lies in ``[1, 1 / (1 - argument)]``; scipy results
+    outside that range (it has wrong corners) are recomputed by quadrature.
+    """
     negative = z < 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        zp = np.where(negative, z / (z - 1), z)
-        pfaff = -(s + 1) * np.log1p(-np.where(negative, z, 0.0)) + np.log(
-            special.hyp2f1(s + 1, 1.0, k, np.where(negative, zp, 0.0))
+        arg = np.where(negative, z / (z - 1), z)
+        hyp = np.where(
+            negative,
+            special.hyp2f1(s + 1, 1.0, k, np.where(negative, arg, 0.0)),
+            special.hyp2f1(k - s - 1, 1.0, k, np.where(negative, 0.0, arg)),
         )
-        euler = -s * np.log1p(-np.where(negative, 0.0, z)) + np.log(
-            special.hyp2f1(k - s - 1, 1.0, k, np.where(negative, 0.0, z))
-        )
-    out = np.where(negative, pfaff, euler)
-    bad = ~np.isfinite(out)
+        out = np.where(negative, -(s + 1) * np.log1p(-z), -s * np.log1p(-z)) + np.log(hyp)
+    bad = ~np.isfinite(out) | (hyp < 1 - 1e-12) | (hyp * (1 - arg) > 1 + 1e-9)
     if np.any(bad):
         out[bad] = _log_f_quadrature(s, k[bad], z[bad])
     return np.asarray(out, dtype=np.float64)
@@ -125,11 +129,12 @@ class ParetoNBDModel(FittedModel):
         def objective(lp: FloatArray) -> float:
             params = np.exp(lp)
             r, alpha, s, beta = params
-            head = float(
-                np.dot(wx, special.gammaln(r + ux) - special.gammaln(r))
-            ) + total * (r * np.log(alpha) + s * np.log(beta))
+            head = float(np.dot(wx, special.gammaln(r + ux) - special.gammaln(r))) + total * (
+                r * np.log(alpha) + s * np.log(beta)
+            )
             log_alive, log_dead = _log_parts(params, x, t, big_t)
-            return -(head + float(np.dot(w, np.logaddexp(log_alive, log_dead)))) / total
+            tail = float(np.dot(w, np.logaddexp(log_alive, log_dead)))
+            return -(float(head) + tail) / total
 
         rate = float(np.dot(w, x) + 1.0) / float(np.dot(w, big_t))
         mean_t = float(np.dot(w, big_t)) / total
@@ -153,7 +158,9 @@ class ParetoNBDModel(FittedModel):
         """Expected purchases in ``(0, t]`` of a customer who has just made their first."""
         r, alpha, s, beta = self._values()
         tt = as_float_array(t, "t")
-        return np.asarray(r * beta / alpha * _decay(s, np.log(beta / (beta + tt))), dtype=np.float64)
+        return np.asarray(
+            r * beta / alpha * _decay(s, np.log(beta / (beta + tt))), dtype=np.float64
+        )
 
     def expected_purchases(
         self,
@@ -168,7 +175,9 @@ class ParetoNBDModel(FittedModel):
         tt = as_float_array(t, "t")
         alive = self.probability_alive(x, rec, big_t)
         decay = _decay(s, np.log(beta + big_t) - np.log(beta + big_t + tt))
-        return np.asarray((r + x) * (beta + big_t) / (alpha + big_t) * decay * alive, dtype=np.float64)
+        return np.asarray(
+            (r + x) * (beta + big_t) / (alpha + big_t) * decay * alive, dtype=np.float64
+        )
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """P(X(t) = n) for a new customer, by Gauss-Legendre quadrature over the death time."""

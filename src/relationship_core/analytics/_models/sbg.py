@@ -30,15 +30,15 @@ from relationship_core.exceptions import ValidationError
 __all__ = ["ShiftedBetaGeometricModel"]
 
 
-def _survival_to_records(column: FloatArray, field: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _survival_to_records(
+    column: FloatArray, field: str
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Turn counts alive at the start of periods 0..k into (periods, churned, weight) rows."""
     alive = column[np.isfinite(column)]
     if len(alive) < 2:
         raise ValidationError(field, len(alive), "give counts for at least periods 0 and 1")
     if np.any(alive < 0) or np.any(np.diff(alive) > 0):
-        raise ValidationError(
-            field, alive.tolist(), "counts alive must be >= 0 and never increase"
-        )
+        raise ValidationError(field, alive.tolist(), "counts alive must be >= 0 and never increase")
     lost = -np.diff(alive)
     periods = np.arange(1, len(alive), dtype=np.float64)
     survivors_periods = np.array([len(alive) - 1], dtype=np.float64)
@@ -79,7 +79,9 @@ class ShiftedBetaGeometricModel(FittedModel):
         model: ShiftedBetaGeometricModel = cls._from_values(alpha=alpha, beta=beta)
         return model
 
-    def fit_survival(self, table: ArrayLike | pd.Series | pd.DataFrame) -> ShiftedBetaGeometricModel:
+    def fit_survival(
+        self, table: ArrayLike | pd.Series | pd.DataFrame
+    ) -> ShiftedBetaGeometricModel:
         """Fit from counts still active at the start of periods 0, 1, ..., k.
 
         Args:
@@ -136,7 +138,8 @@ class ShiftedBetaGeometricModel(FittedModel):
     ) -> ShiftedBetaGeometricModel:
         (periods, churned), weights = collapse_rows([periods, churned], weights)
         keep = weights > 0
-        periods, churned, weights = periods[keep], churned[keep] > 0, weights[keep]
+        periods, weights = periods[keep], weights[keep]
+        left = churned[keep] > 0
         total = float(weights.sum())
         if total <= 0:
             raise ValidationError("weights", total, "need at least one client")
@@ -145,7 +148,7 @@ class ShiftedBetaGeometricModel(FittedModel):
             alpha, beta = np.exp(lp)
             base = special.betaln(alpha, beta)
             ll = np.where(
-                churned,
+                left,
                 special.betaln(alpha + 1, beta + periods - 1) - base,
                 special.betaln(alpha, beta + periods) - base,
             )
@@ -158,12 +161,12 @@ class ShiftedBetaGeometricModel(FittedModel):
             d_b = special.digamma(beta)
             # d/dx betaln(x, y) = digamma(x) - digamma(x + y)
             g_a = np.where(
-                churned,
+                left,
                 special.digamma(alpha + 1) - special.digamma(alpha + beta + periods),
                 d_a - special.digamma(alpha + beta + periods),
             ) - (d_a - d_ab)
             g_b = np.where(
-                churned,
+                left,
                 special.digamma(beta + periods - 1) - special.digamma(alpha + beta + periods),
                 special.digamma(beta + periods) - special.digamma(alpha + beta + periods),
             ) - (d_b - d_ab)
