@@ -63,6 +63,7 @@ from relationship_core.analytics.plots import (  # noqa: E402
     repeat_transactions_tracking,
 )
 
+# The models and lifetime-value names are appended at the end of this module.
 __all__ = [
     # data preparation
     "TimeUnit",
@@ -89,3 +90,69 @@ __all__ = [
     "cohort_retention_table",
     "plot_cohort_retention",
 ]
+
+
+# -- models and lifetime value -----------------------------------------------------
+# Each private module is imported on its own, so one that is missing (e.g. a
+# model still being written) does not take the others down; any other error,
+# such as a bug inside a module, still raises.
+
+
+def _absent(exc: ModuleNotFoundError, module: str) -> bool:
+    return exc.name == module
+
+
+try:
+    from relationship_core.analytics._models._base import FitDiagnostics
+except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is missing
+    if not _absent(exc, "relationship_core.analytics._models._base"):
+        raise
+else:
+    __all__ += ["FitDiagnostics"]
+
+try:
+    from relationship_core.analytics._models.bgnbd import BetaGeoModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.bgnbd"):
+        raise
+else:
+    __all__ += ["BetaGeoModel"]
+
+try:
+    from relationship_core.analytics._models.paretonbd import ParetoNBDModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.paretonbd"):
+        raise
+else:
+    __all__ += ["ParetoNBDModel"]
+
+try:
+    from relationship_core.analytics._models.gammagamma import GammaGammaModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.gammagamma"):
+        raise
+else:
+    __all__ += ["GammaGammaModel"]
+
+try:
+    from relationship_core.analytics._models.sbg import ShiftedBetaGeometricModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.sbg"):
+        raise
+else:
+    __all__ += ["ShiftedBetaGeometricModel"]
+
+try:
+    from relationship_core.analytics._clv import (
+        Horizon,
+        customer_lifetime_value,
+        expected_spend,
+        retainer_residual_value,
+    )
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._clv"):
+        raise
+else:
+    __all__ += ["Horizon", "customer_lifetime_value", "expected_spend", "retainer_residual_value"]
+
+del _absent

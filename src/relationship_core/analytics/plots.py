@@ -435,7 +435,7 @@ def plot_probability_alive_matrix(
 ) -> Axes:
     """Heatmap of :func:`probability_alive_matrix` (recency across, frequency up)."""
     matrix = probability_alive_matrix(model, max_frequency=max_frequency, T=T, grid_size=grid_size)
-    return _matrix_plot(matrix, ax, f"Probability alive at age {T:g}", "P(alive)")
+    return _matrix_plot(matrix, ax, f"Probability alive at age {T:.4g}", "P(alive)")
 
 
 def plot_frequency_recency_matrix(
@@ -452,7 +452,7 @@ def plot_frequency_recency_matrix(
         model, t=t, max_frequency=max_frequency, T=T, grid_size=grid_size
     )
     return _matrix_plot(
-        matrix, ax, f"Expected purchases in the next {t:g} periods", "Expected purchases"
+        matrix, ax, f"Expected purchases in the next {t:.4g} periods", "Expected purchases"
     )
 
 
@@ -551,8 +551,17 @@ def plot_cohort_retention(
         raise ValidationError("table", type(table).__name__, "expected a pandas DataFrame")
     ax = _axes(ax)
     values = table.to_numpy(dtype=np.float64)
+    # Period 0 is 100% by construction; scale the colours to the later periods.
+    later = values[:, 1:] if values.shape[1] > 1 else values
+    finite = later[np.isfinite(later)]
+    top = float(finite.max()) if finite.size and finite.max() > 0 else None
     image = ax.imshow(
-        np.ma.masked_invalid(values), aspect="auto", interpolation="nearest", cmap="viridis"
+        np.ma.masked_invalid(values),
+        aspect="auto",
+        interpolation="nearest",
+        cmap="viridis",
+        vmin=0.0,
+        vmax=top,
     )
     ax.figure.colorbar(image, ax=ax, label="Retention")
     ax.set_xticks(np.arange(values.shape[1]), [str(c) for c in table.columns])
@@ -568,5 +577,7 @@ def plot_cohort_retention(
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
                 text = f"{value:.0%}" if percent else f"{value:g}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+                bright = top is not None and value > 0.6 * top
+                colour = "black" if bright else "white"
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     return ax
