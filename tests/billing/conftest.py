@@ -29,7 +29,7 @@ def make_retainer(
         RetainerTerms(
             usd(fee),
             cycle or BillingCycle.monthly(),
-            terms.pop("time_zone", "America/New_York"),  # type: ignore[arg-type]
+            terms.pop("time_zone", "America/New_York"),
             anchor=anchor,
             **terms,  # type: ignore[arg-type]
         ),

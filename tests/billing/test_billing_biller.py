@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -167,13 +168,13 @@ def test_no_period_is_skipped_or_billed_twice(retainer: Retainer, horizon: int) 
         if s.document is not None
         for line in s.document.lines
     ]
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end is not None
         assert start is not None
         assert end <= start
     if spans and retainer.fee.minor_units >= 100_000:
         assert spans[0][0] == retainer.starts_on
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert end == start
 
 

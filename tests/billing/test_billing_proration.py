@@ -136,7 +136,7 @@ def test_bad_input() -> None:
     CURRENCIES,
     st.lists(st.integers(0, 400), max_size=6),
 )
-def test_prorated_pieces_sum_to_the_whole_fee(
+def test_prorated_pieces_sum_to_the_whole_fee(  # noqa: PLR0917 - one per strategy
     policy: Proration,
     cycle: BillingCycle,
     anchor: date,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -182,7 +183,7 @@ def test_periods_tile_time_without_gap_or_overlap(
 ) -> None:
     schedule = BillingSchedule(cycle, anchor)
     periods = list(schedule.periods(first, count))
-    for left, right in zip(periods, periods[1:], strict=False):
+    for left, right in itertools.pairwise(periods):
         assert left.end == right.start
         assert left.start < left.end
     for period in periods:

@@ -19,7 +19,7 @@ from relationship_core._billing.events import (
     InvoiceVoided,
     PaymentReceived,
 )
-from relationship_core._billing.lines import LineItem, LineKind, sum_lines
+from relationship_core._billing.lines import LineItem, sum_lines
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
@@ -364,13 +364,6 @@ class CreditNote(EventRecorder):
 
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)
-        for i, line in enumerate(self.lines):
-            if line.kind is LineKind.CREDIT:
-                raise ValidationError(
-                    f"lines[{i}].kind",
-                    line.kind.value,
-                    "write credit note lines as positive amounts",
-                )
 
     @property
     def total(self) -> Money:
@@ -381,6 +374,11 @@ class CreditNote(EventRecorder):
     def subtotal(self) -> Money:
         """What is credited before tax."""
         return sum_lines(self.lines, self.currency)[0]
+
+    @property
+    def tax(self) -> Money:
+        """The tax credited."""
+        return sum_lines(self.lines, self.currency)[1]
 
     def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
         """Number the credit note from *sequence* and issue it on *on*."""

@@ -246,6 +246,8 @@ class Order(EventRecorder):
         """Refund part or all of a paid order; more than what is left is refused."""
         if not isinstance(refund, Refund):
             raise ValidationError("refund", refund, "expected a Refund")
+        if OrderStatus.REFUNDED not in ORDER_TRANSITIONS[self.status]:
+            self._move(OrderStatus.REFUNDED)  # raises, naming the allowed moves
         require_money("refund.amount", refund.amount, self.currency)
         if any(r.id == refund.id for r in self.refunds):
             raise ValidationError("refund.id", refund.id, "this refund was already recorded")
