@@ -11,6 +11,7 @@ import pytest
 from relationship_core.analytics._clv import Horizon, customer_lifetime_value
 from relationship_core.analytics._models.bgnbd import BetaGeoModel
 from relationship_core.analytics._models.gammagamma import GammaGammaModel
+from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
 from relationship_core.analytics._models.paretonbd import ParetoNBDModel
 
 CDNOW = (
@@ -158,3 +159,19 @@ def test_clv_is_the_discounted_sum_of_expected_spend(
     )
     assert np.all(discounted.to_numpy() < clv.to_numpy())
     assert np.all(discounted.to_numpy() > 0)
+
+
+def test_modified_bgnbd_matches_lifetimes(cdnow: pd.DataFrame) -> None:
+    model = ModifiedBetaGeoModel().fit(cdnow)
+    # lifetimes 0.11.3 ModifiedBetaGeoFitter on the same summary
+    expected = {"r": 0.524843, "alpha": 6.183082, "a": 0.891360, "b": 1.614003}
+    for name, value in expected.items():
+        assert model.params_[name] == pytest.approx(value, rel=1e-4), name
+    assert model.diagnostics_.converged
+    predicted = model.expected_purchases(
+        39, np.array([0, 2, 5.0]), np.array([0, 10, 30.0]), np.array([39, 39, 39.0])
+    )
+    np.testing.assert_allclose(predicted, [0.15338125, 0.41520713, 2.58167067], rtol=1e-4)
+    p = model.probability_of_purchases(np.arange(400), 39)
+    assert p.sum() == pytest.approx(1.0)
+    assert float(np.arange(400) @ p) == pytest.approx(float(model.expected_purchases_new(39)[0]))

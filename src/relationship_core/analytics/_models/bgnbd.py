@@ -50,7 +50,7 @@ class BetaGeoModel(FittedModel):
         ...                      "T": [40.0, 38, 35, 20]})
         >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> model.probability_alive(data.frequency, data.recency, data["T"]).round(3).tolist()
-        [1.0, 0.513, 0.836, 0.719]
+        [1.0, 0.277, 0.799, 0.41]
     """
 
     _param_names = ("r", "alpha", "a", "b")

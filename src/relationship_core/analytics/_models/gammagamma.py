@@ -67,7 +67,7 @@ class GammaGammaModel(FittedModel):
         >>> round(model.mean_spend(), 2)
         35.22
         >>> model.conditional_expected_average_spend([1, 10], [20.0, 20.0]).round(2).tolist()
-        [31.6, 23.76]
+        [24.64, 20.64]
     """
 
     _param_names = ("p", "q", "v")

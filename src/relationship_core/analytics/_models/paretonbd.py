@@ -108,7 +108,7 @@ class ParetoNBDModel(FittedModel):
     Example:
         >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
         >>> model.probability_alive([0, 5, 10_000], [0, 30.0, 500.0], [39, 39, 500]).round(3).tolist()
-        [0.755, 0.858, 1.0]
+        [0.294, 0.811, 1.0]
     """
 
     _param_names = ("r", "alpha", "s", "beta")

@@ -68,7 +68,7 @@ class ShiftedBetaGeometricModel(FittedModel):
         >>> model.params_.round(3).tolist()
         [0.704, 1.182]
         >>> model.retention_rate([1, 2, 3]).round(3).tolist()
-        [0.631, 0.741, 0.8]
+        [0.627, 0.756, 0.819]
     """
 
     _param_names = ("alpha", "beta")

@@ -1,0 +1,210 @@
+"""BG/BB: beta-geometric / beta-Bernoulli for discrete opportunities (Fader, Hardie and Shang 2010).
+
+At each of ``n`` opportunities (a yearly event, a newsletter issue) a live customer
+transacts with probability ``p ~ Beta(alpha, beta)``, and after each opportunity
+becomes inactive with probability ``theta ~ Beta(gamma, delta)``.
+Data: ``frequency`` (transactions in the n opportunities), ``recency`` (the
+opportunity of the last one, 0 if none) and ``n_periods``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import special
+
+from relationship_core.analytics._models._base import (
+    FittedModel,
+    FloatArray,
+    as_float_array,
+    collapse_rows,
+    fit_log_params,
+    read_weights,
+)
+from relationship_core.exceptions import ValidationError
+
+__all__ = ["BetaGeoBetaBinomModel"]
+
+
+def _read_discrete(
+    frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    x, t, n = np.broadcast_arrays(
+        as_float_array(frequency, "frequency"),
+        as_float_array(recency, "recency"),
+        as_float_array(n_periods, "n_periods"),
+    )
+    for field, values in (("frequency", x), ("recency", t), ("n_periods", n)):
+        if np.any(values < 0) or np.any(values != np.round(values)):
+            bad = values[(values < 0) | (values != np.round(values))][0]
+            raise ValidationError(field, float(bad), "use whole numbers >= 0")
+    if np.any(x > t) or np.any(t > n) or np.any((x == 0) & (t > 0)):
+        raise ValidationError(
+            "recency",
+            t.tolist()[:5],
+            "need frequency <= recency <= n_periods, and recency 0 when frequency is 0",
+        )
+    return (
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(t, dtype=np.float64),
+        np.ascontiguousarray(n, dtype=np.float64),
+    )
+
+
+def _log_parts(params: FloatArray, x: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
+    """Per-row log-likelihood, summing the 'became inactive after t_x + i' terms in log space."""
+    alpha, beta, gamma, delta = params
+    base = special.betaln(alpha, beta) + special.betaln(gamma, delta)
+    alive = special.betaln(alpha + x, beta + n - x) + special.betaln(gamma, delta + n) - base
+    gaps = (n - t).astype(np.int64)
+    width = int(gaps.max()) if len(gaps) else 0
+    if width == 0:
+        return np.asarray(alive, dtype=np.float64)
+    i = np.arange(width, dtype=np.float64)[None, :]
+    terms = (
+        special.betaln(alpha + x[:, None], beta + t[:, None] - x[:, None] + i)
+        + special.betaln(gamma + 1, delta + t[:, None] + i)
+        - base
+    )
+    terms = np.where(i < gaps[:, None], terms, -np.inf)
+    stacked = np.concatenate([alive[:, None], terms], axis=1)
+    return np.asarray(special.logsumexp(stacked, axis=1), dtype=np.float64)
+
+
+class BetaGeoBetaBinomModel(FittedModel):
+    """The BG/BB model for customers with discrete transaction opportunities.
+
+    Attributes:
+        params_: ``alpha``, ``beta``, ``gamma``, ``delta`` (Series).
+        standard_errors_: Standard errors, same index.
+        log_likelihood_: Log-likelihood at the estimate.
+        diagnostics_: :class:`FitDiagnostics` of the fit.
+
+    Example:
+        >>> model = BetaGeoBetaBinomModel.from_params(alpha=1.2, beta=0.75, gamma=0.66, delta=2.78)
+        >>> model.probability_alive([6, 0], [6, 0], [6, 6]).round(3).tolist()
+        [0.93, 0.108]
+    """
+
+    _param_names = ("alpha", "beta", "gamma", "delta")
+
+    @classmethod
+    def from_params(
+        cls, *, alpha: float, beta: float, gamma: float, delta: float
+    ) -> BetaGeoBetaBinomModel:
+        """A model with the given parameters, without fitting (no standard errors)."""
+        model: BetaGeoBetaBinomModel = cls._from_values(
+            alpha=alpha, beta=beta, gamma=gamma, delta=delta
+        )
+        return model
+
+    def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> BetaGeoBetaBinomModel:
+        """Estimate the parameters from ``frequency``, ``recency`` and ``n_periods`` columns.
+
+        Args:
+            summary: One row per customer (or per pattern, with *weights*).
+            weights: Optional number of customers each row stands for.
+
+        Returns:
+            The model itself, fitted.
+        """
+        for column in ("frequency", "recency", "n_periods"):
+            if column not in summary.columns:
+                raise ValidationError(column, list(summary.columns), f"need a {column!r} column")
+        x, t, n = _read_discrete(summary["frequency"], summary["recency"], summary["n_periods"])
+        w = read_weights(weights, len(x))
+        (x, t, n), w = collapse_rows([x, t, n], w)
+        keep = w > 0
+        x, t, n, w = x[keep], t[keep], n[keep], w[keep]
+        total = float(w.sum())
+
+        def objective(lp: FloatArray) -> float:
+            return -float(np.dot(w, _log_parts(np.exp(lp), x, t, n))) / total
+
+        self._store(fit_log_params(objective, np.zeros(4), total, len(x)))
+        return self
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
+    ) -> FloatArray:
+        """Probability of being active at opportunity ``n_periods + 1``."""
+        params = self._values()
+        alpha, beta, gamma, delta = params
+        x, t, n = _read_discrete(frequency, recency, n_periods)
+        log_alive = (
+            special.betaln(alpha + x, beta + n - x)
+            - special.betaln(alpha, beta)
+            + special.betaln(gamma, delta + n + 1)
+            - special.betaln(gamma, delta)
+        )
+        return np.asarray(np.exp(log_alive - _log_parts(params, x, t, n)), dtype=np.float64)
+
+    def expected_purchases_new(self, t: ArrayLike) -> FloatArray:
+        """Expected transactions in the first *t* opportunities of a new customer."""
+        alpha, beta, gamma, delta = self._values()
+        tt = as_float_array(t, "t")
+        ratio = np.exp(
+            special.gammaln(gamma + delta)
+            - special.gammaln(gamma + delta + tt)
+            + special.gammaln(1 + delta + tt)
+            - special.gammaln(1 + delta)
+        )
+        return np.asarray(
+            alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio), dtype=np.float64
+        )
+
+    def expected_purchases(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        n_periods: ArrayLike,
+    ) -> FloatArray:
+        """Expected transactions in the next *t* opportunities given each history."""
+        params = self._values()
+        alpha, beta, gamma, delta = params
+        x, rec, n = _read_discrete(frequency, recency, n_periods)
+        tt = as_float_array(t, "t")
+        log_lik = _log_parts(params, x, rec, n)
+        lead = special.betaln(alpha + x + 1, beta + n - x) - special.betaln(alpha, beta)
+        log_g = special.gammaln(gamma + delta) - special.gammaln(1 + delta)
+        first = special.gammaln(1 + delta + n) - special.gammaln(gamma + delta + n)
+        second = special.gammaln(1 + delta + n + tt) - special.gammaln(gamma + delta + n + tt)
+        # delta/(gamma-1) * (e^first - e^second), with the sign of (gamma - 1) kept exact
+        diff = np.exp(first) * -np.expm1(second - first)
+        value = np.exp(lead + log_g - log_lik) * delta / (gamma - 1) * diff
+        return np.asarray(value, dtype=np.float64)
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
+        """P(X(t) = n): n transactions in the first t opportunities of a new customer."""
+        alpha, beta, gamma, delta = self._values()
+        nn, tt = np.broadcast_arrays(as_float_array(n, "n"), as_float_array(t, "t"))
+        base = special.betaln(alpha, beta) + special.betaln(gamma, delta)
+        out = np.empty(len(nn))
+        for k, (count, opportunities) in enumerate(zip(nn, tt, strict=True)):
+            if count > opportunities:
+                out[k] = 0.0
+                continue
+            log_choose = (
+                special.gammaln(opportunities + 1)
+                - special.gammaln(count + 1)
+                - special.gammaln(opportunities - count + 1)
+            )
+            alive = (
+                log_choose
+                + special.betaln(alpha + count, beta + opportunities - count)
+                + special.betaln(gamma, delta + opportunities)
+                - base
+            )
+            i = np.arange(count, opportunities, dtype=np.float64)
+            dead = (
+                special.gammaln(i + 1)
+                - special.gammaln(count + 1)
+                - special.gammaln(i - count + 1)
+                + special.betaln(alpha + count, beta + i - count)
+                + special.betaln(gamma + 1, delta + i)
+                - base
+            )
+            out[k] = np.exp(special.logsumexp(np.concatenate([[alive], dead])))
+        return out
