@@ -217,6 +217,12 @@ def test_missing_values_are_refused_with_their_row() -> None:
     assert info.value.field == "customer_id[1]"
 
 
+def test_customer_ids_that_cannot_be_ordered_are_refused() -> None:
+    tx = _tx([("a", "2024-01-01", 1.0), (7, "2024-01-02", 1.0), ((1, 2), "2024-01-02", 1.0)])
+    with pytest.raises(ValidationError, match="convert them to one type"):
+        customer_summary(tx, time_unit="day", observation_end=date(2024, 1, 3))
+
+
 def test_split_refuses_inconsistent_ends() -> None:
     tx = _tx([("a", "2024-01-01", 1.0)])
     with pytest.raises(ValidationError, match="before observation_end"):

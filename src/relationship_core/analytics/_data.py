@@ -197,7 +197,14 @@ def _daily(
         data["amount"] = np.zeros(int(keep.sum()))
     work = pd.DataFrame(data)
     # Sorting first makes the per-day sums independent of the input row order.
-    work = work.sort_values(["customer", "day", "amount"], kind="mergesort")
+    try:
+        work = work.sort_values(["customer", "day", "amount"], kind="mergesort")
+    except TypeError:
+        raise ValidationError(
+            "customer_id_col",
+            customer_id_col,
+            "holds ids that cannot be ordered against each other; convert them to one type",
+        ) from None
     daily = work.groupby(["customer", "day"], sort=True, observed=True)["amount"].sum()
     return daily.reset_index()
 
