@@ -121,7 +121,7 @@ def test_same_day_purchases_are_one_transaction_and_first_spend_is_excluded() ->
 
 @pytest.mark.parametrize(
     ("unit", "days"),
-    [("day", 1.0), ("week", 7.0), ("month", 365.2425 / 12), (TimeUnit.MONTH, 30.436875)],
+    [("day", 1.0), ("week", 7.0), ("month", 365.25 / 12), (TimeUnit.MONTH, 30.4375)],
 )
 def test_time_unit_scales_recency_and_age(unit: Any, days: float) -> None:
     tx = _tx([("a", "2024-01-01", 1.0), ("a", "2024-03-01", 2.0)])
@@ -433,7 +433,7 @@ def test_transactions_from_invoices_skips_void_ones() -> None:
     assert tx.attrs["currency"] == "USD"  # the void GBP invoice is not a mix
     summary = customer_summary(tx, time_unit="month", observation_end=date(2024, 3, 31))
     assert summary.loc["c1", "frequency"] == 1
-    assert summary.loc["c1", "recency"] == pytest.approx(60 / 30.436875)
+    assert summary.loc["c1", "recency"] == pytest.approx(60 / 30.4375)
     with pytest.raises(ValidationError, match="calendar date"):
         transactions_from_invoices(
             [Invoice("c1", datetime(2024, 1, 1, tzinfo=UTC), Money("1", "USD"), "paid")]
@@ -461,3 +461,24 @@ def test_library_orders_and_invoices() -> None:
 
     draft = invoices_module.Invoice(id="i1", party_id="p1", currency="EUR", lines=(line,))
     assert transactions_from_invoices([draft]).empty  # never issued, never billed
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rows=transactions_strategy,
+    end=st.integers(min_value=0, max_value=130),
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata"]),
+)
+def test_aware_end_equals_counting_local_dates(
+    rows: list[tuple[str, int, int, int]], end: int, zone: str
+) -> None:
+    # Aware UTC data with an aware end at local midnight ending day `end` is the same as
+    # naive local wall times with a date end.
+    tz = ZoneInfo(zone)
+    aware = _frame(rows).assign(date=lambda f: f["date"].dt.tz_localize("UTC"))
+    local = aware.assign(date=lambda f: f["date"].dt.tz_convert(tz).dt.tz_localize(None))
+    last_day = START + timedelta(days=end)
+    last_moment = datetime.combine(last_day, datetime.max.time(), tzinfo=tz)
+    by_instant = customer_summary(aware, time_unit="day", observation_end=last_moment)
+    by_date = customer_summary(local, time_unit="day", observation_end=last_day)
+    pd.testing.assert_frame_equal(by_instant, by_date)

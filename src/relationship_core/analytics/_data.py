@@ -33,7 +33,7 @@ __all__ = [
     "transactions_from_orders",
 ]
 
-_MEAN_MONTH_DAYS = 365.2425 / 12  # the mean Gregorian month
+_MEAN_MONTH_DAYS = 365.25 / 12  # a twelfth of a Julian year, as Horizon uses
 
 
 class TimeUnit(enum.Enum):
@@ -41,7 +41,7 @@ class TimeUnit(enum.Enum):
 
     There is deliberately no default: a BG/NBD fit in weeks and one in days
     have different parameters, and mixing them silently is the classic bug.
-    ``MONTH`` is the mean Gregorian month (30.436875 days).
+    ``MONTH`` is a twelfth of a Julian year (30.4375 days), as in ``Horizon``.
 
     >>> TimeUnit.parse("week").days
     7.0
