@@ -41,5 +41,5 @@ class TestPostgresBackend(StorageBackendTests):
     def make_backend(
         self, pg_url: Callable[[str], str], opener: Any, request: pytest.FixtureRequest
     ) -> BackendMaker:
-        test = request.node.name.split("[")[0].removeprefix("test_")[:12]
-        return opener(lambda name: pg_url(f"{test}_{secrets.token_hex(2)}_{name}"))  # type: ignore[no-any-return]
+        test = f"{request.node.name.split('[')[0].removeprefix('test_')[:12]}_{secrets.token_hex(2)}"
+        return opener(lambda name: pg_url(f"{test}_{name}"))  # type: ignore[no-any-return]

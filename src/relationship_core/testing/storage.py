@@ -682,14 +682,17 @@ _INDEXED = st.fixed_dictionaries(
         "note": st.none() | _NAMES,
     }
 )
+_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=4)
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=5),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
     max_leaves=6,
 )
-_DATA = st.dictionaries(st.text(max_size=4), _JSON, max_size=3)
+_DATA = st.dictionaries(_TEXT, _JSON, max_size=3)
 _OPS: st.SearchStrategy[Op] = st.sampled_from(["eq", "lt", "le", "gt", "ge", "in"])
 
 
