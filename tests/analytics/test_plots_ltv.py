@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import matplotlib as mpl
@@ -12,11 +12,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from relationship_core.analytics import (
+    TimeUnit,
     calibration_holdout_summary,
     cohort_retention_table,
     frequency_recency_matrix,
@@ -226,6 +229,8 @@ def test_probability_alive_matrix_values_and_image(model: BetaGeoModel, tmp_path
     image = ax.get_images()[0].get_array()
     assert image is not None
     np.testing.assert_allclose(np.ma.filled(image, np.nan), values)
+    # cells are centred on their grid values: recency 0..39 in 11 cells of 3.9
+    assert ax.get_images()[0].get_extent() == pytest.approx([-1.95, 40.95, -1.0, 21.0])
 
 
 def test_frequency_recency_matrix_values_and_image(model: BetaGeoModel, tmp_path: Path) -> None:
@@ -320,3 +325,42 @@ def test_cohort_heatmap(cdnow: pd.DataFrame, tmp_path: Path) -> None:
     labelled = [t.get_text() for t in ax.texts]
     assert len(labelled) == int(np.isfinite(table.to_numpy()).sum())
     assert labelled[0] == "100%"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from("abcdefg"), st.integers(min_value=0, max_value=200)),
+        min_size=1,
+        max_size=40,
+    ),
+    end=st.integers(min_value=0, max_value=220),
+    unit=st.sampled_from(list(TimeUnit)),
+)
+def test_cohort_table_properties(rows: list[tuple[str, int]], end: int, unit: TimeUnit) -> None:
+    start = date(2024, 1, 1)
+    tx = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "date": pd.to_datetime([start + timedelta(days=r[1]) for r in rows]),
+        }
+    )
+    end_day = start + timedelta(days=end)
+    if min(r[1] for r in rows) > end:
+        with pytest.raises(ValidationError, match="no transactions"):
+            cohort_retention_table(tx, time_unit=unit, observation_end=end_day)
+        return
+    shares = cohort_retention_table(tx, time_unit=unit, observation_end=end_day)
+    counts = cohort_retention_table(tx, time_unit=unit, observation_end=end_day, normalize=False)
+    values = shares.to_numpy()
+    assert (shares[0] == 1.0).all()
+    observed = np.isfinite(values)
+    assert ((values[observed] >= 0) & (values[observed] <= 1)).all()
+    # the unobservable cells form a staircase: later cohorts see fewer periods
+    seen = observed.sum(axis=1)
+    assert list(seen) == sorted(seen, reverse=True)
+    assert seen[0] == values.shape[1]
+    # every customer seen by the end is in exactly one cohort
+    active = {r[0] for r in rows if r[1] <= end}
+    assert counts[0].sum() == len(active)
+    assert shares.index.is_monotonic_increasing

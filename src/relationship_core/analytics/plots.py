@@ -407,6 +407,12 @@ def frequency_recency_matrix(
     )
 
 
+def _extent(centres: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Image edges that put each cell's centre on its grid value."""
+    half = (centres[-1] - centres[0]) / max(len(centres) - 1, 1) / 2 if len(centres) > 1 else 0.5
+    return float(centres[0] - half), float(centres[-1] + half)
+
+
 def _matrix_plot(matrix: pd.DataFrame, ax: Axes | None, title: str, label: str) -> Axes:
     ax = _axes(ax)
     recency = matrix.columns.to_numpy(dtype=np.float64)
@@ -416,7 +422,7 @@ def _matrix_plot(matrix: pd.DataFrame, ax: Axes | None, title: str, label: str) 
         origin="lower",
         aspect="auto",
         interpolation="nearest",
-        extent=(recency[0], recency[-1], frequency[0], frequency[-1]),
+        extent=_extent(recency) + _extent(frequency),
     )
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.set_xlabel("Recency (time of last purchase)")
