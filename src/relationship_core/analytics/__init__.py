@@ -127,6 +127,22 @@ else:
     __all__ += ["ParetoNBDModel"]
 
 try:
+    from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.mbgnbd"):
+        raise
+else:
+    __all__ += ["ModifiedBetaGeoModel"]
+
+try:
+    from relationship_core.analytics._models.bgbb import BetaGeoBetaBinomModel
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if not _absent(exc, "relationship_core.analytics._models.bgbb"):
+        raise
+else:
+    __all__ += ["BetaGeoBetaBinomModel"]
+
+try:
     from relationship_core.analytics._models.gammagamma import GammaGammaModel
 except ModuleNotFoundError as exc:  # pragma: no cover
     if not _absent(exc, "relationship_core.analytics._models.gammagamma"):
