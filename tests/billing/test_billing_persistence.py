@@ -80,3 +80,24 @@ def test_every_billing_event_is_registered_and_round_trips() -> None:
     r.cancel(AT)
     for event in r.pull_events():
         assert event_from_dict(json.loads(json.dumps(event_to_dict(event)))) == event
+
+
+def test_the_billers_fast_invoice_equals_a_validated_one() -> None:
+    terms = RetainerTerms(Money("99.00", "USD"), BillingCycle.monthly(), "UTC")
+    r = Retainer.start("R1", "P1", terms, AT, starts_on=date(2026, 1, 1))
+    (step,) = bill_retainer(r, date(2026, 1, 1), AT)
+    fast = step.document
+    assert isinstance(fast, Invoice)
+    slow = Invoice(
+        id=fast.id,
+        party_id="P1",
+        currency="USD",
+        lines=fast.lines,
+        payment_terms_days=30,
+        source="retainer",
+        source_id="R1",
+        idempotency_key=fast.id,
+    )
+    assert fast == slow
+    assert unstructure(fast) == unstructure(slow)
+    assert fast.pending_events == ()

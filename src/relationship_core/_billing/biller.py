@@ -88,10 +88,7 @@ def due_on(retainer: Retainer, period: BillingPeriod) -> date:
 def next_due_period(retainer: Retainer, through: date) -> BillingPeriod | None:
     """The next unbilled period if it is due on or before *through*."""
     period = retainer.schedule.period(retainer.next_period)
-    end = retainer.ends_on
-    if end is not None and period.start >= end:
-        return None
-    return period if due_on(retainer, period) <= through else None
+    return period if _is_due(retainer, period, through) else None
 
 
 def _flip(line: LineItem) -> LineItem:
@@ -117,22 +114,23 @@ def _document(
     if not lines:
         return None
     currency = retainer.terms.fee.currency
-    total = sum_lines(lines, currency)[2]
-    if total.amount < 0:
-        return CreditNote(
-            id=key,
-            party_id=retainer.party_id,
-            currency=currency,
-            lines=tuple(_flip(line) for line in lines),
-            reason=reason,
-            invoice_id=retainer.last_invoice_id,
-            source=InvoiceSource.RETAINER,
-            source_id=retainer.id,
-            idempotency_key=key,
-        )
-    return Invoice(
-        id=key,
-        party_id=retainer.party_id,
+    if len(lines) > 1 or lines[0].unit_price.amount < 0:
+        total = sum_lines(lines, currency)[2]
+        if total.amount < 0:
+            return CreditNote(
+                id=key,
+                party_id=retainer.party_id,
+                currency=currency,
+                lines=tuple(_flip(line) for line in lines),
+                reason=reason,
+                invoice_id=retainer.last_invoice_id,
+                source=InvoiceSource.RETAINER,
+                source_id=retainer.id,
+                idempotency_key=key,
+            )
+    return Invoice._trusted_draft(
+        key,
+        retainer.party_id,
         currency=currency,
         lines=lines,
         payment_terms_days=retainer.terms.payment_terms_days,
@@ -140,6 +138,36 @@ def _document(
         source_id=retainer.id,
         idempotency_key=key,
     )
+
+
+def _bill_adjustments(retainer: Retainer) -> BillingStep:
+    key = _adjustment_key(retainer.id, retainer.adjustment_count)
+    document = _document(retainer, key, retainer.pending, "Retainer adjustment")
+    retainer.pending = ()
+    retainer.adjustment_count += 1
+    if isinstance(document, Invoice):
+        retainer.last_invoice_id = document.id
+    return BillingStep(key, None, document)
+
+
+def _bill_period(retainer: Retainer, period: BillingPeriod) -> BillingStep:
+    key = period_key(retainer.id, period.start)
+    lines = retainer.period_lines(period)
+    if retainer.pending:
+        lines = (*lines, *retainer.pending)
+        retainer.pending = ()
+    document = _document(retainer, key, lines, "Retainer adjustment")
+    retainer.next_period = period.index + 1
+    if isinstance(document, Invoice):
+        retainer.last_invoice_id = document.id
+    return BillingStep(key, period, document)
+
+
+def _is_due(retainer: Retainer, period: BillingPeriod, through: date) -> bool:
+    end = retainer.ends_on
+    if end is not None and period.start >= end:
+        return False
+    return due_on(retainer, period) <= through
 
 
 def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | None:
@@ -153,33 +181,34 @@ def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | 
     require_date("through", through)
     require_aware("at", at)
     period = next_due_period(retainer, through)
-    if period is None:
-        if not retainer.pending:
-            return None
-        key = _adjustment_key(retainer.id, retainer.adjustment_count)
-        document = _document(retainer, key, retainer.pending, "Retainer adjustment")
-        retainer.pending = ()
-        retainer.adjustment_count += 1
-        if isinstance(document, Invoice):
-            retainer.last_invoice_id = document.id
-        return BillingStep(key, None, document)
-    key = period_key(retainer.id, period.start)
-    lines = retainer.period_lines(period)
+    if period is not None:
+        return _bill_period(retainer, period)
     if retainer.pending:
-        lines = (*lines, *retainer.pending)
-        retainer.pending = ()
-    document = _document(retainer, key, lines, "Retainer adjustment")
-    retainer.next_period = period.index + 1
-    if isinstance(document, Invoice):
-        retainer.last_invoice_id = document.id
-    return BillingStep(key, period, document)
+        return _bill_adjustments(retainer)
+    return None
 
 
 def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[BillingStep]:
-    """Bill everything due up to *through*: each due period, then leftover adjustments."""
+    """Bill everything due up to *through*: each due period, then leftover adjustments.
+
+    The same as calling :func:`bill_next` until it returns ``None``, with each
+    boundary computed once (still from the anchor).
+    """
+    require_date("through", through)
+    require_aware("at", at)
+    schedule = retainer.schedule
     steps = []
-    while (step := bill_next(retainer, through, at)) is not None:
-        steps.append(step)
+    k = retainer.next_period
+    start = schedule.boundary(k)
+    while True:
+        end = schedule.boundary(k + 1)
+        period = BillingPeriod(k, start, end)
+        if not _is_due(retainer, period, through):
+            break
+        steps.append(_bill_period(retainer, period))
+        k, start = k + 1, end
+    if retainer.pending:
+        steps.append(_bill_adjustments(retainer))
     return steps
 
 

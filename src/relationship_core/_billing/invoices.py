@@ -168,6 +168,43 @@ class Invoice(EventRecorder):
         _check_lines(self.lines, self.currency)
         require_money("credited", self.credited, self.currency)
 
+    @classmethod
+    def _trusted_draft(
+        cls,
+        key: str,
+        party_id: str,
+        *,
+        currency: Currency,
+        lines: tuple[LineItem, ...],
+        payment_terms_days: int,
+        source: InvoiceSource,
+        source_id: str | None,
+        idempotency_key: str | None,
+    ) -> Invoice:
+        """A draft built without validation, for the biller's already-checked values."""
+        invoice = object.__new__(cls)
+        set_ = object.__setattr__
+        for name, value in (
+            ("id", key),
+            ("party_id", party_id),
+            ("currency", currency),
+            ("lines", lines),
+            ("payment_terms_days", payment_terms_days),
+            ("source", source),
+            ("source_id", source_id),
+            ("idempotency_key", idempotency_key),
+            ("status", InvoiceStatus.DRAFT),
+            ("number", None),
+            ("issued_on", None),
+            ("due_on", None),
+            ("payments", ()),
+            ("credit_note_ids", ()),
+            ("credited", Money.zero(currency)),
+            ("_events", []),
+        ):
+            set_(invoice, name, value)
+        return invoice
+
     # -- totals -----------------------------------------------------------------
     @property
     def subtotal(self) -> Money:
