@@ -41,7 +41,7 @@ def make_inputs(count: int, seed: int = 5) -> list[tuple[str, date, Decimal]]:
 
 
 def by_hand(inputs: list[tuple[str, date, Decimal]]) -> list[tuple[date, date, Decimal]]:
-    rows = []
+    rows: list[tuple[date, date, Decimal]] = []
     for _rid, anchor, fee in inputs:
         rows.extend(
             (anchor + relativedelta(months=k), anchor + relativedelta(months=k + 1), fee)
