@@ -183,7 +183,7 @@ class MissingExtraError(RelationshipCoreError, ImportError):
         self.extra = extra
         self.package = package
         super().__init__(
-            f"{module} needs the {extra!r} extra, but {package!r} is not installed: "
+            f"{module} needs the {extra!r} extra, but {package!r} is not installed (or fails to import): "
             f"pip install 'relationship-core[{extra}]'",
             name=package,
         )
