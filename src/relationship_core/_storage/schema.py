@@ -50,7 +50,7 @@ __all__ = [
 
 FIELD_TYPES: tuple[FieldType, ...] = ("str", "int", "float", "bool", "datetime", "date")
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,27}")
-_RESERVED = frozenset({"id", "version", "schema_version", "data", "kind"})
+_RESERVED = frozenset({"id", "version", "schema_version", "data"})
 _MAX_ID = 200
 _MAX_LIMIT = 10_000
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1

@@ -682,7 +682,7 @@ _INDEXED = st.fixed_dictionaries(
         "note": st.none() | _NAMES,
     }
 )
-_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=4)
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=4)
 _JSON = st.recursive(
     st.none()
     | st.booleans()

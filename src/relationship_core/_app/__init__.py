@@ -1,0 +1,1 @@
+"""Private: the application layer (mapping, unit of work, repositories, the facade)."""

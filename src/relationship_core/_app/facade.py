@@ -1,0 +1,289 @@
+"""The application facade: open a store by URL, get repositories, units of work, events, jobs.
+
+>>> from datetime import date, datetime, UTC
+>>> from relationship_core._domain.parties import Person
+>>> from relationship_core._domain.engagements import Engagement
+>>> with open_store("memory://") as crm:
+...     ada = crm.parties.add(Person(name="Ada Lovelace", emails=["ada@example.com"]))
+...     with crm.unit_of_work() as uow:
+...         deal = Engagement.start(ada, kind="customer", acquired_on=date(2026, 1, 5),
+...                                 at=datetime(2026, 1, 5, 9, tzinfo=UTC), support_team="desk")
+...         _ = uow.engagements.add(deal)
+...     [event.name for _, event in crm.events.read()]
+['engagement.started']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from relationship_core import _serialize
+from relationship_core._app.kinds import DEFAULT_MAPPINGS
+from relationship_core._app.mapping import MappingRegistry
+from relationship_core._app.uow import JobRule, Known, Repository, Results, UnitOfWork
+from relationship_core._domain.clock import Clock, SystemClock
+from relationship_core._domain.engagements import Engagement, EngagementKind, Interaction
+from relationship_core._domain.events import DomainEvent
+from relationship_core._domain.parties import Party
+from relationship_core._plugins.manager import PluginManager, get_plugin_manager
+from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
+from relationship_core._storage.protocols import StorageBackend
+from relationship_core._storage.url import StorageURL
+
+__all__ = [
+    "CRM",
+    "EngagementRepository",
+    "EventLog",
+    "InteractionRepository",
+    "JobQueue",
+    "migrate",
+    "open_store",
+]
+
+
+class EngagementRepository(Repository[Engagement]):
+    """Engagements, with the client/customer rule built in."""
+
+    def of_kind(
+        self, kind: EngagementKind | str, *, limit: int = 100, after: str | None = None
+    ) -> Results[Engagement]:
+        """Engagements of *kind*: asking for customers includes clients (every client is one)."""
+        wanted = EngagementKind(kind)
+        if wanted is EngagementKind.CUSTOMER:
+            return self.query(limit=limit, after=after)
+        return self.query(kind=wanted.value, limit=limit, after=after)
+
+    def of_party(self, party_id: str) -> list[Engagement]:
+        """Every engagement of one party."""
+        return list(self.iterate(party_id=party_id))
+
+
+class InteractionRepository(Repository[Interaction]):
+    """Interactions, ordered by time; the last contact is derived from them, never stored."""
+
+    def of_engagement(
+        self,
+        engagement_id: str,
+        *,
+        newest_first: bool = False,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> Results[Interaction]:
+        """The interactions of one engagement in time order."""
+        return self.query(
+            engagement_id=engagement_id,
+            order_by="occurred_at",
+            descending=newest_first,
+            limit=limit,
+            after=after,
+        )
+
+    def last_contact(self, engagement_id: str) -> datetime | None:
+        """When the party of this engagement was last contacted, or ``None``."""
+        page = self.of_engagement(engagement_id, newest_first=True, limit=1)
+        return page.items[0].occurred_at if page.items else None
+
+
+class EventLog:
+    """The append-only log of domain events, read from a position."""
+
+    def __init__(self, backend: StorageBackend) -> None:
+        self._backend = backend
+
+    def read_stored(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """Stored events with ``seq > after`` as the backend keeps them."""
+        return self._backend.read_events(after, limit)
+
+    def read(self, after: int = 0, limit: int = 100) -> list[tuple[int, DomainEvent]]:
+        """``(seq, event)`` pairs with ``seq > after``, oldest first, rebuilt as domain events."""
+        return [
+            (e.seq, _serialize.event_from_dict({"name": e.type, "data": e.data}))
+            for e in self._backend.read_events(after, limit)
+        ]
+
+    def follow(self, after: int = 0, batch: int = 100) -> Iterator[tuple[int, DomainEvent]]:
+        """Every event after *after*, up to the end of the log as it is now."""
+        while True:
+            page = self.read(after, batch)
+            yield from page
+            if len(page) < batch:
+                return
+            after = page[-1][0]
+
+
+class JobQueue:
+    """The job queue, with time read from the CRM's clock."""
+
+    def __init__(self, backend: StorageBackend, clock: Clock) -> None:
+        self._backend = backend
+        self._clock = clock
+
+    def enqueue(
+        self,
+        queue: str,
+        payload: dict[str, Any],
+        *,
+        due_at: datetime | None = None,
+        idempotency_key: str | None = None,
+        max_attempts: int = 5,
+    ) -> str:
+        """Enqueue one job in its own transaction; returns its id (or the existing one's)."""
+        job = NewJob(queue, payload, due_at or self._clock.now(), idempotency_key, max_attempts)
+        with self._backend.transaction() as tx:
+            return tx.enqueue([job])[0]
+
+    def claim(
+        self,
+        worker: str,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        limit: int = 1,
+        queues: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease due jobs to *worker* until now + *lease*."""
+        return self._backend.claim_jobs(
+            worker=worker, now=self._clock.now(), lease=lease, limit=limit, queues=queues
+        )
+
+    def complete(self, job: Job) -> None:
+        """Mark a claimed job done."""
+        self._backend.complete_job(job)
+
+    def retry(self, job: Job, *, error: str, delay: timedelta = timedelta(minutes=1)) -> Job:
+        """Give a job back to run again after *delay* (dead-lettered after its last attempt)."""
+        return self._backend.retry_job(job, due_at=self._clock.now() + delay, error=error)
+
+    def get(self, job_id: str) -> Job | None:
+        """A job by id."""
+        return self._backend.get_job(job_id)
+
+
+@attrs.define
+class CRM:
+    """An open store: repositories, units of work, the event log and the job queue.
+
+    Open one with :func:`open_store` (exported as ``relationship_core.open``)
+    and close it when done (it is a context manager).
+
+    Attributes:
+        backend: The storage backend.
+        registry: The kinds it knows.
+        clock: Where "now" comes from (job claims and retries).
+        job_rule: The outbox hook: jobs caused by committed domain events.
+    """
+
+    backend: StorageBackend
+    registry: MappingRegistry
+    clock: Clock = attrs.field(factory=SystemClock)
+    job_rule: JobRule | None = None
+    _known: Known = attrs.field(factory=Known, init=False, repr=False)
+
+    @property
+    def parties(self) -> Repository[Party]:
+        """People and organisations."""
+        return Repository(self, self.registry.get("party"))
+
+    @property
+    def engagements(self) -> EngagementRepository:
+        """Client and customer engagements."""
+        return EngagementRepository(self, self.registry.get("engagement"))
+
+    @property
+    def interactions(self) -> InteractionRepository:
+        """Contacts with parties."""
+        return InteractionRepository(self, self.registry.get("interaction"))
+
+    def repository(self, kind: str) -> Repository[Any]:
+        """The repository of any registered kind."""
+        return Repository(self, self.registry.get(kind))
+
+    @property
+    def events(self) -> EventLog:
+        """The event log."""
+        return EventLog(self.backend)
+
+    @property
+    def jobs(self) -> JobQueue:
+        """The job queue."""
+        return JobQueue(self.backend, self.clock)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A unit of work: ``with crm.unit_of_work() as uow: ...`` commits on success."""
+        return UnitOfWork(self)
+
+    def migrate(self) -> str:
+        """Bring every stored document to the current layout and re-index it; a summary."""
+        changes = list(getattr(self.backend, "schema_changes", []))
+        for mapping in self.registry:
+            upgraded = reindexed = 0
+            after = None
+            while True:
+                page = self.backend.query(Query(mapping.kind, limit=500, after=after))
+                writes = []
+                for record in page.records:
+                    obj = mapping.from_record(record)
+                    indexed = mapping.index_values(obj)
+                    old = record.schema_version < mapping.schema_version
+                    if old or indexed != record.indexed:
+                        writes.append(mapping.to_write(obj, record.version))
+                        upgraded += old
+                        reindexed += not old
+                if writes:
+                    with self.backend.transaction() as tx:
+                        tx.put_many(writes)
+                if page.next_cursor is None:
+                    break
+                after = page.next_cursor
+            if upgraded or reindexed:
+                changes.append(
+                    f"{mapping.kind}: {upgraded} upgraded to layout {mapping.schema_version}, "
+                    f"{reindexed} re-indexed"
+                )
+        if not changes:
+            return "schema up to date; nothing to migrate"
+        return "\n".join(changes)
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+    def __enter__(self) -> CRM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(
+    url: str | StorageURL,
+    *,
+    clock: Clock | None = None,
+    registry: MappingRegistry | None = None,
+    plugins: PluginManager | None = None,
+    job_rule: JobRule | None = None,
+) -> CRM:
+    """Open the store at *url* (``memory://``, ``sqlite:///crm.db``, ``postgresql://…``).
+
+    The schema is created or brought up to date on open.
+
+    Args:
+        url: Storage URL; its scheme picks the backend plugin.
+        clock: Source of "now" (default: the system clock).
+        registry: The kinds to store (default: every registered kind).
+        plugins: Plugin manager (default: the process-wide one).
+        job_rule: Outbox hook turning committed domain events into jobs.
+    """
+    kinds = registry or DEFAULT_MAPPINGS
+    manager = plugins or get_plugin_manager()
+    backend = manager.open_backend(url, kinds.schema())
+    return CRM(backend, kinds, clock or SystemClock(), job_rule)
+
+
+def migrate(url: str | StorageURL) -> str:
+    """Open *url*, migrate its schema and documents, close it; a human-readable summary."""
+    with open_store(url) as crm:
+        return crm.migrate()

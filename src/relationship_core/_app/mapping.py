@@ -1,0 +1,176 @@
+"""Domain objects <-> storage records, per kind, in one place (not in each backend).
+
+A :class:`KindMapping` says how one aggregate class is stored: its kind name,
+the layout version of its document, the indexed fields extracted from the
+object, and the functions that upgrade documents written by older code. A
+:class:`MappingRegistry` holds the mappings a store is opened with; later
+parts of the library (billing, orders...) register theirs the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from relationship_core import _serialize
+from relationship_core._storage.contract import IndexValue, Record, Write
+from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
+from relationship_core.exceptions import SchemaError, ValidationError
+
+__all__ = ["KindMapping", "MappingRegistry", "Upgrade"]
+
+T = TypeVar("T")
+
+#: Turns a document of layout version N into one of version N + 1.
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _fields(
+    value: Mapping[str, tuple[str, Callable[[Any], IndexValue]]],
+) -> dict[str, tuple[str, Callable[[Any], IndexValue]]]:
+    return dict(value)
+
+
+@attrs.frozen
+class KindMapping(Generic[T]):
+    """How one aggregate class is stored.
+
+    >>> import attrs
+    >>> @attrs.define
+    ... class Note:
+    ...     id: str
+    ...     title: str
+    >>> notes = KindMapping("note", Note, indexed={"title": ("str", lambda n: n.title)})
+    >>> notes.kind_spec().fields[0].name
+    'title'
+
+    Attributes:
+        kind: Record kind (identifier), e.g. ``"party"``.
+        cls: The class to rebuild (a base class is fine if the serialiser
+            dispatches on a field, as it does for parties).
+        indexed: ``{field: (type, extractor)}``; type is a storage field type,
+            with a trailing ``?`` when ``None`` is allowed.
+        schema_version: Layout version of the documents this code writes.
+        upgrades: ``{N: fn}`` turning a version-N document into version N + 1.
+        id_of: Reads the id of an object.
+        unstructure: Object -> JSON-able dict (default: the cattrs serialiser).
+        structure: Dict -> object (default: the cattrs serialiser).
+    """
+
+    kind: str
+    cls: type[T]
+    indexed: dict[str, tuple[str, Callable[[Any], IndexValue]]] = attrs.field(
+        factory=dict, converter=_fields
+    )
+    schema_version: int = 1
+    upgrades: dict[int, Upgrade] = attrs.field(factory=dict)
+    id_of: Callable[[T], str] = attrs.field(default=lambda obj: obj.id)
+    unstructure: Callable[[T], dict[str, Any]] = _serialize.unstructure
+    structure: Callable[[dict[str, Any], type[T]], T] = _serialize.structure
+
+    def __attrs_post_init__(self) -> None:
+        missing = [v for v in range(1, self.schema_version) if v not in self.upgrades]
+        if missing:
+            raise ValidationError(
+                f"{self.kind}.upgrades", missing, "give an upgrade from every older version"
+            )
+
+    def kind_spec(self) -> KindSpec:
+        """The storage declaration of this kind."""
+        return KindSpec(
+            self.kind,
+            [
+                FieldSpec(name, ftype.rstrip("?"), ftype.endswith("?"))  # type: ignore[arg-type]
+                for name, (ftype, _) in self.indexed.items()
+            ],
+        )
+
+    def index_values(self, obj: T) -> dict[str, IndexValue]:
+        """The indexed values extracted from *obj*."""
+        return {name: extract(obj) for name, (_, extract) in self.indexed.items()}
+
+    def to_write(
+        self, obj: T, expected_version: int | None, data: dict[str, Any] | None = None
+    ) -> Write:
+        """A write storing *obj* over the version the caller read."""
+        return Write(
+            self.kind,
+            self.id_of(obj),
+            data if data is not None else self.unstructure(obj),
+            self.index_values(obj),
+            expected_version,
+            self.schema_version,
+        )
+
+    def upgrade(self, record: Record) -> dict[str, Any]:
+        """The record's document brought to :attr:`schema_version`."""
+        version = record.schema_version
+        if version > self.schema_version:
+            raise SchemaError(
+                f"{record.kind} {record.id!r} was written with layout {version}, newer than "
+                f"this code's {self.schema_version}; upgrade relationship_core"
+            )
+        data = dict(record.data)
+        while version < self.schema_version:
+            data = self.upgrades[version](data)
+            version += 1
+        return data
+
+    def from_record(self, record: Record) -> T:
+        """Rebuild the object stored in *record* (upgrading old documents)."""
+        return self.structure(self.upgrade(record), self.cls)
+
+
+class MappingRegistry:
+    """The kinds a store knows, by kind name and by class."""
+
+    def __init__(self, mappings: Iterable[KindMapping[Any]] = ()) -> None:
+        self._by_kind: dict[str, KindMapping[Any]] = {}
+        for mapping in mappings:
+            self.register(mapping)
+
+    def register(self, mapping: KindMapping[Any]) -> KindMapping[Any]:
+        """Add a mapping; a kind or class already registered differently is refused."""
+        existing = self._by_kind.get(mapping.kind)
+        if existing is not None and existing is not mapping:
+            raise ValidationError("kind", mapping.kind, "already registered")
+        for other in self._by_kind.values():
+            if other.cls is mapping.cls and other is not mapping:
+                raise ValidationError("cls", mapping.cls, f"already mapped as {other.kind!r}")
+        self._by_kind[mapping.kind] = mapping
+        return mapping
+
+    def copy(self) -> MappingRegistry:
+        """An independent registry with the same mappings."""
+        return MappingRegistry(self._by_kind.values())
+
+    def __iter__(self) -> Any:
+        return iter(self._by_kind.values())
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._by_kind
+
+    def get(self, kind: str) -> KindMapping[Any]:
+        """The mapping of *kind*, or ``ValidationError`` listing the known kinds."""
+        try:
+            return self._by_kind[kind]
+        except KeyError:
+            raise ValidationError(
+                "kind", kind, f"no mapping registered; known: {', '.join(self._by_kind)}"
+            ) from None
+
+    def for_object(self, obj: object) -> KindMapping[Any]:
+        """The mapping whose class *obj* is an instance of (most specific first)."""
+        for cls in type(obj).__mro__:
+            for mapping in self._by_kind.values():
+                if mapping.cls is cls:
+                    return mapping
+        raise ValidationError(
+            "object", type(obj).__name__, "no storage mapping for this class; register one"
+        )
+
+    def schema(self) -> Schema:
+        """The storage schema of every registered kind."""
+        return Schema([m.kind_spec() for m in self._by_kind.values()])

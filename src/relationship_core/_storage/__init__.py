@@ -1,0 +1,1 @@
+"""Private: the storage contract, its shared checks and the built-in backends."""
