@@ -175,6 +175,15 @@ def _hessian_from_function(func: Callable[[FloatArray], float], x: FloatArray) -
     return hess
 
 
+def _second(
+    func: Callable[[FloatArray], tuple[float, FloatArray]],
+) -> Callable[[FloatArray], FloatArray]:
+    def gradient(x: FloatArray) -> FloatArray:
+        return func(x)[1]
+
+    return gradient
+
+
 @attrs.frozen
 class MLEResult:
     """The outcome of :func:`fit_log_params` (internal)."""
@@ -182,15 +191,19 @@ class MLEResult:
     log_params: FloatArray
     log_likelihood: float
     covariance_log: FloatArray
+    hessian: FloatArray
     diagnostics: FitDiagnostics
 
 
-def fit_log_params(
+def fit_log_params(  # noqa: PLR0915 - one optimisation story, told top to bottom
     neg_mean_ll: Callable[[FloatArray], float],
     x0: FloatArray,
     total_weight: float,
     n_rows: int,
+    *,
     gradient: Callable[[FloatArray], FloatArray] | None = None,
+    value_and_gradient: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
+    hessian0: FloatArray | None = None,
 ) -> MLEResult:
     """Maximise a log-likelihood over log-parameters and report how it went.
 
@@ -202,6 +215,11 @@ def fit_log_params(
             back into the total log-likelihood and the Hessian into information.
         n_rows: Number of unique rows, reported in the diagnostics.
         gradient: Analytic gradient of *neg_mean_ll*; central differences when None.
+        value_and_gradient: Both at once (shares the work on large data); when
+            given, *gradient* is derived from it.
+        hessian0: A good approximation of the Hessian of *neg_mean_ll* near *x0*
+            (e.g. from a fit on a subsample): Newton steps with it are tried
+            first, and the quasi-Newton search runs only if they do not converge.
 
     Returns:
         The estimate, its total log-likelihood, the covariance matrix of the
@@ -213,56 +231,86 @@ def fit_log_params(
             value = float(neg_mean_ll(x))
         return value if np.isfinite(value) else 1e300
 
+    if value_and_gradient is not None:
+        gradient = _second(value_and_gradient)
+
     def grad(x: FloatArray) -> FloatArray:
         with np.errstate(all="ignore"):
             g = gradient(x) if gradient is not None else _numeric_gradient(safe, x)
         return np.where(np.isfinite(g), g, 0.0)
 
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    result: Any = optimize.minimize(
-        safe,
-        x0,
-        jac=grad,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
-    )
-    x = np.asarray(result.x, dtype=np.float64)
-    fx = safe(x)
-    iterations = int(result.nit)
-    message = str(result.message)
+    def both(x: FloatArray) -> tuple[float, FloatArray]:
+        if value_and_gradient is None:
+            return safe(x), grad(x)
+        with np.errstate(all="ignore"):
+            value, g = value_and_gradient(x)
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(x)
+        return float(value), np.where(np.isfinite(g), g, 0.0)
 
     def hessian(x: FloatArray) -> FloatArray:
         if gradient is None:
             return _hessian_from_function(safe, x)
         return _hessian_from_gradient(grad, x)
 
-    # Newton polish: quadratic convergence near the optimum, and the Hessian is needed anyway.
-    hess = hessian(x)
-    for _ in range(8):
-        g = grad(x)
-        if np.max(np.abs(g)) < 1e-10:
-            break
-        try:
-            step = np.linalg.solve(hess, -g)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)) or float(g @ step) >= 0:
-            break
-        accepted = False
-        scale = 1.0
-        for _halving in range(20):
-            candidate = np.clip(x + scale * step, -_LOG_BOUND, _LOG_BOUND)
-            fc = safe(candidate)
-            if fc <= fx:
-                x, fx, accepted = candidate, fc, True
+    def newton(
+        x: FloatArray, fx: float, g: FloatArray, hess: FloatArray, max_steps: int
+    ) -> tuple[FloatArray, float, FloatArray, int]:
+        steps = 0
+        for _ in range(max_steps):
+            if np.max(np.abs(g)) < 1e-10:
                 break
-            scale /= 2
-        if not accepted:
-            break
-        iterations += 1
+            try:
+                step = np.linalg.solve(hess, -g)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)) or float(g @ step) >= 0:
+                break
+            accepted = False
+            scale = 1.0
+            for _halving in range(4):
+                candidate = np.clip(x + scale * step, -_LOG_BOUND, _LOG_BOUND)
+                fc, gc = both(candidate)
+                # at the optimum f is flat to rounding: a smaller gradient is progress too
+                flat = fc <= fx + 1e-15 * abs(fx) and np.max(np.abs(gc)) < np.max(np.abs(g))
+                if fc < fx or flat:
+                    x, fx, g, accepted = candidate, fc, gc, True
+                    break
+                scale /= 2
+            if not accepted:
+                break
+            steps += 1
+        return x, fx, g, steps
+
+    x = np.asarray(x0, dtype=np.float64)
+    fx, g = both(x)
+    iterations = 0
+    message = ""
+    if hessian0 is not None:
+        x, fx, g, iterations = newton(x, fx, g, hessian0, 20)
+        message = "Newton steps from a warm start"
+    if np.max(np.abs(g)) >= 1e-9:
+        result: Any = optimize.minimize(
+            both,
+            x,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(x0),
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9, "maxcor": 20},
+        )
+        x = np.asarray(result.x, dtype=np.float64)
+        fx, g = both(x)
+        iterations += int(result.nit)
+        message = str(result.message)
+
+    # Newton polish with the Hessian at the end point (needed for the standard
+    # errors anyway): it turns "close" into "at" the optimum cheaply.
+    hess = hessian(x)
+    start = x.copy()
+    x, fx, g, polished = newton(x, fx, g, hess, 10)
+    iterations += polished
+    if np.max(np.abs(x - start)) > 1e-3:
         hess = hessian(x)
-    g = grad(x)
     gradient_norm = float(np.max(np.abs(g)))
     information = hess * total_weight
     try:
@@ -284,6 +332,7 @@ def fit_log_params(
         log_params=x,
         log_likelihood=-fx * total_weight,
         covariance_log=covariance,
+        hessian=hess,
         diagnostics=diagnostics,
     )
 

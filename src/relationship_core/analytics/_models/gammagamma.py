@@ -129,7 +129,7 @@ class GammaGammaModel(FittedModel):
 
         mean = float(np.dot(w, m)) / total
         x0 = np.log(np.array([1.0, 2.0, mean]))
-        self._store(fit_log_params(objective, x0, total, len(x), gradient))
+        self._store(fit_log_params(objective, x0, total, len(x), gradient=gradient))
         return self
 
     def mean_spend(self) -> float:

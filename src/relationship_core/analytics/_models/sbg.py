@@ -174,7 +174,7 @@ class ShiftedBetaGeometricModel(FittedModel):
             return -grad / total
 
         x0 = np.zeros(2)
-        self._store(fit_log_params(objective, x0, total, len(periods), gradient))
+        self._store(fit_log_params(objective, x0, total, len(periods), gradient=gradient))
         return self
 
     def survival(self, t: ArrayLike) -> FloatArray:
