@@ -40,7 +40,7 @@ __all__ = [
     "bill_next",
     "bill_retainer",
     "credit_note_for_refund",
-    "due_on",
+    "period_due_on",
     "invoice_for_order",
     "issue_documents",
     "next_due_period",
@@ -73,7 +73,7 @@ def _adjustment_key(retainer_id: str, count: int) -> str:
     return f"retainer:{retainer_id}:adjustment:{count}"
 
 
-def due_on(retainer: Retainer, period: BillingPeriod) -> date:
+def period_due_on(retainer: Retainer, period: BillingPeriod) -> date:
     """The local date *period* becomes billable.
 
     In advance: its start (or the retainer's start, if later). In arrears:
@@ -167,7 +167,7 @@ def _is_due(retainer: Retainer, period: BillingPeriod, through: date) -> bool:
     end = retainer.ends_on
     if end is not None and period.start >= end:
         return False
-    return due_on(retainer, period) <= through
+    return period_due_on(retainer, period) <= through
 
 
 def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | None:
