@@ -217,7 +217,10 @@ class CRM:
 
     def migrate(self) -> str:
         """Bring every stored document to the current layout and re-index it; a summary."""
-        changes = list(getattr(self.backend, "schema_changes", []))
+        # Layout changes the backend made when it was opened, reported once.
+        reported: list[str] = getattr(self.backend, "schema_changes", [])
+        changes = list(reported)
+        reported.clear()
         for mapping in self.registry:
             upgraded = reindexed = 0
             after = None
