@@ -225,4 +225,7 @@ def test_periods_between_cover_the_range(cycle: BillingCycle, anchor: date, star
     covered = list(schedule.periods_between(start, end))
     assert covered[0].start <= start < covered[0].end
     assert covered[-1].start < end <= covered[-1].end
-    assert list(schedule.periods_between(end, start)) == []
+    assert list(schedule.periods_between(start, start)) == []
+    with pytest.raises(ValidationError) as info:
+        list(schedule.periods_between(end, start))
+    assert (info.value.field, info.value.value) == ("end", start)

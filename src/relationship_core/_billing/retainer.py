@@ -80,6 +80,13 @@ def _fee(value: object) -> Money:
     return money
 
 
+def _cycle(_instance: object, _attribute: attrs.Attribute[BillingCycle], value: object) -> None:
+    if not isinstance(value, BillingCycle):
+        raise ValidationError(
+            "cycle", value, "expected a BillingCycle, e.g. BillingCycle.monthly()"
+        )
+
+
 def _zone(value: object) -> ZoneInfo:
     return to_zone("time_zone", value)
 
@@ -117,7 +124,7 @@ class RetainerTerms:
     """
 
     fee: Money = attrs.field(converter=_fee)
-    cycle: BillingCycle = attrs.field(validator=attrs.validators.instance_of(BillingCycle))
+    cycle: BillingCycle = attrs.field(validator=_cycle)
     time_zone: ZoneInfo = attrs.field(converter=_zone)
     anchor: date | None = attrs.field(default=None, validator=_optional_date("anchor"))
     timing: BillingTiming = attrs.field(default=BillingTiming.ADVANCE, converter=BillingTiming)

@@ -132,10 +132,16 @@ class BillingSchedule:
             start = end
 
     def periods_between(self, start: date, end: date) -> Iterator[BillingPeriod]:
-        """The periods that overlap the local dates ``[start, end)``, in order."""
+        """The periods that overlap the local dates ``[start, end)``, in order.
+
+        Raises:
+            ValidationError: *end* is before *start*.
+        """
         require_date("start", start)
         require_date("end", end)
-        if end <= start:
+        if end < start:
+            raise ValidationError("end", end, f"must not be before start={start.isoformat()}")
+        if end == start:
             return
         k = self.index_of(start)
         while True:
