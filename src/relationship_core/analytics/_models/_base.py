@@ -27,6 +27,7 @@ from scipy import optimize, special
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
+    "wdot",
     "FitDiagnostics",
     "FloatArray",
     "collapse_rows",
@@ -67,6 +68,16 @@ class FitDiagnostics:
     hessian_positive_definite: bool
     message: str
     n_rows: int
+
+
+def wdot(weights: NDArray[Any], values: NDArray[Any]) -> float:
+    """Weighted sum ``sum(weights * values)`` without BLAS.
+
+    ``np.dot`` hands long vectors to a multi-threaded BLAS whose spinning threads
+    slow everything else down on a busy machine (several times, measured);
+    ``einsum`` sums in one thread at similar speed.
+    """
+    return float(np.einsum("i,i->", weights, values))
 
 
 def as_float_array(values: ArrayLike, field: str) -> FloatArray:

@@ -21,6 +21,7 @@ from relationship_core.analytics._models._base import (
     collapse_rows,
     fit_log_params,
     read_weights,
+    wdot,
 )
 from relationship_core.exceptions import ValidationError
 
@@ -120,7 +121,7 @@ class BetaGeoBetaBinomModel(FittedModel):
         total = float(w.sum())
 
         def objective(lp: FloatArray) -> float:
-            return -float(np.dot(w, _log_parts(np.exp(lp), x, t, n))) / total
+            return -float(wdot(w, _log_parts(np.exp(lp), x, t, n))) / total
 
         self._store(fit_log_params(objective, np.zeros(4), total, len(x)))
         return self

@@ -20,6 +20,7 @@ from relationship_core.analytics._models._base import (
     fit_log_params,
     read_rfm,
     read_summary,
+    wdot,
 )
 
 __all__ = ["BetaGeoModel"]
@@ -56,41 +57,41 @@ def _fit_arrays(x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray) 
             - special.gammaln(b)
             - special.gammaln(a + b + ux)
         )
-        ll = float(np.dot(wx, per_x)) + total * r * np.log(alpha)
+        ll = float(wdot(wx, per_x)) + total * r * np.log(alpha)
         dig_ab = special.digamma(a + b)
         dig_abx = special.digamma(a + b + ux)
-        g_r = float(np.dot(wx, special.digamma(r + ux))) + total * (
+        g_r = float(wdot(wx, special.digamma(r + ux))) + total * (
             np.log(alpha) - special.digamma(r)
         )
         g_alpha = total * r / alpha
-        g_a = float(np.dot(wx, dig_ab - dig_abx))
-        g_b = float(np.dot(wx, dig_ab + special.digamma(b + ux) - special.digamma(b) - dig_abx))
+        g_a = float(wdot(wx, dig_ab - dig_abx))
+        g_b = float(wdot(wx, dig_ab + special.digamma(b + ux) - special.digamma(b) - dig_abx))
         # x == 0: log-likelihood tail is -r log(alpha + T)
         log_at0 = np.log(alpha + t0)
-        ll -= r * float(np.dot(w0, log_at0))
-        g_r -= float(np.dot(w0, log_at0))
-        g_alpha -= r * float(np.dot(w0, 1.0 / (alpha + t0)))
+        ll -= r * float(wdot(w0, log_at0))
+        g_r -= float(wdot(w0, log_at0))
+        g_alpha -= r * float(wdot(w0, 1.0 / (alpha + t0)))
         # x > 0: -(r+x) log(alpha+T) + log(1 + exp(d)), d = log(a/(b+x-1)) + (r+x) log ratio
         log_at = np.log(alpha + big_tp)
         log_ax = np.log(alpha + tp)
         rx = r + xp
         bx1 = b + xp1
         d = np.log(a) - np.log(bx1) + rx * (log_at - log_ax)
-        ll += float(np.dot(wp, np.logaddexp(0.0, d) - rx * log_at))
+        ll += float(wdot(wp, np.logaddexp(0.0, d) - rx * log_at))
         w2 = special.expit(d)  # share of the likelihood from "dropped out at t_x"
         w1 = 1.0 - w2
         ww2 = wp * w2
-        g_r -= float(np.dot(wp, w1 * log_at + w2 * log_ax))
-        g_alpha -= float(np.dot(wp * rx, w1 / (alpha + big_tp) + w2 / (alpha + tp)))
+        g_r -= float(wdot(wp, w1 * log_at + w2 * log_ax))
+        g_alpha -= float(wdot(wp * rx, w1 / (alpha + big_tp) + w2 / (alpha + tp)))
         g_a += float(ww2.sum()) / a
-        g_b -= float(np.dot(ww2, 1.0 / bx1))
+        g_b -= float(wdot(ww2, 1.0 / bx1))
         grad = np.array([g_r * r, g_alpha * alpha, g_a * a, g_b * b])
         return -ll / total, -grad / total
 
     def objective(lp: FloatArray) -> float:
         return value_and_gradient(lp)[0]
 
-    rate = float(np.dot(w, x) + 1.0) / float(np.dot(w, big_t))
+    rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
     x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
     hessian0 = None
     if len(x) > _WARM_START_ROWS:

@@ -19,6 +19,7 @@ from relationship_core.analytics._models._base import (
     collapse_rows,
     fit_log_params,
     read_weights,
+    wdot,
 )
 from relationship_core.exceptions import ValidationError
 
@@ -112,7 +113,7 @@ class GammaGammaModel(FittedModel):
                 + px * log_x
                 - (px + q) * np.log(xm + v)
             )
-            return -float(np.dot(w, ll)) / total
+            return -float(wdot(w, ll)) / total
 
         def gradient(lp: FloatArray) -> FloatArray:
             p, q, v = np.exp(lp)
@@ -123,11 +124,11 @@ class GammaGammaModel(FittedModel):
             g_q = dig - special.digamma(q) + np.log(v) - log_xmv
             g_v = q / v - (px + q) / (xm + v)
             grad = np.array(
-                [np.dot(w, g_p) * p, np.dot(w, g_q) * q, np.dot(w, g_v) * v], dtype=np.float64
+                [wdot(w, g_p) * p, wdot(w, g_q) * q, wdot(w, g_v) * v], dtype=np.float64
             )
             return -grad / total
 
-        mean = float(np.dot(w, m)) / total
+        mean = float(wdot(w, m)) / total
         x0 = np.log(np.array([1.0, 2.0, mean]))
         self._store(fit_log_params(objective, x0, total, len(x), gradient=gradient))
         return self

@@ -19,6 +19,7 @@ from relationship_core.analytics._models._base import (
     fit_log_params,
     read_rfm,
     read_summary,
+    wdot,
 )
 
 __all__ = ["ModifiedBetaGeoModel"]
@@ -59,9 +60,9 @@ class ModifiedBetaGeoModel(FittedModel):
             a3 = -(r + x) * np.log(alpha + big_t)
             a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t))
             ll = a1 + a2 + a3 + np.logaddexp(0.0, a4)
-            return -float(np.dot(w, ll)) / total
+            return -float(wdot(w, ll)) / total
 
-        rate = float(np.dot(w, x) + 1.0) / float(np.dot(w, big_t))
+        rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
         x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
         self._store(fit_log_params(objective, x0, total, len(x)))
         return self

@@ -35,6 +35,7 @@ from relationship_core.analytics._models._base import (
     fit_log_params,
     read_rfm,
     read_summary,
+    wdot,
 )
 
 __all__ = ["ParetoNBDModel"]
@@ -129,15 +130,15 @@ class ParetoNBDModel(FittedModel):
         def objective(lp: FloatArray) -> float:
             params = np.exp(lp)
             r, alpha, s, beta = params
-            head = float(np.dot(wx, special.gammaln(r + ux) - special.gammaln(r))) + total * (
+            head = float(wdot(wx, special.gammaln(r + ux) - special.gammaln(r))) + total * (
                 r * np.log(alpha) + s * np.log(beta)
             )
             log_alive, log_dead = _log_parts(params, x, t, big_t)
-            tail = float(np.dot(w, np.logaddexp(log_alive, log_dead)))
+            tail = float(wdot(w, np.logaddexp(log_alive, log_dead)))
             return -(float(head) + tail) / total
 
-        rate = float(np.dot(w, x) + 1.0) / float(np.dot(w, big_t))
-        mean_t = float(np.dot(w, big_t)) / total
+        rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
+        mean_t = float(wdot(w, big_t)) / total
         x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, mean_t]))
         self._store(fit_log_params(objective, x0, total, len(x)))
         return self

@@ -24,6 +24,7 @@ from relationship_core.analytics._models._base import (
     collapse_rows,
     fit_log_params,
     read_weights,
+    wdot,
 )
 from relationship_core.exceptions import ValidationError
 
@@ -152,7 +153,7 @@ class ShiftedBetaGeometricModel(FittedModel):
                 special.betaln(alpha + 1, beta + periods - 1) - base,
                 special.betaln(alpha, beta + periods) - base,
             )
-            return -float(np.dot(weights, ll)) / total
+            return -float(wdot(weights, ll)) / total
 
         def gradient(lp: FloatArray) -> FloatArray:
             alpha, beta = np.exp(lp)
@@ -170,7 +171,7 @@ class ShiftedBetaGeometricModel(FittedModel):
                 special.digamma(beta + periods - 1) - special.digamma(alpha + beta + periods),
                 special.digamma(beta + periods) - special.digamma(alpha + beta + periods),
             ) - (d_b - d_ab)
-            grad = np.array([np.dot(weights, g_a) * alpha, np.dot(weights, g_b) * beta])
+            grad = np.array([wdot(weights, g_a) * alpha, wdot(weights, g_b) * beta])
             return -grad / total
 
         x0 = np.zeros(2)

@@ -1,0 +1,242 @@
+"""Lifetime-value models against lifetimes 0.11.3, side by side, with ratios.
+
+Run in an environment with both packages (lifetimes needs pandas < 3)::
+
+    python benchmarks/bench_ltv.py            # full sizes (1,000,000 customers)
+    python benchmarks/bench_ltv.py --quick    # CI smoke: small sizes, lifetimes optional
+
+Cases: BG/NBD fit on the CDNOW sample; BG/NBD fit on distinct simulated
+customers; the CDNOW sample replicated 100 times (no weights given: our fit
+collapses repeated rows by itself); CLV (BG/NBD + Gamma-Gamma, 12 monthly
+steps, 1% a month) for simulated customers. Each timing is the best of a few
+runs; the ratio is lifetimes' time over ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relationship_core.analytics._clv import Horizon, customer_lifetime_value
+from relationship_core.analytics._models.bgnbd import BetaGeoModel
+from relationship_core.analytics._models.gammagamma import GammaGammaModel
+
+SHARED_CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+
+
+def cdnow_transactions() -> pd.DataFrame:
+    """Purchase records (customer, date, amount): the packaged dataset, else the shared file."""
+    try:
+        from relationship_core.analytics.datasets import load_cdnow_sample
+
+        frame = load_cdnow_sample()
+        return frame[["customer_id", "date", "amount"]]
+    except ImportError:
+        raw = pd.read_csv(
+            SHARED_CDNOW,
+            sep=r"\s+",
+            header=None,
+            names=["master", "customer_id", "date", "quantity", "amount"],
+            dtype={"date": str},
+        )
+        raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+        return raw[["customer_id", "date", "amount"]]
+
+
+def cdnow_summary() -> pd.DataFrame:
+    """39-week calibration summary in weeks (Fader, Hardie and Lee 2005)."""
+    end = pd.Timestamp("1997-09-30")
+    daily = cdnow_transactions().groupby(["customer_id", "date"], as_index=False)["amount"].sum()
+    daily = daily[daily["date"] <= end]
+    first = daily.groupby("customer_id")["date"].min()
+    grouped = daily.groupby("customer_id")
+    summary = pd.DataFrame(
+        {
+            "frequency": (grouped.size() - 1).astype(float),
+            "recency": (grouped["date"].max() - first).dt.days / 7,
+            "T": (end - first).dt.days / 7,
+        }
+    )
+    repeat = daily[daily["date"] > daily["customer_id"].map(first)]
+    summary["monetary_value"] = (
+        repeat.groupby("customer_id")["amount"].mean().reindex(summary.index).fillna(0.0)
+    )
+    return summary
+
+
+def simulate(n: int, seed: int = 0) -> pd.DataFrame:
+    """*n* distinct customers from the BG/NBD process at the CDNOW estimates (continuous T)."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.243, 1 / 4.414, n)
+    dropout = rng.beta(0.793, 2.426, n)
+    big_t = rng.uniform(1, 78, n)
+    events = rng.poisson(rate * big_t)
+    frequency = np.minimum(events, rng.geometric(dropout))
+    last = big_t * rng.beta(np.maximum(frequency, 1), np.maximum(events - frequency + 1, 1))
+    spend = np.where(frequency > 0, rng.gamma(6.25, 1 / rng.gamma(3.74, 1 / 15.44, n)), 0.0)
+    return pd.DataFrame(
+        {
+            "frequency": frequency.astype(float),
+            "recency": np.where(frequency > 0, last, 0.0),
+            "T": big_t,
+            "monetary_value": spend,
+        }
+    )
+
+
+def best_of(repeat: int, func: Callable[[], Any]) -> float:
+    """Best wall time of *repeat* runs of *func*, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+class Row:
+    """One line of the results table."""
+
+    def __init__(self, case: str, ours: float, theirs: float | None, note: str, goal: float):
+        self.case = case
+        self.ours = ours
+        self.theirs = theirs
+        self.note = note
+        self.goal = goal
+
+    def render(self) -> str:
+        theirs = f"{self.theirs:10.3f}" if self.theirs is not None else "       n/a"
+        if self.theirs is None:
+            ratio, verdict = "     n/a", ""
+        else:
+            value = self.theirs / self.ours
+            ratio = f"{value:7.1f}x"
+            verdict = (
+                ("goal met" if value >= self.goal else "GOAL MISSED") + f" (>= {self.goal:g}x)"
+                if self.goal
+                else ""
+            )
+        return f"{self.case:<46}{self.ours:10.3f}{theirs}  {ratio}  {verdict}  {self.note}".rstrip()
+
+
+def main() -> None:  # noqa: PLR0915 - one benchmark story, top to bottom
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes for a CI smoke run")
+    parser.add_argument(
+        "--lifetimes-max-rows",
+        type=int,
+        default=None,
+        help="time lifetimes on at most this many simulated customers and scale linearly",
+    )
+    args = parser.parse_args()
+    n_big = 20_000 if args.quick else 1_000_000
+    copies = 10 if args.quick else 100
+    repeat = 1 if args.quick else 3
+    has_lifetimes = importlib.util.find_spec("lifetimes") is not None
+    warnings.simplefilter("ignore")  # lifetimes and autograd warn on numpy 2 / pandas 2.x
+
+    summary = cdnow_summary()
+    simulated = simulate(n_big)
+    rows: list[Row] = []
+    print(f"CDNOW: {len(summary):,} customers; simulated: {n_big:,} distinct customers")
+    if not has_lifetimes:
+        print("lifetimes is missing: printing our timings only (pip install lifetimes==0.11.3)")
+
+    lifetimes: Any = None
+    if has_lifetimes:
+        import lifetimes
+
+    # 1. BG/NBD on CDNOW
+    ours = best_of(repeat * 3, lambda: BetaGeoModel().fit(summary))
+    theirs = None
+    if lifetimes is not None:
+        theirs = best_of(
+            repeat,
+            lambda: lifetimes.BetaGeoFitter().fit(
+                summary["frequency"], summary["recency"], summary["T"]
+            ),
+        )
+    rows.append(Row("BG/NBD fit, CDNOW (2,357)", ours, theirs, "", 3))
+
+    # 2. BG/NBD on distinct simulated customers
+    ours = best_of(repeat, lambda: BetaGeoModel().fit(simulated))
+    theirs, note = None, ""
+    if lifetimes is not None:
+        subset = simulated
+        if args.lifetimes_max_rows is not None and args.lifetimes_max_rows < n_big:
+            subset = simulated.iloc[: args.lifetimes_max_rows]
+        measured = best_of(
+            1,
+            lambda: lifetimes.BetaGeoFitter().fit(
+                subset["frequency"], subset["recency"], subset["T"]
+            ),
+        )
+        theirs = measured * n_big / len(subset)
+        if len(subset) < n_big:
+            note = (
+                f"lifetimes timed on {len(subset):,} rows ({measured:.2f} s), "
+                f"scaled x{n_big / len(subset):g}"
+            )
+    rows.append(Row(f"BG/NBD fit, {n_big:,} distinct simulated", ours, theirs, note, 3))
+
+    # 3. CDNOW replicated: no weights given to either library
+    replicated = pd.concat([summary] * copies, ignore_index=True)
+    ours = best_of(repeat, lambda: BetaGeoModel().fit(replicated))
+    theirs = None
+    if lifetimes is not None:
+        theirs = best_of(
+            1,
+            lambda: lifetimes.BetaGeoFitter().fit(
+                replicated["frequency"], replicated["recency"], replicated["T"]
+            ),
+        )
+    rows.append(
+        Row(f"BG/NBD fit, CDNOW x{copies} ({len(replicated):,} rows)", ours, theirs, "", 30)
+    )
+
+    # 4. CLV over 12 months, 1% a month
+    bgnbd = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    spend = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
+    horizon = Horizon(length=12, unit="month", discount_rate=0.01, discounting="per_period")
+    ours = best_of(
+        repeat, lambda: customer_lifetime_value(bgnbd, spend, simulated, horizon, data_unit="week")
+    )
+    theirs, note = None, ""
+    if lifetimes is not None:
+        bgf = lifetimes.BetaGeoFitter()
+        bgf.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time  # set by fit()
+        ggf = lifetimes.GammaGammaFitter()
+        ggf.params_ = pd.Series({"p": 6.25, "q": 3.74, "v": 15.44})
+        theirs = best_of(
+            1,
+            lambda: ggf.customer_lifetime_value(
+                bgf,
+                simulated["frequency"],
+                simulated["recency"],
+                simulated["T"],
+                simulated["monetary_value"],
+                time=12,
+                discount_rate=0.01,
+                freq="W",
+            ),
+        )
+        note = "lifetimes' month is 4.345 weeks, ours 4.348"
+    rows.append(Row(f"CLV 12 months, {n_big:,} customers", ours, theirs, note, 0))
+
+    print()
+    print(f"{'case':<46}{'ours (s)':>10}{'lifetimes':>10}  {'ratio':>8}")
+    for row in rows:
+        print(row.render())
+
+
+if __name__ == "__main__":
+    main()
