@@ -268,6 +268,7 @@ def test_tax_applies_to_every_line() -> None:
         ({"tax_rate": "1.5"}, "tax_rate", "1.5"),
         ({"minimum_periods": -1}, "minimum_periods", -1),
         ({"cycle": "monthly"}, "cycle", "monthly"),
+        ({"timing": "later"}, "timing", "later"),
         ({"anchor": datetime(2026, 1, 1, tzinfo=UTC)}, "anchor", datetime(2026, 1, 1, tzinfo=UTC)),
     ],
 )

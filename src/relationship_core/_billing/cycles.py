@@ -11,6 +11,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from relationship_core._billing._checks import require_count
+from relationship_core._domain.validators import to_enum
 
 __all__ = ["BillingCycle", "CycleUnit"]
 
@@ -35,7 +36,7 @@ def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> 
 
 
 def _unit(value: object) -> CycleUnit:
-    return value if isinstance(value, CycleUnit) else CycleUnit(value)
+    return to_enum(CycleUnit, "unit", value)
 
 
 @attrs.frozen

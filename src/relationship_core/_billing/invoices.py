@@ -25,6 +25,7 @@ from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_aware, require_date
+from relationship_core._domain.validators import to_enum
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
 __all__ = [
@@ -61,6 +62,18 @@ class InvoiceSource(enum.Enum):
     RETAINER = "retainer"
     ORDER = "order"
     MANUAL = "manual"
+
+
+def _to_source(value: object) -> InvoiceSource:
+    return to_enum(InvoiceSource, "source", value)
+
+
+def _to_status(value: object) -> InvoiceStatus:
+    return to_enum(InvoiceStatus, "status", value)
+
+
+def _to_note_status(value: object) -> CreditNoteStatus:
+    return to_enum(CreditNoteStatus, "status", value)
 
 
 def _currency(value: object) -> Currency:
@@ -152,10 +165,10 @@ class Invoice(EventRecorder):
     payment_terms_days: int = attrs.field(
         default=30, validator=lambda _i, a, v: require_count(a.name, v, minimum=0)
     )
-    source: InvoiceSource = attrs.field(default=InvoiceSource.MANUAL, converter=InvoiceSource)
+    source: InvoiceSource = attrs.field(default=InvoiceSource.MANUAL, converter=_to_source)
     source_id: str | None = None
     idempotency_key: str | None = None
-    status: InvoiceStatus = attrs.field(default=InvoiceStatus.DRAFT, converter=InvoiceStatus)
+    status: InvoiceStatus = attrs.field(default=InvoiceStatus.DRAFT, converter=_to_status)
     number: str | None = None
     issued_on: date | None = None
     due_on: date | None = None
@@ -389,11 +402,11 @@ class CreditNote(EventRecorder):
     lines: tuple[LineItem, ...] = ()
     reason: str = ""
     invoice_id: str | None = None
-    source: InvoiceSource = attrs.field(default=InvoiceSource.MANUAL, converter=InvoiceSource)
+    source: InvoiceSource = attrs.field(default=InvoiceSource.MANUAL, converter=_to_source)
     source_id: str | None = None
     idempotency_key: str | None = None
     status: CreditNoteStatus = attrs.field(
-        default=CreditNoteStatus.DRAFT, converter=CreditNoteStatus
+        default=CreditNoteStatus.DRAFT, converter=_to_note_status
     )
     number: str | None = None
     issued_on: date | None = None

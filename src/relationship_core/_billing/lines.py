@@ -12,6 +12,7 @@ import attrs
 from relationship_core._billing._checks import require_decimal, require_money, require_text
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.money import _QUANTUM, Money
+from relationship_core._domain.validators import to_enum
 from relationship_core.exceptions import ValidationError
 
 __all__ = ["LineItem", "LineKind", "sum_lines"]
@@ -30,6 +31,10 @@ class LineKind(enum.Enum):
     CREDIT = "credit"
     TRUE_UP = "true_up"
     OVERAGE = "overage"
+
+
+def _to_kind(value: object) -> LineKind:
+    return to_enum(LineKind, "kind", value)
 
 
 def _quantity(value: object) -> Decimal:
@@ -76,7 +81,7 @@ class LineItem:
     description: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
     quantity: Decimal = attrs.field(converter=_quantity)
     unit_price: Money = attrs.field(validator=lambda _i, a, v: require_money(a.name, v))
-    kind: LineKind = attrs.field(default=LineKind.SERVICE, converter=LineKind)
+    kind: LineKind = attrs.field(default=LineKind.SERVICE, converter=_to_kind)
     discount: Money | None = attrs.field(default=None)
     tax_rate: Decimal = attrs.field(default=_ZERO, converter=_rate)
     period_start: date | None = None

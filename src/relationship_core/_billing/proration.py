@@ -23,6 +23,7 @@ from relationship_core._billing._checks import require_count
 from relationship_core._billing.cycles import BillingCycle, CycleUnit
 from relationship_core._billing.schedule import BillingPeriod
 from relationship_core._domain.money import _QUANTUM, Money
+from relationship_core._domain.validators import to_enum
 from relationship_core.exceptions import ValidationError
 
 __all__ = ["ACTUAL_DAYS", "THIRTY_360", "Proration", "ProrationPolicy"]
@@ -39,6 +40,10 @@ class ProrationPolicy(enum.Enum):
 def _thirty_360(day: date) -> int:
     # 30E/360: every month has 30 days; the 31st counts like the 30th.
     return day.year * 360 + (day.month - 1) * 30 + min(day.day - 1, 30)
+
+
+def _to_policy(value: object) -> ProrationPolicy:
+    return to_enum(ProrationPolicy, "policy", value)
 
 
 def _days_per_month(instance: Proration, attribute: attrs.Attribute[int], value: int) -> None:
@@ -88,7 +93,7 @@ class Proration:
         days_per_month: Days in a month for ``FIXED_DAYS_PER_MONTH`` (28-31).
     """
 
-    policy: ProrationPolicy = attrs.field(converter=ProrationPolicy)
+    policy: ProrationPolicy = attrs.field(converter=_to_policy)
     days_per_month: int = attrs.field(default=30, validator=_days_per_month)
 
     @classmethod

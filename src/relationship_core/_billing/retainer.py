@@ -42,6 +42,7 @@ from relationship_core._billing.schedule import BillingPeriod, BillingSchedule, 
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_aware, require_date, to_zone
+from relationship_core._domain.validators import to_enum
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
 __all__ = [
@@ -71,6 +72,10 @@ class RetainerStatus(enum.Enum):
     ACTIVE = "active"
     PAUSED = "paused"
     CANCELLED = "cancelled"
+
+
+def _to_timing(value: object) -> BillingTiming:
+    return to_enum(BillingTiming, "timing", value)
 
 
 def _fee(value: object) -> Money:
@@ -127,7 +132,7 @@ class RetainerTerms:
     cycle: BillingCycle = attrs.field(validator=_cycle)
     time_zone: ZoneInfo = attrs.field(converter=_zone)
     anchor: date | None = attrs.field(default=None, validator=_optional_date("anchor"))
-    timing: BillingTiming = attrs.field(default=BillingTiming.ADVANCE, converter=BillingTiming)
+    timing: BillingTiming = attrs.field(default=BillingTiming.ADVANCE, converter=_to_timing)
     proration: Proration = ACTUAL_DAYS
     tax_rate: Decimal = attrs.field(default=_ZERO, converter=_tax)
     payment_terms_days: int = attrs.field(
