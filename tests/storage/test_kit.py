@@ -41,5 +41,7 @@ class TestPostgresBackend(StorageBackendTests):
     def make_backend(
         self, pg_url: Callable[[str], str], opener: Any, request: pytest.FixtureRequest
     ) -> BackendMaker:
-        test = f"{request.node.name.split('[')[0].removeprefix('test_')[:12]}_{secrets.token_hex(2)}"
+        test = (
+            f"{request.node.name.split('[')[0].removeprefix('test_')[:12]}_{secrets.token_hex(2)}"
+        )
         return opener(lambda name: pg_url(f"{test}_{name}"))  # type: ignore[no-any-return]
