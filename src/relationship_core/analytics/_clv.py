@@ -37,9 +37,17 @@ Discounting = Literal["per_period", "continuous"]
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
 
 
-def _check_unit(field: str, value: object) -> None:
-    if value not in UNIT_DAYS:
+def _unit_name(value: object) -> str:
+    """Accept ``"week"`` or an enum member whose value is ``"week"`` (e.g. ``TimeUnit.WEEK``)."""
+    name = getattr(value, "value", value)
+    return name if isinstance(name, str) else repr(value)
+
+
+def _check_unit(field: str, value: object) -> str:
+    name = _unit_name(value)
+    if name not in UNIT_DAYS:
         raise ValidationError(field, value, f"use one of {', '.join(UNIT_DAYS)}")
+    return name
 
 
 def _validate_unit(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -70,7 +78,8 @@ class Horizon:
 
     Attributes:
         length: Number of units to look ahead, > 0 (may be fractional).
-        unit: ``"day"``, ``"week"``, ``"month"`` (365.25 / 12 days) or ``"year"``.
+        unit: ``"day"``, ``"week"``, ``"month"`` (365.25 / 12 days) or ``"year"``
+            (a ``TimeUnit`` member is accepted too).
         discount_rate: Rate per one *unit*, e.g. 0.01 for 1% a month; 0 for none.
         discounting: ``"per_period"``: cash at time ``k`` units is worth
             ``(1 + rate) ** -k``; ``"continuous"``: ``exp(-rate * k)``.
@@ -84,14 +93,14 @@ class Horizon:
     """
 
     length: float = attrs.field(converter=float, validator=_validate_length)
-    unit: HorizonUnit = attrs.field(validator=_validate_unit)
+    unit: HorizonUnit = attrs.field(converter=_unit_name, validator=_validate_unit)
     discount_rate: float = attrs.field(converter=float, validator=_validate_rate)
     discounting: Discounting = attrs.field(validator=_validate_discounting)
 
-    def in_units(self, unit: HorizonUnit) -> float:
+    def in_units(self, unit: HorizonUnit | object) -> float:
         """The horizon's length expressed in another unit."""
-        _check_unit("unit", unit)
-        return self.length * UNIT_DAYS[self.unit] / UNIT_DAYS[unit]
+        name = _check_unit("unit", unit)
+        return self.length * UNIT_DAYS[self.unit] / UNIT_DAYS[name]
 
     def discount_factor(self, k: ArrayLike) -> FloatArray:
         """Present value of 1 received *k* horizon units from now."""
@@ -136,7 +145,7 @@ def customer_lifetime_value(
     summary: pd.DataFrame,
     horizon: Horizon,
     *,
-    data_unit: HorizonUnit,
+    data_unit: HorizonUnit | object,
 ) -> pd.Series:
     """Discounted expected value of each customer's purchases over *horizon*.
 
@@ -151,12 +160,12 @@ def customer_lifetime_value(
             ``monetary_value`` per customer.
         horizon: How far ahead and how to discount.
         data_unit: The time unit of ``recency`` and ``T`` (the one the model was
-            fitted in), e.g. ``"week"`` for the CDNOW sample.
+            fitted in), e.g. ``"week"`` or ``TimeUnit.WEEK`` for the CDNOW sample.
 
     Returns:
         CLV per customer, a Series indexed like *summary* and named ``"clv"``.
     """
-    _check_unit("data_unit", data_unit)
+    unit_name = _check_unit("data_unit", data_unit)
     for column in ("frequency", "recency", "T", "monetary_value"):
         if column not in summary.columns:
             raise ValidationError(column, list(summary.columns), f"the summary needs {column!r}")
@@ -164,7 +173,7 @@ def customer_lifetime_value(
     spend = expected_spend(
         spend_model, x, as_float_array(summary["monetary_value"], "monetary_value")
     )
-    scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[data_unit]
+    scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[unit_name]
     value = np.zeros(len(x))
     previous = np.zeros(len(x))
     for end in horizon.steps():
