@@ -7,7 +7,8 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-from hypothesis import given, settings
+import attrs
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from relationship_core import Money
@@ -201,3 +202,65 @@ def test_issue_documents_numbers_invoices_and_credit_notes_separately() -> None:
     assert note.invoice_id == feb.id
     feb.apply_credit_note(note, AT)
     assert feb.balance == Money("155.00", "USD")  # 14 of 28 days kept
+
+
+@st.composite
+def timelines(draw: st.DrawFn) -> tuple[Retainer, list[tuple[int, int, int]]]:
+    retainer = draw(retainers())
+    retainer = attrs.evolve(retainer, terms=attrs.evolve(retainer.terms, minimum_periods=0))
+    ops = draw(
+        st.lists(
+            st.tuples(st.integers(0, 4), st.integers(1, 120), st.integers(0, 10**6)), max_size=8
+        )
+    )
+    return retainer, ops
+
+
+@settings(max_examples=150, deadline=None)
+@given(timelines())
+def test_net_billed_equals_the_final_timeline_priced(
+    case: tuple[Retainer, list[tuple[int, int, int]]],
+) -> None:
+    """However changes and billing runs interleave, credits and charges net out to
+    exactly what the final timeline says each billed period costs."""
+    retainer, ops = case
+    currency = retainer.terms.fee.currency
+    day = retainer.starts_on
+    net = Money.zero(currency)
+
+    def run(through: date) -> None:
+        nonlocal net
+        for step in bill_retainer(retainer, through, AT):
+            if isinstance(step.document, Invoice):
+                net += step.document.subtotal
+            elif isinstance(step.document, CreditNote):
+                net -= step.document.subtotal
+
+    for kind, gap, cents in ops:
+        day += timedelta(days=gap)
+        run(day - timedelta(days=kind))  # billing sometimes lags the change
+        if retainer.ends_on is not None:
+            break
+        if kind == 0:
+            last = retainer.fee_changes[-1].effective_on
+            retainer.change_fee(Money.from_minor(cents, currency), AT, effective_on=max(day, last))
+        elif kind == 1 and retainer.pauses and retainer.pauses[-1].end is None:
+            if day > retainer.pauses[-1].start:
+                retainer.resume(AT, on=day)
+        elif kind == 1:
+            floor = retainer.pauses[-1].end if retainer.pauses else day
+            assert floor is not None
+            retainer.pause(AT, on=max(day, floor))
+        elif kind == 2:
+            retainer.cancel(AT, immediately=True, on=day)
+        elif kind == 3:
+            retainer.cancel(AT, on=day)
+    run(day + timedelta(days=800))
+    expected = Money.zero(currency)
+    schedule = retainer.schedule
+    for k in range(retainer.first_period, retainer.next_period):
+        for line in retainer.period_lines(schedule.period(k)):
+            expected += line.net
+    event(f"adjustments: {retainer.adjustment_count > 0}, ops: {len(ops) > 2}")
+    assert retainer.pending == ()
+    assert net == expected
