@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -336,3 +336,35 @@ def test_promotion_starts_a_retainer_and_a_lapse_ends_it() -> None:
     assert end_retainer_on_lapse(retainer, lapse) == date(2026, 3, 15)  # type: ignore[arg-type]
     assert retainer.status is RetainerStatus.CANCELLED
     assert end_retainer_on_lapse(retainer, lapse) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("zone", "anchor", "boundary"),
+    [
+        # each week contains the change: 8 March and 1 November in New York,
+        # 29 March and 25 October in London
+        ("America/New_York", date(2026, 3, 2), date(2026, 3, 9)),
+        ("America/New_York", date(2026, 10, 26), date(2026, 11, 2)),
+        ("Europe/London", date(2026, 3, 23), date(2026, 3, 30)),
+        ("Europe/London", date(2026, 10, 19), date(2026, 10, 26)),
+    ],
+)
+def test_a_period_comes_due_at_local_midnight_across_dst(
+    zone: str, anchor: date, boundary: date
+) -> None:
+    from relationship_core._billing.schedule import local_billing_date, local_midnight
+
+    r = make_retainer(
+        "70.00", starts_on=anchor, anchor=anchor, cycle=BillingCycle.weekly(), time_zone=zone
+    )
+    bill_retainer(r, anchor, AT)
+    midnight = local_midnight(boundary, zone)
+    just_before = midnight - timedelta(minutes=1)
+    assert bill_retainer(r, local_billing_date(just_before, zone), AT) == []
+    (step,) = bill_retainer(r, local_billing_date(midnight + timedelta(minutes=1), zone), AT)
+    assert step.period is not None
+    assert step.period.start == boundary
+    assert step.key == f"retainer:R1:{boundary.isoformat()}"
+    # the same instants seen as "24h x 7 after the anchor's midnight" would be an hour off
+    seven_days = local_midnight(anchor, zone).astimezone(UTC) + timedelta(days=7)
+    assert seven_days != midnight.astimezone(UTC)
