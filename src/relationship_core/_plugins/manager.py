@@ -172,7 +172,7 @@ class PluginManager:
     def plugin_names(self) -> list[str]:
         """Names of the registered plugins."""
         self.load()
-        return sorted(name for name, _ in self.pm.list_name_plugin())
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
 
     def _all_backends(self) -> list[tuple[str, StorageBackendSpec]]:
         with self._lock:
