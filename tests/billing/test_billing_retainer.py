@@ -241,6 +241,19 @@ def test_the_rollover_cap_trims_the_oldest_hours() -> None:
     assert lots == [(0, Decimal(2)), (1, Decimal(10)), (2, Decimal(10))]
 
 
+def test_periods_paused_throughout_grant_no_hours() -> None:
+    policy = HoursPolicy("10", usd("90.00"), rollover_cap="50", expire_after=6)
+    r = make_retainer(hours=policy)
+    r.pause(AT, on=date(2026, 1, 20))
+    r.resume(AT, on=date(2026, 3, 10))  # February paused throughout
+    r.record_hours("0", date(2026, 3, 10), AT)
+    assert [lot.granted_in for lot in r.hours_bank.lots] == [0, 2]
+    assert r.hours_bank.available == Decimal(20)
+    with pytest.raises(ValidationError) as info:
+        r.record_hours("1", date(2026, 2, 10), AT)  # paused that day
+    assert info.value.field == "worked_on"
+
+
 def test_thirty_360_retainer() -> None:
     r = make_retainer("300.00", starts_on=date(2026, 2, 15), proration=THIRTY_360)
     (step,) = bill_retainer(r, date(2026, 2, 15), AT)

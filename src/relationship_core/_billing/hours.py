@@ -101,10 +101,14 @@ class HoursBank:
         """Hours that can still be used in the open period."""
         return sum((lot.hours for lot in self.lots), _ZERO)
 
-    def open(self, period: int, policy: HoursPolicy) -> HoursBank:
+    def open(
+        self, period: int, policy: HoursPolicy, *, no_grant: frozenset[int] = frozenset()
+    ) -> HoursBank:
         """Move to *period*: expire old lots, cap the carry-over, grant the new lot.
 
-        Periods in between are opened one by one, so their grants roll over too.
+        Periods in between are opened one by one, so their grants roll over
+        too; periods in *no_grant* (e.g. paused throughout) grant nothing but
+        still age the older lots.
         """
         if self.period is not None and period < self.period:
             raise ValidationError(
@@ -129,7 +133,7 @@ class HoursBank:
                 else:
                     lots[0] = HoursLot(oldest.granted_in, oldest.hours - excess)
                     excess = _ZERO
-            if policy.included > 0:
+            if policy.included > 0 and k not in no_grant:
                 lots.append(HoursLot(k, policy.included))
         return HoursBank(period, tuple(lots))
 

@@ -641,7 +641,13 @@ class Retainer(EventRecorder):
             raise ValidationError(
                 "worked_on", day, "that period's hours are closed; record hours in order"
             )
-        bank, overage = bank.open(period.index, policy).consume(amount)
+        first = period.index if bank.period is None else bank.period + 1
+        idle = frozenset(
+            k
+            for k in range(first, period.index + 1)
+            if all(fee is None for _a, _b, fee in self._segments(self.schedule.period(k)))
+        )
+        bank, overage = bank.open(period.index, policy, no_grant=idle).consume(amount)
         self.hours_bank = bank
         if overage > 0:
             line = LineItem._trusted(
