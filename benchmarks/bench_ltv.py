@@ -29,7 +29,9 @@ from relationship_core.analytics._clv import Horizon, customer_lifetime_value
 from relationship_core.analytics._models.bgnbd import BetaGeoModel
 from relationship_core.analytics._models.gammagamma import GammaGammaModel
 
-SHARED_CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+SHARED_CDNOW = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+)
 
 
 def cdnow_transactions() -> pd.DataFrame:

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from relationship_core.analytics._models._base import collapse_rows
+from relationship_core.analytics._models.bgbb import BetaGeoBetaBinomModel
 from relationship_core.analytics._models.bgnbd import BetaGeoModel
+from relationship_core.analytics._models.gammagamma import GammaGammaModel
+from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
 from relationship_core.analytics._models.paretonbd import ParetoNBDModel
 from relationship_core.exceptions import ValidationError
 
@@ -228,3 +231,54 @@ def test_a_flat_likelihood_reports_instead_of_raising() -> None:
     assert model.diagnostics_.n_rows == 1
     assert np.isfinite(model.log_likelihood_)
     assert isinstance(model.diagnostics_.message, str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    params=st.tuples(positive, positive, positive, positive),
+    history=histories(),
+    horizon=st.floats(min_value=0.01, max_value=10_000.0),
+)
+def test_modified_bgnbd_is_finite_at_the_extremes(
+    params: tuple[float, float, float, float],
+    history: tuple[float, float, float],
+    horizon: float,
+) -> None:
+    r, alpha, a, b = params
+    model = ModifiedBetaGeoModel.from_params(r=r, alpha=alpha, a=a, b=b)
+    x, t, big_t = ([v] for v in history)
+    alive = model.probability_alive(x, t, big_t)
+    assert np.all((alive >= 0) & (alive <= 1))
+    expected = model.expected_purchases(horizon, x, t, big_t)
+    assert np.all(np.isfinite(expected))
+    assert np.all(expected >= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    params=st.tuples(positive, positive, positive, positive),
+    n=st.integers(min_value=1, max_value=10_000),
+    data=st.data(),
+)
+def test_bgbb_is_finite_at_the_extremes(
+    params: tuple[float, float, float, float], n: int, data: st.DataObject
+) -> None:
+    alpha, beta, gamma, delta = params
+    model = BetaGeoBetaBinomModel.from_params(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
+    recency = data.draw(st.integers(min_value=0, max_value=n))
+    frequency = 0 if recency == 0 else data.draw(st.integers(min_value=1, max_value=recency))
+    alive = model.probability_alive([frequency], [recency], [n])
+    assert np.all(np.isfinite(alive))
+    assert np.all((alive >= 0) & (alive <= 1 + 1e-12))
+    expected = model.expected_purchases(10, [frequency], [recency], [n])
+    assert np.all(np.isfinite(expected))
+    assert np.all(expected >= 0)
+
+
+def test_gamma_gamma_refuses_non_repeat_buyers() -> None:
+    data = pd.DataFrame({"frequency": [0.0, 2.0], "monetary_value": [0.0, 10.0]})
+    with pytest.raises(ValidationError) as info:
+        GammaGammaModel().fit(data)
+    assert info.value.field == "frequency"
+    with pytest.raises(ValidationError):
+        GammaGammaModel().fit(data.assign(frequency=[1.0, 2.0], monetary_value=[-1.0, 3.0]))

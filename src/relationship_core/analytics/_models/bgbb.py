@@ -145,15 +145,17 @@ class BetaGeoBetaBinomModel(FittedModel):
         """Expected transactions in the first *t* opportunities of a new customer."""
         alpha, beta, gamma, delta = self._values()
         tt = as_float_array(t, "t")
-        ratio = np.exp(
+        share = alpha / (alpha + beta)
+        if abs(gamma - 1) < 1e-8:  # removable singularity: the limit as gamma -> 1
+            limit = delta * (special.digamma(1 + delta + tt) - special.digamma(1 + delta))
+            return np.asarray(share * limit, dtype=np.float64)
+        log_ratio = (
             special.gammaln(gamma + delta)
             - special.gammaln(gamma + delta + tt)
             + special.gammaln(1 + delta + tt)
             - special.gammaln(1 + delta)
         )
-        return np.asarray(
-            alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio), dtype=np.float64
-        )
+        return np.asarray(share * delta / (gamma - 1) * -np.expm1(log_ratio), dtype=np.float64)
 
     def expected_purchases(
         self,
@@ -172,10 +174,13 @@ class BetaGeoBetaBinomModel(FittedModel):
         log_g = special.gammaln(gamma + delta) - special.gammaln(1 + delta)
         first = special.gammaln(1 + delta + n) - special.gammaln(gamma + delta + n)
         second = special.gammaln(1 + delta + n + tt) - special.gammaln(gamma + delta + n + tt)
-        # delta/(gamma-1) * (e^first - e^second), with the sign of (gamma - 1) kept exact
-        diff = np.exp(first) * -np.expm1(second - first)
-        value = np.exp(lead + log_g - log_lik) * delta / (gamma - 1) * diff
-        return np.asarray(value, dtype=np.float64)
+        if abs(gamma - 1) < 1e-8:  # removable singularity: the limit as gamma -> 1
+            factor = delta * (special.digamma(1 + delta + n + tt) - special.digamma(1 + delta + n))
+        else:
+            # delta/(gamma-1) * Gamma(gamma+delta)/Gamma(1+delta) * (e^first - e^second)
+            diff = np.exp(first + log_g) * -np.expm1(second - first)
+            factor = delta / (gamma - 1) * diff
+        return np.asarray(np.exp(lead - log_lik) * factor, dtype=np.float64)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """P(X(t) = n): n transactions in the first t opportunities of a new customer."""
