@@ -15,6 +15,7 @@ runs; the ratio is lifetimes' time over ours.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import time
 import warnings
@@ -154,7 +155,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark story, top to bottom
 
     lifetimes: Any = None
     if has_lifetimes:
-        import lifetimes
+        lifetimes = importlib.import_module("lifetimes")
 
     # 1. BG/NBD on CDNOW
     ours = best_of(repeat * 3, lambda: BetaGeoModel().fit(summary))
