@@ -17,6 +17,7 @@ from relationship_core._billing.biller import (
     bill_next,
     bill_retainer,
     issue_documents,
+    next_billing_date,
     next_due_period,
 )
 from relationship_core._billing.cycles import BillingCycle
@@ -157,7 +158,13 @@ def test_generation_is_idempotent_under_repetition_and_interruption(
 @given(retainers(), st.integers(1, 1500))
 def test_no_period_is_skipped_or_billed_twice(retainer: Retainer, horizon: int) -> None:
     through = retainer.starts_on + timedelta(days=horizon)
-    steps = [s for s in bill_retainer(retainer, through, AT) if s.period is not None]
+    upcoming = next_billing_date(retainer)
+    assert upcoming is not None
+    all_steps = bill_retainer(retainer, through, AT)
+    assert bool(all_steps) == (upcoming <= through)
+    after = next_billing_date(retainer)
+    assert after is None or after > through
+    steps = [s for s in all_steps if s.period is not None]
     indexes = [s.period.index for s in steps if s.period is not None]
     assert indexes == list(range(retainer.first_period, retainer.first_period + len(indexes)))
     assert next_due_period(retainer, through) is None
@@ -256,6 +263,8 @@ def test_net_billed_equals_the_final_timeline_priced(
         elif kind == 3:
             retainer.cancel(AT, on=day)
     run(day + timedelta(days=800))
+    upcoming = next_billing_date(retainer)
+    assert upcoming is None or upcoming > day + timedelta(days=800)
     expected = Money.zero(currency)
     schedule = retainer.schedule
     for k in range(retainer.first_period, retainer.next_period):

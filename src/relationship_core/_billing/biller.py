@@ -43,6 +43,7 @@ __all__ = [
     "period_due_on",
     "invoice_for_order",
     "issue_documents",
+    "next_billing_date",
     "next_due_period",
     "period_key",
 ]
@@ -83,6 +84,23 @@ def period_due_on(retainer: Retainer, period: BillingPeriod) -> date:
         return max(period.start, retainer.starts_on)
     end = retainer.ends_on
     return period.end if end is None else min(period.end, end)
+
+
+def next_billing_date(retainer: Retainer) -> date | None:
+    """The local date on which :func:`bill_retainer` next has something to do.
+
+    That is the next period's due date, or earlier when adjustment lines are
+    pending (they are due at once); ``None`` when the retainer has ended and
+    nothing is left to bill. Index it so a scheduler can find the retainers
+    due on or before today without loading them all.
+    """
+    period = retainer.schedule.period(retainer.next_period)
+    end = retainer.ends_on
+    due = period_due_on(retainer, period) if end is None or period.start < end else None
+    if retainer.pending:
+        earliest = min(line.period_start or retainer.starts_on for line in retainer.pending)
+        return earliest if due is None else min(due, earliest)
+    return due
 
 
 def next_due_period(retainer: Retainer, through: date) -> BillingPeriod | None:
