@@ -50,6 +50,8 @@ Capability: TypeAlias = Literal["persistent", "threads", "multiprocess"]
 
 
 def _frozen_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    if type(value) is dict:  # the common case, without an ABC check
+        return value.copy()
     if not isinstance(value, Mapping):
         raise ValidationError("data", value, "expected a JSON object (a dict with str keys)")
     return dict(value)
@@ -73,8 +75,8 @@ class Record:
     id: str
     version: int
     schema_version: int
-    data: dict[str, Any] = attrs.field(converter=_frozen_dict)
-    indexed: dict[str, IndexValue] = attrs.field(factory=dict, converter=_frozen_dict)
+    data: dict[str, Any]
+    indexed: dict[str, IndexValue] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -46,6 +46,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.memory import lease_conflict
 from relationship_core._storage.schema import (
+    CheckedWrite,
     KindSpec,
     Schema,
     check_claim,
@@ -501,7 +502,7 @@ class _PostgresTransaction:
     def _run(
         self,
         conn: psycopg.Connection[Any],
-        writes: Sequence[Write],
+        writes: Sequence[CheckedWrite],
         texts: Sequence[str],
         *,
         insert: bool,

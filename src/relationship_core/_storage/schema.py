@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import attrs
 
@@ -37,6 +37,7 @@ from relationship_core.exceptions import ValidationError
 __all__ = [
     "FIELD_TYPES",
     "CheckedQuery",
+    "CheckedWrite",
     "FieldSpec",
     "check_claim",
     "check_position",
@@ -259,6 +260,17 @@ class KindSpec:
         return out
 
 
+class CheckedWrite(NamedTuple):
+    """A :class:`Write` whose kind, id, versions and indexed values were checked."""
+
+    kind: str
+    id: str
+    data: dict[str, Any]
+    indexed: dict[str, IndexValue]
+    expected_version: int | None
+    schema_version: int
+
+
 @attrs.frozen
 class CheckedQuery:
     """A query whose names, values and cursor were checked against the schema.
@@ -334,7 +346,7 @@ class Schema:
         """Return a valid record id."""
         return check_text(field, value)
 
-    def check_write(self, write: Write) -> Write:
+    def check_write(self, write: Write) -> CheckedWrite:
         """Return *write* with normalised indexed values, or raise ``ValidationError``."""
         spec = self.kind(write.kind)
         self.check_id(write.id)
@@ -349,7 +361,14 @@ class Schema:
             raise ValidationError("schema_version", write.schema_version, "an int >= 1")
         if not isinstance(write.data, dict):
             raise ValidationError("data", write.data, "expected a JSON object")
-        return attrs.evolve(write, indexed=spec.check_indexed(write.indexed))
+        return CheckedWrite(
+            write.kind,
+            write.id,
+            write.data,
+            spec.check_indexed(write.indexed),
+            exp,
+            write.schema_version,
+        )
 
     def check_delete(self, delete: Delete) -> Delete:
         """Return *delete* if its kind, id and version are valid."""

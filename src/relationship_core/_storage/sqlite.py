@@ -42,6 +42,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.memory import lease_conflict
 from relationship_core._storage.schema import (
+    CheckedWrite,
     KindSpec,
     Schema,
     check_claim,
@@ -531,7 +532,7 @@ class _SQLiteTransaction:
     def _run(
         self,
         conn: sqlite3.Connection,
-        writes: Sequence[Write],
+        writes: Sequence[CheckedWrite],
         texts: Sequence[str],
         *,
         insert: bool,
