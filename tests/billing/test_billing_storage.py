@@ -72,12 +72,17 @@ def test_running_twice_bills_once(crm: CRM) -> None:
     assert list(due) == []
 
 
-def test_a_crash_before_commit_changes_nothing(crm: CRM) -> None:
-    with pytest.raises(RuntimeError), crm.unit_of_work() as uow:
+def crash_half_way(crm: CRM) -> None:
+    with crm.unit_of_work() as uow:
         retainer = uow.repository("test_retainer").get("R1")
         for step in bill_retainer(retainer, date(2026, 3, 1), AT):
             uow.add(step.document)
         raise RuntimeError("power cut")
+
+
+def test_a_crash_before_commit_changes_nothing(crm: CRM) -> None:
+    with pytest.raises(RuntimeError, match="power cut"):
+        crash_half_way(crm)
     assert crm.repository("test_invoice").find("retainer:R1:2026-01-01") is None
     assert bill(crm, date(2026, 3, 1)) == ["INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
 
