@@ -176,8 +176,16 @@ def customer_lifetime_value(
     scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[unit_name]
     value = np.zeros(len(x))
     previous = np.zeros(len(x))
+    # The library's models split E[purchases] = P(alive) x E[purchases | alive]; use the
+    # split when offered so P(alive) is computed once, not once per period.
+    if_alive = getattr(transaction_model, "_expected_if_alive", None)
+    if if_alive is not None and hasattr(transaction_model, "probability_alive"):
+        alive = transaction_model.probability_alive(x, t, big_t)
     for end in horizon.steps():
-        cumulative = transaction_model.expected_purchases(end * scale, x, t, big_t)
+        if if_alive is not None:
+            cumulative = if_alive(np.array([end * scale]), x, big_t) * alive
+        else:
+            cumulative = transaction_model.expected_purchases(end * scale, x, t, big_t)
         value += (cumulative - previous) * horizon.discount_factor(end)
         previous = cumulative
     return pd.Series(value * spend, index=summary.index, name="clv")

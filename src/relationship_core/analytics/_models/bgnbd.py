@@ -185,11 +185,15 @@ class BetaGeoModel(FittedModel):
         P(alive) times the expected purchases of a live customer with the
         posterior parameters, computed stably for very large frequencies.
         """
-        r, alpha, a, b = self._values()
         x, rec, big_t = read_rfm(frequency, recency, T)
         tt = as_float_array(t, "t")
         alive = self.probability_alive(x, rec, big_t)
-        return expected_given_alive(r + x, alpha + big_t, a, b + x, tt) * alive
+        return self._expected_if_alive(tt, x, big_t) * alive
+
+    def _expected_if_alive(self, t: FloatArray, x: FloatArray, big_t: FloatArray) -> FloatArray:
+        """Expected purchases in ``(T, T + t]`` of a customer known to be alive at T."""
+        r, alpha, a, b = self._values()
+        return expected_given_alive(r + x, alpha + big_t, a, b + x, t)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """P(X(t) = n): probability a new customer makes n repeat purchases in ``(0, t]``."""

@@ -171,14 +171,16 @@ class ParetoNBDModel(FittedModel):
         T: ArrayLike,  # noqa: N803
     ) -> FloatArray:
         """Expected purchases in ``(T, T + t]`` given each customer's history."""
-        r, alpha, s, beta = self._values()
         x, rec, big_t = read_rfm(frequency, recency, T)
         tt = as_float_array(t, "t")
         alive = self.probability_alive(x, rec, big_t)
-        decay = _decay(s, np.log(beta + big_t) - np.log(beta + big_t + tt))
-        return np.asarray(
-            (r + x) * (beta + big_t) / (alpha + big_t) * decay * alive, dtype=np.float64
-        )
+        return self._expected_if_alive(tt, x, big_t) * alive
+
+    def _expected_if_alive(self, t: FloatArray, x: FloatArray, big_t: FloatArray) -> FloatArray:
+        """Expected purchases in ``(T, T + t]`` of a customer known to be alive at T."""
+        r, alpha, s, beta = self._values()
+        decay = _decay(s, np.log(beta + big_t) - np.log(beta + big_t + t))
+        return np.asarray((r + x) * (beta + big_t) / (alpha + big_t) * decay, dtype=np.float64)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> FloatArray:
         """P(X(t) = n) for a new customer, by Gauss-Legendre quadrature over the death time."""
