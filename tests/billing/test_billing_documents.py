@@ -355,3 +355,30 @@ def test_orders_refuse_bad_input() -> None:
     with pytest.raises(ValidationError) as info:
         Order.place("O", "C", [LineItem("x", 1, eur("-1.00"), LineKind.CREDIT)], AT)
     assert info.value.field == "lines[0].kind"
+
+
+def test_drafts_take_lines_and_credits_mirror_tax() -> None:
+    invoice = Invoice("I1", "P", "EUR")
+    line = LineItem("Work", 3, eur("19.99"), discount=eur("1.00"), tax_rate="0.2")
+    invoice.add_line(line)
+    credit = line.as_credit()
+    assert credit.kind is LineKind.CREDIT
+    assert (credit.net, credit.tax) == (-line.net, -line.tax)
+    invoice.add_line(credit)
+    assert invoice.total == eur("0.00")
+    invoice.issue(InvoiceNumberSequence("acme"), date(2026, 3, 2), AT)
+    assert status(invoice) is InvoiceStatus.PAID  # nothing to pay
+    with pytest.raises(ValidationError) as info:
+        invoice.add_line(line)
+    assert info.value.field == "status"
+
+
+def test_a_negative_invoice_must_be_a_credit_note() -> None:
+    invoice = Invoice("I1", "P", "EUR", (LineItem("Refund", 1, eur("-5.00"), LineKind.CREDIT),))
+    with pytest.raises(ValidationError) as info:
+        invoice.issue(InvoiceNumberSequence("acme"), date(2026, 3, 2), AT)
+    assert info.value.field == "total"
+    note = CreditNote("N1", "P", "EUR", (LineItem("Less", 1, eur("-5.00"), LineKind.CREDIT),))
+    with pytest.raises(ValidationError) as info:
+        note.issue(InvoiceNumberSequence("cn", prefix="CN"), date(2026, 3, 2), AT)
+    assert info.value.field == "total"
