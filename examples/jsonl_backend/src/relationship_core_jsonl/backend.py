@@ -1,0 +1,291 @@
+"""A storage backend in one afternoon: memory for state, a JSON-lines journal for durability.
+
+Every committed transaction (and every job claim, completion and retry) is
+appended to the journal as ONE line and flushed to disk before the change is
+visible; opening the file replays the lines. A line cut short by a crash is
+ignored, so a transaction is either wholly in the journal or not at all.
+
+The reference :class:`~relationship_core.plugins.MemoryBackend` does the
+bookkeeping (versions, queries, leases); this class only records what
+happened and replays it. One process at a time: it declares the
+``persistent`` and ``threads`` capabilities, not ``multiprocess``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from relationship_core.plugins import (
+    Capability,
+    Delete,
+    Job,
+    MemoryBackend,
+    NewEvent,
+    NewJob,
+    Page,
+    Query,
+    Record,
+    Schema,
+    StoredEvent,
+    Transaction,
+    Write,
+    decode_value,
+    encode_value,
+)
+
+__all__ = ["JsonlBackend"]
+
+
+class JsonlBackend:
+    """Records, events and jobs in memory, made durable by a JSON-lines journal.
+
+    Args:
+        path: The journal file (created if missing).
+        schema: The kinds to store.
+    """
+
+    capabilities: frozenset[Capability] = frozenset({"persistent", "threads"})
+
+    def __init__(self, path: str | os.PathLike[str], schema: Schema) -> None:
+        self.schema = schema
+        self.path = Path(path)
+        self._mem = MemoryBackend(schema)
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            self._replay()
+        self._file = self.path.open("a", encoding="utf-8")
+
+    # -- the journal ---------------------------------------------------------------
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        self._file.write(json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def _replay(self) -> None:
+        good = 0
+        with self.path.open("rb") as lines:
+            for line in lines:
+                try:
+                    entry = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    break  # a line cut short by a crash: that change never committed
+                if not line.endswith(b"\n"):
+                    break
+                self._apply(entry)
+                good += len(line)
+        if good != self.path.stat().st_size:
+            with self.path.open("r+b") as fh:  # drop the torn tail before appending again
+                fh.truncate(good)
+
+    def _apply(self, entry: dict[str, Any]) -> None:
+        mem = self._mem
+        if "tx" in entry:
+            with mem.transaction() as tx:
+                for op, args in entry["tx"]:
+                    _replay_op(self.schema, tx, op, args)
+        elif "claim" in entry:
+            worker, now, seconds, limit, queues = entry["claim"]
+            mem.claim_jobs(
+                worker=worker,
+                now=datetime.fromisoformat(now),
+                lease=timedelta(seconds=seconds),
+                limit=limit,
+                queues=queues,
+            )
+        elif "complete" in entry:
+            job = mem.get_job(entry["complete"])
+            assert job is not None
+            mem.complete_job(job)
+        elif "retry" in entry:
+            job_id, due_at, error = entry["retry"]
+            job = mem.get_job(job_id)
+            assert job is not None
+            mem.retry_job(job, due_at=datetime.fromisoformat(due_at), error=error)
+
+    # -- reads: straight from memory ---------------------------------------------------
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
+        """The records of *kind* with these ids that exist."""
+        return self._mem.get_many(kind, ids)
+
+    def query(self, query: Query) -> Page:
+        """One page of records matching *query*."""
+        return self._mem.query(query)
+
+    def read_events(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """Events with ``seq > after``, oldest first."""
+        return self._mem.read_events(after, limit)
+
+    def get_job(self, job_id: str) -> Job | None:
+        """The job with this id, or ``None``."""
+        return self._mem.get_job(job_id)
+
+    # -- writes: apply in memory, journal, then let the change be seen -------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A memory transaction whose operations are journalled as one line on commit."""
+        with self._lock, self._mem.transaction() as inner:
+            tx = _JournalledTransaction(self.schema, inner)
+            yield tx
+            if tx.ops:
+                self._append({"tx": tx.ops})  # if this fails, the memory transaction rolls back
+
+    def claim_jobs(
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 1,
+        queues: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease up to *limit* due jobs to *worker*."""
+        with self._lock:
+            jobs = self._mem.claim_jobs(
+                worker=worker, now=now, lease=lease, limit=limit, queues=queues
+            )
+            self._append(
+                {
+                    "claim": [
+                        worker,
+                        now.isoformat(),
+                        lease.total_seconds(),
+                        limit,
+                        None if queues is None else list(queues),
+                    ]
+                }
+            )
+            return jobs
+
+    def complete_job(self, job: Job) -> None:
+        """Mark a claimed job done."""
+        with self._lock:
+            self._mem.complete_job(job)
+            self._append({"complete": job.id})
+
+    def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
+        """Give a claimed job back for a later attempt, or dead-letter it."""
+        with self._lock:
+            result = self._mem.retry_job(job, due_at=due_at, error=error)
+            self._append({"retry": [job.id, due_at.isoformat(), error]})
+            return result
+
+    def close(self) -> None:
+        """Close the journal."""
+        with self._lock:
+            self._file.close()
+            self._mem.close()
+
+
+class _JournalledTransaction:
+    """Delegates to the memory transaction and remembers what succeeded."""
+
+    def __init__(self, schema: Schema, inner: Transaction) -> None:
+        self.schema = schema
+        self.inner = inner
+        self.ops: list[tuple[str, Any]] = []
+
+    def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
+        return self.inner.get_many(kind, ids)
+
+    def query(self, query: Query) -> Page:
+        return self.inner.query(query)
+
+    def put_many(self, writes: Sequence[Write]) -> list[Record]:
+        records = self.inner.put_many(writes)  # validates, checks versions
+        self.ops.append(
+            (
+                "put",
+                [
+                    [
+                        w.kind,
+                        w.id,
+                        w.data,
+                        _indexed_out(self.schema, w),
+                        w.expected_version,
+                        w.schema_version,
+                    ]
+                    for w in writes
+                ],
+            )
+        )
+        return records
+
+    def delete(self, delete: Delete) -> None:
+        self.inner.delete(delete)
+        self.ops.append(("delete", [delete.kind, delete.id, delete.expected_version]))
+
+    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
+        seqs = self.inner.append_events(events)
+        self.ops.append(
+            (
+                "events",
+                [
+                    [e.type, e.aggregate_id, e.occurred_at.isoformat(), e.data, e.aggregate_kind]
+                    for e in events
+                ],
+            )
+        )
+        return seqs
+
+    def enqueue(self, jobs: Sequence[NewJob]) -> list[str]:
+        ids = self.inner.enqueue(jobs)
+        self.ops.append(
+            (
+                "enqueue",
+                [
+                    [
+                        j.queue,
+                        j.payload,
+                        j.due_at.isoformat(),
+                        j.idempotency_key,
+                        j.max_attempts,
+                        j.id,
+                    ]
+                    for j in jobs
+                ],
+            )
+        )
+        return ids
+
+
+def _indexed_out(schema: Schema, write: Write) -> dict[str, Any]:
+    spec = schema.kind(write.kind)
+    checked = schema.check_write(write)  # normalised values, e.g. datetimes in UTC
+    return {f.name: encode_value(f.type, checked.indexed[f.name]) for f in spec.fields}
+
+
+def _replay_op(schema: Schema, tx: Transaction, op: str, args: Any) -> None:
+    if op == "put":
+        writes = []
+        for kind, rid, data, indexed, expected, schema_version in args:
+            spec = schema.kind(kind)
+            values = {f.name: decode_value(f.type, indexed.get(f.name)) for f in spec.fields}
+            writes.append(Write(kind, rid, data, values, expected, schema_version))
+        tx.put_many(writes)
+    elif op == "delete":
+        tx.delete(Delete(*args))
+    elif op == "events":
+        tx.append_events(
+            [
+                NewEvent(t, agg, datetime.fromisoformat(at), data, kind)
+                for t, agg, at, data, kind in args
+            ]
+        )
+    elif op == "enqueue":
+        tx.enqueue(
+            [
+                NewJob(queue, payload, datetime.fromisoformat(due), key, attempts, jid)
+                for queue, payload, due, key, attempts, jid in args
+            ]
+        )
