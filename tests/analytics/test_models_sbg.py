@@ -99,3 +99,11 @@ def test_bad_tables_are_refused() -> None:
     assert info.value.field == "table"
     with pytest.raises(ValidationError):
         ShiftedBetaGeometricModel().fit_renewals([0, 1], [True, False])
+
+
+def test_gaps_in_a_survival_table_are_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        ShiftedBetaGeometricModel().fit_survival([1000, np.nan, 468, 382])
+    assert info.value.field == "table"
+    with pytest.raises(ValidationError):
+        ShiftedBetaGeometricModel().fit_survival(pd.DataFrame({"a": [1000, 600, np.nan, 400]}))

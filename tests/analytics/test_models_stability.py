@@ -282,3 +282,15 @@ def test_gamma_gamma_refuses_non_repeat_buyers() -> None:
     assert info.value.field == "frequency"
     with pytest.raises(ValidationError):
         GammaGammaModel().fit(data.assign(frequency=[1.0, 2.0], monetary_value=[-1.0, 3.0]))
+
+
+def test_weights_series_is_matched_by_customer_id() -> None:
+    data = _simulated(200, 3)
+    data.index = [f"c{i}" for i in range(len(data))]
+    weights = pd.Series(np.random.default_rng(4).integers(1, 4, len(data)), index=data.index)
+    in_order = BetaGeoModel().fit(data, weights=weights.to_numpy())
+    shuffled = BetaGeoModel().fit(data, weights=weights.sample(frac=1.0, random_state=5))
+    np.testing.assert_allclose(shuffled.params_, in_order.params_, rtol=1e-9)
+    with pytest.raises(ValidationError) as info:
+        BetaGeoModel().fit(data, weights=weights.iloc[1:])
+    assert info.value.field == "weights"

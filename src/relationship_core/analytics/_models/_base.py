@@ -126,8 +126,9 @@ def collapse_rows(
         key = key * size + codes.astype(np.int64)
         span *= size
     inverse, unique_keys = pd.factorize(key)
-    first = np.full(len(unique_keys), n, dtype=np.int64)
-    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    # factorize numbers keys in order of first appearance: a key's first row is
+    # where the running maximum of the codes steps up.
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
     summed = np.bincount(inverse, weights=weights, minlength=len(unique_keys))
     return [c[first] for c in columns], summed.astype(np.float64)
 
@@ -379,6 +380,22 @@ def _column(frame: pd.DataFrame, name: str) -> FloatArray:
     return as_float_array(frame[name].to_numpy(), name)
 
 
+def align_weights(summary: pd.DataFrame, weights: ArrayLike | None) -> ArrayLike | None:
+    """A weights Series is matched to the summary by index, not by position."""
+    if isinstance(weights, pd.Series) and not weights.index.equals(summary.index):
+        if not weights.index.is_unique:
+            raise ValidationError(
+                "weights", "duplicate index", "give one weight per customer id (unique index)"
+            )
+        missing = summary.index.difference(weights.index)
+        if len(missing):
+            raise ValidationError(
+                "weights", missing[0], "no weight for this customer; the index must cover them all"
+            )
+        return np.asarray(weights.reindex(summary.index), dtype=np.float64)
+    return weights
+
+
 def read_weights(weights: ArrayLike | None, n: int) -> FloatArray:
     """Validate optional per-row weights (default: one per row)."""
     if weights is None:
@@ -523,7 +540,7 @@ def read_summary(
     x, t, big_t = read_rfm(
         _column(summary, "frequency"), _column(summary, "recency"), _column(summary, "T")
     )
-    w = read_weights(weights, len(x))
+    w = read_weights(align_weights(summary, weights), len(x))
     if len(x) == 0 or w.sum() <= 0:
         raise ValidationError("summary", len(x), "need at least one customer with weight > 0")
     (x, t, big_t), w = collapse_rows([x, t, big_t], w)

@@ -17,6 +17,7 @@ from scipy import special
 from relationship_core.analytics._models._base import (
     FittedModel,
     FloatArray,
+    align_weights,
     as_float_array,
     collapse_rows,
     fit_log_params,
@@ -114,7 +115,7 @@ class BetaGeoBetaBinomModel(FittedModel):
             if column not in summary.columns:
                 raise ValidationError(column, list(summary.columns), f"need a {column!r} column")
         x, t, n = _read_discrete(summary["frequency"], summary["recency"], summary["n_periods"])
-        w = read_weights(weights, len(x))
+        w = read_weights(align_weights(summary, weights), len(x))
         (x, t, n), w = collapse_rows([x, t, n], w)
         keep = w > 0
         x, t, n, w = x[keep], t[keep], n[keep], w[keep]

@@ -15,6 +15,7 @@ from scipy import special
 from relationship_core.analytics._models._base import (
     FittedModel,
     FloatArray,
+    align_weights,
     as_float_array,
     collapse_rows,
     fit_log_params,
@@ -94,7 +95,7 @@ class GammaGammaModel(FittedModel):
             if column not in summary.columns:
                 raise ValidationError(column, list(summary.columns), f"need a {column!r} column")
         x, m = _read_spend(summary["frequency"], summary["monetary_value"], fitting=True)
-        w = read_weights(weights, len(x))
+        w = read_weights(align_weights(summary, weights), len(x))
         (x, m), w = collapse_rows([x, m], w)
         total = float(w.sum())
         log_m = np.log(m)

@@ -35,7 +35,12 @@ def _survival_to_records(
     column: FloatArray, field: str
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Turn counts alive at the start of periods 0..k into (periods, churned, weight) rows."""
-    alive = column[np.isfinite(column)]
+    observed = np.isfinite(column)
+    if not observed.any() or np.any(~observed[: int(np.flatnonzero(observed)[-1]) + 1]):
+        raise ValidationError(
+            field, column.tolist(), "counts must start at period 0; use NaN only after the last"
+        )
+    alive = column[observed]
     if len(alive) < 2:
         raise ValidationError(field, len(alive), "give counts for at least periods 0 and 1")
     if np.any(alive < 0) or np.any(np.diff(alive) > 0):
