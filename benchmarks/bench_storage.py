@@ -54,18 +54,22 @@ def parties(n: int, seed: int = 7) -> list[tuple[str, dict[str, Any], dict[str, 
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}"
         email = f"{name.lower().replace(' ', '.')}@example.com"
         created = T0 + timedelta(minutes=rng.randrange(0, 5 * 365 * 24 * 60))
-        doc = {
+        doc: dict[str, Any] = {
             "kind": "person",
             "id": f"P{i:08d}",
             "name": name,
             "emails": [email],
             "time_zone": rng.choice(["Europe/London", "America/New_York", "Asia/Tokyo"]),
             "tags": sorted(rng.sample(["vip", "newsletter", "b2b", "churn-risk", "trial"], 2)),
-            "custom_fields": {"segment": rng.choice(["smb", "mid", "enterprise"]), "seats": rng.randint(1, 500)},
+            "custom_fields": {
+                "segment": rng.choice(["smb", "mid", "enterprise"]),
+                "seats": rng.randint(1, 500),
+            },
             "phone": f"+44 20 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
             "created_at": created.isoformat(),
         }
-        out.append((doc["id"], doc, {"name": name, "email": email, "created_at": created}))
+        indexed: dict[str, Any] = {"name": name, "email": email, "created_at": created}
+        out.append((f"P{i:08d}", doc, indexed))
     return out
 
 
@@ -78,11 +82,18 @@ def timed(fn: Callable[[], object]) -> float:
 # -- ours ------------------------------------------------------------------------------
 
 
-def ours(store: StorageBackend, rows: list[tuple[str, dict[str, Any], dict[str, Any]]], lo: datetime, hi: datetime) -> dict[str, float]:
+def ours(
+    store: StorageBackend,
+    rows: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    lo: datetime,
+    hi: datetime,
+) -> dict[str, float]:
     def insert() -> None:
         for start in range(0, len(rows), BATCH):
             with store.transaction() as tx:
-                tx.put_many([Write("party", rid, doc, idx) for rid, doc, idx in rows[start : start + BATCH]])
+                tx.put_many(
+                    [Write("party", rid, doc, idx) for rid, doc, idx in rows[start : start + BATCH]]
+                )
 
     ids = [rid for rid, _, _ in rows]
     random.Random(1).shuffle(ids)
@@ -95,7 +106,13 @@ def ours(store: StorageBackend, rows: list[tuple[str, dict[str, Any], dict[str, 
         count, after = 0, None
         while True:
             page = store.query(
-                Query("party", [("created_at", "ge", lo), ("created_at", "lt", hi)], "created_at", limit=BATCH, after=after)
+                Query(
+                    "party",
+                    [("created_at", "ge", lo), ("created_at", "lt", hi)],
+                    "created_at",
+                    limit=BATCH,
+                    after=after,
+                )
             )
             count += len(page.records)
             if page.next_cursor is None:
@@ -111,7 +128,9 @@ def ours(store: StorageBackend, rows: list[tuple[str, dict[str, Any], dict[str, 
 # -- raw sqlite3 -----------------------------------------------------------------------
 
 
-def raw_sqlite(path: Path, rows: list[tuple[str, dict[str, Any], dict[str, Any]]], lo: datetime, hi: datetime) -> dict[str, float]:
+def raw_sqlite(
+    path: Path, rows: list[tuple[str, dict[str, Any], dict[str, Any]]], lo: datetime, hi: datetime
+) -> dict[str, float]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -129,7 +148,13 @@ def raw_sqlite(path: Path, rows: list[tuple[str, dict[str, Any], dict[str, Any]]
             conn.executemany(
                 "INSERT INTO party VALUES (?, 1, 1, ?, ?, ?, ?)",
                 [
-                    (rid, json.dumps(doc, separators=(",", ":")), idx["name"], idx["email"], idx["created_at"].strftime(fmt))
+                    (
+                        rid,
+                        json.dumps(doc, separators=(",", ":")),
+                        idx["name"],
+                        idx["email"],
+                        idx["created_at"].strftime(fmt),
+                    )
                     for rid, doc, idx in rows[start : start + BATCH]
                 ],
             )
@@ -141,7 +166,8 @@ def raw_sqlite(path: Path, rows: list[tuple[str, dict[str, Any], dict[str, Any]]
     def read() -> None:
         for rid in ids:
             row = conn.execute(
-                "SELECT id, version, schema_version, data, f_name, f_email, f_created_at FROM party WHERE id = ?", (rid,)
+                "SELECT id, version, schema_version, data, f_name, f_email, f_created_at FROM party WHERE id = ?",
+                (rid,),
             ).fetchone()
             json.loads(row[3])
 
@@ -176,7 +202,13 @@ def raw_sqlite(path: Path, rows: list[tuple[str, dict[str, Any], dict[str, Any]]
 # -- raw psycopg -----------------------------------------------------------------------
 
 
-def raw_postgres(dsn: str, schema: str, rows: list[tuple[str, dict[str, Any], dict[str, Any]]], lo: datetime, hi: datetime) -> dict[str, float]:
+def raw_postgres(
+    dsn: str,
+    schema: str,
+    rows: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    lo: datetime,
+    hi: datetime,
+) -> dict[str, float]:
     import psycopg
 
     conn = psycopg.connect(dsn, autocommit=True)
@@ -196,7 +228,13 @@ def raw_postgres(dsn: str, schema: str, rows: list[tuple[str, dict[str, Any], di
                 cur.executemany(
                     "INSERT INTO party VALUES (%s, 1, 1, %s, %s, %s, %s)",
                     [
-                        (rid, json.dumps(doc, separators=(",", ":")), idx["name"], idx["email"], idx["created_at"])
+                        (
+                            rid,
+                            json.dumps(doc, separators=(",", ":")),
+                            idx["name"],
+                            idx["email"],
+                            idx["created_at"],
+                        )
                         for rid, doc, idx in rows[start : start + BATCH]
                     ],
                 )
@@ -207,7 +245,8 @@ def raw_postgres(dsn: str, schema: str, rows: list[tuple[str, dict[str, Any], di
     def read() -> None:
         for rid in ids:
             conn.execute(
-                "SELECT id, version, schema_version, data, f_name, f_email, f_created_at FROM party WHERE id = %s", (rid,)
+                "SELECT id, version, schema_version, data, f_name, f_email, f_created_at FROM party WHERE id = %s",
+                (rid,),
             ).fetchone()
 
     def scan() -> None:
@@ -241,7 +280,9 @@ def report(title: str, mine: dict[str, float], raw: dict[str, float], n: int) ->
     lines.append(f"{'operation':<14}{'ours (s)':>11}{'raw (s)':>11}{'ratio':>8}{'ours/s':>12}")
     for op in ("insert", "point reads", "range query"):
         rate = n / mine[op] if op != "range query" else mine["rows in range"] / mine[op]
-        lines.append(f"{op:<14}{mine[op]:>11.3f}{raw[op]:>11.3f}{mine[op] / raw[op]:>7.2f}x{rate:>12,.0f}")
+        lines.append(
+            f"{op:<14}{mine[op]:>11.3f}{raw[op]:>11.3f}{mine[op] / raw[op]:>7.2f}x{rate:>12,.0f}"
+        )
     print("\n".join(lines))
     return lines
 
@@ -250,7 +291,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 parties instead of 100,000")
     parser.add_argument("-n", type=int, default=None, help="number of parties")
-    parser.add_argument("--dsn", default=os.environ.get("RELATIONSHIP_CORE_TEST_POSTGRES_DSN"), help="PostgreSQL DSN")
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("RELATIONSHIP_CORE_TEST_POSTGRES_DSN"),
+        help="PostgreSQL DSN",
+    )
     parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
     args = parser.parse_args()
     n = args.n or (10_000 if args.quick else 100_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,15 +30,18 @@ def _pip(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[PluginManager]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginManager]:
     """Install the example into this environment (offline if the build tools are here)."""
+    # Build from a copy, so the build leaves nothing behind in the source tree.
+    source = tmp_path_factory.mktemp("example") / "jsonl_backend"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     try:
         importlib.metadata.version(DIST)
         ours = False
     except importlib.metadata.PackageNotFoundError:
-        done = _pip("install", "--no-deps", "--no-build-isolation", "--no-index", str(EXAMPLE))
+        done = _pip("install", "--no-deps", "--no-build-isolation", "--no-index", str(source))
         if done.returncode != 0:  # no setuptools/wheel here: let pip fetch the build tools
-            done = _pip("install", "--no-deps", str(EXAMPLE))
+            done = _pip("install", "--no-deps", str(source))
         assert done.returncode == 0, done.stderr
         ours = True
     importlib.invalidate_caches()

@@ -163,6 +163,7 @@ class PostgresBackend:
         self.pg_schema = pg_schema
         self.schema_changes: list[str] = []
         self._selects: dict[str, str] = {}
+        self._names: dict[str, list[str]] = {}
         self._closed = False
         search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(pg_schema))
 
@@ -280,8 +281,13 @@ class PostgresBackend:
             yield conn
 
     def _row_to_record(self, spec: KindSpec, row: Sequence[Any]) -> Record:
-        indexed = {f.name: decode_value(f.type, row[4 + n]) for n, f in enumerate(spec.fields)}
-        return Record(spec.name, row[0], row[1], row[2], row[3], indexed)
+        # psycopg already returns the field types (timestamptz in the session's UTC).
+        names = self._names.get(spec.name)
+        if names is None:
+            names = self._names[spec.name] = [f.name for f in spec.fields]
+        return Record(
+            spec.name, row[0], row[1], row[2], row[3], dict(zip(names, row[4:], strict=True))
+        )
 
     def _get_many(
         self, conn: psycopg.Connection[Any], kind: str, ids: Sequence[str]

@@ -384,7 +384,11 @@ class Schema:
         spec = self.kind(kind)
         if isinstance(ids, str):
             raise ValidationError("ids", ids, "expected a sequence of ids, not one string")
-        return spec, [self.check_id(i, f"ids[{n}]") for n, i in enumerate(ids)]
+        checked = list(ids)
+        for n, rid in enumerate(checked):
+            if type(rid) is not str or not rid or len(rid) > _MAX_ID or "\x00" in rid:
+                check_text(f"ids[{n}]", rid)  # raises with the reason
+        return spec, checked
 
     def check_query(self, query: Query) -> CheckedQuery:
         """Check names, operators, value types, limit and cursor of *query*."""

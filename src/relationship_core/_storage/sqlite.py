@@ -152,6 +152,7 @@ class SQLiteBackend:
         self._all_lock = threading.Lock()
         self._closed = False
         self._selects: dict[str, str] = {}
+        self._decoders: dict[str, list[tuple[str, FieldType, bool]]] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _translated():
             self._setup()
@@ -262,7 +263,15 @@ class SQLiteBackend:
     # -- reads ---------------------------------------------------------------------
 
     def _row_to_record(self, spec: KindSpec, row: Sequence[Any]) -> Record:
-        indexed = {f.name: decode_value(f.type, row[4 + n]) for n, f in enumerate(spec.fields)}
+        decoders = self._decoders.get(spec.name)
+        if decoders is None:
+            decoders = self._decoders[spec.name] = [
+                (f.name, f.type, f.type in ("datetime", "date", "bool")) for f in spec.fields
+            ]
+        indexed = {
+            name: decode_value(ftype, value) if convert else value
+            for (name, ftype, convert), value in zip(decoders, row[4:], strict=True)
+        }
         return Record(spec.name, row[0], row[1], row[2], json.loads(row[3]), indexed)
 
     def _get_many(
