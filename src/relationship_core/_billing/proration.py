@@ -81,9 +81,10 @@ class Proration:
     Money('144.67', 'USD')
 
     **FIXED_DAYS_PER_MONTH** (e.g. 30) - a day costs ``fee / (30 * months)``,
-    counted from the period start, and the period's last day absorbs the
-    difference (it is free in a 31-day period and worth 3 days at the end of
-    a 28-day one): 15-31 January uses 17 days, so 13 of 30 remain.
+    counted from the period start; days beyond ``30 * months`` are free (the
+    31st day of a 31-day period) and in a shorter period the last day carries
+    the missing days (3 at the end of a 28-day February). Weekly cycles use
+    actual days. 15-31 January uses 17 days, so 13 of 30 remain.
 
     >>> Proration.fixed_days_per_month(30).piece(fee, monthly, period, start, period.end)
     Money('134.33', 'USD')
