@@ -107,3 +107,11 @@ def test_gaps_in_a_survival_table_are_refused() -> None:
     assert info.value.field == "table"
     with pytest.raises(ValidationError):
         ShiftedBetaGeometricModel().fit_survival(pd.DataFrame({"a": [1000, 600, np.nan, 400]}))
+
+
+def test_each_cohort_gets_its_own_parameters() -> None:
+    table = pd.DataFrame({"regular": REGULAR, "high end": HIGH_END})
+    models = ShiftedBetaGeometricModel.fit_each_cohort(table)
+    assert set(models) == {"regular", "high end"}
+    np.testing.assert_allclose(models["regular"].params_, [0.704, 1.182], atol=5e-4)
+    np.testing.assert_allclose(models["high end"].params_, [0.668, 3.806], atol=5e-4)

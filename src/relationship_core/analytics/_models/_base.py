@@ -325,13 +325,15 @@ def fit_log_params(  # noqa: PLR0915 - one optimisation story, told top to botto
         hess = hessian(x)
     gradient_norm = float(np.max(np.abs(g)))
     information = hess * total_weight
-    try:
-        np.linalg.cholesky(information)
-        positive_definite = True
-        covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
-    except np.linalg.LinAlgError:
-        positive_definite = False
-        covariance = np.full(information.shape, np.nan)
+    positive_definite = False
+    covariance = np.full(information.shape, np.nan)
+    if np.all(np.isfinite(information)):
+        try:
+            np.linalg.cholesky(information)
+            covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
+            positive_definite = True
+        except np.linalg.LinAlgError:
+            pass
     diagnostics = FitDiagnostics(
         converged=gradient_norm < GRADIENT_TOLERANCE,
         gradient_norm=gradient_norm,

@@ -6,11 +6,13 @@ each client's is constant.
 
 Several cohorts at once: :meth:`ShiftedBetaGeometricModel.fit_survival` with a
 DataFrame (one column per cohort) fits one set of parameters shared by every
-cohort (the cohorts are assumed to come from one population). To get
-parameters per cohort, fit each column on its own.
+cohort (the cohorts are assumed to come from one population);
+:meth:`ShiftedBetaGeometricModel.fit_each_cohort` fits one model per cohort instead.
 """
 
 from __future__ import annotations
+
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -110,6 +112,18 @@ class ShiftedBetaGeometricModel(FittedModel):
         churned = np.concatenate([p[1] for p in parts])
         weights = np.concatenate([p[2] for p in parts])
         return self._fit(periods, churned, weights)
+
+    @classmethod
+    def fit_each_cohort(cls, table: pd.DataFrame) -> dict[Hashable, ShiftedBetaGeometricModel]:
+        """Fit one model per cohort (column) of a survival table, for per-cohort parameters.
+
+        Args:
+            table: One column per cohort, as for :meth:`fit_survival`.
+
+        Returns:
+            A fitted model per column name.
+        """
+        return {name: cls().fit_survival(table[name]) for name in table.columns}
 
     def fit_renewals(
         self,
