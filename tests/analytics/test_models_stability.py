@@ -78,10 +78,21 @@ def test_bgnbd_is_finite_at_the_extremes(
     alive = model.probability_alive(x, t, big_t)
     assert np.all(np.isfinite(alive))
     assert np.all((alive >= 0) & (alive <= 1))
-    if abs(a - 1) > 1e-6:  # the closed form has a removable singularity at a == 1
-        expected = model.expected_purchases(horizon, x, t, big_t)
-        assert np.all(np.isfinite(expected))
-        assert np.all(expected >= -1e-9)
+    # a == 1 is a removable singularity of the closed form: quadrature takes over there
+    expected = model.expected_purchases(horizon, x, t, big_t)
+    assert np.all(np.isfinite(expected))
+    assert np.all(expected >= 0)
+
+
+def test_bgnbd_expectations_are_continuous_through_a_equal_one() -> None:
+    values = [
+        BetaGeoModel.from_params(r=0.5, alpha=4.0, a=a, b=2.0).expected_purchases(
+            39, [3, 0], [20.0, 0.0], [39.0, 39.0]
+        )
+        for a in (1 - 1e-5, 1.0, 1 + 1e-5)
+    ]
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-4)
+    np.testing.assert_allclose(values[1], values[2], rtol=1e-4)
 
 
 def test_pareto_nbd_alive_when_recency_equals_t_where_lifetimes_gives_nan() -> None:
