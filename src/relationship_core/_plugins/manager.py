@@ -188,7 +188,12 @@ class PluginManager:
             DuplicateBackendError: Two plugins offer one scheme.
         """
         out: dict[str, tuple[str, StorageBackendSpec]] = {}
-        for plugin, spec in self._all_backends():
+        order = [name for name, _ in self.pm.list_name_plugin()]
+        offered = sorted(
+            self._all_backends(),
+            key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order),
+        )
+        for plugin, spec in offered:
             for scheme in spec.schemes:
                 if scheme in out and out[scheme][0] != plugin:
                     raise DuplicateBackendError(scheme, out[scheme][0], plugin)
@@ -205,7 +210,11 @@ class PluginManager:
         found: list[tuple[str, StorageBackendSpec]] = [
             (plugin, spec) for plugin, spec in self._all_backends() if scheme in spec.schemes
         ]
-        plugins = list(dict.fromkeys(plugin for plugin, _ in found))
+        order = [name for name, _ in self.pm.list_name_plugin()]
+        plugins = sorted(
+            dict.fromkeys(plugin for plugin, _ in found),
+            key=lambda name: order.index(name) if name in order else len(order),
+        )
         if len(plugins) > 1:
             raise DuplicateBackendError(scheme, plugins[0], plugins[1])
         if not found:
