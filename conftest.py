@@ -12,5 +12,13 @@ pytest_collect_file = (
         patterns=["README.md", "docs/*.md"],
         excludes=["docs/changelog.md"],
     )
-    + Sybil(parsers=[DocTestParser()], patterns=["src/relationship_core/**/*.py"])
+    # Path.match does not recurse on Python 3.11, so each depth is named.
+    + Sybil(
+        parsers=[DocTestParser()],
+        patterns=[
+            "src/relationship_core/*.py",
+            "src/relationship_core/*/*.py",
+            "src/relationship_core/*/*/*.py",
+        ],
+    )
 ).pytest()
