@@ -49,6 +49,13 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead"]
 Capability: TypeAlias = Literal["persistent", "threads", "multiprocess"]
 
 
+# Type aliases carry a docstring too, for help() and the API reference.
+FieldType.__doc__ = "The value types an indexed field can have: str, int, float, bool, datetime, date."
+Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
+JobState.__doc__ = "A job's state: pending, claimed, done or dead."
+Capability.__doc__ = "Optional backend abilities: persistent, threads, multiprocess."
+
+
 def _frozen_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     if type(value) is dict:  # the common case, without an ABC check
         return value.copy()

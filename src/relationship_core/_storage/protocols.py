@@ -8,7 +8,7 @@ nothing at all when it raises (including ``ConflictError``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -127,5 +127,9 @@ class StorageBackend(Reader, Protocol):
         ...
 
 
-#: Builds a backend from a parsed URL and the kinds it must store.
-BackendFactory = Callable[[StorageURL, Schema], StorageBackend]
+class BackendFactory(Protocol):
+    """Builds a backend from a parsed URL and the kinds it must store."""
+
+    def __call__(self, url: StorageURL, schema: Schema, /) -> StorageBackend:
+        """Open the store *url* names, creating or migrating its schema for *schema*."""
+        ...
