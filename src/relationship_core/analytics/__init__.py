@@ -93,82 +93,38 @@ __all__ = [
 
 
 # -- models and lifetime value -----------------------------------------------------
-# Each private module is imported on its own, so one that is missing (e.g. a
-# model still being written) does not take the others down; any other error,
-# such as a bug inside a module, still raises.
-
-
-def _absent(exc: ModuleNotFoundError, module: str) -> bool:
-    return exc.name == module
-
+# Re-exported from the public ``models`` module. Guarded so that, while that
+# module is missing, data preparation and plots still import; any other error,
+# such as a bug inside a model, still raises.
 
 try:
-    from relationship_core.analytics._models._base import FitDiagnostics
-except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is missing
-    if not _absent(exc, "relationship_core.analytics._models._base"):
-        raise
-else:
-    __all__ += ["FitDiagnostics"]
-
-try:
-    from relationship_core.analytics._models.bgnbd import BetaGeoModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.bgnbd"):
-        raise
-else:
-    __all__ += ["BetaGeoModel"]
-
-try:
-    from relationship_core.analytics._models.paretonbd import ParetoNBDModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.paretonbd"):
-        raise
-else:
-    __all__ += ["ParetoNBDModel"]
-
-try:
-    from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.mbgnbd"):
-        raise
-else:
-    __all__ += ["ModifiedBetaGeoModel"]
-
-try:
-    from relationship_core.analytics._models.bgbb import BetaGeoBetaBinomModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.bgbb"):
-        raise
-else:
-    __all__ += ["BetaGeoBetaBinomModel"]
-
-try:
-    from relationship_core.analytics._models.gammagamma import GammaGammaModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.gammagamma"):
-        raise
-else:
-    __all__ += ["GammaGammaModel"]
-
-try:
-    from relationship_core.analytics._models.sbg import ShiftedBetaGeometricModel
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._models.sbg"):
-        raise
-else:
-    __all__ += ["ShiftedBetaGeometricModel"]
-
-try:
-    from relationship_core.analytics._clv import (
+    from relationship_core.analytics.models import (
+        BetaGeoBetaBinomModel,
+        BetaGeoModel,
+        FitDiagnostics,
+        GammaGammaModel,
         Horizon,
+        ModifiedBetaGeoModel,
+        ParetoNBDModel,
+        ShiftedBetaGeometricModel,
         customer_lifetime_value,
         expected_spend,
         retainer_residual_value,
     )
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if not _absent(exc, "relationship_core.analytics._clv"):
+except ModuleNotFoundError as exc:  # pragma: no cover - only while the module is missing
+    if exc.name != "relationship_core.analytics.models":
         raise
 else:
-    __all__ += ["Horizon", "customer_lifetime_value", "expected_spend", "retainer_residual_value"]
-
-del _absent
+    __all__ += [
+        "BetaGeoModel",
+        "ParetoNBDModel",
+        "ModifiedBetaGeoModel",
+        "BetaGeoBetaBinomModel",
+        "GammaGammaModel",
+        "ShiftedBetaGeometricModel",
+        "Horizon",
+        "customer_lifetime_value",
+        "expected_spend",
+        "retainer_residual_value",
+        "FitDiagnostics",
+    ]
