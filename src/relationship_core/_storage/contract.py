@@ -50,7 +50,9 @@ Capability: TypeAlias = Literal["persistent", "threads", "multiprocess"]
 
 
 # Type aliases carry a docstring too, for help() and the API reference.
-FieldType.__doc__ = "The value types an indexed field can have: str, int, float, bool, datetime, date."
+FieldType.__doc__ = (
+    "The value types an indexed field can have: str, int, float, bool, datetime, date."
+)
 Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
 JobState.__doc__ = "A job's state: pending, claimed, done or dead."
 Capability.__doc__ = "Optional backend abilities: persistent, threads, multiprocess."

@@ -16,10 +16,12 @@ options ``timeout`` (busy timeout in seconds, default 30) and ``synchronous``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -120,6 +122,24 @@ def _translated() -> Iterator[None]:
         raise StorageError(f"SQLite: {exc}") from exc
 
 
+class _Held:
+    """A thread's connection; closed when the thread ends (its locals go) or on close()."""
+
+    __slots__ = ("__weakref__", "conn", "pid")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        if self.pid == os.getpid():  # never touch a parent's connection after fork
+            self.conn.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # may run at interpreter exit
+            self.close()
+
+
 class SQLiteBackend:
     """Records, events and jobs in one SQLite file.
 
@@ -148,7 +168,7 @@ class SQLiteBackend:
         self.synchronous = synchronous.upper()
         self.schema_changes: list[str] = []
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._all_lock = threading.Lock()
         self._closed = False
         self._selects: dict[str, str] = {}
@@ -162,30 +182,27 @@ class SQLiteBackend:
     def _conn(self) -> sqlite3.Connection:
         if self._closed:
             raise StorageError(f"the SQLite store {self.path} is closed; open it again")
-        pid = os.getpid()
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():  # new thread, or a forked child
             conn = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = conn
-            self._local.pid = pid
+            held = _Held(conn)
+            self._local.held = held
             with self._all_lock:
-                self._all.append(conn)
-        return conn
+                self._all.add(held)
+        return held.conn
 
     def close(self) -> None:
-        """Close every connection this object opened (in this process)."""
+        """Close every connection this object opened in this process."""
         self._closed = True
-        pid = os.getpid()
         with self._all_lock:
-            conns, self._all = self._all, []
-        if getattr(self._local, "pid", pid) == pid:
-            for conn in conns:
-                conn.close()
+            held, self._all = list(self._all), weakref.WeakSet()
+        for item in held:
+            item.close()
 
     # -- schema --------------------------------------------------------------------
 
