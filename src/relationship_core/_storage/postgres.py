@@ -184,11 +184,11 @@ class PostgresBackend:
                     name=f"relationship_core:{pg_schema}",
                 )
             )
-            self._pool.open(wait=True, timeout=timeout)
             try:
+                self._pool.open(wait=True, timeout=timeout)
                 self._setup()
             except BaseException:
-                self._pool.close()
+                self._pool.close()  # no background reconnection attempts left behind
                 raise
 
     # -- schema --------------------------------------------------------------------
