@@ -651,6 +651,43 @@ class StorageBackendTests:
             t.join()
         assert sorted(seen) == sorted(ids)
 
+    def test_followers_never_skip_events(self, backend: StorageBackend) -> None:
+        self.require(backend, "threads")
+        stop = threading.Event()
+        problems: list[str] = []
+        seen: list[int] = []
+
+        def follow() -> None:
+            position = 0
+            while True:
+                done = stop.is_set()
+                events = backend.read_events(after=position, limit=50)
+                seqs = [e.seq for e in events]
+                if seqs != list(range(position + 1, position + 1 + len(seqs))):
+                    problems.append(f"after {position} read {seqs}")
+                    return
+                seen.extend(seqs)
+                position += len(seqs)
+                if done and not seqs:
+                    return
+
+        def write(n: int) -> None:
+            for i in range(15):
+                with backend.transaction() as tx:
+                    tx.append_events([NewEvent("w", f"{n}-{i}", T0), NewEvent("w", f"{n}-{i}", T0)])
+
+        reader = threading.Thread(target=follow)
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        reader.start()
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join()
+        stop.set()
+        reader.join()
+        assert problems == []
+        assert seen == list(range(1, 4 * 15 * 2 + 1))
+
     # -- the model ----------------------------------------------------------------------
 
     def test_state_machine(self, make_backend: BackendMaker) -> None:
