@@ -1,0 +1,101 @@
+"""The billing kinds: retainers, invoices, credit notes, orders and number sequences.
+
+Importing this module registers them on :data:`DEFAULT_MAPPINGS`, so every
+store opened afterwards knows them (``relationship_core`` imports it).
+
+The indexed fields are the ones the billing service and a scheduler query:
+``retainer.next_billing_date`` lets a daily run load only the retainers due
+(``next_billing_date <= today``) instead of every retainer; invoices are found
+by party, status, number, dates and source; orders by party, status, team and
+invoice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relationship_core._app.kinds import register_mapping
+from relationship_core._app.mapping import KindMapping
+from relationship_core._billing.biller import next_billing_date
+from relationship_core._billing.invoices import CreditNote, Invoice
+from relationship_core._billing.numbering import InvoiceNumberSequence
+from relationship_core._billing.orders import Order
+from relationship_core._billing.retainer import Retainer
+
+__all__ = [
+    "BILLING_MAPPINGS",
+    "CREDIT_NOTES",
+    "INVOICES",
+    "INVOICE_SEQUENCES",
+    "ORDERS",
+    "RETAINERS",
+]
+
+RETAINERS: KindMapping[Retainer] = KindMapping(
+    "retainer",
+    Retainer,
+    indexed={
+        "party_id": ("str", lambda r: r.party_id),
+        "engagement_id": ("str?", lambda r: r.engagement_id),
+        "status": ("str", lambda r: r.status.value),
+        "starts_on": ("date", lambda r: r.starts_on),
+        "ends_on": ("date?", lambda r: r.ends_on),
+        "next_billing_date": ("date?", next_billing_date),
+    },
+)
+
+INVOICES: KindMapping[Invoice] = KindMapping(
+    "invoice",
+    Invoice,
+    indexed={
+        "party_id": ("str", lambda i: i.party_id),
+        "status": ("str", lambda i: i.status.value),
+        "number": ("str?", lambda i: i.number),
+        "issued_on": ("date?", lambda i: i.issued_on),
+        "due_on": ("date?", lambda i: i.due_on),
+        "source_id": ("str?", lambda i: i.source_id),
+    },
+)
+
+CREDIT_NOTES: KindMapping[CreditNote] = KindMapping(
+    "credit_note",
+    CreditNote,
+    indexed={
+        "party_id": ("str", lambda n: n.party_id),
+        "status": ("str", lambda n: n.status.value),
+        "number": ("str?", lambda n: n.number),
+        "issued_on": ("date?", lambda n: n.issued_on),
+        "invoice_id": ("str?", lambda n: n.invoice_id),
+        "source_id": ("str?", lambda n: n.source_id),
+    },
+)
+
+ORDERS: KindMapping[Order] = KindMapping(
+    "order",
+    Order,
+    indexed={
+        "party_id": ("str", lambda o: o.party_id),
+        "status": ("str", lambda o: o.status.value),
+        "placed_at": ("datetime", lambda o: o.placed_at),
+        "team": ("str?", lambda o: o.team),
+        "invoice_id": ("str?", lambda o: o.invoice_id),
+    },
+)
+
+INVOICE_SEQUENCES: KindMapping[InvoiceNumberSequence] = KindMapping(
+    "invoice_sequence",
+    InvoiceNumberSequence,
+    indexed={"prefix": ("str", lambda s: s.prefix)},
+)
+
+#: Every billing mapping, in registration order.
+BILLING_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    RETAINERS,
+    INVOICES,
+    CREDIT_NOTES,
+    ORDERS,
+    INVOICE_SEQUENCES,
+)
+
+for _mapping in BILLING_MAPPINGS:
+    register_mapping(_mapping)  # the same object again is a no-op
