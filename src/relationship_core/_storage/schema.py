@@ -202,8 +202,10 @@ class KindSpec:
     """A kind of record and its indexed fields.
 
     >>> spec = KindSpec("party", {"name": "str", "email": "str?", "score": "int"})
-    >>> [(f.name, f.type, f.nullable) for f in spec.fields]
-    [('name', 'str', False), ('email', 'str', True), ('score', 'int', False)]
+    >>> {f.name: f.type for f in spec.fields}
+    {'name': 'str', 'email': 'str', 'score': 'int'}
+    >>> spec.field("email").nullable
+    True
 
     Attributes:
         name: Identifier of the kind.
