@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "relationship_core.exceptions",
     "relationship_core.testing",
     "relationship_core.testing.strategies",
+    "relationship_core.analytics.models",
 ]
 
 

@@ -78,8 +78,11 @@ class BillingSchedule:
 
     >>> from datetime import date
     >>> s = BillingSchedule(BillingCycle.monthly(), date(2023, 1, 31))
-    >>> [str(p.start) for p in s.periods(0, 3)]
-    ['2023-01-31', '2023-02-28', '2023-03-31']
+    >>> for period in s.periods(0, 3):
+    ...     print(period.start)
+    2023-01-31
+    2023-02-28
+    2023-03-31
 
     Attributes:
         cycle: How long each period is.
