@@ -16,6 +16,8 @@ PUBLIC_MODULES = [
     "relationship_core.testing",
     "relationship_core.testing.strategies",
     "relationship_core.analytics.models",
+    "relationship_core.plugins",
+    "relationship_core.testing.storage",
 ]
 
 

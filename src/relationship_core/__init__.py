@@ -6,8 +6,18 @@ leading underscore are private and may change without notice.
 
 from __future__ import annotations
 
-from relationship_core._app.facade import CRM
+from relationship_core._app.facade import (
+    CRM,
+    EngagementRepository,
+    EventLog,
+    InteractionRepository,
+    JobQueue,
+    migrate,
+)
 from relationship_core._app.facade import open_store as open
+from relationship_core._app.kinds import register_mapping
+from relationship_core._app.mapping import KindMapping, MappingRegistry
+from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
     ACTUAL_DAYS,
     INVOICE_TRANSITIONS,
@@ -125,7 +135,18 @@ __all__ = [
     "__version__",
     # the facade
     "open",
+    "migrate",
     "CRM",
+    "UnitOfWork",
+    "Repository",
+    "Results",
+    "EngagementRepository",
+    "InteractionRepository",
+    "EventLog",
+    "JobQueue",
+    "KindMapping",
+    "MappingRegistry",
+    "register_mapping",
     # money
     "Currency",
     "Money",
