@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from relationship_core import _serialize
-from relationship_core._app.mapping import KindMapping
+from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._storage.contract import Condition, NewEvent, NewJob, Query, Record
+from relationship_core._storage.protocols import StorageBackend
 from relationship_core.exceptions import NotFoundError, StorageError, ValidationError
-
-if TYPE_CHECKING:
-    from relationship_core._app.facade import CRM
 
 __all__ = ["JobRule", "Repository", "Results", "UnitOfWork"]
 
@@ -34,6 +32,38 @@ T = TypeVar("T")
 
 #: The outbox hook: the jobs a batch of committed domain events causes.
 JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
+
+
+class Session(Protocol):
+    """What repositories and units of work need from an open store.
+
+    :class:`~relationship_core.CRM` is the one implementation; naming the
+    need here keeps this module from importing the facade that builds on it.
+    """
+
+    @property
+    def backend(self) -> StorageBackend:
+        """The storage backend."""
+        ...
+
+    @property
+    def registry(self) -> MappingRegistry:
+        """The kinds the store knows."""
+        ...
+
+    @property
+    def job_rule(self) -> JobRule | None:
+        """The outbox hook."""
+        ...
+
+    @property
+    def _known(self) -> Known:
+        """Versions of the aggregates loaded through this store."""
+        ...
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work."""
+        ...
 
 
 @attrs.frozen
@@ -113,7 +143,9 @@ class Repository(Generic[T]):
     the CRM directly, each ``add``/``update`` is its own unit of work.
     """
 
-    def __init__(self, crm: CRM, mapping: KindMapping[T], uow: UnitOfWork | None = None) -> None:
+    def __init__(
+        self, crm: Session, mapping: KindMapping[T], uow: UnitOfWork | None = None
+    ) -> None:
         self._crm = crm
         self.mapping = mapping
         self._uow = uow
@@ -236,7 +268,7 @@ class UnitOfWork:
     ends normally and discards everything when it raises.
     """
 
-    def __init__(self, crm: CRM) -> None:
+    def __init__(self, crm: Session) -> None:
         self._crm = crm
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._extra_jobs: list[NewJob] = []
