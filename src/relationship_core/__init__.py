@@ -6,6 +6,8 @@ leading underscore are private and may change without notice.
 
 from __future__ import annotations
 
+# Registers the billing kinds (retainers, orders, invoices, ...) so every store knows them.
+from relationship_core._app import billing_kinds as _billing_kinds  # noqa: F401
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,

@@ -44,6 +44,7 @@ from relationship_core.analytics._data import (  # noqa: E402 - after the extra 
     customer_summary,
     transactions_from_invoices,
     transactions_from_orders,
+    transactions_from_store,
 )
 from relationship_core.analytics._protocol import TransactionModel  # noqa: E402
 from relationship_core.analytics._validation import HoldoutReport, holdout_report  # noqa: E402
@@ -71,6 +72,7 @@ __all__ = [
     "calibration_holdout_summary",
     "transactions_from_orders",
     "transactions_from_invoices",
+    "transactions_from_store",
     "load_cdnow_sample",
     # validation
     "TransactionModel",

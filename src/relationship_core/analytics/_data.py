@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
-from typing import Literal, Protocol, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 import attrs
 import numpy as np
@@ -514,3 +514,33 @@ def transactions_from_invoices(invoices: Iterable[InvoiceLike]) -> pd.DataFrame:
         )
     )
     return _frame(customers, index, amounts, currency)
+
+
+class _StoreLike(Protocol):
+    def repository(self, kind: str) -> Any: ...
+
+
+def transactions_from_store(
+    crm: _StoreLike, *, source: Literal["orders", "invoices"]
+) -> pd.DataFrame:
+    """Read a store's own orders or invoices as a transactions DataFrame.
+
+    Analyse what the library stores with no export code of your own:
+    ``customer_summary(transactions_from_store(crm, source="orders"), ...)``.
+    Per-purchase customers are usually best seen through ``"orders"`` (the
+    moment of purchase); retainer clients through ``"invoices"`` (what was
+    billed). The same filters apply as in :func:`transactions_from_orders`
+    and :func:`transactions_from_invoices`.
+
+    Args:
+        crm: An open store (from :func:`relationship_core.open`).
+        source: ``"orders"`` or ``"invoices"``.
+
+    Raises:
+        ValidationError: *source* is neither.
+    """
+    if source == "orders":
+        return transactions_from_orders(crm.repository("order").iterate())
+    if source == "invoices":
+        return transactions_from_invoices(crm.repository("invoice").iterate())
+    raise ValidationError("source", source, "expected 'orders' or 'invoices'")
