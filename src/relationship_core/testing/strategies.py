@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from relationship_core._billing.biller import bill_retainer
+from relationship_core._billing.cycles import BillingCycle
+from relationship_core._billing.hours import HoursPolicy
+from relationship_core._billing.lines import LineItem, LineKind
+from relationship_core._billing.orders import Order, OrderStatus, Refund
+from relationship_core._billing.proration import ACTUAL_DAYS, THIRTY_360, Proration
+from relationship_core._billing.retainer import BillingTiming, Retainer, RetainerTerms
 from relationship_core._domain.currency import MINOR_UNITS, Currency
 from relationship_core._domain.custom_fields import (
     CustomFieldDefinition,
@@ -33,6 +40,7 @@ from relationship_core._domain.parties import (
 
 __all__ = [
     "aware_datetimes",
+    "billing_cycles",
     "contact_roles",
     "currencies",
     "custom_field_schemas",
@@ -41,6 +49,11 @@ __all__ = [
     "engagements",
     "ids",
     "interactions",
+    "line_items",
+    "orders",
+    "proration_policies",
+    "retainer_terms",
+    "retainers",
     "money",
     "organisations",
     "parties",
@@ -256,3 +269,198 @@ def interactions() -> st.SearchStrategy[Interaction]:
         direction=st.sampled_from(Direction),
         by=st.none() | st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=8),
     )
+
+
+# -- billing -------------------------------------------------------------------------
+
+
+def billing_cycles() -> st.SearchStrategy[BillingCycle]:
+    """Weekly (every 1-4 weeks), monthly, quarterly, yearly and every-N-months cycles."""
+    return st.one_of(
+        st.integers(min_value=1, max_value=4).map(BillingCycle.weekly),
+        st.sampled_from([BillingCycle.monthly(), BillingCycle.quarterly(), BillingCycle.yearly()]),
+        st.integers(min_value=1, max_value=18).map(BillingCycle.every_months),
+    )
+
+
+def proration_policies() -> st.SearchStrategy[Proration]:
+    """Actual days, 30/360, and fixed days per month (28-31)."""
+    return st.one_of(
+        st.sampled_from([ACTUAL_DAYS, THIRTY_360]),
+        st.integers(min_value=28, max_value=31).map(Proration.fixed_days_per_month),
+    )
+
+
+def _rates() -> st.SearchStrategy[Decimal]:
+    return st.decimals(min_value=0, max_value=Decimal("0.3"), places=3)
+
+
+def _currency(currency: str | Currency | None) -> st.SearchStrategy[Currency]:
+    return st.just(Currency.of(currency)) if currency is not None else currencies()
+
+
+def retainer_terms(currency: str | Currency | None = None) -> st.SearchStrategy[RetainerTerms]:
+    """Valid retainer terms: a positive fee in whole minor units and every option drawn.
+
+    Args:
+        currency: The fee's currency (any when ``None``).
+    """
+
+    def build(cur: Currency) -> st.SearchStrategy[RetainerTerms]:
+        hours = st.none() | st.builds(
+            HoursPolicy,
+            st.integers(min_value=0, max_value=200).map(Decimal),
+            money(cur, min_value=0, max_value=10**4),
+            rollover_cap=st.integers(min_value=0, max_value=100).map(Decimal),
+            expire_after=st.integers(min_value=0, max_value=6),
+        )
+        return st.builds(
+            RetainerTerms,
+            money(cur, min_value=1, max_value=10**6),
+            billing_cycles(),
+            time_zones(),
+            anchor=st.none() | dates(date(2000, 1, 1), date(2090, 12, 31)),
+            timing=st.sampled_from(BillingTiming),
+            proration=proration_policies(),
+            tax_rate=_rates(),
+            payment_terms_days=st.integers(min_value=0, max_value=90),
+            minimum_periods=st.integers(min_value=0, max_value=24),
+            hours=hours,
+        )
+
+    return _currency(currency).flatmap(build)
+
+
+@st.composite
+def _retainer(draw: st.DrawFn, terms: st.SearchStrategy[RetainerTerms]) -> Retainer:
+    chosen = draw(terms)
+    anchor = chosen.anchor or date(2026, 1, 1)
+    starts_on = anchor + timedelta(days=draw(st.integers(min_value=0, max_value=400)))
+    at = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    retainer = Retainer.start(
+        draw(ids()),
+        draw(ids()),
+        chosen,
+        at,
+        starts_on=starts_on,
+        engagement_id=draw(st.none() | ids()),
+    )
+    # Some history: billing, then perhaps a fee change, a pause (and resume), a cancellation.
+    day = starts_on
+    for action in draw(st.lists(st.sampled_from(["bill", "fee", "pause", "cancel"]), max_size=4)):
+        day += timedelta(days=draw(st.integers(min_value=1, max_value=120)))
+        if action == "bill":
+            bill_retainer(retainer, day, at)
+        elif action == "fee":
+            fee = draw(money(chosen.fee.currency, min_value=1, max_value=10**6))
+            retainer.change_fee(fee, at, effective_on=day)
+        elif action == "pause":
+            retainer.pause(at, on=day)
+            day += timedelta(days=draw(st.integers(min_value=1, max_value=60)))
+            retainer.resume(at, on=day)
+        else:
+            retainer.cancel(at, on=day, immediately=draw(st.booleans()))
+            break
+    return retainer
+
+
+def retainers(terms: st.SearchStrategy[RetainerTerms] | None = None) -> st.SearchStrategy[Retainer]:
+    """Retainers started on or after their anchor, with some history.
+
+    Each is billed, has its fee changed, is paused and resumed, or is
+    cancelled, in a random order on increasing dates, so pending adjustment
+    lines, an advanced ``next_period`` and an hours bank all occur.
+
+    Args:
+        terms: Strategy for the terms (default: :func:`retainer_terms`).
+    """
+    return _retainer(terms if terms is not None else retainer_terms())
+
+
+_descriptions = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("C", "Zs")), min_size=1, max_size=24
+)
+
+
+@st.composite
+def _line_item(draw: st.DrawFn, cur: Currency, kinds: tuple[LineKind, ...]) -> LineItem:
+    quantity = draw(st.decimals(min_value=Decimal("0.001"), max_value=1000, places=3))
+    unit_price = draw(money(cur, min_value=0, max_value=10**5))
+    discount = None
+    if draw(st.booleans()):
+        share = draw(st.decimals(min_value=0, max_value=1, places=2))
+        quantum = Decimal(1).scaleb(-cur.minor_units)
+        amount = (quantity * unit_price.amount * share).quantize(quantum, rounding=ROUND_DOWN)
+        discount = Money(amount, cur)
+    return LineItem(
+        draw(_descriptions),
+        quantity,
+        unit_price,
+        draw(st.sampled_from(kinds)),
+        discount=discount,
+        tax_rate=draw(_rates()),
+        reference=draw(st.none() | st.from_regex(r"\A[A-Z]{2,4}-[0-9]{1,5}\Z")),
+    )
+
+
+def line_items(
+    currency: str | Currency | None = None,
+    kinds: tuple[LineKind, ...] = (LineKind.PRODUCT, LineKind.SERVICE),
+) -> st.SearchStrategy[LineItem]:
+    """Order lines: fractional quantities, discounts up to the gross, tax rates up to 30%.
+
+    Args:
+        currency: The price's currency (any when ``None``).
+        kinds: Line kinds to draw from (non-credit kinds; prices are non-negative).
+    """
+    return _currency(currency).flatmap(lambda cur: _line_item(cur, kinds))
+
+
+_ORDER_PATH = (
+    OrderStatus.ASSIGNED,
+    OrderStatus.IN_PROGRESS,
+    OrderStatus.FULFILLED,
+    OrderStatus.INVOICED,
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_REFUNDED,
+)
+
+
+@st.composite
+def _order(draw: st.DrawFn, currency: str | Currency | None) -> Order:
+    cur = draw(_currency(currency))
+    lines = draw(st.lists(line_items(cur), min_size=1, max_size=5))
+    at = draw(aware_datetimes(datetime(2000, 1, 1), datetime(2090, 1, 1)))  # noqa: DTZ001
+    order = Order.place(draw(ids()), draw(ids()), lines, at)
+    steps = draw(st.integers(min_value=0, max_value=len(_ORDER_PATH)))
+    if steps == 0 and draw(st.booleans()):
+        order.cancel("changed their mind", at)
+        return order
+    for status in _ORDER_PATH[:steps]:
+        at += timedelta(hours=draw(st.integers(min_value=0, max_value=200)))
+        if status is OrderStatus.ASSIGNED:
+            order.assign(draw(st.sampled_from(["kitchen", "deliveries", "workshop"])), at)
+        elif status is OrderStatus.IN_PROGRESS:
+            order.start_work(at)
+        elif status is OrderStatus.FULFILLED:
+            order.fulfil(at)
+        elif status is OrderStatus.INVOICED:
+            order.mark_invoiced(f"order:{order.id}", at)
+        elif status is OrderStatus.PAID:
+            order.mark_paid(at)
+        elif order.total.amount > 0:
+            share = draw(st.decimals(min_value=Decimal("0.01"), max_value=1, places=2))
+            amount = order.total.amount * share
+            quantum = Decimal(1).scaleb(-cur.minor_units)
+            refund = Money(max(amount.quantize(quantum, rounding=ROUND_DOWN), quantum), cur)
+            order.refund(Refund(draw(ids()), min(refund, order.total), at, "refund"))
+    return order
+
+
+def orders(currency: str | Currency | None = None) -> st.SearchStrategy[Order]:
+    """Orders of 1-5 lines, moved along their path (or cancelled), perhaps refunded.
+
+    Args:
+        currency: The order's currency (any when ``None``).
+    """
+    return _order(currency)
