@@ -29,7 +29,7 @@ from relationship_core._billing.metrics import (
     mrr_movements,
     purchase_revenue,
 )
-from relationship_core._billing.orders import Order
+from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
@@ -230,9 +230,9 @@ def _promotion(story: _Story, engagement: Engagement) -> Retainer:
         f"account manager {promoted.served_by}"
     )
     story.write(
-        f"  Retainer {retainer.id}: {_m(terms.fee)} GBP a month + 20% VAT, in advance, "
-        "on the 1st; starts mid-month (prorated)"
+        f"  Retainer {retainer.id}: {_m(terms.fee)} GBP a month + 20% VAT, in advance on the 1st;"
     )
+    story.write(f"  it starts on {retainer.starts_on:%d %b}, mid-month, so January is prorated")
     return retainer
 
 
@@ -261,6 +261,9 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
             story.billing.change_fee(
                 retainer.id, Money("1800.00", "GBP"), effective_on=date(2026, 6, 15)
             )
+        if day == date(2026, 12, 2):
+            refund = Refund("rf-damaged-kit", Money("49.00", "GBP"), story.clock.now(), "damaged")
+            note = story.billing.refund_order("O-2011", refund)
         if day == date(2026, 12, 10):
             story.billing.lapse(engagement.id, reason="budget frozen for 2027")
         if day.day == 20:
@@ -319,8 +322,11 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
         ZONE,
         "GBP",
     )
+    refunded = story.billing.orders.get("O-2011")
+    write(f"  Customer: 12 orders, {_m(bought)} GBP net of refunds; each invoiced when fulfilled.")
     write(
-        f"  Customer bought 12 orders for {_m(bought)} GBP; each invoiced the evening it was fulfilled."
+        f"  02 Dec: damaged kit refunded on O-2011: {note.number}, {_m(note.total)} GBP "
+        f"({refunded.status.value.replace('_', ' ')})"
     )
     write(
         f"  Running the biller again for 31 Dec issues {rerun.invoices_issued} invoices (idempotent)."
@@ -345,7 +351,9 @@ def _metrics(story: _Story, retainer_id: str) -> None:
     mrr = monthly_recurring_revenue(retainers, year_end, "GBP")
     arr = annual_recurring_revenue(retainers, year_end, "GBP")
     write(f"  MRR on {year_end:%d %b %Y}: {_m(mrr)} GBP   ARR: {_m(arr)} GBP")
-    write(f"  {'MRR movements':<26}{'start':>9}{'new':>9}{'expansion':>11}{'churn':>10}{'end':>10}")
+    write(
+        f"  {'MRR movements':<26}{'start':>10}{'new':>10}{'expansion':>11}{'churn':>10}{'end':>10}"
+    )
     for start, end in [
         (date(2026, 1, 1), date(2026, 6, 1)),
         (date(2026, 6, 1), year_end),
@@ -354,7 +362,7 @@ def _metrics(story: _Story, retainer_id: str) -> None:
         m = mrr_movements(retainers, start, end, "GBP")
         assert m.starting + m.net_new == m.ending  # noqa: S101 - they reconcile by construction
         write(
-            f"  {start:%d %b %Y} -> {end:%d %b %Y}  {_m(m.starting):>9}{_m(m.new):>9}"
+            f"  {start:%d %b %Y} -> {end:%d %b %Y}{_m(m.starting):>10}{_m(m.new):>10}"
             f"{_m(m.expansion):>11}{_m(m.churn):>10}{_m(m.ending):>10}"
         )
     story.at(date(2027, 1, 1), 18)
