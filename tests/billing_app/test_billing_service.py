@@ -252,3 +252,24 @@ def test_bad_input_is_refused_with_the_field_named(crm: CRM) -> None:
         BillingService(bare)
     with pytest.raises(NotFoundError):
         BillingService(crm).bill("nope", date(2026, 1, 1))
+
+
+def test_without_a_date_each_retainer_is_billed_through_its_own_local_today(
+    billing: BillingService, clock: ManualClock
+) -> None:
+    for rid, zone in [("R-AKL", "Pacific/Auckland"), ("R-NYC", "America/New_York")]:
+        billing.start_retainer(
+            rid, terms("100.00", time_zone=zone), retainer_id=rid, starts_on=date(2026, 1, 1)
+        )
+    clock.set(datetime(2026, 1, 31, 12, tzinfo=UTC))  # 1 February 01:00 in Auckland
+    run = billing.run()
+    # Auckland is already in February; New York is still in January (billed on the 1st).
+    assert [(i.source_id, i.issued_on) for i in run.invoices] == [
+        ("R-AKL", date(2026, 2, 1)),
+        ("R-AKL", date(2026, 2, 1)),
+        ("R-NYC", date(2026, 1, 31)),
+    ]
+    assert billing.due_retainers() == ["R-NYC"]  # due tomorrow somewhere: loaded, not billed
+    assert billing.run().invoices_issued == 0
+    clock.set(datetime(2026, 2, 1, 5, tzinfo=UTC))  # midnight in New York
+    assert [i.source_id for i in billing.run().invoices] == ["R-NYC"]
