@@ -239,7 +239,12 @@ def test_pause_and_resume_through_the_service(billing: BillingService) -> None:
 
 
 def test_bad_input_is_refused_with_the_field_named(crm: CRM) -> None:
-    for kwargs, field in [({"business": " "}, "business"), ({"max_attempts": 0}, "max_attempts")]:
+    for kwargs, field in [
+        ({"business": " "}, "business"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"payment_terms_days": -1}, "payment_terms_days"),
+    ]:
         with pytest.raises(ValidationError) as info:
             BillingService(crm, **kwargs)  # type: ignore[arg-type]
         assert info.value.field == field

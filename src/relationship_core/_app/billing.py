@@ -62,7 +62,7 @@ from relationship_core._domain.clock import Clock
 from relationship_core._domain.engagements import ClientLapsed, Engagement
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.money import Money
-from relationship_core._domain.timeutil import require_date
+from relationship_core._domain.timeutil import require_date, to_zone
 from relationship_core.exceptions import ConflictError, ValidationError
 
 __all__ = ["BillingFailure", "BillingRun", "BillingService"]
@@ -188,6 +188,10 @@ class BillingService:
             raise ValidationError("business", business, "name the business (non-empty text)")
         if not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValidationError("max_attempts", max_attempts, "give a positive integer")
+        if not isinstance(payment_terms_days, int) or payment_terms_days < 0:
+            raise ValidationError(
+                "payment_terms_days", payment_terms_days, "give a whole number of days, 0 or more"
+            )
         for kind in ("retainer", "invoice", "credit_note", "order", "invoice_sequence"):
             if kind not in crm.registry:
                 raise ValidationError(
@@ -199,7 +203,7 @@ class BillingService:
         self.crm = crm
         self.business = business
         self.clock: Clock = clock or crm.clock
-        self.time_zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
+        self.time_zone = to_zone("time_zone", time_zone)
         self.payment_terms_days = payment_terms_days
         self.max_attempts = max_attempts
         self._invoice_prefix = invoice_prefix
