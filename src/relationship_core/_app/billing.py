@@ -30,7 +30,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,6 @@ from relationship_core._billing.biller import (
     bill_retainer,
     credit_note_for_refund,
     invoice_for_order,
-    issue_documents,
 )
 from relationship_core._billing.invoices import (
     CreditNote,
@@ -63,6 +62,7 @@ from relationship_core._domain.engagements import ClientLapsed, Engagement
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_date, to_zone
+from relationship_core._storage.contract import Condition, Query
 from relationship_core.exceptions import ConflictError, ValidationError
 
 __all__ = ["BillingFailure", "BillingRun", "BillingService"]
@@ -406,10 +406,19 @@ class BillingService:
         horizon is tomorrow in UTC, which covers today in every time zone;
         each retainer is then billed through its own local today.
         """
-        horizon = require_date("on", on) if on is not None else self._now().date()
+        horizon = require_date("on", on) if on is not None else self._now().astimezone(UTC).date()
         if on is None:
             horizon += timedelta(days=1)
-        return [r.id for r in self.retainers.iterate(("next_billing_date", "le", horizon))]
+        # Ids straight from the index: the retainers are loaded in their own units of work.
+        ids: list[str] = []
+        after = None
+        while True:
+            due = Condition("next_billing_date", "le", horizon)
+            page = self.crm.backend.query(Query("retainer", (due,), limit=1000, after=after))
+            ids.extend(record.id for record in page.records)
+            if page.next_cursor is None:
+                return ids
+            after = page.next_cursor
 
     def bill(self, retainer_id: str, on: date | None = None) -> list[Document]:
         """Bill one retainer through *on* (default: its local today) in one unit of work.
@@ -429,11 +438,18 @@ class BillingService:
             steps = bill_retainer(retainer, through, at)
             if not any(step.document is not None for step in steps):
                 return []
-            documents = issue_documents(
-                steps, self._invoice_numbers(uow), self._credit_note_numbers(uow), through, at
-            )
-            for document in documents:
+            # Issue in order; a sequence is read (in this unit of work) only when needed.
+            documents: list[Document] = []
+            for step in steps:
+                document = step.document
+                if isinstance(document, Invoice):
+                    document.issue(self._invoice_numbers(uow), through, at)
+                elif isinstance(document, CreditNote):
+                    document.issue(self._credit_note_numbers(uow), through, at)
+                else:
+                    continue
                 uow.add(document)
+                documents.append(document)
             self._apply_credit_notes(uow, documents, at)
             return documents
 
