@@ -13,8 +13,10 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 
+# Exported as relationship_core.BillingService once the lead adds it.
 from relationship_core import (
     BillingCycle,
+    BillingService,
     LineItem,
     LineKind,
     ManualClock,
@@ -24,9 +26,6 @@ from relationship_core import (
     monthly_recurring_revenue,
 )
 from relationship_core import open as open_store
-
-# Exported as relationship_core.BillingService once the lead adds it.
-from relationship_core._app.billing import BillingService
 
 
 def main(url: str = "memory://") -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Registers the billing kinds (retainers, orders, invoices, ...) so every store knows them.
 from relationship_core._app import billing_kinds as _billing_kinds  # noqa: F401
+from relationship_core._app.billing import BillingFailure, BillingRun, BillingService
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,
@@ -149,6 +150,9 @@ __all__ = [
     "KindMapping",
     "MappingRegistry",
     "register_mapping",
+    "BillingService",
+    "BillingRun",
+    "BillingFailure",
     # money
     "Currency",
     "Money",

@@ -143,20 +143,21 @@ class BillingRun:
 class BillingService:
     """Retainers, orders, invoices and payments on a store, one unit of work per change.
 
-    >>> from datetime import UTC, date, datetime
-    >>> from relationship_core import BillingCycle, ManualClock, Money, RetainerTerms
-    >>> from relationship_core._app.facade import open_store
-    >>> clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
-    >>> with open_store("memory://", clock=clock) as crm:
-    ...     billing = BillingService(crm, business="acme")
-    ...     terms = RetainerTerms(Money("300.00", "EUR"), BillingCycle.monthly(), "UTC")
-    ...     _ = billing.start_retainer("party-1", terms, retainer_id="R1")
-    ...     first = billing.run(date(2026, 3, 1))
-    ...     again = billing.run(date(2026, 3, 1))
-    >>> [invoice.number for invoice in first.invoices]
-    ['INV-2026-000001', 'INV-2026-000002', 'INV-2026-000003']
-    >>> first.billed["EUR"], again.invoices_issued
-    (Money('900.00', 'EUR'), 0)
+    Examples:
+        >>> from datetime import UTC, date, datetime
+        >>> from relationship_core import BillingCycle, ManualClock, Money, RetainerTerms
+        >>> from relationship_core._app.facade import open_store
+        >>> clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
+        >>> with open_store("memory://", clock=clock) as crm:
+        ...     billing = BillingService(crm, business="acme")
+        ...     terms = RetainerTerms(Money("300.00", "EUR"), BillingCycle.monthly(), "UTC")
+        ...     _ = billing.start_retainer("party-1", terms, retainer_id="R1")
+        ...     first = billing.run(date(2026, 3, 1))
+        ...     again = billing.run(date(2026, 3, 1))
+        >>> [invoice.number for invoice in first.invoices]
+        ['INV-2026-000001', 'INV-2026-000002', 'INV-2026-000003']
+        >>> first.billed["EUR"], again.invoices_issued
+        (Money('900.00', 'EUR'), 0)
 
     Args:
         crm: The open store.
