@@ -7,13 +7,13 @@ every value is a bound parameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from relationship_core._storage.contract import FieldType, IndexValue
-from relationship_core._storage.schema import CheckedQuery, KindSpec
+from relationship_core._storage.contract import FieldType, IndexValue, Record
+from relationship_core._storage.schema import CheckedQuery, CheckedWrite, KindSpec
 
-__all__ = ["column", "index_name", "select_page", "table"]
+__all__ = ["column", "index_name", "select_page", "stored_records", "table", "write_runs"]
 
 Encoder = Callable[[FieldType, IndexValue], Any]
 
@@ -80,3 +80,33 @@ def select_page(checked: CheckedQuery, ph: str, encode: Encoder) -> tuple[str, l
     )
     params.append(q.limit + 1)
     return sql, params
+
+
+def write_runs(writes: Sequence[CheckedWrite]) -> Iterator[tuple[int, int, bool]]:
+    """Split *writes* into runs ``(start, end, insert)`` that one ``executemany`` can take.
+
+    A run is consecutive writes of one kind that are all inserts
+    (``expected_version is None``) or all updates; order is preserved, so a
+    later write of a record still follows an earlier one.
+    """
+    start = 0
+    while start < len(writes):
+        first = writes[start]
+        insert = first.expected_version is None
+        end = start + 1
+        while (
+            end < len(writes)
+            and writes[end].kind == first.kind
+            and (writes[end].expected_version is None) == insert
+        ):
+            end += 1
+        yield start, end, insert
+        start = end
+
+
+def stored_records(writes: Sequence[CheckedWrite]) -> list[Record]:
+    """The records *writes* leave behind once applied (each one version newer)."""
+    return [
+        Record(w.kind, w.id, (w.expected_version or 0) + 1, w.schema_version, w.data, w.indexed)
+        for w in writes
+    ]

@@ -54,7 +54,15 @@ from relationship_core._storage.schema import (
     encode_value,
     job_from_row,
 )
-from relationship_core._storage.sql import column, index_name, record_columns, select_page, table
+from relationship_core._storage.sql import (
+    column,
+    index_name,
+    record_columns,
+    select_page,
+    stored_records,
+    table,
+    write_runs,
+)
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import (
     BackendUnavailableError,
@@ -537,23 +545,9 @@ class _SQLiteTransaction:
         checked = [schema.check_write(w) for w in writes]
         texts = [dump_json(f"writes[{n}].data", w.data) for n, w in enumerate(checked)]
         # Consecutive writes of one kind and one sort (insert/update) go in one executemany.
-        start = 0
-        while start < len(checked):
-            first = checked[start]
-            insert = first.expected_version is None
-            end = start + 1
-            while (
-                end < len(checked)
-                and checked[end].kind == first.kind
-                and (checked[end].expected_version is None) == insert
-            ):
-                end += 1
+        for start, end, insert in write_runs(checked):
             self._run(conn, checked[start:end], texts[start:end], insert=insert)
-            start = end
-        return [
-            Record(w.kind, w.id, (w.expected_version or 0) + 1, w.schema_version, w.data, w.indexed)
-            for w in checked
-        ]
+        return stored_records(checked)
 
     def _run(
         self,
