@@ -19,7 +19,7 @@ from relationship_core._billing.events import (
     InvoiceVoided,
     PaymentReceived,
 )
-from relationship_core._billing.lines import LineItem, sum_lines
+from relationship_core._billing.lines import LineItem, LineTotals
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
@@ -130,7 +130,7 @@ class Payment:
 
 
 @attrs.define
-class Invoice(EventRecorder):
+class Invoice(LineTotals, EventRecorder):
     """A bill to one party: lines, a number and dates once issued, payments and credits.
 
     Drafts can change; :meth:`issue` takes the next number from the business's
@@ -219,20 +219,6 @@ class Invoice(EventRecorder):
         return invoice
 
     # -- totals -----------------------------------------------------------------
-    @property
-    def subtotal(self) -> Money:
-        """Sum of the lines' net amounts (after discounts, before tax)."""
-        return sum_lines(self.lines, self.currency)[0]
-
-    @property
-    def tax(self) -> Money:
-        """Sum of the lines' rounded taxes."""
-        return sum_lines(self.lines, self.currency)[1]
-
-    @property
-    def total(self) -> Money:
-        """Subtotal plus tax: what the invoice asks for."""
-        return sum_lines(self.lines, self.currency)[2]
 
     @property
     def paid(self) -> Money:
@@ -374,7 +360,7 @@ class CreditNoteStatus(enum.Enum):
 
 
 @attrs.define
-class CreditNote(EventRecorder):
+class CreditNote(LineTotals, EventRecorder):
     """Money owed back to a party: unused retainer days, a refund, a correction.
 
     Lines are written the other way round from an invoice: a positive line
@@ -414,21 +400,6 @@ class CreditNote(EventRecorder):
 
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)
-
-    @property
-    def total(self) -> Money:
-        """What is credited, tax included."""
-        return sum_lines(self.lines, self.currency)[2]
-
-    @property
-    def subtotal(self) -> Money:
-        """What is credited before tax."""
-        return sum_lines(self.lines, self.currency)[0]
-
-    @property
-    def tax(self) -> Money:
-        """The tax credited."""
-        return sum_lines(self.lines, self.currency)[1]
 
     def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
         """Number the credit note from *sequence* and issue it on *on*."""

@@ -203,3 +203,30 @@ def sum_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[Money, M
         Money._make(tax, currency),
         Money._make(net + tax, currency),
     )
+
+
+class LineTotals:
+    """Mixin: ``subtotal``, ``tax`` and ``total`` of a document's ``lines`` in its ``currency``.
+
+    Totals are sums of the rounded per-line amounts, so what the document
+    prints line by line always adds up to what it asks for.
+    """
+
+    __slots__ = ()
+    lines: tuple[LineItem, ...]
+    currency: Currency
+
+    @property
+    def subtotal(self) -> Money:
+        """Sum of the lines' net amounts (after discounts, before tax)."""
+        return sum_lines(self.lines, self.currency)[0]
+
+    @property
+    def tax(self) -> Money:
+        """Sum of the lines' rounded taxes."""
+        return sum_lines(self.lines, self.currency)[1]
+
+    @property
+    def total(self) -> Money:
+        """Subtotal plus tax."""
+        return sum_lines(self.lines, self.currency)[2]

@@ -18,7 +18,7 @@ from relationship_core._billing.events import (
     OrderRefunded,
     OrderStarted,
 )
-from relationship_core._billing.lines import LineItem, LineKind, sum_lines
+from relationship_core._billing.lines import LineItem, LineKind, LineTotals
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
@@ -83,7 +83,7 @@ class Refund:
 
 
 @attrs.define
-class Order(EventRecorder):
+class Order(LineTotals, EventRecorder):
     """A customer's purchase: placed, assigned to a team, worked, fulfilled, invoiced, paid.
 
     >>> from datetime import datetime, UTC
@@ -155,20 +155,6 @@ class Order(EventRecorder):
         return order
 
     # -- totals ------------------------------------------------------------------------
-    @property
-    def subtotal(self) -> Money:
-        """Net of discounts, before tax."""
-        return sum_lines(self.lines, self.currency)[0]
-
-    @property
-    def tax(self) -> Money:
-        """Tax, summed over rounded lines."""
-        return sum_lines(self.lines, self.currency)[1]
-
-    @property
-    def total(self) -> Money:
-        """Subtotal plus tax."""
-        return sum_lines(self.lines, self.currency)[2]
 
     @property
     def refunded(self) -> Money:
