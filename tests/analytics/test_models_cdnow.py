@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -14,9 +14,8 @@ from relationship_core.analytics._models.gammagamma import GammaGammaModel
 from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
 from relationship_core.analytics._models.paretonbd import ParetoNBDModel
 
-CDNOW = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
-)
+# The sample ships inside the package, so these reproduction tests never skip.
+CDNOW = resources.files("relationship_core.analytics") / "data" / "CDNOW_sample.txt"
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 HOLDOUT_END = pd.Timestamp("1998-06-30")
 
@@ -24,15 +23,14 @@ HOLDOUT_END = pd.Timestamp("1998-06-30")
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
     """Hardie's calibration summary in weeks (same-day purchases are one transaction)."""
-    if not CDNOW.exists():
-        pytest.skip(f"CDNOW sample not found at {CDNOW}")
-    raw = pd.read_csv(
-        CDNOW,
-        sep=r"\s+",
-        header=None,
-        names=["master", "id", "date", "cds", "value"],
-        dtype={"date": str},
-    )
+    with resources.as_file(CDNOW) as path:
+        raw = pd.read_csv(
+            path,
+            sep=r"\s+",
+            header=None,
+            names=["master", "id", "date", "cds", "value"],
+            dtype={"date": str},
+        )
     raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     daily = raw.groupby(["id", "date"], as_index=False).agg(value=("value", "sum"))
     first = daily.groupby("id")["date"].min()
