@@ -1,7 +1,7 @@
-"""The biller inside real units of work (memory store): idempotent and race-safe.
+"""The pure biller inside real units of work (memory store): idempotent and race-safe.
 
-The mappings here are private to the test (the application layer registers the
-official ones); they show the design works with optimistic concurrency.
+This drives ``bill_retainer`` directly with the library's own storage mappings,
+below the ``BillingService`` that tests/billing_app covers on every backend.
 """
 
 from __future__ import annotations
@@ -13,36 +13,19 @@ import pytest
 
 from relationship_core import Money
 from relationship_core._app.facade import CRM, open_store
-from relationship_core._app.mapping import KindMapping, MappingRegistry
-from relationship_core._billing.biller import bill_retainer, next_billing_date
+from relationship_core._billing.biller import bill_retainer
 from relationship_core._billing.cycles import BillingCycle
-from relationship_core._billing.invoices import CreditNote, Invoice
+from relationship_core._billing.invoices import Invoice
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core.exceptions import ConflictError
 
 from .conftest import AT
 
-REGISTRY = MappingRegistry(
-    [
-        KindMapping(
-            "test_retainer",
-            Retainer,
-            indexed={
-                "party_id": ("str", lambda r: r.party_id),
-                "next_billing_date": ("date?", next_billing_date),
-            },
-        ),
-        KindMapping("test_invoice", Invoice, indexed={"party_id": ("str", lambda i: i.party_id)}),
-        KindMapping("test_credit_note", CreditNote, indexed={}),
-        KindMapping("test_sequence", InvoiceNumberSequence, indexed={}),
-    ]
-)
-
 
 @pytest.fixture
 def crm() -> Iterator[CRM]:
-    with open_store("memory://", registry=REGISTRY) as store:
+    with open_store("memory://") as store:
         with store.unit_of_work() as uow:
             terms = RetainerTerms(Money("310.00", "USD"), BillingCycle.monthly(), "UTC")
             retainer = Retainer.start("R1", "P1", terms, AT, starts_on=date(2026, 1, 1))
@@ -54,8 +37,8 @@ def crm() -> Iterator[CRM]:
 def bill(crm: CRM, through: date) -> list[str]:
     """One retainer's billing step in one unit of work."""
     with crm.unit_of_work() as uow:
-        retainer = uow.repository("test_retainer").get("R1")
-        sequence = uow.repository("test_sequence").get("acme")
+        retainer = uow.repository("retainer").get("R1")
+        sequence = uow.repository("invoice_sequence").get("acme")
         numbers = []
         for step in bill_retainer(retainer, through, AT):
             if isinstance(step.document, Invoice):
@@ -68,13 +51,13 @@ def test_running_twice_bills_once(crm: CRM) -> None:
     assert bill(crm, date(2026, 3, 1)) == ["INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
     assert bill(crm, date(2026, 3, 1)) == []
     assert bill(crm, date(2026, 4, 1)) == ["INV-2026-000004"]
-    due = crm.repository("test_retainer").query(("next_billing_date", "le", date(2026, 4, 30)))
+    due = crm.repository("retainer").query(("next_billing_date", "le", date(2026, 4, 30)))
     assert list(due) == []
 
 
 def crash_half_way(crm: CRM) -> None:
     with crm.unit_of_work() as uow:
-        retainer = uow.repository("test_retainer").get("R1")
+        retainer = uow.repository("retainer").get("R1")
         for step in bill_retainer(retainer, date(2026, 3, 1), AT):
             uow.add(step.document)
         raise RuntimeError("power cut")
@@ -83,7 +66,7 @@ def crash_half_way(crm: CRM) -> None:
 def test_a_crash_before_commit_changes_nothing(crm: CRM) -> None:
     with pytest.raises(RuntimeError, match="power cut"):
         crash_half_way(crm)
-    assert crm.repository("test_invoice").find("retainer:R1:2026-01-01") is None
+    assert crm.repository("invoice").find("retainer:R1:2026-01-01") is None
     assert bill(crm, date(2026, 3, 1)) == ["INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
 
 
@@ -91,11 +74,11 @@ def test_racing_billers_cannot_both_commit(crm: CRM) -> None:
     first = crm.unit_of_work()
     second = crm.unit_of_work()
     for uow in (first, second):
-        retainer = uow.repository("test_retainer").get("R1")
+        retainer = uow.repository("retainer").get("R1")
         for step in bill_retainer(retainer, date(2026, 1, 1), AT):
             uow.add(step.document)
     first.commit()
     with pytest.raises(ConflictError):
         second.commit()
-    invoices = list(crm.repository("test_invoice").query(party_id="P1"))
+    invoices = list(crm.repository("invoice").query(party_id="P1"))
     assert [i.id for i in invoices] == ["retainer:R1:2026-01-01"]
