@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pathlib
 import re
@@ -62,3 +63,31 @@ def test_architecture_page_names_real_things() -> None:
             importlib.import_module(dotted)
         except ModuleNotFoundError:
             assert hasattr(importlib.import_module(parent), leaf), f"{dotted} does not exist"
+
+
+def _docstrings() -> list[tuple[str, int, str]]:
+    found = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node, clean=True)
+                if doc:
+                    found.append((str(path.relative_to(ROOT)), getattr(node, "lineno", 1), doc))
+    return found
+
+
+def test_docstrings_render_in_mkdocs() -> None:
+    """No Sphinx roles (MkDocs shows them literally) and no doctest outside an Examples: section.
+
+    A bare ``>>>`` block renders as nested block quotes, and its output can be
+    misread as a Markdown link; under ``Examples:`` it renders as code.
+    """
+    role = re.compile(r":(?:py:)?(?:meth|class|func|mod|attr|data|exc|obj):`")
+    problems = []
+    for path, line, doc in _docstrings():
+        if role.search(doc):
+            problems.append(f"{path}:{line}: Sphinx role; use a `code span`")
+        if any(text.startswith(">>>") for text in doc.splitlines()):
+            problems.append(f"{path}:{line}: doctest outside an 'Examples:' section")
+    assert not problems, "\n".join(problems)

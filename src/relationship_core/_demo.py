@@ -1,8 +1,8 @@
 """The story ``relationship-core demo`` tells: a year with a client and a customer, in a store.
 
-Everything goes through the facade (:func:`~relationship_core._app.facade.open_store`)
-and the :class:`~relationship_core._app.billing.BillingService`, with a
-:class:`~relationship_core.ManualClock` walking through 2026 one day at a time;
+Everything goes through the facade (`open_store`)
+and the `BillingService`, with a
+`ManualClock` walking through 2026 one day at a time;
 the biller runs every evening, as a scheduler would run it. At the end the
 store is opened again and its records and events are counted, to show that
 everything was persisted.

@@ -156,7 +156,7 @@ def unstructure(obj: object) -> Any:
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Rebuild a *cls* from :func:`unstructure` output; bad data raises ValidationError."""
+    """Rebuild a *cls* from `unstructure` output; bad data raises ValidationError."""
     try:
         return converter.structure(data, cls)
     except ValidationError:
@@ -182,7 +182,7 @@ def event_to_dict(event: DomainEvent) -> dict[str, Any]:
 
 
 def event_from_dict(data: Mapping[str, Any]) -> DomainEvent:
-    """Inverse of :func:`event_to_dict`; unknown event names are refused."""
+    """Inverse of `event_to_dict`; unknown event names are refused."""
     name = data.get("name")
     cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:

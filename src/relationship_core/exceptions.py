@@ -1,6 +1,6 @@
 """The exceptions relationship_core raises, in one hierarchy.
 
-Catch :class:`RelationshipCoreError` to handle anything the library raises on
+Catch `RelationshipCoreError` to handle anything the library raises on
 purpose. Leaves also subclass the builtin they resemble, so code that already
 catches ``ValueError`` or ``LookupError`` keeps working::
 

@@ -6,12 +6,12 @@ under the ``relationship_core`` entry-point group in its ``pyproject.toml``::
     [project.entry-points.relationship_core]
     jsonl = "relationship_core_jsonl.plugin"
 
-Storage backends are contributed as :class:`StorageBackendSpec` records by the
-:func:`~relationship_core._plugins.markers.HookSpecs.relationship_core_storage_backends`
-hook and chosen by URL scheme. A backend implements :class:`StorageBackend`
-(whose ``transaction()`` yields a :class:`Transaction`) over the value types
-below; the helpers on :class:`Schema` apply the checks every backend must
-apply identically, and :func:`run_query` evaluates a query in Python for
+Storage backends are contributed as `StorageBackendSpec` records by the
+`relationship_core_storage_backends`
+hook and chosen by URL scheme. A backend implements `StorageBackend`
+(whose ``transaction()`` yields a `Transaction`) over the value types
+below; the helpers on `Schema` apply the checks every backend must
+apply identically, and `run_query` evaluates a query in Python for
 backends that keep records in memory. The conformance kit in
 ``relationship_core.testing.storage`` says whether a backend is correct.
 """

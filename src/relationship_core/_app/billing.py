@@ -1,17 +1,17 @@
 """The billing service: retainers, orders and invoices kept in a store, billed idempotently.
 
-:class:`BillingService` runs the billing domain (:mod:`relationship_core._billing`)
-inside units of work on an open :class:`~relationship_core._app.facade.CRM`.
+`BillingService` runs the billing domain (`relationship_core._billing`)
+inside units of work on an open `CRM`.
 Every operation is one unit of work: the aggregates it changes, the documents
 it issues, the number sequences it draws from and the domain events they
 record are committed together or not at all.
 
-**Why the biller is idempotent.** For each retainer due, :meth:`BillingService.run`
+**Why the biller is idempotent.** For each retainer due, `BillingService.run`
 opens ONE unit of work that reads the retainer (remembering its version),
-bills every period due (:func:`~relationship_core._billing.biller.bill_retainer`
+bills every period due (`bill_retainer`
 advances the retainer's ``next_period`` marker), adds the documents under
 their idempotency keys (``"retainer:<id>:<period start>"``), numbers them from
-the business's :class:`InvoiceNumberSequence` read in the same unit of work,
+the business's `InvoiceNumberSequence` read in the same unit of work,
 and commits. Therefore:
 
 * a second run finds the marker advanced and bills nothing;
@@ -19,7 +19,7 @@ and commits. Therefore:
   the very same documents (same keys, same lines) and the very same numbers;
 * two billers racing on one retainer, or on the shared sequence, cannot both
   commit: optimistic concurrency refuses the stale write with
-  :class:`~relationship_core.exceptions.ConflictError`, the loser re-reads and
+  `ConflictError`, the loser re-reads and
   retries (a bounded number of times), finding the period billed and the next
   number free. Numbers are taken only in committed units of work, so they
   have no gaps.
@@ -99,7 +99,7 @@ def _totals(documents: Iterable[Document]) -> dict[str, Money]:
 
 @attrs.frozen
 class BillingRun:
-    """What one :meth:`BillingService.run` did.
+    """What one `BillingService.run` did.
 
     Attributes:
         on: The date billed through (``None``: each account's local today).
@@ -426,7 +426,7 @@ class BillingService:
 
         Returns the documents issued (none if nothing was due, e.g. another
         biller got there first). Raises ``ConflictError`` after
-        :attr:`max_attempts` lost races.
+        `max_attempts` lost races.
         """
         return self._bill(retainer_id, on)[0]
 
@@ -479,7 +479,7 @@ class BillingService:
         each retainer is billed in its own unit of work, so a run interrupted
         half-way keeps what it committed and the next run completes the rest,
         never billing a period twice nor skipping one. A retainer that keeps
-        losing races is reported in :attr:`BillingRun.failures` and stays due.
+        losing races is reported in `BillingRun.failures` and stays due.
 
         Args:
             on: Bill through this date (default: each account's local today).
@@ -549,7 +549,7 @@ class BillingService:
         return result
 
     def fulfil_order(self, order_id: str) -> Order:
-        """The order was delivered; the next run (or :meth:`invoice_order`) invoices it."""
+        """The order was delivered; the next run (or `invoice_order`) invoices it."""
         result: Order = self._change("order", order_id, lambda o, at: o.fulfil(at))
         return result
 

@@ -1,6 +1,6 @@
 """The billing kinds: retainers, invoices, credit notes, orders and number sequences.
 
-Importing this module registers them on :data:`DEFAULT_MAPPINGS`, so every
+Importing this module registers them on `DEFAULT_MAPPINGS`, so every
 store opened afterwards knows them (``relationship_core`` imports it).
 
 The indexed fields are the ones the billing service and a scheduler query:

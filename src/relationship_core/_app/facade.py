@@ -1,16 +1,17 @@
 """The application facade: open a store by URL, get repositories, units of work, events, jobs.
 
->>> from datetime import date, datetime, UTC
->>> from relationship_core._domain.parties import Person
->>> from relationship_core._domain.engagements import Engagement
->>> with open_store("memory://") as crm:
-...     ada = crm.parties.add(Person(name="Ada Lovelace", emails=["ada@example.com"]))
-...     with crm.unit_of_work() as uow:
-...         deal = Engagement.start(ada, kind="customer", acquired_on=date(2026, 1, 5),
-...                                 at=datetime(2026, 1, 5, 9, tzinfo=UTC), support_team="desk")
-...         _ = uow.engagements.add(deal)
-...     [event.name for _, event in crm.events.read()]
-['engagement.started']
+Examples:
+    >>> from datetime import date, datetime, UTC
+    >>> from relationship_core._domain.parties import Person
+    >>> from relationship_core._domain.engagements import Engagement
+    >>> with open_store("memory://") as crm:
+    ...     ada = crm.parties.add(Person(name="Ada Lovelace", emails=["ada@example.com"]))
+    ...     with crm.unit_of_work() as uow:
+    ...         deal = Engagement.start(ada, kind="customer", acquired_on=date(2026, 1, 5),
+    ...                                 at=datetime(2026, 1, 5, 9, tzinfo=UTC), support_team="desk")
+    ...         _ = uow.engagements.add(deal)
+    ...     [event.name for _, event in crm.events.read()]
+    ['engagement.started']
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class JobQueue:
 class CRM:
     """An open store: repositories, units of work, the event log and the job queue.
 
-    Open one with :func:`open_store` (exported as ``relationship_core.open``)
+    Open one with `open_store` (exported as ``relationship_core.open``)
     and close it when done (it is a context manager).
 
     Attributes:

@@ -1,7 +1,7 @@
 """The built-in kinds: parties, engagements and interactions.
 
-Later parts of the library register theirs on :data:`DEFAULT_MAPPINGS` with
-:func:`register_mapping` (at import time), so every store opened afterwards
+Later parts of the library register theirs on `DEFAULT_MAPPINGS` with
+`register_mapping` (at import time), so every store opened afterwards
 knows them.
 """
 

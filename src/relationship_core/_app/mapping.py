@@ -1,9 +1,9 @@
 """Domain objects <-> storage records, per kind, in one place (not in each backend).
 
-A :class:`KindMapping` says how one aggregate class is stored: its kind name,
+A `KindMapping` says how one aggregate class is stored: its kind name,
 the layout version of its document, the indexed fields extracted from the
 object, and the functions that upgrade documents written by older code. A
-:class:`MappingRegistry` holds the mappings a store is opened with; later
+`MappingRegistry` holds the mappings a store is opened with; later
 parts of the library (billing, orders...) register theirs the same way.
 """
 
@@ -37,14 +37,15 @@ def _fields(
 class KindMapping(Generic[T]):
     """How one aggregate class is stored.
 
-    >>> import attrs
-    >>> @attrs.define
-    ... class Note:
-    ...     id: str
-    ...     title: str
-    >>> notes = KindMapping("note", Note, indexed={"title": ("str", lambda n: n.title)})
-    >>> notes.kind_spec().fields[0].name
-    'title'
+    Examples:
+        >>> import attrs
+        >>> @attrs.define
+        ... class Note:
+        ...     id: str
+        ...     title: str
+        >>> notes = KindMapping("note", Note, indexed={"title": ("str", lambda n: n.title)})
+        >>> notes.kind_spec().fields[0].name
+        'title'
 
     Attributes:
         kind: Record kind (identifier), e.g. ``"party"``.
@@ -105,7 +106,7 @@ class KindMapping(Generic[T]):
         )
 
     def upgrade(self, record: Record) -> dict[str, Any]:
-        """The record's document brought to :attr:`schema_version`."""
+        """The record's document brought to `schema_version`."""
         version = record.schema_version
         if version > self.schema_version:
             raise SchemaError(

@@ -1,6 +1,6 @@
 """Repositories and the unit of work.
 
-A :class:`UnitOfWork` remembers every aggregate it loaded or was given, with
+A `UnitOfWork` remembers every aggregate it loaded or was given, with
 the version it was read at. On commit it runs ONE storage transaction that
 writes the aggregates that changed (each naming the version it read, so a
 concurrent change raises ``ConflictError`` instead of being overwritten),
@@ -37,7 +37,7 @@ JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
 class Session(Protocol):
     """What repositories and units of work need from an open store.
 
-    :class:`~relationship_core.CRM` is the one implementation; naming the
+    `CRM` is the one implementation; naming the
     need here keeps this module from importing the facade that builds on it.
     """
 
@@ -139,7 +139,7 @@ def _conditions(
 class Repository(Generic[T]):
     """Get, add, update and query the aggregates of one kind.
 
-    From a :class:`UnitOfWork`, changes are written when it commits; from
+    From a `UnitOfWork`, changes are written when it commits; from
     the CRM directly, each ``add``/``update`` is its own unit of work.
     """
 

@@ -1,6 +1,6 @@
 """Revenue models: billing cycles, proration, retainers, orders, invoices and metrics.
 
-Private package; the public names are re-exported from :mod:`relationship_core`.
+Private package; the public names are re-exported from `relationship_core`.
 ``__all__`` below is the list to re-export.
 """
 

@@ -50,7 +50,7 @@ def require_decimal(
 
 
 def require_money(field: str, value: object, currency: Currency | None = None) -> Money:
-    """Return *value* if it is :class:`Money` (in *currency*, when given)."""
+    """Return *value* if it is `Money` (in *currency*, when given)."""
     if not isinstance(value, Money):
         raise ValidationError(field, value, "expected Money, e.g. Money('100.00', 'USD')")
     if currency is not None and value.currency != currency:
@@ -63,7 +63,7 @@ def require_money(field: str, value: object, currency: Currency | None = None) -
 def require_non_negative_money(
     field: str, value: object, currency: Currency | None = None
 ) -> Money:
-    """Like :func:`require_money`, and the amount must not be negative."""
+    """Like `require_money`, and the amount must not be negative."""
     money = require_money(field, value, currency)
     if money.amount < 0:
         raise ValidationError(field, value, "cannot be negative")

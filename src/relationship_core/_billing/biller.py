@@ -1,7 +1,7 @@
 """The biller: turns retainer periods and fulfilled orders into invoices, idempotently.
 
 **The contract.** A retainer's ``next_period`` marker says which periods are
-billed; :func:`bill_next` bills exactly the next due period (with any pending
+billed; `bill_next` bills exactly the next due period (with any pending
 adjustments), advances the marker, and returns a draft document whose id is
 its *idempotency key*, ``"retainer:<id>:<period start>"``. Save the retainer
 (with the version you read) and the document (insert-if-absent on the key) in
@@ -87,7 +87,7 @@ def period_due_on(retainer: Retainer, period: BillingPeriod) -> date:
 
 
 def next_billing_date(retainer: Retainer) -> date | None:
-    """The local date on which :func:`bill_retainer` next has something to do.
+    """The local date on which `bill_retainer` next has something to do.
 
     That is the next period's due date, or earlier when adjustment lines are
     pending (they are due at once); ``None`` when the retainer has ended and
@@ -209,7 +209,7 @@ def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | 
 def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[BillingStep]:
     """Bill everything due up to *through*: each due period, then leftover adjustments.
 
-    The same as calling :func:`bill_next` until it returns ``None``, with each
+    The same as calling `bill_next` until it returns ``None``, with each
     boundary computed once (still from the anchor).
     """
     require_date("through", through)

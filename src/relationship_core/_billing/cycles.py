@@ -47,11 +47,12 @@ class BillingCycle:
     on 29 February lands on 28 February in common years and comes back to the
     29th in leap years.
 
-    >>> from datetime import date
-    >>> BillingCycle.quarterly()
-    BillingCycle(unit=<CycleUnit.MONTH: 'month'>, count=3)
-    >>> BillingCycle.monthly().boundary(date(2024, 1, 31), 1)
-    datetime.date(2024, 2, 29)
+    Examples:
+        >>> from datetime import date
+        >>> BillingCycle.quarterly()
+        BillingCycle(unit=<CycleUnit.MONTH: 'month'>, count=3)
+        >>> BillingCycle.monthly().boundary(date(2024, 1, 31), 1)
+        datetime.date(2024, 2, 29)
 
     Attributes:
         unit: Weeks or months.

@@ -77,16 +77,17 @@ class HoursLot:
 class HoursBank:
     """Unused hours, oldest lot first, as of the open period.
 
-    >>> from relationship_core import Money
-    >>> policy = HoursPolicy("10", Money("90.00", "EUR"), rollover_cap="8", expire_after=2)
-    >>> bank = HoursBank().open(0, policy)
-    >>> bank, over = bank.consume(Decimal("4"))      # 6 left from period 0
-    >>> bank = bank.open(1, policy)                  # 6 carried + 10 new
-    >>> bank.available, over
-    (Decimal('16'), Decimal('0'))
-    >>> bank, over = bank.consume(Decimal("18"))     # oldest first, 2 h overage
-    >>> bank.available, over
-    (Decimal('0'), Decimal('2'))
+    Examples:
+        >>> from relationship_core import Money
+        >>> policy = HoursPolicy("10", Money("90.00", "EUR"), rollover_cap="8", expire_after=2)
+        >>> bank = HoursBank().open(0, policy)
+        >>> bank, over = bank.consume(Decimal("4"))      # 6 left from period 0
+        >>> bank = bank.open(1, policy)                  # 6 carried + 10 new
+        >>> bank.available, over
+        (Decimal('16'), Decimal('0'))
+        >>> bank, over = bank.consume(Decimal("18"))     # oldest first, 2 h overage
+        >>> bank.available, over
+        (Decimal('0'), Decimal('2'))
 
     Attributes:
         period: Index of the open period (``None`` before the first).

@@ -133,8 +133,8 @@ class Payment:
 class Invoice(LineTotals, EventRecorder):
     """A bill to one party: lines, a number and dates once issued, payments and credits.
 
-    Drafts can change; :meth:`issue` takes the next number from the business's
-    :class:`InvoiceNumberSequence` and fixes the issue and due dates. Payments
+    Drafts can change; `issue` takes the next number from the business's
+    `InvoiceNumberSequence` and fixes the issue and due dates. Payments
     (partial or whole) and credit notes reduce the balance; at zero the
     invoice is ``PAID``. An issued invoice is never deleted: voiding keeps its
     number, so numbering stays gapless.
@@ -365,7 +365,7 @@ class CreditNote(LineTotals, EventRecorder):
 
     Lines are written the other way round from an invoice: a positive line
     is money credited, a ``CREDIT`` line is taken off the credit. The
-    :attr:`total` must be positive at issue.
+    `total` must be positive at issue.
 
     Attributes:
         id: The credit note's id.

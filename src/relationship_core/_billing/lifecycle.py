@@ -23,7 +23,7 @@ def start_retainer_for(
 ) -> Retainer:
     """Start the retainer of a client engagement.
 
-    Call it in the same unit of work as :meth:`Engagement.promote_to_client`.
+    Call it in the same unit of work as `Engagement.promote_to_client`.
     The start defaults to the day of the latest promotion (or, for an
     engagement that began as a client, the local date of *at*).
 

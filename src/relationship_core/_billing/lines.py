@@ -58,10 +58,11 @@ class LineItem:
     ``total = net + tax``. A document's totals are sums of rounded lines, so
     what is printed always adds up.
 
-    >>> from relationship_core import Money
-    >>> line = LineItem("Croissant", 3, Money("1.15", "EUR"), tax_rate="0.055")
-    >>> line.net, line.tax, line.total
-    (Money('3.45', 'EUR'), Money('0.19', 'EUR'), Money('3.64', 'EUR'))
+    Examples:
+        >>> from relationship_core import Money
+        >>> line = LineItem("Croissant", 3, Money("1.15", "EUR"), tax_rate="0.055")
+        >>> line.net, line.tax, line.total
+        (Money('3.45', 'EUR'), Money('0.19', 'EUR'), Money('3.64', 'EUR'))
 
     A ``CREDIT`` line carries a negative unit price; other kinds may not.
 

@@ -312,6 +312,6 @@ def purchase_revenue_by_period(
     zone: ZoneInfo | str,
     currency: Currency | str,
 ) -> list[tuple[BillingPeriod, Money]]:
-    """:func:`purchase_revenue` for each of *periods* (e.g. ``schedule.periods(0, 12)``)."""
+    """`purchase_revenue` for each of *periods* (e.g. ``schedule.periods(0, 12)``)."""
     items = list(orders)
     return [(p, purchase_revenue(items, p.start, p.end, zone, currency)) for p in periods]

@@ -23,12 +23,13 @@ class InvoiceNumberSequence:
     run 1, 2, 3... with no gap. Stored as an aggregate with optimistic
     concurrency, two issuers can never take the same number.
 
-    >>> from datetime import date
-    >>> seq = InvoiceNumberSequence("acme")
-    >>> seq.take(date(2026, 3, 1)), seq.take(date(2026, 3, 2))
-    ('INV-2026-000001', 'INV-2026-000002')
-    >>> seq.take(date(2027, 1, 4))
-    'INV-2027-000001'
+    Examples:
+        >>> from datetime import date
+        >>> seq = InvoiceNumberSequence("acme")
+        >>> seq.take(date(2026, 3, 1)), seq.take(date(2026, 3, 2))
+        ('INV-2026-000001', 'INV-2026-000002')
+        >>> seq.take(date(2027, 1, 4))
+        'INV-2027-000001'
 
     Attributes:
         id: The business (or business and document kind) the sequence numbers for.
@@ -49,7 +50,7 @@ class InvoiceNumberSequence:
     )
 
     def peek(self, on: date) -> str:
-        """The number :meth:`take` would return on *on*, without taking it."""
+        """The number `take` would return on *on*, without taking it."""
         year, counter = self._next(on)
         return self._format(year, counter)
 

@@ -86,14 +86,15 @@ class Refund:
 class Order(LineTotals, EventRecorder):
     """A customer's purchase: placed, assigned to a team, worked, fulfilled, invoiced, paid.
 
-    >>> from datetime import datetime, UTC
-    >>> from relationship_core import Money
-    >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    >>> order = Order.place("O1", "P1", (LineItem("Cake", 2, Money("12.50", "EUR")),), at)
-    >>> order.fulfil(at)
-    Traceback (most recent call last):
-    ...
-    relationship_core.exceptions.InvalidTransitionError: order cannot move from 'placed' to 'fulfilled'; allowed moves: assigned, cancelled
+    Examples:
+        >>> from datetime import datetime, UTC
+        >>> from relationship_core import Money
+        >>> at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        >>> order = Order.place("O1", "P1", (LineItem("Cake", 2, Money("12.50", "EUR")),), at)
+        >>> order.fulfil(at)
+        Traceback (most recent call last):
+        ...
+        relationship_core.exceptions.InvalidTransitionError: order cannot move from 'placed' to 'fulfilled'; allowed moves: assigned, cancelled
 
     Attributes:
         id: The order's id.

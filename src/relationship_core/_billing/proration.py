@@ -63,22 +63,24 @@ class Proration:
     **ACTUAL_DAYS** - each calendar day of the enclosing period weighs the
     same: 14 of 31 days.
 
-    >>> from datetime import date
-    >>> from relationship_core import Money
-    >>> from relationship_core._billing.cycles import BillingCycle
-    >>> from relationship_core._billing.schedule import BillingSchedule
-    >>> monthly = BillingCycle.monthly()
-    >>> period = BillingSchedule(monthly, date(2026, 1, 15)).period(0)
-    >>> fee, start = Money("310.00", "USD"), date(2026, 2, 1)
-    >>> ACTUAL_DAYS.piece(fee, monthly, period, start, period.end)
-    Money('140.00', 'USD')
+    Examples:
+        >>> from datetime import date
+        >>> from relationship_core import Money
+        >>> from relationship_core._billing.cycles import BillingCycle
+        >>> from relationship_core._billing.schedule import BillingSchedule
+        >>> monthly = BillingCycle.monthly()
+        >>> period = BillingSchedule(monthly, date(2026, 1, 15)).period(0)
+        >>> fee, start = Money("310.00", "USD"), date(2026, 2, 1)
+        >>> ACTUAL_DAYS.piece(fee, monthly, period, start, period.end)
+        Money('140.00', 'USD')
 
     **THIRTY_360** (30E/360) - every month counts as 30 days and the 31st
     counts like the 30th (February's last day carries the missing days):
     1-15 February is 14 of 30 units.
 
-    >>> THIRTY_360.piece(fee, monthly, period, start, period.end)
-    Money('144.67', 'USD')
+    Examples:
+        >>> THIRTY_360.piece(fee, monthly, period, start, period.end)
+        Money('144.67', 'USD')
 
     **FIXED_DAYS_PER_MONTH** (e.g. 30) - a day costs ``fee / (30 * months)``,
     counted from the period start; days beyond ``30 * months`` are free (the
@@ -86,8 +88,9 @@ class Proration:
     the missing days (3 at the end of a 28-day February). Weekly cycles use
     actual days. 15-31 January uses 17 days, so 13 of 30 remain.
 
-    >>> Proration.fixed_days_per_month(30).piece(fee, monthly, period, start, period.end)
-    Money('134.33', 'USD')
+    Examples:
+        >>> Proration.fixed_days_per_month(30).piece(fee, monthly, period, start, period.end)
+        Money('134.33', 'USD')
 
     Attributes:
         policy: Which basis.
@@ -158,14 +161,15 @@ class Proration:
     ) -> tuple[Money, ...]:
         """Cut *period* at the dates *cuts* and price each piece; the pieces sum to *fee*.
 
-        >>> from datetime import date
-        >>> from relationship_core import Money
-        >>> from relationship_core._billing.cycles import BillingCycle
-        >>> from relationship_core._billing.schedule import BillingSchedule
-        >>> feb = BillingSchedule(BillingCycle.monthly(), date(2024, 2, 1)).period(0)
-        >>> ACTUAL_DAYS.split(Money("100.00", "EUR"), BillingCycle.monthly(), feb,
-        ...                   [date(2024, 2, 11), date(2024, 2, 21)])
-        (Money('34.48', 'EUR'), Money('34.49', 'EUR'), Money('31.03', 'EUR'))
+        Examples:
+            >>> from datetime import date
+            >>> from relationship_core import Money
+            >>> from relationship_core._billing.cycles import BillingCycle
+            >>> from relationship_core._billing.schedule import BillingSchedule
+            >>> feb = BillingSchedule(BillingCycle.monthly(), date(2024, 2, 1)).period(0)
+            >>> ACTUAL_DAYS.split(Money("100.00", "EUR"), BillingCycle.monthly(), feb,
+            ...                   [date(2024, 2, 11), date(2024, 2, 21)])
+            (Money('34.48', 'EUR'), Money('34.49', 'EUR'), Money('31.03', 'EUR'))
         """
         points = [period.start, *sorted(cuts), period.end]
         earned = [self.earned(fee, cycle, period, d) for d in points]

@@ -187,7 +187,7 @@ _Segment = tuple[date, date, Money | None]
 class Retainer(EventRecorder):
     """A client's retainer.
 
-    Build one with :meth:`start`. Every change takes the instant it happens
+    Build one with `start`. Every change takes the instant it happens
     (``at``, aware) and works on local dates in the account's time zone.
 
     Attributes:
@@ -510,7 +510,7 @@ class Retainer(EventRecorder):
         )
 
     def pause(self, at: datetime, *, on: date | None = None) -> None:
-        """Stop service and billing from *on* (default: today) until :meth:`resume`."""
+        """Stop service and billing from *on* (default: today) until `resume`."""
         if self.status is not RetainerStatus.ACTIVE:
             raise InvalidTransitionError(
                 "retainer", self.status.value, "paused", self._allowed_moves()

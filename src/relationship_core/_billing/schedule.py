@@ -21,9 +21,10 @@ def local_billing_date(instant: datetime, zone: ZoneInfo | str) -> date:
     Billing works on local dates: a period that starts on 1 March starts at
     local midnight of 1 March, whatever the UTC offset that day.
 
-    >>> from datetime import UTC, datetime
-    >>> local_billing_date(datetime(2024, 3, 1, 3, 30, tzinfo=UTC), "America/New_York")
-    datetime.date(2024, 2, 29)
+    Examples:
+        >>> from datetime import UTC, datetime
+        >>> local_billing_date(datetime(2024, 3, 1, 3, 30, tzinfo=UTC), "America/New_York")
+        datetime.date(2024, 2, 29)
 
     Raises:
         ValidationError: *instant* is naive or *zone* is not an IANA zone.
@@ -38,11 +39,12 @@ def local_midnight(day: date, zone: ZoneInfo | str) -> datetime:
     Across a DST change two period starts are not a whole number of 24-hour
     days apart; that is why billing works on local dates.
 
-    >>> from datetime import date
-    >>> local_midnight(date(2026, 3, 29), "Europe/London").isoformat()
-    '2026-03-29T00:00:00+00:00'
-    >>> local_midnight(date(2026, 3, 30), "Europe/London").isoformat()
-    '2026-03-30T00:00:00+01:00'
+    Examples:
+        >>> from datetime import date
+        >>> local_midnight(date(2026, 3, 29), "Europe/London").isoformat()
+        '2026-03-29T00:00:00+00:00'
+        >>> local_midnight(date(2026, 3, 30), "Europe/London").isoformat()
+        '2026-03-30T00:00:00+01:00'
     """
     require_date("day", day)
     return datetime(day.year, day.month, day.day, tzinfo=to_zone("time_zone", zone))
@@ -76,13 +78,14 @@ class BillingPeriod:
 class BillingSchedule:
     """A cycle and an anchor: period *k* is ``[anchor + k cycles, anchor + (k+1) cycles)``.
 
-    >>> from datetime import date
-    >>> s = BillingSchedule(BillingCycle.monthly(), date(2023, 1, 31))
-    >>> for period in s.periods(0, 3):
-    ...     print(period.start)
-    2023-01-31
-    2023-02-28
-    2023-03-31
+    Examples:
+        >>> from datetime import date
+        >>> s = BillingSchedule(BillingCycle.monthly(), date(2023, 1, 31))
+        >>> for period in s.periods(0, 3):
+        ...     print(period.start)
+        2023-01-31
+        2023-02-28
+        2023-03-31
 
     Attributes:
         cycle: How long each period is.

@@ -35,10 +35,11 @@ class SystemClock:
 class ManualClock:
     """A clock that moves only when told to: for tests, demos and back-fills.
 
-    >>> from datetime import datetime, timedelta, UTC
-    >>> clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
-    >>> clock.advance(timedelta(days=1)).isoformat()
-    '2026-01-02T09:00:00+00:00'
+    Examples:
+        >>> from datetime import datetime, timedelta, UTC
+        >>> clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
+        >>> clock.advance(timedelta(days=1)).isoformat()
+        '2026-01-02T09:00:00+00:00'
     """
 
     def __init__(self, start: datetime) -> None:

@@ -165,10 +165,11 @@ def _definitions(
 class CustomFieldSchema:
     """The custom fields a business has declared for its parties.
 
-    >>> schema = CustomFieldSchema([CustomFieldDefinition("industry", "choice",
-    ...     choices=("retail", "legal"))])
-    >>> schema.validate({"industry": "legal"})
-    {'industry': 'legal'}
+    Examples:
+        >>> schema = CustomFieldSchema([CustomFieldDefinition("industry", "choice",
+        ...     choices=("retail", "legal"))])
+        >>> schema.validate({"industry": "legal"})
+        {'industry': 'legal'}
 
     Attributes:
         definitions: The declared fields by key.

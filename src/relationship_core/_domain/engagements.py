@@ -198,8 +198,8 @@ class Engagement(EventRecorder):
 
     A **client** is served by a dedicated account manager (required); a
     **customer** by a shared support team (required). Change the kind only
-    through :meth:`promote_to_client` and :meth:`lapse_to_customer`, which
-    record the change in :attr:`history` and as a domain event; fields
+    through `promote_to_client` and `lapse_to_customer`, which
+    record the change in `history` and as a domain event; fields
     cannot be assigned directly, so an engagement is never half-changed.
 
     Attributes:
@@ -257,9 +257,9 @@ class Engagement(EventRecorder):
         time_zone: ZoneInfo | str | None = None,
         id: str | None = None,
     ) -> Engagement:
-        """Begin an engagement and record :class:`EngagementStarted`.
+        """Begin an engagement and record `EngagementStarted`.
 
-        The time zone defaults to the party's when a :class:`Party` is given.
+        The time zone defaults to the party's when a `Party` is given.
         """
         require_aware("at", at)
         zone = time_zone or (party.time_zone if isinstance(party, Party) else "UTC")
@@ -431,10 +431,10 @@ class Engagement(EventRecorder):
         by: str | None = None,
         id: str | None = None,
     ) -> Interaction:
-        """Record a contact with the party and the :class:`InteractionLogged` event.
+        """Record a contact with the party and the `InteractionLogged` event.
 
         The interaction is its own record; the engagement's last contact is
-        derived from interactions with :func:`last_contact`, never stored.
+        derived from interactions with `last_contact`, never stored.
         """
         interaction = Interaction(
             id=id or new_id(),

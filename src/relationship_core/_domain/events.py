@@ -56,7 +56,7 @@ class EventRecorder:
     """Mixin for aggregates: collect the events their changes produce.
 
     An aggregate declares ``_events: list[DomainEvent] = events_field()``;
-    the application layer drains it with :meth:`pull_events` when it commits
+    the application layer drains it with `pull_events` when it commits
     a unit of work.
     """
 

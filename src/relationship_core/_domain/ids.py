@@ -26,7 +26,7 @@ class IdGenerator:
 
     Within one millisecond the random part is incremented, so ids from one
     generator are strictly increasing even when the clock stands still
-    (as a :class:`ManualClock` does).
+    (as a `ManualClock` does).
     """
 
     def __init__(self, clock: Clock | None = None) -> None:

@@ -17,7 +17,7 @@ __all__ = ["Money", "Rounding"]
 
 
 class Rounding(enum.Enum):
-    """Named rounding modes for :meth:`Money.round`.
+    """Named rounding modes for `Money.round`.
 
     ``HALF_EVEN`` (banker's rounding) is the default because it does not bias
     long sums upward; ``HALF_UP`` is what most invoices print.
@@ -67,14 +67,15 @@ class Money:
     """An exact amount of one currency.
 
     Amounts are ``Decimal`` and keep the precision they are given (a unit
-    price may carry fractions of a cent); :meth:`round` brings them to the
+    price may carry fractions of a cent); `round` brings them to the
     currency's minor units. Arithmetic across currencies raises
-    :class:`~relationship_core.exceptions.CurrencyMismatchError`.
+    `CurrencyMismatchError`.
 
-    >>> Money("19.99", "USD") + Money("0.01", "USD")
-    Money('20.00', 'USD')
-    >>> sum([Money("1.10", "EUR"), Money("2.20", "EUR")])
-    Money('3.30', 'EUR')
+    Examples:
+        >>> Money("19.99", "USD") + Money("0.01", "USD")
+        Money('20.00', 'USD')
+        >>> sum([Money("1.10", "EUR"), Money("2.20", "EUR")])
+        Money('3.30', 'EUR')
 
     Attributes:
         amount: The exact amount.
@@ -143,8 +144,9 @@ class Money:
         Leftover minor units go to the parts with the largest remainders
         (ties to the earlier part), so no cent is created or lost.
 
-        >>> Money("100.00", "USD").allocate([1, 1, 1])
-        (Money('33.34', 'USD'), Money('33.33', 'USD'), Money('33.33', 'USD'))
+        Examples:
+            >>> Money("100.00", "USD").allocate([1, 1, 1])
+            (Money('33.34', 'USD'), Money('33.33', 'USD'), Money('33.33', 'USD'))
         """
         weights = [_ratio(r, i) for i, r in enumerate(ratios)]
         if not weights:
@@ -274,7 +276,7 @@ class Money:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of `to_dict`."""
         try:
             return cls(data["amount"], data["currency"])
         except (KeyError, TypeError):

@@ -60,8 +60,9 @@ def _validate_email(text: str) -> str:
 class EmailAddress:
     """A validated e-mail address; the domain is lower-cased, the local part kept as given.
 
-    >>> EmailAddress("Ada@Example.COM")
-    EmailAddress('Ada@example.com')
+    Examples:
+        >>> EmailAddress("Ada@Example.COM")
+        EmailAddress('Ada@example.com')
     """
 
     value: str = attrs.field(converter=_validate_email)
@@ -120,7 +121,7 @@ class PartyKind(enum.Enum):
 
 @attrs.define(kw_only=True)
 class Party(EventRecorder):
-    """What people and organisations share. Use :class:`Person` or :class:`Organisation`.
+    """What people and organisations share. Use `Person` or `Organisation`.
 
     Attributes:
         id: Stable id; sorts by creation time.
@@ -146,7 +147,7 @@ class Party(EventRecorder):
         return self.emails[0] if self.emails else None
 
     def set_custom_fields(self, schema: CustomFieldSchema, **values: object) -> None:
-        """Validate *values* against *schema* and merge them into :attr:`custom_fields`."""
+        """Validate *values* against *schema* and merge them into `custom_fields`."""
         merged: dict[str, object] = {**self.custom_fields, **values}
         self.custom_fields = schema.validate(merged)
 
@@ -206,7 +207,7 @@ class ContactRole:
 
 @attrs.define(kw_only=True)
 class Organisation(Party):
-    """A company or other body; people act for it through :class:`ContactRole` s.
+    """A company or other body; people act for it through `ContactRole` s.
 
     Attributes:
         contacts: Roles people hold or held here, oldest first.

@@ -1,4 +1,4 @@
-"""attrs validators and converters that raise :class:`ValidationError` naming the field."""
+"""attrs validators and converters that raise `ValidationError` naming the field."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: obj
 
 
 def optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Like :func:`non_empty_text`, but ``None`` is allowed."""
+    """Like `non_empty_text`, but ``None`` is allowed."""
     if value is not None:
         non_empty_text(instance, attribute, value)
 

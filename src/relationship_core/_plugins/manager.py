@@ -1,7 +1,7 @@
 """The plugin manager: explicit, lazy, fault-tolerant loading.
 
 Nothing is imported when ``relationship_core`` is imported. The first time a
-store is opened, :func:`get_plugin_manager` loads the built-in plugins
+store is opened, `get_plugin_manager` loads the built-in plugins
 (``DEFAULT_PLUGINS``) and then whatever is registered under the
 ``relationship_core`` entry-point group, skipping the names listed in
 ``RELATIONSHIP_CORE_BLOCK_PLUGINS``. A plugin that fails to import, register

@@ -33,7 +33,7 @@ class HookSpecs:
         merely installing the plugin costs nothing.
 
         Returns:
-            A sequence of :class:`~relationship_core.plugins.StorageBackendSpec`
+            A sequence of `StorageBackendSpec`
             (possibly empty). Two plugins offering the same scheme make
             opening any store fail with ``DuplicateBackendError`` naming both.
 

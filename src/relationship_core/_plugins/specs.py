@@ -24,9 +24,10 @@ def _schemes(value: object) -> tuple[str, ...]:
 class StorageBackendSpec:
     """A storage backend offered by a plugin.
 
-    >>> from relationship_core._storage.memory import open_memory
-    >>> StorageBackendSpec("memory", ("memory",), open_memory).schemes
-    ('memory',)
+    Examples:
+        >>> from relationship_core._storage.memory import open_memory
+        >>> StorageBackendSpec("memory", ("memory",), open_memory).schemes
+        ('memory',)
 
     Attributes:
         name: Short name of the backend, for messages.

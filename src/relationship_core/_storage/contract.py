@@ -1,9 +1,9 @@
 """The storage contract: the records, queries, events and jobs a backend stores.
 
 Everything a backend author needs is a plain attrs value here or a Protocol in
-:mod:`relationship_core._storage.protocols`; checks that every backend must
+`relationship_core._storage.protocols`; checks that every backend must
 apply identically (kinds, fields, value types, cursors) live in
-:mod:`relationship_core._storage.schema` so backends cannot drift apart.
+`relationship_core._storage.schema` so backends cannot drift apart.
 """
 
 from __future__ import annotations

@@ -65,13 +65,14 @@ def lease_conflict(job: Job, current: Job | None) -> ConflictError:
 class MemoryBackend:
     """Records, events and jobs in Python dicts, guarded by one lock.
 
-    >>> from relationship_core._storage.schema import KindSpec, Schema
-    >>> from relationship_core._storage.contract import Write
-    >>> store = MemoryBackend(Schema([KindSpec("note", {"title": "str"})]))
-    >>> with store.transaction() as tx:
-    ...     [rec] = tx.put_many([Write("note", "n1", {"body": "hi"}, {"title": "Hello"})])
-    >>> rec.version, store.get_many("note", ["n1"])["n1"].data
-    (1, {'body': 'hi'})
+    Examples:
+        >>> from relationship_core._storage.schema import KindSpec, Schema
+        >>> from relationship_core._storage.contract import Write
+        >>> store = MemoryBackend(Schema([KindSpec("note", {"title": "str"})]))
+        >>> with store.transaction() as tx:
+        ...     [rec] = tx.put_many([Write("note", "n1", {"body": "hi"}, {"title": "Hello"})])
+        >>> rec.version, store.get_many("note", ["n1"])["n1"].data
+        (1, {'body': 'hi'})
     """
 
     capabilities: frozenset[Capability] = frozenset({"threads"})

@@ -1,7 +1,7 @@
 """What a storage backend implements: two small protocols.
 
-A backend is an object satisfying :class:`StorageBackend`; its
-``transaction()`` yields a :class:`Transaction`. Writes happen only inside a
+A backend is an object satisfying `StorageBackend`; its
+``transaction()`` yields a `Transaction`. Writes happen only inside a
 transaction, which commits when the ``with`` block ends normally and changes
 nothing at all when it raises (including ``ConflictError``).
 """
@@ -40,7 +40,7 @@ class Reader(Protocol):
         ...
 
     def query(self, query: Query) -> Page:
-        """One page of records matching *query* (see :class:`Query`)."""
+        """One page of records matching *query* (see `Query`)."""
         ...
 
 

@@ -1,6 +1,6 @@
 """Declared kinds and the checks every backend applies before touching storage.
 
-A backend is opened with a :class:`Schema`: the kinds it may store and each
+A backend is opened with a `Schema`: the kinds it may store and each
 kind's indexed fields. Names are checked against a strict identifier pattern
 here, once, so SQL backends can use them in statements (they never see a name
 that was not declared); values are always passed as parameters.
@@ -145,7 +145,7 @@ def encode_value(ftype: FieldType, value: IndexValue) -> str | int | float | boo
 
 
 def decode_value(ftype: FieldType, value: Any) -> IndexValue:
-    """Inverse of :func:`encode_value`."""
+    """Inverse of `encode_value`."""
     if value is None:
         return None
     if ftype == "datetime":
@@ -201,11 +201,12 @@ def _fields(value: Mapping[str, str | FieldSpec] | Iterable[FieldSpec]) -> tuple
 class KindSpec:
     """A kind of record and its indexed fields.
 
-    >>> spec = KindSpec("party", {"name": "str", "email": "str?", "score": "int"})
-    >>> {f.name: f.type for f in spec.fields}
-    {'name': 'str', 'email': 'str', 'score': 'int'}
-    >>> spec.field("email").nullable
-    True
+    Examples:
+        >>> spec = KindSpec("party", {"name": "str", "email": "str?", "score": "int"})
+        >>> {f.name: f.type for f in spec.fields}
+        {'name': 'str', 'email': 'str', 'score': 'int'}
+        >>> spec.field("email").nullable
+        True
 
     Attributes:
         name: Identifier of the kind.
@@ -263,7 +264,7 @@ class KindSpec:
 
 
 class CheckedWrite(NamedTuple):
-    """A :class:`Write` whose kind, id, versions and indexed values were checked."""
+    """A `Write` whose kind, id, versions and indexed values were checked."""
 
     kind: str
     id: str
@@ -306,13 +307,14 @@ def _kinds(value: Iterable[KindSpec]) -> tuple[KindSpec, ...]:
 class Schema:
     """The kinds a backend is opened with.
 
-    >>> schema = Schema([KindSpec("party", {"name": "str"})])
-    >>> schema.kind("party").name
-    'party'
-    >>> schema.kind("robot")
-    Traceback (most recent call last):
-    ...
-    relationship_core.exceptions.ValidationError: kind='robot': unknown kind; declared: party
+    Examples:
+        >>> schema = Schema([KindSpec("party", {"name": "str"})])
+        >>> schema.kind("party").name
+        'party'
+        >>> schema.kind("robot")
+        Traceback (most recent call last):
+        ...
+        relationship_core.exceptions.ValidationError: kind='robot': unknown kind; declared: party
 
     Attributes:
         kinds: The declared kinds.
@@ -536,7 +538,7 @@ def run_query(records: Iterable[Record], checked: CheckedQuery) -> Page:
 
 
 def job_from_row(row: Mapping[str, Any]) -> Job:
-    """Build a :class:`Job` from a mapping of its stored columns."""
+    """Build a `Job` from a mapping of its stored columns."""
     return Job(
         id=row["id"],
         queue=row["queue"],

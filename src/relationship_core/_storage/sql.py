@@ -1,7 +1,7 @@
 """SQL text shared by the SQLite and PostgreSQL backends.
 
-Only names that passed :func:`~relationship_core._storage.schema.check_identifier`
-and were found in the declared :class:`Schema` are ever formatted into SQL;
+Only names that passed `check_identifier`
+and were found in the declared `Schema` are ever formatted into SQL;
 every value is a bound parameter.
 """
 

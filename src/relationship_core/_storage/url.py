@@ -15,9 +15,10 @@ __all__ = ["StorageURL", "parse_url"]
 class StorageURL:
     """A parsed storage URL.
 
-    >>> url = parse_url("sqlite:///var/crm.db?timeout=5")
-    >>> (url.scheme, url.path, url.options)
-    ('sqlite', '/var/crm.db', {'timeout': '5'})
+    Examples:
+        >>> url = parse_url("sqlite:///var/crm.db?timeout=5")
+        >>> (url.scheme, url.path, url.options)
+        ('sqlite', '/var/crm.db', {'timeout': '5'})
 
     Attributes:
         raw: The URL as given.

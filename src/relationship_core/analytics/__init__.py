@@ -5,7 +5,7 @@ Needs the optional ``analytics`` extra (numpy, scipy, pandas, matplotlib)::
     pip install 'relationship-core[analytics]'
 
 Importing this package without it raises
-:class:`~relationship_core.exceptions.MissingExtraError` (an ``ImportError``)
+`MissingExtraError` (an ``ImportError``)
 naming the missing package. matplotlib is imported only when a plot function
 is called, so ``import relationship_core.analytics`` stays fast.
 """

@@ -1,6 +1,6 @@
 """Customer lifetime value over one explicit horizon.
 
-A :class:`Horizon` says how far to look (length and unit) and how to discount
+A `Horizon` says how far to look (length and unit) and how to discount
 (rate per period of that unit, compounded per period or continuously). Nothing
 has a default unit: the models are fitted in the data's own time unit, which the
 CLV functions also ask for, and the horizon is converted into it.

@@ -4,7 +4,7 @@ The conventions are the literature's (Fader, Hardie and Lee 2005): purchases
 a customer makes on the same calendar day count as one transaction (their
 amounts are added), the first purchase starts the customer's clock and is not
 a repeat purchase, and time is counted in whole calendar days, then expressed
-in the requested :class:`TimeUnit` (so weekly recency is a fraction such as
+in the requested `TimeUnit` (so weekly recency is a fraction such as
 ``30.43``).
 """
 
@@ -43,8 +43,9 @@ class TimeUnit(enum.Enum):
     have different parameters, and mixing them silently is the classic bug.
     ``MONTH`` is a twelfth of a Julian year (30.4375 days), as in ``Horizon``.
 
-    >>> TimeUnit.parse("week").days
-    7.0
+    Examples:
+        >>> TimeUnit.parse("week").days
+        7.0
     """
 
     DAY = "day"
@@ -58,7 +59,7 @@ class TimeUnit(enum.Enum):
 
     @classmethod
     def parse(cls, value: object, field: str = "time_unit") -> TimeUnit:
-        """Accept a :class:`TimeUnit` or its name (``"day"``, ``"week"``, ``"month"``)."""
+        """Accept a `TimeUnit` or its name (``"day"``, ``"week"``, ``"month"``)."""
         if isinstance(value, TimeUnit):
             return value
         if isinstance(value, str):
@@ -268,18 +269,19 @@ def customer_summary(
         as in ``lifetimes``, so the frame feeds the spend model and CLV
         without NaN: filter ``frequency > 0`` before averaging spend).
 
-    >>> import pandas as pd
-    >>> from datetime import date
-    >>> tx = pd.DataFrame({
-    ...     "customer_id": ["a", "a", "a", "b"],
-    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"]),
-    ...     "amount": [10.0, 5.0, 20.0, 7.0],
-    ... })
-    >>> customer_summary(tx, time_unit="week", observation_end=date(2024, 1, 29))
-                 frequency  recency    T  monetary_value
-    customer_id
-    a                    1      2.0  4.0            20.0
-    b                    0      0.0  3.0             0.0
+    Examples:
+        >>> import pandas as pd
+        >>> from datetime import date
+        >>> tx = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "a", "b"],
+        ...     "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"]),
+        ...     "amount": [10.0, 5.0, 20.0, 7.0],
+        ... })
+        >>> customer_summary(tx, time_unit="week", observation_end=date(2024, 1, 29))
+                     frequency  recency    T  monetary_value
+        customer_id
+        a                    1      2.0  4.0            20.0
+        b                    0      0.0  3.0             0.0
     """
     unit = TimeUnit.parse(time_unit)
     end = _resolve_end("observation_end", observation_end)
@@ -313,7 +315,7 @@ def calibration_holdout_summary(
     kept; all their holdout purchases are repeat purchases.
 
     Args:
-        transactions: As for :func:`customer_summary`.
+        transactions: As for `customer_summary`.
         time_unit: Unit of ``recency``, ``T`` and ``duration_holdout``.
         calibration_end: Last moment of the calibration period (same kind,
             date or aware datetime, as ``observation_end``).
@@ -323,7 +325,7 @@ def calibration_holdout_summary(
         monetary_value_col: Column of amounts, or None to skip spend.
 
     Returns:
-        The calibration :func:`customer_summary` columns plus
+        The calibration `customer_summary` columns plus
         ``frequency_holdout`` (purchase days in the holdout),
         ``monetary_value_holdout`` (mean amount per holdout purchase day,
         0.0 without one) and ``duration_holdout`` (holdout length in
@@ -384,7 +386,7 @@ def calibration_holdout_summary(
 
 
 class OrderLike(Protocol):
-    """What :func:`transactions_from_orders` reads from an order."""
+    """What `transactions_from_orders` reads from an order."""
 
     @property
     def party_id(self) -> object: ...
@@ -395,7 +397,7 @@ class OrderLike(Protocol):
 
 
 class InvoiceLike(Protocol):
-    """What :func:`transactions_from_invoices` reads from an invoice."""
+    """What `transactions_from_invoices` reads from an invoice."""
 
     @property
     def party_id(self) -> object: ...
@@ -434,7 +436,7 @@ def _frame(
 
 
 def transactions_from_orders(orders: Iterable[OrderLike]) -> pd.DataFrame:
-    """Turn orders into a transactions DataFrame for :func:`customer_summary`.
+    """Turn orders into a transactions DataFrame for `customer_summary`.
 
     Orders whose ``status`` (if they have one) is cancelled or refunded are
     skipped; when an order has a ``refunded`` Money total (partial refunds),
@@ -442,7 +444,7 @@ def transactions_from_orders(orders: Iterable[OrderLike]) -> pd.DataFrame:
 
     Args:
         orders: Objects with ``party_id``, ``placed_at`` (aware datetime) and
-            ``total`` (:class:`~relationship_core.Money`), all in one currency.
+            ``total`` (`Money`), all in one currency.
 
     Returns:
         Columns ``customer_id`` (the party id), ``date`` (UTC datetimes; pass
@@ -486,7 +488,7 @@ def transactions_from_invoices(invoices: Iterable[InvoiceLike]) -> pd.DataFrame:
 
     Args:
         invoices: Objects with ``party_id``, ``issued_on`` (date), ``total``
-            (:class:`~relationship_core.Money`, one currency) and ``status``
+            (`Money`, one currency) and ``status``
             (an enum or string; ``"void"`` and ``"draft"`` invoices are
             skipped: they were never billed). Credit notes are not netted.
 
@@ -529,11 +531,11 @@ def transactions_from_store(
     ``customer_summary(transactions_from_store(crm, source="orders"), ...)``.
     Per-purchase customers are usually best seen through ``"orders"`` (the
     moment of purchase); retainer clients through ``"invoices"`` (what was
-    billed). The same filters apply as in :func:`transactions_from_orders`
-    and :func:`transactions_from_invoices`.
+    billed). The same filters apply as in `transactions_from_orders`
+    and `transactions_from_invoices`.
 
     Args:
-        crm: An open store (from :func:`relationship_core.open`).
+        crm: An open store (from `relationship_core.open`).
         source: ``"orders"`` or ``"invoices"``.
 
     Raises:

@@ -19,7 +19,7 @@ class TransactionModel(Protocol):
     Times are in the unit the model was fitted in. Callers here pass scalars
     or one-dimensional arrays (which broadcast together) and read back a
     one-dimensional array.
-    Any object with these methods works with :func:`holdout_report` and the
+    Any object with these methods works with `holdout_report` and the
     plots, so a model from another library can be wrapped in a few lines.
     """
 

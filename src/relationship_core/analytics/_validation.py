@@ -116,12 +116,12 @@ def holdout_report(
 
     Args:
         model: A model fitted on the calibration columns of ``split``.
-        split: A :func:`~relationship_core.analytics.calibration_holdout_summary`.
+        split: A `calibration_holdout_summary`.
         max_frequency: Calibration frequencies at or above this are grouped
             as ``"<max_frequency>+"`` in the conditional-expectation table.
 
     Returns:
-        A :class:`HoldoutReport`; ``print`` it, or take ``.metrics()`` and
+        A `HoldoutReport`; ``print`` it, or take ``.metrics()`` and
         ``.to_frame()`` for numbers.
     """
     if not isinstance(split, pd.DataFrame):

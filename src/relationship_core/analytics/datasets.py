@@ -31,12 +31,13 @@ def load_cdnow_sample() -> pd.DataFrame:
         sample's 1-2357 id), ``date`` (datetime64, naive calendar dates),
         ``quantity`` (number of CDs) and ``amount`` (US dollars, float).
         Several records can share a customer and a day;
-        :func:`~relationship_core.analytics.customer_summary` counts them as
+        `customer_summary` counts them as
         one transaction, as the literature does.
 
-    >>> cdnow = load_cdnow_sample()
-    >>> cdnow.shape, cdnow["customer_id"].nunique()
-    ((6919, 4), 2357)
+    Examples:
+        >>> cdnow = load_cdnow_sample()
+        >>> cdnow.shape, cdnow["customer_id"].nunique()
+        ((6919, 4), 2357)
     """
     text = (resources.files("relationship_core.analytics") / "data" / "CDNOW_sample.txt").read_text(
         encoding="ascii"

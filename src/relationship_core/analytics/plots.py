@@ -2,8 +2,8 @@
 
 Every ``plot_*`` function draws on ``ax`` (a new figure when None) and returns
 the Axes; matplotlib is imported only when one is called. The tables
-(:func:`repeat_transactions_tracking`, :func:`probability_alive_matrix`,
-:func:`frequency_recency_matrix`, :func:`cohort_retention_table`) are plain
+(`repeat_transactions_tracking`, `probability_alive_matrix`,
+`frequency_recency_matrix`, `cohort_retention_table`) are plain
 DataFrames, so the numbers behind a figure can be checked or exported. The
 matrices are computed on a bounded grid, chunk by chunk, so their memory does
 not grow with the number of customers or the largest frequency.
@@ -93,7 +93,7 @@ def period_transactions(
 
     Args:
         model: A fitted model.
-        summary: A :func:`~relationship_core.analytics.customer_summary`.
+        summary: A `customer_summary`.
         max_frequency: Frequencies at or above this are grouped as ``"<max>+"``.
 
     Returns:
@@ -128,7 +128,7 @@ def plot_period_transactions(
     """Bar chart of customers by repeat purchases in calibration, actual vs model.
 
     The first check of any fit (Fader, Hardie and Lee 2005, figure 1): the
-    bars come from :func:`period_transactions`.
+    bars come from `period_transactions`.
     """
     table = period_transactions(model, summary, max_frequency=max_frequency)
     ax = _axes(ax)
@@ -148,7 +148,7 @@ def plot_calibration_vs_holdout(report: HoldoutReport, *, ax: Axes | None = None
     """Mean holdout purchases by calibration frequency, actual vs predicted.
 
     Args:
-        report: A :func:`~relationship_core.analytics.holdout_report`.
+        report: A `holdout_report`.
         ax: Where to draw; a new figure when None.
     """
     table = report.conditional_expectations
@@ -187,7 +187,7 @@ def repeat_transactions_tracking(
 
     Args:
         model: A model fitted in ``time_unit``.
-        transactions: As for :func:`~relationship_core.analytics.customer_summary`.
+        transactions: As for `customer_summary`.
         time_unit: Period length and the model's time unit.
         observation_end: Last day tracked (date or aware datetime).
         customer_id_col: Column of customer ids.
@@ -272,7 +272,7 @@ def plot_cumulative_transactions(
     """Cumulative repeat purchases, actual (solid) vs model (dashed).
 
     Args:
-        tracking: A :func:`repeat_transactions_tracking` table.
+        tracking: A `repeat_transactions_tracking` table.
         calibration_period: Draw a vertical line at this period (e.g. 39).
         ax: Where to draw; a new figure when None.
     """
@@ -291,7 +291,7 @@ def plot_incremental_transactions(
     """Repeat purchases per period, actual (solid) vs model (dashed).
 
     Args:
-        tracking: A :func:`repeat_transactions_tracking` table.
+        tracking: A `repeat_transactions_tracking` table.
         calibration_period: Draw a vertical line at this period (e.g. 39).
         ax: Where to draw; a new figure when None.
     """
@@ -387,7 +387,7 @@ def frequency_recency_matrix(
 ) -> pd.DataFrame:
     """Expected purchases in the next ``t`` over a frequency x recency grid.
 
-    Same grid and memory bound as :func:`probability_alive_matrix`.
+    Same grid and memory bound as `probability_alive_matrix`.
 
     Args:
         model: A fitted model.
@@ -439,7 +439,7 @@ def plot_probability_alive_matrix(
     grid_size: int = 101,
     ax: Axes | None = None,
 ) -> Axes:
-    """Heatmap of :func:`probability_alive_matrix` (recency across, frequency up)."""
+    """Heatmap of `probability_alive_matrix` (recency across, frequency up)."""
     matrix = probability_alive_matrix(model, max_frequency=max_frequency, T=T, grid_size=grid_size)
     return _matrix_plot(matrix, ax, f"Probability alive at age {T:.4g}", "P(alive)")
 
@@ -453,7 +453,7 @@ def plot_frequency_recency_matrix(
     grid_size: int = 101,
     ax: Axes | None = None,
 ) -> Axes:
-    """Heatmap of :func:`frequency_recency_matrix` (recency across, frequency up)."""
+    """Heatmap of `frequency_recency_matrix` (recency across, frequency up)."""
     matrix = frequency_recency_matrix(
         model, t=t, max_frequency=max_frequency, T=T, grid_size=grid_size
     )
@@ -492,7 +492,7 @@ def cohort_retention_table(
     Monday; calendar months). Period 0 is the acquisition period itself.
 
     Args:
-        transactions: As for :func:`~relationship_core.analytics.customer_summary`.
+        transactions: As for `customer_summary`.
         time_unit: Cohort and period length.
         observation_end: Last moment observed; periods after it are NaN.
         customer_id_col: Column of customer ids.
@@ -545,7 +545,7 @@ def cohort_retention_table(
 def plot_cohort_retention(
     table: pd.DataFrame, *, annotate: bool | None = None, ax: Axes | None = None
 ) -> Axes:
-    """Heatmap of a :func:`cohort_retention_table`: cohorts down, periods across.
+    """Heatmap of a `cohort_retention_table`: cohorts down, periods across.
 
     Args:
         table: The retention table.

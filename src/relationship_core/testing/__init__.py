@@ -1,9 +1,9 @@
 """Testing kit shipped with relationship_core (needs the ``test`` extra).
 
-- :mod:`relationship_core.testing.strategies`: Hypothesis strategies for every domain type.
-- :mod:`relationship_core.testing.storage`: the conformance kit a storage-backend author
+- `relationship_core.testing.strategies`: Hypothesis strategies for every domain type.
+- `relationship_core.testing.storage`: the conformance kit a storage-backend author
   subclasses to prove their backend correct.
-- :class:`ManualClock`: a clock that moves only when told to.
+- `ManualClock`: a clock that moves only when told to.
 
 Nothing here is activated on import: no fixtures leak into your test suite
 until you subclass or import them yourself.

@@ -1,6 +1,6 @@
 """The storage-backend conformance kit: what makes a backend correct.
 
-Subclass :class:`StorageBackendTests` in your test suite and give it ONE
+Subclass `StorageBackendTests` in your test suite and give it ONE
 fixture, ``make_backend``, returning a callable ``(schema, name="default") ->
 backend``. Calls with the same *name* must reach the same underlying store
 (a reopen, for the ``persistent`` tests); different names, independent
@@ -152,7 +152,7 @@ class StorageBackendTests:
 
     @pytest.fixture
     def backend(self, make_backend: BackendMaker) -> Iterator[StorageBackend]:
-        """A fresh store with :data:`KIT_SCHEMA`, closed afterwards."""
+        """A fresh store with `KIT_SCHEMA`, closed afterwards."""
         store = make_backend(KIT_SCHEMA, "kit")
         try:
             yield store
@@ -754,7 +754,7 @@ def _model_match(indexed: dict[str, Any], rid: str, cond: Condition) -> bool:
 class StorageStateMachine(RuleBasedStateMachine):
     """Drives a backend and a plain dict model with the same steps; they must agree.
 
-    Build a concrete class with :func:`make_state_machine`.
+    Build a concrete class with `make_state_machine`.
     """
 
     open_backend: ClassVar[Callable[[], StorageBackend]]
@@ -980,7 +980,7 @@ class StorageStateMachine(RuleBasedStateMachine):
 
 
 def make_state_machine(open_backend: Callable[[], StorageBackend]) -> type[StorageStateMachine]:
-    """A concrete :class:`StorageStateMachine` whose every run opens a fresh store.
+    """A concrete `StorageStateMachine` whose every run opens a fresh store.
 
     Run it with ``hypothesis.stateful.run_state_machine_as_test`` or expose
     ``make_state_machine(...).TestCase`` as a unittest test case.

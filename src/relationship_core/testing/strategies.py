@@ -127,7 +127,7 @@ def dates(
 
 
 def ids() -> st.SearchStrategy[str]:
-    """Record ids (26-character Crockford base-32, like :func:`relationship_core.new_id`)."""
+    """Record ids (26-character Crockford base-32, like `relationship_core.new_id`)."""
     return st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=26, max_size=26)
 
 
@@ -372,7 +372,7 @@ def retainers(terms: st.SearchStrategy[RetainerTerms] | None = None) -> st.Searc
     lines, an advanced ``next_period`` and an hours bank all occur.
 
     Args:
-        terms: Strategy for the terms (default: :func:`retainer_terms`).
+        terms: Strategy for the terms (default: `retainer_terms`).
     """
     return _retainer(terms if terms is not None else retainer_terms())
 

@@ -10,7 +10,7 @@ standard errors (inverse observed information, delta method back to the
 natural parameters).
 
 A fit never raises because a tolerance was tight: it reports what happened in
-:class:`FitDiagnostics` instead.
+`FitDiagnostics` instead.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def _second(
 
 @attrs.frozen
 class MLEResult:
-    """The outcome of :func:`fit_log_params` (internal)."""
+    """The outcome of `fit_log_params` (internal)."""
 
     log_params: FloatArray
     log_likelihood: float
@@ -417,7 +417,7 @@ class FittedModel:
         params_: The estimates, a Series indexed by parameter name.
         standard_errors_: Their standard errors, same index.
         log_likelihood_: Total (weighted) log-likelihood at the estimate.
-        diagnostics_: How the fit ended, see :class:`FitDiagnostics`.
+        diagnostics_: How the fit ended, see `FitDiagnostics`.
     """
 
     _param_names: tuple[str, ...] = ()

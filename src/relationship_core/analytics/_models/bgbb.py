@@ -81,7 +81,7 @@ class BetaGeoBetaBinomModel(FittedModel):
         params_: ``alpha``, ``beta``, ``gamma``, ``delta`` (Series).
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> model = BetaGeoBetaBinomModel.from_params(alpha=1.2, beta=0.75, gamma=0.66, delta=2.78)

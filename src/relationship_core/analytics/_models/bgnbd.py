@@ -36,7 +36,7 @@ _WARM_START_ROWS = 100_000
 
 
 def _fit_arrays(x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray) -> MLEResult:
-    """Maximum likelihood on collapsed rows (see :meth:`BetaGeoModel.fit`)."""
+    """Maximum likelihood on collapsed rows (see `BetaGeoModel.fit`)."""
     total = float(w.sum())
     ux, inv = _by_frequency(x)
     wx = np.bincount(inv, weights=w, minlength=len(ux))
@@ -119,7 +119,7 @@ class BetaGeoModel(FittedModel):
         params_: ``r``, ``alpha``, ``a``, ``b`` (Series).
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> import pandas as pd

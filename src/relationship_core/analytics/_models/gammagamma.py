@@ -62,7 +62,7 @@ class GammaGammaModel(FittedModel):
         params_: ``p``, ``q``, ``v`` (Series); ``v`` is the paper's gamma.
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> model = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)

@@ -26,13 +26,13 @@ __all__ = ["ModifiedBetaGeoModel"]
 
 
 class ModifiedBetaGeoModel(FittedModel):
-    """The modified BG/NBD model (same inputs and outputs as :class:`BetaGeoModel`).
+    """The modified BG/NBD model (same inputs and outputs as `BetaGeoModel`).
 
     Attributes:
         params_: ``r``, ``alpha``, ``a``, ``b`` (Series).
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> model = ModifiedBetaGeoModel.from_params(r=0.25, alpha=4.4, a=0.8, b=2.4)
@@ -49,7 +49,7 @@ class ModifiedBetaGeoModel(FittedModel):
         return model
 
     def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> ModifiedBetaGeoModel:
-        """Estimate the parameters by maximum likelihood (see :meth:`BetaGeoModel.fit`)."""
+        """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
         total = float(w.sum())
 

@@ -98,13 +98,13 @@ def _log_parts(
 class ParetoNBDModel(FittedModel):
     """The Pareto/NBD model for non-contractual customers in continuous time.
 
-    Same inputs and outputs as :class:`BetaGeoModel`; predictions return numpy arrays.
+    Same inputs and outputs as `BetaGeoModel`; predictions return numpy arrays.
 
     Attributes:
         params_: ``r``, ``alpha``, ``s``, ``beta`` (Series).
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -121,7 +121,7 @@ class ParetoNBDModel(FittedModel):
         return model
 
     def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> ParetoNBDModel:
-        """Estimate the parameters by maximum likelihood (see :meth:`BetaGeoModel.fit`)."""
+        """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
         total = float(w.sum())
         ux, inv = np.unique(x, return_inverse=True)

@@ -4,10 +4,10 @@ At each renewal a client churns with their own probability ``theta ~ Beta(alpha,
 Heterogeneity makes the aggregate retention rate rise over time even though
 each client's is constant.
 
-Several cohorts at once: :meth:`ShiftedBetaGeometricModel.fit_survival` with a
+Several cohorts at once: `ShiftedBetaGeometricModel.fit_survival` with a
 DataFrame (one column per cohort) fits one set of parameters shared by every
 cohort (the cohorts are assumed to come from one population);
-:meth:`ShiftedBetaGeometricModel.fit_each_cohort` fits one model per cohort instead.
+`ShiftedBetaGeometricModel.fit_each_cohort` fits one model per cohort instead.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class ShiftedBetaGeometricModel(FittedModel):
         params_: ``alpha``, ``beta`` (Series).
         standard_errors_: Standard errors, same index.
         log_likelihood_: Log-likelihood at the estimate.
-        diagnostics_: :class:`FitDiagnostics` of the fit.
+        diagnostics_: `FitDiagnostics` of the fit.
 
     Example:
         >>> model = ShiftedBetaGeometricModel().fit_survival(
@@ -118,7 +118,7 @@ class ShiftedBetaGeometricModel(FittedModel):
         """Fit one model per cohort (column) of a survival table, for per-cohort parameters.
 
         Args:
-            table: One column per cohort, as for :meth:`fit_survival`.
+            table: One column per cohort, as for `fit_survival`.
 
         Returns:
             A fitted model per column name.
