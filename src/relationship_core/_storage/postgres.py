@@ -133,12 +133,12 @@ def _translated() -> Iterator[None]:
         raise ConflictError(
             "transaction", "-", None, None, detail=f"rolled back by PostgreSQL ({exc})"
         ) from exc
-    except psycopg.OperationalError as exc:
-        raise BackendUnavailableError(f"PostgreSQL: {exc}") from exc
-    except psycopg_pool.PoolTimeout as exc:
+    except psycopg_pool.PoolTimeout as exc:  # before OperationalError: it is one
         raise BackendUnavailableError(
             f"PostgreSQL: no connection available ({exc}); raise ?pool_size or ?timeout"
         ) from exc
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailableError(f"PostgreSQL: {str(exc).strip()}") from exc
     except psycopg.Error as exc:
         raise StorageError(f"PostgreSQL: {exc}") from exc
 
@@ -180,6 +180,9 @@ class PostgresBackend:
             conn.execute("SET TIME ZONE 'UTC'")
 
         with _translated():
+            # One direct attempt first: a server that is down or a wrong URL fails
+            # at once with libpq's own reason, instead of after the pool's timeout.
+            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout)), autocommit=True).close()
             self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = (
                 psycopg_pool.ConnectionPool(
                     conninfo,
