@@ -314,6 +314,16 @@ class Engagement(EventRecorder):
         for name, value in changes.items():
             object.__setattr__(self, name, value)
 
+    def _change_kind(
+        self, to: EngagementKind, on: date | None, at: datetime, reason: str, **fields: object
+    ) -> KindChange:
+        """Move to kind *to*, keeping the change in history; *fields* change with it."""
+        change = KindChange(
+            from_kind=self.kind, to_kind=to, on=self._effective(on, at), at=at, reason=reason
+        )
+        self._set(kind=to, history=(*self.history, change), **fields)
+        return change
+
     def promote_to_client(
         self, *, account_manager: str, reason: str, at: datetime, on: date | None = None
     ) -> KindChange:
@@ -327,17 +337,8 @@ class Engagement(EventRecorder):
             raise ValidationError(
                 "account_manager", account_manager, "a client needs a dedicated account manager"
             )
-        change = KindChange(
-            from_kind=self.kind,
-            to_kind=EngagementKind.CLIENT,
-            on=self._effective(on, at),
-            at=at,
-            reason=reason,
-        )
-        self._set(
-            kind=EngagementKind.CLIENT,
-            account_manager=account_manager,
-            history=(*self.history, change),
+        change = self._change_kind(
+            EngagementKind.CLIENT, on, at, reason, account_manager=account_manager
         )
         self._record(
             CustomerPromoted(
@@ -370,18 +371,8 @@ class Engagement(EventRecorder):
             raise ValidationError(
                 "support_team", support_team, "a customer is served by a support team; name one"
             )
-        change = KindChange(
-            from_kind=self.kind,
-            to_kind=EngagementKind.CUSTOMER,
-            on=self._effective(on, at),
-            at=at,
-            reason=reason,
-        )
-        self._set(
-            kind=EngagementKind.CUSTOMER,
-            account_manager=None,
-            support_team=team,
-            history=(*self.history, change),
+        change = self._change_kind(
+            EngagementKind.CUSTOMER, on, at, reason, account_manager=None, support_team=team
         )
         self._record(
             ClientLapsed(
