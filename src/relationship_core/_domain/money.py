@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Self
 
@@ -293,11 +293,3 @@ def _ratio(value: object, index: int) -> Decimal:
     if ratio < 0:
         raise ValidationError(f"ratios[{index}]", value, "ratios cannot be negative")
     return ratio
-
-
-def total(amounts: Iterable[Money], currency: str | Currency) -> Money:
-    """Sum *amounts*, which may be empty, in *currency*."""
-    result = Money.zero(currency)
-    for amount in amounts:
-        result = result + amount
-    return result
