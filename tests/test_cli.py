@@ -33,10 +33,10 @@ def test_demo_tells_a_year_on_a_temporary_sqlite_file(capsys: pytest.CaptureFixt
         "customer -> client, account manager amy.manager",
         "822.58",  # January prorated: 17 of 31 days of 1,500.00
         "adjustment -800.00 + 960.00",
-        "Running the biller again for 31 Dec issues 0 invoices (idempotent)",
+        "Running the biller again for 2026-12-31 issues 0 invoices (idempotent)",
         "client -> customer (budget frozen for 2027)",
-        "MRR on 31 Dec 2026: 1,800.00 GBP   ARR: 21,600.00 GBP",
-        "The biller on 01 Jan 2027: 0 invoices",
+        "MRR on 2026-12-31: 1,800.00 GBP   ARR: 21,600.00 GBP",
+        "The biller on 2027-01-01: 0 invoices",
         "Read back from the store (reopened)",
         "parties 3   engagements 2   interactions 4   orders 13",
         "retainers 1   invoices 26   credit notes 1",
@@ -61,6 +61,7 @@ def test_demo_keep_leaves_a_store_that_opens_again(capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "demo", "--keep")
     assert code == 0
     path = Path(re.search(r"^Store: sqlite:///(\S+)$", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    assert f"Kept the store: sqlite:///{path}" in out
     try:
         assert path.exists()
         with open_store(f"sqlite:///{path}") as crm:
@@ -81,10 +82,12 @@ def test_demo_on_a_given_store_and_refusing_a_used_one(
     assert code == 0
     assert f"Store: {url}" in out
     assert "removed" not in out
+    assert f"The store is kept at {url}." in out
     assert (tmp_path / "mine.db").exists()
-    code, _, err = run(capsys, "demo", "--store", url)
+    code, out, err = run(capsys, "demo", "--store", url)
     assert code == 2
     assert "the demo needs an empty store" in err
+    assert out == ""  # no header promising a demo above the error
     code, out, _ = run(capsys, "demo", "--store", "memory://")
     assert code == 0
     assert "26 issued, no gaps" in out
@@ -106,6 +109,8 @@ def test_migrate_creates_then_finds_nothing_to_do(
     ("url", "message"),
     [
         ("nosuch://x", "available: memory://"),
+        ("nosuch://x", "install the plugin package that provides it"),
+        ("sqlit:///crm.db", "Did you mean sqlite://?"),
         ("not a url", "expected a URL such as"),
     ],
 )
@@ -143,3 +148,38 @@ def test_module_entry_point_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "26 issued, no gaps" in result.stdout
+
+
+def test_no_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys)
+    assert code == 2
+    assert out.startswith("usage: relationship-core")
+    for command in ("demo", "migrate"):
+        assert command in out
+
+
+def test_demo_piped_into_head_ends_without_a_traceback() -> None:
+    result = subprocess.run(
+        f"'{sys.executable}' -m relationship_core demo | head -n 2",
+        shell=True,  # noqa: S602 - a fixed command line; the pipe is the point
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.stdout.splitlines()[0].startswith("relationship_core demo:")
+    assert "Traceback" not in result.stderr
+    assert "BrokenPipeError" not in result.stderr
+
+
+def test_demo_shows_every_interaction_it_stores_in_one_date_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "demo", "--store", "memory://")
+    assert code == 0
+    shown = re.findall(r"^  \d{4}-\d{2}-\d{2}  (?:form|email|call|meeting) ", out, re.MULTILINE)
+    stored = re.search(r"interactions (\d+)", out)
+    assert stored is not None
+    assert len(shown) == int(stored.group(1))
+    # Days are ISO dates everywhere; month names only label the billing table's rows.
+    assert not re.search(r"\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", out)

@@ -91,3 +91,15 @@ def test_docstrings_render_in_mkdocs() -> None:
         if any(text.startswith(">>>") for text in doc.splitlines()):
             problems.append(f"{path}:{line}: doctest outside an 'Examples:' section")
     assert not problems, "\n".join(problems)
+
+
+def _readme_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+
+
+@pytest.mark.parametrize("number", range(len(_readme_blocks())))
+def test_each_readme_block_runs_on_its_own_when_pasted(number: int) -> None:
+    """Sybil runs the README top to bottom; a reader pastes one block into a fresh shell."""
+    code = _readme_blocks()[number]
+    exec(compile(code, f"README.md block {number + 1}", "exec"), {"__name__": "__readme__"})  # noqa: S102

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from relationship_core._version import __version__
@@ -14,32 +15,67 @@ from relationship_core._version import __version__
 __all__ = ["build_parser", "main"]
 
 
+def _headed(header: Sequence[str]) -> Callable[[str], None]:
+    """A writer that prints *header* just before the first line of the story.
+
+    So an error found before the story starts (a bad URL, a store that is not
+    empty) is printed alone, not under a heading that promises a demo.
+    """
+    pending = list(header)
+
+    def write(line: str) -> None:
+        while pending:
+            print(pending.pop(0))
+        print(line)
+
+    return write
+
+
 def _demo(args: argparse.Namespace) -> int:
     from relationship_core._demo import run_demo
     from relationship_core.exceptions import RelationshipCoreError
 
-    print("relationship_core demo: a year with a client and a customer, kept in a store")
     folder: Path | None = None
     url: str = args.store
     if url is None:
         folder = Path(tempfile.mkdtemp(prefix="relationship-core-demo-"))
         url = f"sqlite:///{folder / 'demo.db'}"
-    print(f"Store: {url}")
+    write = _headed(
+        [
+            "relationship_core demo: a year with a client and a customer, kept in a store",
+            f"Store: {_shown(url)}",
+        ]
+    )
     try:
-        run_demo(print, url)
+        run_demo(write, url)
     except RelationshipCoreError as error:
         print(f"relationship-core demo: {error}", file=sys.stderr)
         return 2
     finally:
         if folder is not None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    if folder is not None:
-        print()
-        if args.keep:
-            print(f"Kept {folder / 'demo.db'}; inspect it with `sqlite3` or open it again by URL.")
-        else:
-            print("The temporary store was removed (use --keep to keep it).")
+    print()
+    if folder is None:
+        note = " (--keep changes nothing: a store given by --store is always kept)"
+        print(f"The store is kept at {_shown(url)}{note if args.keep else ''}.")
+    elif args.keep:
+        print(f"Kept the store: {url}")
+        print(f"  (the file {folder / 'demo.db'}; open it again by that URL or with `sqlite3`)")
+    else:
+        print("The temporary store was removed (use --keep to keep it).")
     return 0
+
+
+def _shown(url: str) -> str:
+    """*url* as it may be printed: any password replaced."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -63,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Clients, customers and the money between them.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="a year with a client and a customer, on an SQLite file (or --store URL)",
@@ -87,13 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the process exit status."""
+    """Run the command; returns the process exit status.
+
+    Without a command it prints the help (exit status 2, a usage error). Output
+    piped into a command that stops reading early (``| head``) ends quietly
+    with status 141, as a process killed by SIGPIPE would, not with a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
     try:
         return int(args.run(args))
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         return 130
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at /dev/null so that
+        # flush cannot raise a second time (the recipe in the signal module's docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -162,6 +162,9 @@ def _first_purchase(story: _Story) -> tuple[Organisation, Engagement]:
     ]
     story.billing.place_order(acme.id, lines, order_id="O-1001")
     story.log(engagement.id, Channel.FORM, "web order O-1001", None)
+    write(
+        f"  {clock.now():%Y-%m-%d}  {Channel.FORM.value:<8} web order O-1001 (logged as an interaction)"
+    )
     write(f"  {'line':<16}{'qty':>4}{'unit':>9}{'discount':>10}{'net':>9}{'tax':>8}{'total':>9}")
     for line in lines:
         discount = _m(line.discount) if line.discount else ""
@@ -200,7 +203,7 @@ def _conversations(story: _Story, engagement: Engagement) -> None:
     ]:
         story.at(day, 11)
         story.log(engagement.id, channel, summary, "sam.sales")
-        story.write(f"  {day:%d %b}  {channel.value:<8} {summary}")
+        story.write(f"  {day:%Y-%m-%d}  {channel.value:<8} {summary}")
     last = story.crm.interactions.last_contact(engagement.id)
     story.write(f"  Last contact (derived from stored interactions): {last:%Y-%m-%d %H:%M} UTC")
 
@@ -226,13 +229,13 @@ def _promotion(story: _Story, engagement: Engagement) -> Retainer:
     )
     change = promoted.history[-1]
     story.write(
-        f"  On {change.on:%d %b %Y}: {change.from_kind.value} -> {change.to_kind.value}, "
+        f"  On {change.on:%Y-%m-%d}: {change.from_kind.value} -> {change.to_kind.value}, "
         f"account manager {promoted.served_by}"
     )
     story.write(
         f"  Retainer {retainer.id}: {_m(terms.fee)} GBP a month + 20% VAT, in advance on the 1st;"
     )
-    story.write(f"  it starts on {retainer.starts_on:%d %b}, mid-month, so January is prorated")
+    story.write(f"  it starts on {retainer.starts_on:%Y-%m-%d}, mid-month, so January is prorated")
     return retainer
 
 
@@ -312,7 +315,7 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
         f"  Client billed {_m(client_net)} GBP net: January prorated (17 of 31 days); the fee went"
     )
     write(
-        "  1,500 -> 1,800 on 15 Jun, after June was billed: adjustment -800.00 + 960.00 (16/30 days)."
+        "  1,500 -> 1,800 on 2026-06-15, after June was billed: adjustment -800.00 + 960.00 (16/30 days)."
     )
     orders = list(story.billing.orders.iterate())
     bought = purchase_revenue(
@@ -325,11 +328,11 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
     refunded = story.billing.orders.get("O-2011")
     write(f"  Customer: 12 orders, {_m(bought)} GBP net of refunds; each invoiced when fulfilled.")
     write(
-        f"  02 Dec: damaged kit refunded on O-2011: {note.number}, {_m(note.total)} GBP "
+        f"  2026-12-02: damaged kit refunded on O-2011: {note.number}, {_m(note.total)} GBP "
         f"({refunded.status.value.replace('_', ' ')})"
     )
     write(
-        f"  Running the biller again for 31 Dec issues {rerun.invoices_issued} invoices (idempotent)."
+        f"  Running the biller again for 2026-12-31 issues {rerun.invoices_issued} invoices (idempotent)."
     )
     return school.id
 
@@ -341,16 +344,16 @@ def _metrics(story: _Story, retainer_id: str) -> None:
     retainer = next(r for r in retainers if r.id == retainer_id)
     change = story.crm.engagements.get(retainer.engagement_id or "").history[-1]
     write(
-        f"  On {change.on:%d %b}: {change.from_kind.value} -> {change.to_kind.value} ({change.reason})"
+        f"  On {change.on:%Y-%m-%d}: {change.from_kind.value} -> {change.to_kind.value} ({change.reason})"
     )
     ends = retainer.ends_on
     write(
-        f"  Retainer {retainer.status.value}: service ends {ends:%d %b %Y}, after the December period"
+        f"  Retainer {retainer.status.value}: service ends {ends:%Y-%m-%d}, after the December period"
     )
     year_end = date(2026, 12, 31)
     mrr = monthly_recurring_revenue(retainers, year_end, "GBP")
     arr = annual_recurring_revenue(retainers, year_end, "GBP")
-    write(f"  MRR on {year_end:%d %b %Y}: {_m(mrr)} GBP   ARR: {_m(arr)} GBP")
+    write(f"  MRR on {year_end:%Y-%m-%d}: {_m(mrr)} GBP   ARR: {_m(arr)} GBP")
     write(
         f"  {'MRR movements':<26}{'start':>10}{'new':>10}{'expansion':>11}{'churn':>10}{'end':>10}"
     )
@@ -362,12 +365,12 @@ def _metrics(story: _Story, retainer_id: str) -> None:
         m = mrr_movements(retainers, start, end, "GBP")
         assert m.starting + m.net_new == m.ending  # noqa: S101 - they reconcile by construction
         write(
-            f"  {start:%d %b %Y} -> {end:%d %b %Y}{_m(m.starting):>10}{_m(m.new):>10}"
+            f"  {start:%Y-%m-%d} -> {end:%Y-%m-%d}{_m(m.starting):>10}{_m(m.new):>10}"
             f"{_m(m.expansion):>11}{_m(m.churn):>10}{_m(m.ending):>10}"
         )
     story.at(date(2027, 1, 1), 18)
     after = story.billing.run()
-    write(f"  The biller on 01 Jan 2027: {after.invoices_issued} invoices (the retainer has ended)")
+    write(f"  The biller on 2027-01-01: {after.invoices_issued} invoices (the retainer has ended)")
 
 
 _KINDS = ("party", "engagement", "interaction", "order", "retainer", "invoice", "credit_note")

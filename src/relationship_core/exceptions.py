@@ -235,6 +235,20 @@ class UnknownBackendError(PluginError, LookupError):
         listed = ", ".join(f"{s}://" for s in self.available) or "none"
         super().__init__(
             scheme,
-            f"no storage backend for scheme {scheme!r}; available: {listed}. "
-            "Install the plugin that provides it (e.g. relationship-core[postgres])",
+            f"no storage backend for scheme {scheme!r}; available: {listed}. {_scheme_hint(scheme, self.available)}",
         )
+
+
+def _scheme_hint(scheme: str, available: Sequence[str]) -> str:
+    """What to do about an unknown scheme: a near miss, the extra, or a plugin."""
+    import difflib
+
+    if scheme.startswith("postgres") and not {"postgres", "postgresql"} & set(available):
+        return "Install the PostgreSQL extra: pip install 'relationship-core[postgres]'"
+    close = difflib.get_close_matches(scheme, available, n=1)
+    if close:
+        return f"Did you mean {close[0]}://?"
+    return (
+        "Check the URL's scheme, or install the plugin package that provides it "
+        "(it registers in the relationship_core entry-point group)"
+    )
