@@ -71,9 +71,7 @@ def test_unknown_target_is_a_validation_error_listing_stages() -> None:
         L.check_move("lead", "prospect")
 
 
-@given(
-    st.sampled_from([None, *DEFAULT_LIFECYCLE.names]), st.sampled_from(DEFAULT_LIFECYCLE.names)
-)
+@given(st.sampled_from([None, *DEFAULT_LIFECYCLE.names]), st.sampled_from(DEFAULT_LIFECYCLE.names))
 def test_invalid_moves_name_the_allowed_moves(current: str | None, to: str) -> None:
     allowed = L.allowed_from(current)
     if to in allowed:

@@ -177,9 +177,7 @@ def brute_figures(moves: list[StageMove], until: int, stage: str) -> dict[str, o
         and DEFAULT_LIFECYCLE.stage(grid[m]).kind is StageKind.ENDED  # type: ignore[arg-type]
     ]
     recycles = [
-        m
-        for m in range(1, until + 1)
-        if grid[m] == "recycled" and grid[m - 1] != "recycled"
+        m for m in range(1, until + 1) if grid[m] == "recycled" and grid[m - 1] != "recycled"
     ]
     return {
         "stage": grid[until],

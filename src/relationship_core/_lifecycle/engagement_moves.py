@@ -189,6 +189,7 @@ def moves_for_engagement_event(
         return (planned(names.recycled), planned(after_stage)), after
     if kind is StageKind.RECYCLED or lifecycle.is_backward(after_stage, current):
         return (planned(after_stage),), after
-    if after_stage != before_stage and lifecycle.is_backward(current, after_stage):
+    dropped = before_stage is not None and lifecycle.is_backward(before_stage, after_stage)
+    if dropped and lifecycle.is_backward(current, after_stage):
         return (planned(after_stage),), after
     return (), after
