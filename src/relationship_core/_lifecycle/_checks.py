@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["optional_text", "require_bool", "require_mapping", "require_sequence", "require_text"]
+T = TypeVar("T")
+
+__all__ = [
+    "lookup_stage",
+    "optional_text",
+    "require_bool",
+    "require_mapping",
+    "require_sequence",
+    "require_text",
+]
 
 
 def require_text(field: str, value: object) -> str:
@@ -41,3 +50,13 @@ def require_sequence(field: str, value: object) -> Sequence[Any]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ValidationError(field, value, "expected a list")
     return value
+
+
+def lookup_stage(table: Mapping[str, T], name: object, field: str, owner: str) -> T:
+    """The stage called *name* in *table*; an unknown name is refused, listing the known ones."""
+    try:
+        return table[name]  # type: ignore[index]  # a non-str name falls through to the error
+    except (KeyError, TypeError):
+        raise ValidationError(
+            field, name, f"not a stage of {owner}; known: {', '.join(table)}"
+        ) from None

@@ -11,6 +11,7 @@ import attrs
 
 from relationship_core._domain.validators import to_enum
 from relationship_core._lifecycle._checks import (
+    lookup_stage,
     require_mapping,
     require_sequence,
     require_text,
@@ -90,14 +91,7 @@ class Lifecycle:
 
     def stage(self, name: str, *, field: str = "stage") -> LifecycleStage:
         """The stage called *name*; an unknown name is refused, listing the known ones."""
-        try:
-            return self._by_name[name]
-        except (KeyError, TypeError):
-            raise ValidationError(
-                field,
-                name,
-                f"not a stage of lifecycle {self.name!r}; known: {', '.join(self.names)}",
-            ) from None
+        return lookup_stage(self._by_name, name, field, f"lifecycle {self.name!r}")
 
     def allowed_from(self, name: str | None) -> tuple[str, ...]:
         """The stages a party in *name* may move to (``None``: its first move), in stage order."""

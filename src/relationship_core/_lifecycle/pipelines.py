@@ -12,6 +12,7 @@ import attrs
 
 from relationship_core._domain.validators import to_enum
 from relationship_core._lifecycle._checks import (
+    lookup_stage,
     require_bool,
     require_mapping,
     require_sequence,
@@ -194,14 +195,7 @@ class Pipeline:
 
     def stage(self, name: str, *, field: str = "stage") -> DealStage:
         """The stage called *name*; an unknown one is refused, listing the known ones."""
-        try:
-            return self._by_name[name]
-        except (KeyError, TypeError):
-            raise ValidationError(
-                field,
-                name,
-                f"not a stage of pipeline {self.name!r}; known: {', '.join(self.names)}",
-            ) from None
+        return lookup_stage(self._by_name, name, field, f"pipeline {self.name!r}")
 
     def won_stage(self) -> DealStage:
         """The first won stage (where `Opportunity.win` goes by default)."""
