@@ -41,6 +41,7 @@ __all__ = [
     "MLEResult",
 ]
 
+
 def wdot(weights: NDArray[Any], values: NDArray[Any]) -> float:
     """Weighted sum ``sum(weights * values)`` without BLAS.
 
@@ -102,7 +103,6 @@ def collapse_rows(
     first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
     summed = np.bincount(inverse, weights=weights, minlength=len(unique_keys))
     return [c[first] for c in columns], summed.astype(np.float64)
-
 
 
 def params_summary(params: pd.Series, standard_errors: pd.Series) -> pd.DataFrame:
