@@ -111,6 +111,7 @@ def _bfgs(
     x: FloatArray,
     fx: float,
     g: FloatArray,
+    *,
     inverse: FloatArray | None = None,
     max_iter: int = 500,
 ) -> tuple[FloatArray, float, FloatArray, int, str]:
@@ -260,7 +261,7 @@ def fit_log_params(  # noqa: PLR0915 - one optimisation story, told top to botto
                 inverse = np.asarray(np.linalg.inv(start_hessian), dtype=np.float64)
             except np.linalg.LinAlgError:
                 inverse = None
-        x, fx, g, searched, message = _bfgs(both, x, fx, g, inverse)
+        x, fx, g, searched, message = _bfgs(both, x, fx, g, inverse=inverse)
         iterations += searched
 
     # Newton polish with the Hessian at the end point (needed for the standard
