@@ -125,8 +125,8 @@ def _bfgs(
     if inverse is None:
         inverse = np.eye(k)
     for iteration in range(max_iter):
-        if np.max(np.abs(g)) < 1e-10:
-            return x, fx, g, iteration, "gradient below 1e-10"
+        if np.max(np.abs(g)) < 1e-8:  # the Newton polish takes it from here
+            return x, fx, g, iteration, "gradient below 1e-8"
         step = -(inverse @ g)
         slope = float(g @ step)
         if not slope < 0:  # not a descent direction: restart from steepest descent
@@ -143,6 +143,8 @@ def _bfgs(
             if fc <= fx + 1e-4 * scale * slope:
                 break
             scale /= 2
+            if -scale * slope < 1e-15 * max(abs(fx), 1.0):  # below rounding: at the optimum
+                return x, fx, g, iteration, "no further decrease"
         else:
             return x, fx, g, iteration, "line search found no decrease"
         s = candidate - x
