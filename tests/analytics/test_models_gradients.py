@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
+from tests.analytics.test_models_bgbb import PATTERNS
 
 from relationship_core.analytics._models import bgbb, bgnbd, gammagamma, paretonbd
 from relationship_core.analytics._models._base import read_summary
 from relationship_core.analytics._models._fit import FloatArray, numeric_gradient
 from relationship_core.analytics.datasets import load_cdnow_sample
-from tests.analytics.test_models_bgbb import PATTERNS
 
 LOG_PARAM = st.floats(min_value=-3.0, max_value=3.0)
 

@@ -37,6 +37,7 @@ __all__ = [
     "collapse_rows",
     "fit_log_params",
     "as_float_array",
+    "first_non_numeric",
     "params_summary",
     "MLEResult",
 ]
@@ -53,14 +54,39 @@ def wdot(weights: NDArray[Any], values: NDArray[Any]) -> float:
 
 
 def as_float_array(values: ArrayLike, field: str) -> FloatArray:
-    """Return *values* as a 1-d float64 array, refusing NaN and infinities."""
-    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    """Return *values* as a 1-d float64 array, refusing text, NaN and infinities."""
+    if isinstance(values, str | bytes):
+        raise ValidationError(
+            field,
+            values,
+            f"pass the {field} values (e.g. summary[{values!r}]), not a column name or text",
+        )
+    try:
+        array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValidationError(
+            field,
+            first_non_numeric(values),
+            f"{field} must be numbers; convert or drop this value",
+        ) from None
     if array.ndim != 1:
         raise ValidationError(field, array.shape, "pass a one-dimensional array or Series")
     if not np.all(np.isfinite(array)):
         bad = array[~np.isfinite(array)][0]
         raise ValidationError(field, float(bad), "values must be finite numbers; drop or fill NaN")
     return array
+
+
+def first_non_numeric(values: ArrayLike) -> object:
+    """The first element of *values* that is not a real number (for the error message)."""
+    items = values.to_numpy().tolist() if isinstance(values, pd.DataFrame) else values
+    items = items.tolist() if hasattr(items, "tolist") else items
+    for item in np.ravel(np.asarray(items, dtype=object)):
+        try:
+            float(item)
+        except (TypeError, ValueError):
+            return item
+    return items
 
 
 def collapse_rows(
