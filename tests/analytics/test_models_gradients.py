@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
-from tests.analytics.test_models_bgbb import PATTERNS
 
 from relationship_core.analytics._models import bgbb, bgnbd, gammagamma, paretonbd
 from relationship_core.analytics._models._base import read_summary
@@ -55,8 +54,13 @@ def _captured(fit: Callable[[], object]) -> Callable[[FloatArray], tuple[float, 
 
 
 def _bgbb_data() -> pd.DataFrame:
-    frame = pd.DataFrame(PATTERNS, columns=["frequency", "recency", "count"])
-    frame["n_periods"] = 6
+    """A 30-period panel of (frequency, recency) patterns with counts."""
+    rng = np.random.default_rng(4)
+    recency = rng.integers(1, 31, 120)
+    frequency = np.minimum(rng.integers(1, 31, 120), recency)
+    frame = pd.DataFrame({"frequency": frequency, "recency": recency, "n_periods": 30})
+    frame.loc[:9, ["frequency", "recency"]] = 0
+    frame["count"] = rng.integers(1, 50, 120)
     return frame
 
 

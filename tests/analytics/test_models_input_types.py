@@ -29,7 +29,7 @@ def _summary() -> pd.DataFrame:
 @pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
 def test_a_weights_column_name_is_refused_with_a_hint(model: type[BetaGeoModel]) -> None:
     with pytest.raises(ValidationError) as caught:
-        model().fit(_summary(), weights="count")  # type: ignore[arg-type]
+        model().fit(_summary(), weights="count")
     assert caught.value.field == "weights"
     assert caught.value.value == "count"
     assert "summary['count']" in str(caught.value)
@@ -58,5 +58,5 @@ def test_text_in_spend_and_discrete_panels_is_named() -> None:
 def test_predictions_refuse_text_too() -> None:
     model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     with pytest.raises(ValidationError) as caught:
-        model.probability_alive([1, 2], [3.0, 4.0], ["8", None])
+        model.probability_alive([1, 2], [3.0, 4.0], ["8", None])  # type: ignore[arg-type]
     assert caught.value.field == "T"
