@@ -118,3 +118,14 @@ def test_warm_start_on_large_data_lands_on_the_same_optimum(
     assert warm.diagnostics_.converged
     np.testing.assert_allclose(warm.params_, cold.params_, rtol=1e-6)
     np.testing.assert_allclose(warm.standard_errors_, cold.standard_errors_, rtol=1e-4)
+
+
+def test_horizon_takes_length_and_unit_positionally() -> None:
+    from relationship_core.analytics import Horizon
+
+    positional = Horizon(12, "month", discount_rate=0.01, discounting="per_period")
+    assert positional == Horizon(
+        length=12, unit="month", discount_rate=0.01, discounting="per_period"
+    )
+    with pytest.raises(TypeError, match="discount_rate"):
+        Horizon(12, "month")  # type: ignore[call-arg]

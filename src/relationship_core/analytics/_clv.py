@@ -69,7 +69,7 @@ def _validate_discounting(instance: object, attribute: attrs.Attribute[str], val
         raise ValidationError(attribute.name, value, "use 'per_period' or 'continuous'")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class Horizon:
     """How far ahead to value customers, and how to discount.
 
@@ -90,12 +90,16 @@ class Horizon:
         52.1786
         >>> round(float(h.discount_factor(12)), 4)
         0.8874
+        >>> Horizon(12, "month", discount_rate=0.01, discounting="per_period") == h
+        True
     """
 
     length: float = attrs.field(converter=float, validator=_validate_length)
     unit: HorizonUnit = attrs.field(converter=_unit_name, validator=_validate_unit)
-    discount_rate: float = attrs.field(converter=float, validator=_validate_rate)
-    discounting: Discounting = attrs.field(validator=_validate_discounting)
+    # length and unit may be positional (``Horizon(12, "month", ...)``); the
+    # discounting terms are keyword-only so that they are never swapped.
+    discount_rate: float = attrs.field(converter=float, validator=_validate_rate, kw_only=True)
+    discounting: Discounting = attrs.field(validator=_validate_discounting, kw_only=True)
 
     def in_units(self, unit: HorizonUnit | object) -> float:
         """The horizon's length expressed in another unit."""

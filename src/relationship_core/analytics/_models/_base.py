@@ -4,10 +4,9 @@ Every model maximises a weighted log-likelihood over the *unique* rows of its
 data (repeated rows are collapsed into weights first), on log-transformed
 parameters so that positivity needs no bounds. The optimiser works on the mean
 log-likelihood per customer, which makes its tolerances independent of the
-number of customers. After the quasi-Newton search a few Newton steps with a
-finite-difference Hessian polish the optimum; the same Hessian gives the
-standard errors (inverse observed information, delta method back to the
-natural parameters).
+number of customers. The search itself lives in `_fit`; the Hessian it ends
+with gives the standard errors (inverse observed information, delta method
+back to the natural parameters).
 
 A fit never raises because a tolerance was tight: it reports what happened in
 `FitDiagnostics` instead.
@@ -15,15 +14,20 @@ A fit never raises because a tolerance was tight: it reports what happened in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+from scipy import special
 
+from relationship_core.analytics._models._fit import (
+    FitDiagnostics,
+    FloatArray,
+    MLEResult,
+    fit_log_params,
+)
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -33,41 +37,10 @@ __all__ = [
     "collapse_rows",
     "fit_log_params",
     "as_float_array",
+    "first_non_numeric",
     "params_summary",
+    "MLEResult",
 ]
-
-FloatArray = NDArray[np.float64]
-
-#: Gradient infinity-norm (of the mean log-likelihood per customer, with respect
-#: to the log-parameters) under which a fit counts as converged.
-GRADIENT_TOLERANCE = 1e-5
-
-#: Log-parameter box the optimiser searches in (parameters within e^-30..e^30).
-_LOG_BOUND = 30.0
-
-
-@attrs.frozen
-class FitDiagnostics:
-    """How a maximum-likelihood fit ended.
-
-    Attributes:
-        converged: True when the gradient norm is under the tolerance.
-        gradient_norm: Infinity norm of the gradient of the mean log-likelihood
-            per customer with respect to the log-parameters, at the estimate.
-        iterations: Optimiser iterations plus Newton polishing steps.
-        hessian_positive_definite: True when the observed information matrix is
-            positive definite, i.e. the estimate is a strict local maximum and
-            the standard errors are meaningful.
-        message: The optimiser's own words, for when something looks off.
-        n_rows: Number of rows fitted after collapsing repeats.
-    """
-
-    converged: bool
-    gradient_norm: float
-    iterations: int
-    hessian_positive_definite: bool
-    message: str
-    n_rows: int
 
 
 def wdot(weights: NDArray[Any], values: NDArray[Any]) -> float:
@@ -81,14 +54,39 @@ def wdot(weights: NDArray[Any], values: NDArray[Any]) -> float:
 
 
 def as_float_array(values: ArrayLike, field: str) -> FloatArray:
-    """Return *values* as a 1-d float64 array, refusing NaN and infinities."""
-    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    """Return *values* as a 1-d float64 array, refusing text, NaN and infinities."""
+    if isinstance(values, str | bytes):
+        raise ValidationError(
+            field,
+            values,
+            f"pass the {field} values (e.g. summary[{values!r}]), not a column name or text",
+        )
+    try:
+        array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValidationError(
+            field,
+            first_non_numeric(values),
+            f"{field} must be numbers; convert or drop this value",
+        ) from None
     if array.ndim != 1:
         raise ValidationError(field, array.shape, "pass a one-dimensional array or Series")
     if not np.all(np.isfinite(array)):
         bad = array[~np.isfinite(array)][0]
         raise ValidationError(field, float(bad), "values must be finite numbers; drop or fill NaN")
     return array
+
+
+def first_non_numeric(values: ArrayLike) -> object:
+    """The first element of *values* that is not a real number (for the error message)."""
+    items = values.to_numpy().tolist() if isinstance(values, pd.DataFrame) else values
+    items = items.tolist() if hasattr(items, "tolist") else items
+    for item in np.ravel(np.asarray(items, dtype=object)):
+        try:
+            float(item)
+        except (TypeError, ValueError):
+            return item
+    return items
 
 
 def collapse_rows(
@@ -131,224 +129,6 @@ def collapse_rows(
     first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
     summed = np.bincount(inverse, weights=weights, minlength=len(unique_keys))
     return [c[first] for c in columns], summed.astype(np.float64)
-
-
-def _numeric_gradient(func: Callable[[FloatArray], float], x: FloatArray) -> FloatArray:
-    """Central-difference gradient of *func* at *x* (steps scaled to the log-parameters)."""
-    grad = np.empty_like(x)
-    for i in range(len(x)):
-        h = 1e-6 * max(1.0, abs(x[i]))
-        up = x.copy()
-        down = x.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (func(up) - func(down)) / (2 * h)
-    return grad
-
-
-def _hessian_from_gradient(
-    gradient: Callable[[FloatArray], FloatArray], x: FloatArray
-) -> FloatArray:
-    """Symmetrised forward-difference Hessian of a function given its gradient."""
-    k = len(x)
-    hess = np.empty((k, k))
-    for i in range(k):
-        h = 1e-4 * max(1.0, abs(x[i]))
-        up = x.copy()
-        down = x.copy()
-        up[i] += h
-        down[i] -= h
-        hess[:, i] = (gradient(up) - gradient(down)) / (2 * h)
-    return 0.5 * (hess + hess.T)
-
-
-def _hessian_from_function(func: Callable[[FloatArray], float], x: FloatArray) -> FloatArray:
-    """Second-difference Hessian of *func* (when no analytic gradient is available)."""
-    k = len(x)
-    hess = np.empty((k, k))
-    steps = 1e-3 * np.maximum(1.0, np.abs(x))
-    f0 = func(x)
-    for i in range(k):
-        for j in range(i, k):
-            if i == j:
-                up = x.copy()
-                down = x.copy()
-                up[i] += steps[i]
-                down[i] -= steps[i]
-                hess[i, i] = (func(up) - 2 * f0 + func(down)) / steps[i] ** 2
-                continue
-            total = 0.0
-            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
-                point = x.copy()
-                point[i] += si * steps[i]
-                point[j] += sj * steps[j]
-                total += sign * func(point)
-            hess[i, j] = hess[j, i] = total / (4 * steps[i] * steps[j])
-    return hess
-
-
-def _second(
-    func: Callable[[FloatArray], tuple[float, FloatArray]],
-) -> Callable[[FloatArray], FloatArray]:
-    def gradient(x: FloatArray) -> FloatArray:
-        return func(x)[1]
-
-    return gradient
-
-
-@attrs.frozen
-class MLEResult:
-    """The outcome of `fit_log_params` (internal)."""
-
-    log_params: FloatArray
-    log_likelihood: float
-    covariance_log: FloatArray
-    hessian: FloatArray
-    diagnostics: FitDiagnostics
-
-
-def fit_log_params(  # noqa: PLR0915 - one optimisation story, told top to bottom
-    neg_mean_ll: Callable[[FloatArray], float],
-    x0: FloatArray,
-    total_weight: float,
-    n_rows: int,
-    *,
-    gradient: Callable[[FloatArray], FloatArray] | None = None,
-    value_and_gradient: Callable[[FloatArray], tuple[float, FloatArray]] | None = None,
-    hessian0: FloatArray | None = None,
-) -> MLEResult:
-    """Maximise a log-likelihood over log-parameters and report how it went.
-
-    Args:
-        neg_mean_ll: Minus the weighted mean log-likelihood per customer, as a
-            function of the log-parameters. May return ``inf`` where undefined.
-        x0: Starting log-parameters.
-        total_weight: Sum of the weights (number of customers), to turn the mean
-            back into the total log-likelihood and the Hessian into information.
-        n_rows: Number of unique rows, reported in the diagnostics.
-        gradient: Analytic gradient of *neg_mean_ll*; central differences when None.
-        value_and_gradient: Both at once (shares the work on large data); when
-            given, *gradient* is derived from it.
-        hessian0: A good approximation of the Hessian of *neg_mean_ll* near *x0*
-            (e.g. from a fit on a subsample): Newton steps with it are tried
-            first, and the quasi-Newton search runs only if they do not converge.
-
-    Returns:
-        The estimate, its total log-likelihood, the covariance matrix of the
-        log-parameters and the diagnostics.
-    """
-
-    def safe(x: FloatArray) -> float:
-        with np.errstate(all="ignore"):
-            value = float(neg_mean_ll(x))
-        return value if np.isfinite(value) else 1e300
-
-    if value_and_gradient is not None:
-        gradient = _second(value_and_gradient)
-
-    def grad(x: FloatArray) -> FloatArray:
-        with np.errstate(all="ignore"):
-            g = gradient(x) if gradient is not None else _numeric_gradient(safe, x)
-        return np.where(np.isfinite(g), g, 0.0)
-
-    def both(x: FloatArray) -> tuple[float, FloatArray]:
-        if value_and_gradient is None:
-            return safe(x), grad(x)
-        with np.errstate(all="ignore"):
-            value, g = value_and_gradient(x)
-        if not np.isfinite(value):
-            return 1e300, np.zeros_like(x)
-        return float(value), np.where(np.isfinite(g), g, 0.0)
-
-    def hessian(x: FloatArray) -> FloatArray:
-        if gradient is None:
-            return _hessian_from_function(safe, x)
-        return _hessian_from_gradient(grad, x)
-
-    def newton(
-        x: FloatArray, fx: float, g: FloatArray, hess: FloatArray, max_steps: int
-    ) -> tuple[FloatArray, float, FloatArray, int]:
-        steps = 0
-        for _ in range(max_steps):
-            if np.max(np.abs(g)) < 1e-10:
-                break
-            try:
-                step = np.linalg.solve(hess, -g)
-            except np.linalg.LinAlgError:
-                break
-            if not np.all(np.isfinite(step)) or float(g @ step) >= 0:
-                break
-            accepted = False
-            scale = 1.0
-            for _halving in range(4):
-                candidate = np.clip(x + scale * step, -_LOG_BOUND, _LOG_BOUND)
-                fc, gc = both(candidate)
-                # at the optimum f is flat to rounding: a smaller gradient is progress too
-                flat = fc <= fx + 1e-15 * abs(fx) and np.max(np.abs(gc)) < np.max(np.abs(g))
-                if fc < fx or flat:
-                    x, fx, g, accepted = candidate, fc, gc, True
-                    break
-                scale /= 2
-            if not accepted:
-                break
-            steps += 1
-        return x, fx, g, steps
-
-    x = np.asarray(x0, dtype=np.float64)
-    fx, g = both(x)
-    iterations = 0
-    message = ""
-    if hessian0 is not None:
-        x, fx, g, iterations = newton(x, fx, g, hessian0, 20)
-        message = "Newton steps from a warm start"
-    if np.max(np.abs(g)) >= 1e-9:
-        result: Any = optimize.minimize(
-            both,
-            x,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(x0),
-            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9, "maxcor": 20},
-        )
-        x = np.asarray(result.x, dtype=np.float64)
-        fx, g = both(x)
-        iterations += int(result.nit)
-        message = str(result.message)
-
-    # Newton polish with the Hessian at the end point (needed for the standard
-    # errors anyway): it turns "close" into "at" the optimum cheaply.
-    hess = hessian(x)
-    start = x.copy()
-    x, fx, g, polished = newton(x, fx, g, hess, 10)
-    iterations += polished
-    if np.max(np.abs(x - start)) > 1e-3:
-        hess = hessian(x)
-    gradient_norm = float(np.max(np.abs(g)))
-    information = hess * total_weight
-    positive_definite = False
-    covariance = np.full(information.shape, np.nan)
-    if np.all(np.isfinite(information)):
-        try:
-            np.linalg.cholesky(information)
-            covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
-            positive_definite = True
-        except np.linalg.LinAlgError:
-            pass
-    diagnostics = FitDiagnostics(
-        converged=gradient_norm < GRADIENT_TOLERANCE,
-        gradient_norm=gradient_norm,
-        iterations=iterations,
-        hessian_positive_definite=positive_definite,
-        message=message,
-        n_rows=n_rows,
-    )
-    return MLEResult(
-        log_params=x,
-        log_likelihood=-fx * total_weight,
-        covariance_log=covariance,
-        hessian=hess,
-        diagnostics=diagnostics,
-    )
 
 
 def params_summary(params: pd.Series, standard_errors: pd.Series) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from relationship_core.analytics._models._base import (
@@ -54,24 +54,77 @@ def _read_discrete(
     )
 
 
+Terms = tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]
+
+
+def _terms(x: FloatArray, t: FloatArray, n: FloatArray) -> Terms:
+    """The arguments of every term of each row's likelihood (a row per customer).
+
+    Column 0 is "still active after opportunity n"; column ``1 + i`` is "became
+    inactive right after opportunity ``t_x + i``" (only ``i < n - t_x`` exist;
+    the others are masked). Each term is
+    ``B(alpha + x, beta + y) B(gamma + c, delta + z) / (B(alpha, beta) B(gamma, delta))``;
+    returned are ``y``, ``c``, ``z`` and the mask, as (rows, columns) arrays.
+    """
+    gaps = n - t
+    width = int(gaps.max()) if len(gaps) else 0
+    i = np.arange(width, dtype=np.float64)[None, :]
+    y = np.concatenate([(n - x)[:, None], t[:, None] - x[:, None] + i], axis=1)
+    c = np.concatenate([np.zeros((len(x), 1)), np.ones((len(x), width))], axis=1)
+    z = np.concatenate([n[:, None], t[:, None] + i], axis=1)
+    mask = np.concatenate([np.ones((len(x), 1), dtype=bool), i < gaps[:, None]], axis=1)
+    return y, c, z, mask
+
+
 def _log_parts(params: FloatArray, x: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
     """Per-row log-likelihood, summing the 'became inactive after t_x + i' terms in log space."""
+    return _log_likelihood(params, x, _terms(x, t, n), gradient=False)[0]
+
+
+def _log_likelihood(
+    params: FloatArray,
+    x: FloatArray,
+    terms: Terms,
+    *,
+    gradient: bool,
+) -> tuple[FloatArray, FloatArray]:
+    """Per-row log-likelihood and, if asked, its gradient in the natural parameters.
+
+    The gradient of a log-sum-exp is the softmax-weighted mean of the terms'
+    gradients, and each term's is a difference of digammas.
+    """
     alpha, beta, gamma, delta = params
-    base = special.betaln(alpha, beta) + special.betaln(gamma, delta)
-    alive = special.betaln(alpha + x, beta + n - x) + special.betaln(gamma, delta + n) - base
-    gaps = (n - t).astype(np.int64)
-    width = int(gaps.max()) if len(gaps) else 0
-    if width == 0:
-        return np.asarray(alive, dtype=np.float64)
-    i = np.arange(width, dtype=np.float64)[None, :]
-    terms = (
-        special.betaln(alpha + x[:, None], beta + t[:, None] - x[:, None] + i)
-        + special.betaln(gamma + 1, delta + t[:, None] + i)
-        - base
+    y, c, z, mask = terms
+    xa = x[:, None] + alpha
+    log_terms = (
+        special.betaln(xa, beta + y)
+        + special.betaln(gamma + c, delta + z)
+        - special.betaln(alpha, beta)
+        - special.betaln(gamma, delta)
     )
-    terms = np.where(i < gaps[:, None], terms, -np.inf)
-    stacked = np.concatenate([alive[:, None], terms], axis=1)
-    return np.asarray(special.logsumexp(stacked, axis=1), dtype=np.float64)
+    log_terms = np.where(mask, log_terms, -np.inf)
+    ll = special.logsumexp(log_terms, axis=1)
+    if not gradient:
+        return np.asarray(ll, dtype=np.float64), np.empty((0, 4))
+    share = np.exp(log_terms - ll[:, None])  # 0 where masked
+    dig_ab = special.digamma(xa + beta + y)
+    dig_gd = special.digamma(gamma + delta + c + z)
+    g_alpha = special.digamma(xa[:, 0]) - (share * dig_ab).sum(axis=1)
+    g_beta = (share * (special.digamma(beta + y) - dig_ab)).sum(axis=1)
+    g_gamma = (share * (special.digamma(gamma + c) - dig_gd)).sum(axis=1)
+    g_delta = (share * (special.digamma(delta + z) - dig_gd)).sum(axis=1)
+    base_ab = special.digamma(alpha + beta)
+    base_gd = special.digamma(gamma + delta)
+    grad = np.stack(
+        [
+            g_alpha - special.digamma(alpha) + base_ab,
+            g_beta - special.digamma(beta) + base_ab,
+            g_gamma - special.digamma(gamma) + base_gd,
+            g_delta - special.digamma(delta) + base_gd,
+        ],
+        axis=1,
+    )
+    return np.asarray(ll, dtype=np.float64), np.asarray(grad, dtype=np.float64)
 
 
 class BetaGeoBetaBinomModel(FittedModel):
@@ -121,10 +174,22 @@ class BetaGeoBetaBinomModel(FittedModel):
         x, t, n, w = x[keep], t[keep], n[keep], w[keep]
         total = float(w.sum())
 
-        def objective(lp: FloatArray) -> float:
-            return -float(wdot(w, _log_parts(np.exp(lp), x, t, n))) / total
+        terms = _terms(x, t, n)
 
-        self._store(fit_log_params(objective, np.zeros(4), total, len(x)))
+        def value_and_gradient(lp: FloatArray) -> tuple[float, FloatArray]:
+            params = np.exp(lp)
+            ll, grad = _log_likelihood(params, x, terms, gradient=True)
+            g = np.einsum("i,ij->j", w, grad) * params
+            return -float(wdot(w, ll)) / total, -g / total
+
+        def objective(lp: FloatArray) -> float:
+            return value_and_gradient(lp)[0]
+
+        self._store(
+            fit_log_params(
+                objective, np.zeros(4), total, len(x), value_and_gradient=value_and_gradient
+            )
+        )
         return self
 
     def probability_alive(

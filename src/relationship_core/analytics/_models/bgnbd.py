@@ -23,7 +23,7 @@ from relationship_core.analytics._models._base import (
     wdot,
 )
 
-__all__ = ["BetaGeoModel"]
+__all__ = ["BetaGeoModel", "fit_arrays"]
 
 
 def _by_frequency(x: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
@@ -35,43 +35,55 @@ def _by_frequency(x: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
 _WARM_START_ROWS = 100_000
 
 
-def _fit_arrays(x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray) -> MLEResult:
-    """Maximum likelihood on collapsed rows (see `BetaGeoModel.fit`)."""
+def fit_arrays(
+    x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray, *, modified: bool = False
+) -> MLEResult:
+    """Maximum likelihood on collapsed rows (see `BetaGeoModel.fit`).
+
+    With *modified*, the MBG/NBD likelihood (Batislam et al. 2007): a customer may
+    also drop out at their first purchase, which shifts ``b + x - 1`` to ``b + x``
+    and gives customers without repeat purchases the "dropped out" term too.
+    """
     total = float(w.sum())
+    shift = 1.0 if modified else 0.0
     ux, inv = _by_frequency(x)
     wx = np.bincount(inv, weights=w, minlength=len(ux))
-    # Customers without repeat purchases only contribute -r log(alpha + T): keep them apart.
-    zero = x == 0
+    # BG/NBD customers without repeat purchases only contribute -r log(alpha + T):
+    # keep them apart (the modified model has no such shortcut).
+    zero = np.zeros(len(x), dtype=bool) if modified else x == 0
     t0, w0 = big_t[zero], w[zero]
     xp, tp, big_tp, wp = x[~zero], t[~zero], big_t[~zero], w[~zero]
-    xp1 = xp - 1
+    xp1 = xp - 1 + shift
 
     def value_and_gradient(lp: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(lp)
         # Terms that depend on the frequency only: evaluated once per distinct frequency.
+        # log B(a, b + x + shift) - log B(a, b) (+ the gamma terms of r)
         per_x = (
             special.gammaln(r + ux)
             - special.gammaln(r)
             + special.gammaln(a + b)
-            + special.gammaln(b + ux)
+            + special.gammaln(b + ux + shift)
             - special.gammaln(b)
-            - special.gammaln(a + b + ux)
+            - special.gammaln(a + b + ux + shift)
         )
         ll = float(wdot(wx, per_x)) + total * r * np.log(alpha)
         dig_ab = special.digamma(a + b)
-        dig_abx = special.digamma(a + b + ux)
+        dig_abx = special.digamma(a + b + ux + shift)
         g_r = float(wdot(wx, special.digamma(r + ux))) + total * (
             np.log(alpha) - special.digamma(r)
         )
         g_alpha = total * r / alpha
         g_a = float(wdot(wx, dig_ab - dig_abx))
-        g_b = float(wdot(wx, dig_ab + special.digamma(b + ux) - special.digamma(b) - dig_abx))
-        # x == 0: log-likelihood tail is -r log(alpha + T)
+        g_b = float(
+            wdot(wx, dig_ab + special.digamma(b + ux + shift) - special.digamma(b) - dig_abx)
+        )
+        # BG/NBD x == 0: log-likelihood tail is -r log(alpha + T)
         log_at0 = np.log(alpha + t0)
         ll -= r * float(wdot(w0, log_at0))
         g_r -= float(wdot(w0, log_at0))
         g_alpha -= r * float(wdot(w0, 1.0 / (alpha + t0)))
-        # x > 0: -(r+x) log(alpha+T) + log(1 + exp(d)), d = log(a/(b+x-1)) + (r+x) log ratio
+        # the rest: -(r+x) log(alpha+T) + log(1 + exp(d)), d = log(a/(b+x-1+shift)) + (r+x) log ratio
         log_at = np.log(alpha + big_tp)
         log_ax = np.log(alpha + tp)
         rx = r + xp
@@ -99,7 +111,7 @@ def _fit_arrays(x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray) 
         # Hessian are close enough that a few Newton steps on the full data finish.
         rng = np.random.default_rng(0)
         keep = rng.choice(len(x), _WARM_START_ROWS // 5, replace=False)
-        warm = _fit_arrays(x[keep], t[keep], big_t[keep], w[keep])
+        warm = fit_arrays(x[keep], t[keep], big_t[keep], w[keep], modified=modified)
         if warm.diagnostics.hessian_positive_definite:
             x0, hessian0 = warm.log_params, warm.hessian
     return fit_log_params(
@@ -150,7 +162,7 @@ class BetaGeoModel(FittedModel):
             The model itself, fitted.
         """
         x, t, big_t, w = read_summary(summary, weights)
-        self._store(_fit_arrays(x, t, big_t, w))
+        self._store(fit_arrays(x, t, big_t, w))
         return self
 
     def expected_purchases_new(self, t: ArrayLike) -> FloatArray:

@@ -98,40 +98,48 @@ class GammaGammaModel(FittedModel):
         w = read_weights(align_weights(summary, weights), len(x))
         (x, m), w = collapse_rows([x, m], w)
         total = float(w.sum())
-        log_m = np.log(m)
-        log_x = np.log(x)
         xm = x * m
+        # Terms linear in p or constant are summed once; the gamma functions of
+        # p x depend on the frequency only, so they are evaluated per distinct x.
+        ux, inv = np.unique(x, return_inverse=True)
+        wx = np.bincount(inv.reshape(-1), weights=w, minlength=len(ux))
+        sum_x_log_xm = float(wdot(w, x * (np.log(m) + np.log(x))))
+        sum_log_m = float(wdot(w, np.log(m)))
+
+        def value_and_gradient(lp: FloatArray) -> tuple[float, FloatArray]:
+            p, q, v = np.exp(lp)
+            pux = p * ux
+            log_xmv = np.log(xm + v)
+            ll = (
+                float(wdot(wx, special.gammaln(pux + q) - special.gammaln(pux)))
+                - total * (special.gammaln(q) - q * np.log(v))
+                + p * sum_x_log_xm
+                - sum_log_m
+                - float(wdot(w, (p * x + q) * log_xmv))
+            )
+            dig = special.digamma(pux + q)
+            g_p = (
+                float(wdot(wx * ux, dig - special.digamma(pux)))
+                + sum_x_log_xm
+                - float(wdot(w * x, log_xmv))
+            )
+            g_q = (
+                float(wdot(wx, dig))
+                - total * (special.digamma(q) - np.log(v))
+                - float(wdot(w, log_xmv))
+            )
+            g_v = total * q / v - float(wdot(w, (p * x + q) / (xm + v)))
+            grad = np.array([g_p * p, g_q * q, g_v * v], dtype=np.float64)
+            return -ll / total, -grad / total
 
         def objective(lp: FloatArray) -> float:
-            p, q, v = np.exp(lp)
-            px = p * x
-            ll = (
-                special.gammaln(px + q)
-                - special.gammaln(px)
-                - special.gammaln(q)
-                + q * np.log(v)
-                + (px - 1) * log_m
-                + px * log_x
-                - (px + q) * np.log(xm + v)
-            )
-            return -float(wdot(w, ll)) / total
-
-        def gradient(lp: FloatArray) -> FloatArray:
-            p, q, v = np.exp(lp)
-            px = p * x
-            dig = special.digamma(px + q)
-            log_xmv = np.log(xm + v)
-            g_p = x * (dig - special.digamma(px) + log_m + log_x - log_xmv)
-            g_q = dig - special.digamma(q) + np.log(v) - log_xmv
-            g_v = q / v - (px + q) / (xm + v)
-            grad = np.array(
-                [wdot(w, g_p) * p, wdot(w, g_q) * q, wdot(w, g_v) * v], dtype=np.float64
-            )
-            return -grad / total
+            return value_and_gradient(lp)[0]
 
         mean = float(wdot(w, m)) / total
         x0 = np.log(np.array([1.0, 2.0, mean]))
-        self._store(fit_log_params(objective, x0, total, len(x), gradient=gradient))
+        self._store(
+            fit_log_params(objective, x0, total, len(x), value_and_gradient=value_and_gradient)
+        )
         return self
 
     def mean_spend(self) -> float:

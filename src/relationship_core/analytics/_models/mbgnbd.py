@@ -16,11 +16,10 @@ from relationship_core.analytics._models._base import (
     FloatArray,
     as_float_array,
     expected_given_alive,
-    fit_log_params,
     read_rfm,
     read_summary,
-    wdot,
 )
+from relationship_core.analytics._models.bgnbd import fit_arrays
 
 __all__ = ["ModifiedBetaGeoModel"]
 
@@ -51,20 +50,7 @@ class ModifiedBetaGeoModel(FittedModel):
     def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> ModifiedBetaGeoModel:
         """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
-        total = float(w.sum())
-
-        def objective(lp: FloatArray) -> float:
-            r, alpha, a, b = np.exp(lp)
-            a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-            a2 = special.betaln(a, b + x + 1) - special.betaln(a, b)
-            a3 = -(r + x) * np.log(alpha + big_t)
-            a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t))
-            ll = a1 + a2 + a3 + np.logaddexp(0.0, a4)
-            return -float(wdot(w, ll)) / total
-
-        rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
-        x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
-        self._store(fit_log_params(objective, x0, total, len(x)))
+        self._store(fit_arrays(x, t, big_t, w, modified=True))
         return self
 
     def probability_alive(

@@ -31,6 +31,7 @@ from scipy import special
 from relationship_core.analytics._models._base import (
     FittedModel,
     FloatArray,
+    MLEResult,
     as_float_array,
     fit_log_params,
     read_rfm,
@@ -95,6 +96,150 @@ def _log_parts(
     return log_alive, log_dead
 
 
+_CHUNK = 32_768  # rows per block of the quadrature: bounded memory
+_MOMENT_NODES, _MOMENT_WEIGHTS = np.polynomial.legendre.leggauss(32)
+_MOMENT_NODES = (_MOMENT_NODES + 1) / 2  # on [0, 1]
+
+
+def _dead_moments(
+    params: FloatArray, x: FloatArray, t: FloatArray, big_t: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Means of log(alpha+tau), 1/(alpha+tau), log(beta+tau), 1/(beta+tau) under the death density.
+
+    The density on ``(t_x, T]`` is proportional to
+    ``f(tau) = (alpha+tau)^-(r+x) (beta+tau)^-(s+1)``: these means are the
+    derivatives of ``log I`` (the integral of f) in r, alpha, s and beta, up to
+    their factors. They come from Gauss-Legendre quadrature in
+    ``p = log((c+tau)/(c+t_x))`` with ``c = min(alpha, beta)``: the integrand is
+    then log-concave and its only singularity (at ``tau = -max(alpha, beta)``) lies
+    at distance pi off the real axis, so 32 nodes give near machine precision once
+    the interval is cut where the integrand has fallen by e^-45 (a few Newton
+    steps from the right end on the concave log-integrand).
+    """
+    out = [np.empty(len(x)) for _ in range(4)]
+    for start in range(0, len(x), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        for k, value in enumerate(_dead_moments_block(params, x[part], t[part], big_t[part])):
+            out[k][part] = value
+    return out[0], out[1], out[2], out[3]
+
+
+def _dead_moments_block(
+    params: FloatArray, x: FloatArray, t: FloatArray, big_t: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    r, alpha, s, beta = params
+    if alpha <= beta:
+        c, d, m_c, m_d = alpha, beta, r + x, s + 1.0
+    else:
+        c, d, m_c, m_d = beta, alpha, s + 1.0, r + x
+    base = c + t
+    gap = d - c
+
+    def log_shape(p: FloatArray) -> FloatArray:
+        # log of the integrand in p (with the Jacobian c + tau), 0 at p = 0
+        return np.asarray(
+            (1 - m_c) * p - m_d * (np.log(base * np.exp(p) + gap) - np.log(base + gap)),
+            dtype=np.float64,
+        )
+
+    end = np.log(c + big_t) - np.log(base)
+    cut = end.copy()
+    for _ in range(8):
+        level = log_shape(cut) + 45.0
+        grown = base * np.exp(cut)
+        slope = (1 - m_c) - m_d * grown / (grown + gap)
+        move = (level < 0) & (slope < 0)
+        cut = np.where(move, cut - level / np.where(move, slope, -1.0), cut)
+    cut = np.maximum(np.minimum(cut, end), 0.0)
+    p = cut[:, None] * _MOMENT_NODES[None, :]
+    mc = m_c[:, None] if np.ndim(m_c) else m_c
+    md = m_d[:, None] if np.ndim(m_d) else m_d
+    grown = base[:, None] * np.exp(p)  # c + tau
+    shifted = grown + gap  # d + tau
+    log_c = np.log(base)[:, None] + p
+    log_d = np.log(shifted)
+    log_w = (1 - mc) * p - md * (log_d - np.log(base + gap)[:, None])
+    weight = np.exp(log_w - log_w.max(axis=1, keepdims=True)) * _MOMENT_WEIGHTS[None, :]
+    weight /= weight.sum(axis=1, keepdims=True)
+    if alpha <= beta:
+        log_a, inv_a, log_b, inv_b = log_c, 1 / grown, log_d, 1 / shifted
+    else:
+        log_a, inv_a, log_b, inv_b = log_d, 1 / shifted, log_c, 1 / grown
+    return (
+        np.einsum("ij,ij->i", weight, log_a),
+        np.einsum("ij,ij->i", weight, inv_a),
+        np.einsum("ij,ij->i", weight, log_b),
+        np.einsum("ij,ij->i", weight, inv_b),
+    )
+
+
+_WARM_START_ROWS = 100_000
+
+
+def _fit_arrays(x: FloatArray, t: FloatArray, big_t: FloatArray, w: FloatArray) -> MLEResult:
+    """Maximum likelihood on collapsed rows, with the analytic gradient.
+
+    Each row's likelihood is ``G [A + D]`` (alive at T, or died in (t_x, T]).
+    The gradient of ``log(A + D)`` is the share-weighted mean of the gradients
+    of ``log A`` (closed form) and ``log D`` (closed form up to the means of
+    `_dead_moments`).
+    """
+    total = float(w.sum())
+    ux, inv = np.unique(x, return_inverse=True)
+    wx = np.bincount(inv.reshape(-1), weights=w, minlength=len(ux))
+    open_ = t < big_t  # rows that may have died after their last purchase
+
+    def value_and_gradient(lp: FloatArray) -> tuple[float, FloatArray]:
+        params = np.exp(lp)
+        r, alpha, s, beta = params
+        head = float(wdot(wx, special.gammaln(r + ux) - special.gammaln(r))) + total * (
+            r * np.log(alpha) + s * np.log(beta)
+        )
+        log_alive, log_dead = _log_parts(params, x, t, big_t)
+        log_total = np.logaddexp(log_alive, log_dead)
+        ll = head + float(wdot(w, log_total))
+        share = np.exp(log_dead - log_total)  # 0 where recency == T
+        alive = 1.0 - share
+        g_r = float(wdot(wx, special.digamma(r + ux))) + total * (
+            np.log(alpha) - special.digamma(r)
+        )
+        g_alpha = total * r / alpha
+        g_s = total * np.log(beta)
+        g_beta = total * s / beta
+        rx = r + x
+        g_r -= float(wdot(w * alive, np.log(alpha + big_t)))
+        g_alpha -= float(wdot(w * alive, rx / (alpha + big_t)))
+        g_s -= float(wdot(w * alive, np.log(beta + big_t)))
+        g_beta -= float(wdot(w * alive, s / (beta + big_t)))
+        if np.any(open_):
+            ws = (w * share)[open_]
+            log_a, inv_a, log_b, inv_b = _dead_moments(params, x[open_], t[open_], big_t[open_])
+            g_r -= float(wdot(ws, log_a))
+            g_alpha -= float(wdot(ws, rx[open_] * inv_a))
+            g_s += float(ws.sum()) / s - float(wdot(ws, log_b))
+            g_beta -= (s + 1) * float(wdot(ws, inv_b))
+        grad = np.array([g_r * r, g_alpha * alpha, g_s * s, g_beta * beta])
+        return -ll / total, -grad / total
+
+    def objective(lp: FloatArray) -> float:
+        return value_and_gradient(lp)[0]
+
+    rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
+    mean_t = float(wdot(w, big_t)) / total
+    x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, mean_t]))
+    hessian0 = None
+    if len(x) > _WARM_START_ROWS:
+        # As for BG/NBD: a fit on a random subsample, then Newton steps on all rows.
+        rng = np.random.default_rng(0)
+        keep = rng.choice(len(x), _WARM_START_ROWS // 5, replace=False)
+        warm = _fit_arrays(x[keep], t[keep], big_t[keep], w[keep])
+        if warm.diagnostics.hessian_positive_definite:
+            x0, hessian0 = warm.log_params, warm.hessian
+    return fit_log_params(
+        objective, x0, total, len(x), value_and_gradient=value_and_gradient, hessian0=hessian0
+    )
+
+
 class ParetoNBDModel(FittedModel):
     """The Pareto/NBD model for non-contractual customers in continuous time.
 
@@ -123,24 +268,7 @@ class ParetoNBDModel(FittedModel):
     def fit(self, summary: pd.DataFrame, weights: ArrayLike | None = None) -> ParetoNBDModel:
         """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
-        total = float(w.sum())
-        ux, inv = np.unique(x, return_inverse=True)
-        wx = np.bincount(inv.reshape(-1), weights=w, minlength=len(ux))
-
-        def objective(lp: FloatArray) -> float:
-            params = np.exp(lp)
-            r, alpha, s, beta = params
-            head = float(wdot(wx, special.gammaln(r + ux) - special.gammaln(r))) + total * (
-                r * np.log(alpha) + s * np.log(beta)
-            )
-            log_alive, log_dead = _log_parts(params, x, t, big_t)
-            tail = float(wdot(w, np.logaddexp(log_alive, log_dead)))
-            return -(float(head) + tail) / total
-
-        rate = float(wdot(w, x) + 1.0) / float(wdot(w, big_t))
-        mean_t = float(wdot(w, big_t)) / total
-        x0 = np.log(np.array([1.0, 1.0 / rate, 1.0, mean_t]))
-        self._store(fit_log_params(objective, x0, total, len(x)))
+        self._store(_fit_arrays(x, t, big_t, w))
         return self
 
     def probability_alive(

@@ -24,6 +24,7 @@ from relationship_core.analytics._models._base import (
     FloatArray,
     as_float_array,
     collapse_rows,
+    first_non_numeric,
     fit_log_params,
     read_weights,
     wdot,
@@ -101,12 +102,17 @@ class ShiftedBetaGeometricModel(FittedModel):
         Returns:
             The model itself, fitted.
         """
-        if isinstance(table, pd.DataFrame):
-            columns = [
-                (f"table[{name!r}]", table[name].to_numpy(np.float64)) for name in table.columns
-            ]
-        else:
-            columns = [("table", np.asarray(table, dtype=np.float64).reshape(-1))]
+        try:  # NaN is allowed (a younger cohort's missing periods); text is not
+            if isinstance(table, pd.DataFrame):
+                columns = [
+                    (f"table[{name!r}]", table[name].to_numpy(np.float64)) for name in table.columns
+                ]
+            else:
+                columns = [("table", np.asarray(table, dtype=np.float64).reshape(-1))]
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "table", first_non_numeric(table), "survival counts must be numbers"
+            ) from None
         parts = [_survival_to_records(values, field) for field, values in columns]
         periods = np.concatenate([p[0] for p in parts])
         churned = np.concatenate([p[1] for p in parts])
@@ -144,7 +150,7 @@ class ShiftedBetaGeometricModel(FittedModel):
             The model itself, fitted.
         """
         t = as_float_array(periods, "periods")
-        c = as_float_array(np.asarray(churned, dtype=np.float64), "churned")
+        c = as_float_array(churned, "churned")
         if len(c) != len(t):
             raise ValidationError("churned", len(c), f"pass one flag per record ({len(t)})")
         if np.any(t < 1) or np.any(t != np.round(t)):
