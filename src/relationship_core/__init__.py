@@ -8,7 +8,12 @@ from __future__ import annotations
 
 # Registers the billing kinds (retainers, orders, invoices, ...) so every store knows them.
 from relationship_core._app import billing_kinds as _billing_kinds  # noqa: F401
-from relationship_core._app.billing import BillingFailure, BillingRun, BillingService
+from relationship_core._app.billing import (
+    BillingFailure,
+    BillingInterruptedError,
+    BillingRun,
+    BillingService,
+)
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,
@@ -153,6 +158,7 @@ __all__ = [
     "BillingService",
     "BillingRun",
     "BillingFailure",
+    "BillingInterruptedError",
     # money
     "Currency",
     "Money",

@@ -31,6 +31,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -63,9 +64,14 @@ from relationship_core._domain.ids import new_id
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_date, to_zone
 from relationship_core._storage.contract import Condition, Query
-from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.exceptions import (
+    BackendUnavailableError,
+    ConflictError,
+    RelationshipCoreError,
+    ValidationError,
+)
 
-__all__ = ["BillingFailure", "BillingRun", "BillingService"]
+__all__ = ["BillingFailure", "BillingRun", "BillingInterruptedError", "BillingService"]
 
 T = TypeVar("T")
 
@@ -74,19 +80,26 @@ Document = Invoice | CreditNote
 
 @attrs.frozen
 class BillingFailure:
-    """A retainer or order the run gave up on after repeated conflicts.
+    """A retainer or order the run could not bill; it stays due, nothing of it was saved.
+
+    Either it kept losing races (``ConflictError`` after every attempt: the
+    next run will most likely succeed) or billing it raised a domain or data
+    error (a ``ValidationError`` naming the field and value, a record that
+    cannot be read...): fix what *error* says, then run again.
 
     Attributes:
         kind: ``"retainer"`` or ``"order"``.
         id: Its id.
         attempts: How many units of work were tried.
-        error: The last error's message.
+        error: The last error's message (what to fix).
+        error_type: The last error's class name, e.g. ``"ConflictError"``.
     """
 
     kind: str
     id: str
     attempts: int
     error: str
+    error_type: str = "ConflictError"
 
 
 def _totals(documents: Iterable[Document]) -> dict[str, Money]:
@@ -138,6 +151,26 @@ class BillingRun:
     def ok(self) -> bool:
         """Whether nothing was given up on."""
         return not self.failures
+
+
+class BillingInterruptedError(BackendUnavailableError):
+    """The store became unreachable during `BillingService.run`; the run stopped.
+
+    Everything in `run` was committed; the rest stays due and the next run
+    bills it (nothing is billed twice). It is a ``BackendUnavailableError``,
+    so code catching that keeps working.
+
+    Attributes:
+        run: What the run did before the store went away.
+    """
+
+    def __init__(self, run: BillingRun, cause: BackendUnavailableError) -> None:
+        super().__init__(
+            f"the store became unavailable after {run.retainers_billed} retainers billed and "
+            f"{run.orders_invoiced} orders invoiced ({cause}); what was billed is committed, "
+            "run again when the store is back"
+        )
+        self.run = run
 
 
 class BillingService:
@@ -433,6 +466,9 @@ class BillingService:
     def _bill(self, retainer_id: str, on: date | None) -> tuple[list[Document], int]:
         at = self._now()
 
+        # Numbers follow the business's date; each account's documents its own local date.
+        number_day = on if on is not None else self._today(at)
+
         def work(uow: UnitOfWork) -> list[Document]:
             retainer: Retainer = uow.repository("retainer").get(retainer_id)
             through = on if on is not None else retainer.local_date(at)
@@ -444,11 +480,12 @@ class BillingService:
             for step in steps:
                 document = step.document
                 if isinstance(document, Invoice):
-                    document.issue(self._invoice_numbers(uow), through, at)
+                    numbers = self._invoice_numbers(uow)
                 elif isinstance(document, CreditNote):
-                    document.issue(self._credit_note_numbers(uow), through, at)
+                    numbers = self._credit_note_numbers(uow)
                 else:
                     continue
+                document.issue(numbers, through, at, numbered_on=number_day)
                 uow.add(document)
                 documents.append(document)
             self._apply_credit_notes(uow, documents, at)
@@ -478,47 +515,71 @@ class BillingService:
         Safe to run as often as you like (from cron, a scheduler or by hand):
         each retainer is billed in its own unit of work, so a run interrupted
         half-way keeps what it committed and the next run completes the rest,
-        never billing a period twice nor skipping one. A retainer that keeps
-        losing races is reported in `BillingRun.failures` and stays due.
+        never billing a period twice nor skipping one.
+
+        One retainer or order never stops the run: one that keeps losing
+        races, or whose billing raises a domain or data error, is reported in
+        `BillingRun.failures` (with the reason), stays due, and the rest is
+        billed. A store that becomes unreachable stops the run at once with
+        `BillingInterruptedError`, which carries what was committed.
 
         Args:
             on: Bill through this date (default: each account's local today).
             orders: Also invoice the fulfilled orders.
         """
+        if on is not None:
+            require_date("on", on)
         invoices: list[Invoice] = []
         notes: list[CreditNote] = []
         failures: list[BillingFailure] = []
-        billed = invoiced = retries = 0
-        for retainer_id in self.due_retainers(on):
+        counts = {"billed": 0, "invoiced": 0, "retries": 0}
+
+        def result() -> BillingRun:
+            return BillingRun(
+                on,
+                tuple(invoices),
+                tuple(notes),
+                counts["billed"],
+                counts["invoiced"],
+                counts["retries"],
+                tuple(failures),
+            )
+
+        def attempt(kind: str, id: str, work: Callable[[], tuple[T, int]]) -> T | None:
             try:
-                documents, retried = self._bill(retainer_id, on)
+                done, retried = work()
+            except BackendUnavailableError as error:
+                raise BillingInterruptedError(result(), error) from error
             except ConflictError as error:
-                failures.append(
-                    BillingFailure("retainer", retainer_id, self.max_attempts, str(error))
-                )
-                retries += self.max_attempts - 1
-                continue
-            retries += retried
-            billed += bool(documents)
-            for document in documents:
+                failures.append(BillingFailure(kind, id, self.max_attempts, str(error)))
+                counts["retries"] += self.max_attempts - 1
+                return None
+            except RelationshipCoreError as error:  # this one's data: report it, bill the rest
+                failures.append(BillingFailure(kind, id, 1, str(error), type(error).__name__))
+                return None
+            counts["retries"] += retried
+            return done
+
+        try:
+            due = self.due_retainers(on)
+        except BackendUnavailableError as error:
+            raise BillingInterruptedError(result(), error) from error
+        for retainer_id in due:
+            documents = attempt("retainer", retainer_id, partial(self._bill, retainer_id, on))
+            counts["billed"] += bool(documents)
+            for document in documents or ():
                 (invoices if isinstance(document, Invoice) else notes).append(document)  # type: ignore[arg-type]
         if orders:
-            for order in list(self.orders.iterate(status=OrderStatus.FULFILLED.value)):
-                try:
-                    invoice, retried = self._invoice_order(order.id, on)
-                except ConflictError as error:
-                    failures.append(
-                        BillingFailure("order", order.id, self.max_attempts, str(error))
-                    )
-                    retries += self.max_attempts - 1
-                    continue
-                retries += retried
+            try:
+                fulfilled = [o.id for o in self.orders.iterate(status=OrderStatus.FULFILLED.value)]
+            except BackendUnavailableError as error:
+                raise BillingInterruptedError(result(), error) from error
+            for order_id in fulfilled:
+                invoice = attempt("order", order_id, partial(self._invoice_order, order_id, on))
                 if invoice is not None:
                     invoices.append(invoice)
-                    invoiced += 1
-        return BillingRun(
-            on, tuple(invoices), tuple(notes), billed, invoiced, retries, tuple(failures)
-        )
+                    counts["invoiced"] += 1
+        return result()
 
     # -- orders -------------------------------------------------------------------
     def place_order(

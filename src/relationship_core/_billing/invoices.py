@@ -238,20 +238,31 @@ class Invoice(LineTotals, EventRecorder):
         self.lines = _check_lines((*self.lines, line), self.currency)
 
     # -- life cycle -------------------------------------------------------------
-    def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
+    def issue(
+        self,
+        sequence: InvoiceNumberSequence,
+        on: date,
+        at: datetime,
+        *,
+        numbered_on: date | None = None,
+    ) -> str:
         """Give the draft its number from *sequence* and issue it on local date *on*.
 
-        Save the invoice and the sequence in one unit of work. Returns the number.
+        *on* is the account's local date (it decides ``due_on``);
+        *numbered_on* is the issuing business's date, which decides the
+        number's year and order (default: *on*). Save the invoice and the
+        sequence in one unit of work. Returns the number.
         """
         require_date("on", on)
         require_aware("at", at)
+        number_day = on if numbered_on is None else require_date("numbered_on", numbered_on)
         _move("invoice", self.status, InvoiceStatus.ISSUED)
         if not self.lines:
             raise ValidationError("lines", self.lines, "an invoice needs at least one line")
         total = self.total
         if total.amount < 0:
             raise ValidationError("total", total, "a negative invoice is a credit note; issue one")
-        self.number = sequence.take(on)
+        self.number = sequence._take(number_day)
         self.issued_on = on
         self.due_on = on + timedelta(days=self.payment_terms_days)
         self.status = InvoiceStatus.ISSUED
@@ -401,10 +412,21 @@ class CreditNote(LineTotals, EventRecorder):
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)
 
-    def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
-        """Number the credit note from *sequence* and issue it on *on*."""
+    def issue(
+        self,
+        sequence: InvoiceNumberSequence,
+        on: date,
+        at: datetime,
+        *,
+        numbered_on: date | None = None,
+    ) -> str:
+        """Number the credit note from *sequence* and issue it on *on*.
+
+        *numbered_on* (default *on*) is the business's date that decides the number.
+        """
         require_date("on", on)
         require_aware("at", at)
+        number_day = on if numbered_on is None else require_date("numbered_on", numbered_on)
         if self.status is not CreditNoteStatus.DRAFT:
             raise InvalidTransitionError("credit note", self.status.value, "issued", [])
         if not self.lines:
@@ -413,7 +435,7 @@ class CreditNote(LineTotals, EventRecorder):
             raise ValidationError(
                 "total", self.total, "a credit note must credit a positive amount"
             )
-        self.number = sequence.take(on)
+        self.number = sequence._take(number_day)
         self.issued_on = on
         self.status = CreditNoteStatus.ISSUED
         self._record(

@@ -51,24 +51,28 @@ class InvoiceNumberSequence:
 
     def peek(self, on: date) -> str:
         """The number `take` would return on *on*, without taking it."""
-        year, counter = self._next(on)
+        year, counter = self._next(require_date("on", on))
         return self._format(year, counter)
 
     def take(self, on: date) -> str:
-        """Take the next number for a document issued on *on*."""
+        """Take the next number for a document issued on *on* (the business's date)."""
+        return self._take(require_date("on", on))
+
+    def _take(self, on: date) -> str:
+        # For callers that checked *on* already (a document's ``issue``).
         year, counter = self._next(on)
         self.year, self.last = year, counter
         return self._format(year, counter)
 
     def _next(self, on: date) -> tuple[int, int]:
-        require_date("on", on)
         if not self.yearly:
             return on.year, self.last + 1
         if self.year is not None and on.year < self.year:
             raise ValidationError(
                 "on",
                 on,
-                f"numbers for {self.year} have been issued; cannot issue into an earlier year",
+                f"numbers for {self.year} have been issued; cannot issue into an earlier year "
+                "(number by the business's date, which only moves forward)",
             )
         if self.year == on.year:
             return on.year, self.last + 1
