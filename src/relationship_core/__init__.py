@@ -106,6 +106,12 @@ from relationship_core._billing import (
     revenue_per_account,
     start_retainer_for,
 )
+from relationship_core._domain.business import (
+    DEFAULT_BUSINESS,
+    Business,
+    NumberingScheme,
+    WorkingCalendar,
+)
 from relationship_core._domain.clock import Clock, ManualClock, SystemClock
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.custom_fields import (
@@ -159,6 +165,10 @@ __all__ = [
     "BillingRun",
     "BillingFailure",
     "BillingInterruptedError",
+    "Business",
+    "DEFAULT_BUSINESS",
+    "NumberingScheme",
+    "WorkingCalendar",
     # money
     "Currency",
     "Money",

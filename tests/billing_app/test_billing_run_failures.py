@@ -84,6 +84,7 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
                     "R2",
                     {"id": "R2", "garbage": True},
                     {
+                        "business": "acme",
                         "party_id": "P2",
                         "engagement_id": None,
                         "status": "active",

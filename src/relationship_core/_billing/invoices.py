@@ -21,6 +21,7 @@ from relationship_core._billing.events import (
 )
 from relationship_core._billing.lines import LineItem, LineTotals
 from relationship_core._billing.numbering import InvoiceNumberSequence
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
@@ -156,6 +157,7 @@ class Invoice(LineTotals, EventRecorder):
         payments: Payments received, in order.
         credit_note_ids: Credit notes applied to it.
         credited: Total of the credit notes applied.
+        business: The key of the business that issues it.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -175,6 +177,7 @@ class Invoice(LineTotals, EventRecorder):
     payments: tuple[Payment, ...] = ()
     credit_note_ids: tuple[str, ...] = ()
     credited: Money = attrs.field(default=attrs.Factory(_zero_in_currency, takes_self=True))
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
@@ -193,6 +196,7 @@ class Invoice(LineTotals, EventRecorder):
         source: InvoiceSource,
         source_id: str | None,
         idempotency_key: str | None,
+        business: str = DEFAULT_BUSINESS,
     ) -> Invoice:
         """A draft built without validation, for the biller's already-checked values."""
         invoice = object.__new__(cls)
@@ -213,6 +217,7 @@ class Invoice(LineTotals, EventRecorder):
             ("payments", ()),
             ("credit_note_ids", ()),
             ("credited", Money.zero(currency)),
+            ("business", business),
             ("_events", []),
         ):
             set_(invoice, name, value)
@@ -391,6 +396,7 @@ class CreditNote(LineTotals, EventRecorder):
         status: Draft or issued.
         number: Its gapless number (a separate sequence, e.g. prefix ``"CN"``).
         issued_on: Local date of issue.
+        business: The key of the business that issues it.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -407,6 +413,7 @@ class CreditNote(LineTotals, EventRecorder):
     )
     number: str | None = None
     issued_on: date | None = None
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
