@@ -5,7 +5,9 @@ store opened afterwards knows them (``relationship_core`` imports it).
 
 Every billing record names its business (indexed ``business``), so a run
 reads only its own business's records; layout 2 added it (see
-`relationship_core._app.business_kinds` for the upgrade). The indexed fields are the ones the billing service and a scheduler query:
+`relationship_core._app.business_kinds` for the upgrade).
+
+The indexed fields are the ones the billing service and a scheduler query:
 ``retainer.next_billing_date`` lets a daily run load only the retainers due
 (``next_billing_date <= today``) instead of every retainer; invoices are found
 by party, status, number, dates and source; orders by party, status, team and
