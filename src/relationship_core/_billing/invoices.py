@@ -106,6 +106,13 @@ def _check_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[LineI
     return lines
 
 
+def _number_day(on: date, at: datetime, numbered_on: date | None) -> date:
+    """Check an issue's dates once; the date that decides the number."""
+    require_date("on", on)
+    require_aware("at", at)
+    return on if numbered_on is None else require_date("numbered_on", numbered_on)
+
+
 @attrs.frozen
 class Payment:
     """Money received against an invoice.
@@ -258,9 +265,7 @@ class Invoice(LineTotals, EventRecorder):
         number's year and order (default: *on*). Save the invoice and the
         sequence in one unit of work. Returns the number.
         """
-        require_date("on", on)
-        require_aware("at", at)
-        number_day = on if numbered_on is None else require_date("numbered_on", numbered_on)
+        number_day = _number_day(on, at, numbered_on)
         _move("invoice", self.status, InvoiceStatus.ISSUED)
         if not self.lines:
             raise ValidationError("lines", self.lines, "an invoice needs at least one line")
@@ -431,9 +436,7 @@ class CreditNote(LineTotals, EventRecorder):
 
         *numbered_on* (default *on*) is the business's date that decides the number.
         """
-        require_date("on", on)
-        require_aware("at", at)
-        number_day = on if numbered_on is None else require_date("numbered_on", numbered_on)
+        number_day = _number_day(on, at, numbered_on)
         if self.status is not CreditNoteStatus.DRAFT:
             raise InvalidTransitionError("credit note", self.status.value, "issued", [])
         if not self.lines:
