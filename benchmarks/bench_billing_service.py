@@ -56,7 +56,12 @@ def ours(path: Path, count: int) -> tuple[float, int, list[str]]:
                 )
                 uow.add(
                     Retainer.start(
-                        f"R{i:06d}", f"P{i}", terms, clock.now(), starts_on=date(2026, 1, 1)
+                        f"R{i:06d}",
+                        f"P{i}",
+                        terms,
+                        clock.now(),
+                        starts_on=date(2026, 1, 1),
+                        business=billing.business,
                     )
                 )
         issued = 0

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 # Registers the billing kinds (retainers, orders, invoices, ...) so every store knows them.
 from relationship_core._app import billing_kinds as _billing_kinds  # noqa: F401
-from relationship_core._app.billing import BillingFailure, BillingRun, BillingService
+from relationship_core._app.billing import (
+    BillingFailure,
+    BillingInterruptedError,
+    BillingRun,
+    BillingService,
+)
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,
@@ -101,6 +106,12 @@ from relationship_core._billing import (
     revenue_per_account,
     start_retainer_for,
 )
+from relationship_core._domain.business import (
+    DEFAULT_BUSINESS,
+    Business,
+    NumberingScheme,
+    WorkingCalendar,
+)
 from relationship_core._domain.clock import Clock, ManualClock, SystemClock
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.custom_fields import (
@@ -153,6 +164,11 @@ __all__ = [
     "BillingService",
     "BillingRun",
     "BillingFailure",
+    "BillingInterruptedError",
+    "Business",
+    "DEFAULT_BUSINESS",
+    "NumberingScheme",
+    "WorkingCalendar",
     # money
     "Currency",
     "Money",

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import attrs
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from relationship_core import Money
@@ -154,9 +154,28 @@ def test_generation_is_idempotent_under_repetition_and_interruption(
     assert store.load() == reference
 
 
+def _started(proration: Proration, cycle: BillingCycle, anchor: date, starts_on: date) -> Retainer:
+    terms = RetainerTerms(Money("3000.00", "USD"), cycle, "UTC", anchor=anchor, proration=proration)
+    return Retainer.start("R", "P", terms, AT, starts_on=starts_on)
+
+
+#: A start on the 61st day of a two-month period at 30 days per month (it was free).
+SIXTY_FIRST_DAY = _started(
+    Proration.fixed_days_per_month(30),
+    BillingCycle.every_months(2),
+    date(2026, 3, 1),
+    date(2026, 4, 30),
+)
+#: A start on the 31st, the last day of a monthly period, under 30/360 (it was free).
+THIRTY_FIRST = _started(THIRTY_360, BillingCycle.monthly(), date(2026, 1, 1), date(2026, 1, 31))
+
+
 @settings(max_examples=60, deadline=None)
 @given(retainers(), st.integers(1, 1500))
+@example(SIXTY_FIRST_DAY, 90)
+@example(THIRTY_FIRST, 60)
 def test_no_period_is_skipped_or_billed_twice(retainer: Retainer, horizon: int) -> None:
+    retainer = copy.deepcopy(retainer)  # explicit examples are shared objects
     through = retainer.starts_on + timedelta(days=horizon)
     upcoming = next_billing_date(retainer)
     assert upcoming is not None
@@ -184,6 +203,19 @@ def test_no_period_is_skipped_or_billed_twice(retainer: Retainer, horizon: int) 
         assert spans[0][0] == retainer.starts_on
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert end == start
+
+
+def test_a_start_on_the_last_day_of_a_long_fixed_days_period_is_billed() -> None:
+    # Every two months from 1 March at 30 days per month: 1 March - 1 May is
+    # 61 days worth 60. Starting on 30 April, the period's last day, bills one
+    # day (3000.00 / 60 = 50.00); the next invoice covers May and June.
+    retainer = copy.deepcopy(SIXTY_FIRST_DAY)
+    steps = bill_retainer(retainer, date(2026, 5, 1), AT)
+    lines = [line for step in steps if step.document for line in step.document.lines]
+    assert [(line.period_start, line.period_end, line.unit_price) for line in lines] == [
+        (date(2026, 4, 30), date(2026, 5, 1), Money("50.00", "USD")),
+        (date(2026, 5, 1), date(2026, 7, 1), Money("3000.00", "USD")),
+    ]
 
 
 def test_issue_documents_numbers_invoices_and_credit_notes_separately() -> None:

@@ -59,8 +59,12 @@ def test_thirty_360_worked_examples() -> None:
     # 30E/360: 16 January to month end is 15 units of 30 (the 31st is free)...
     assert THIRTY_360.units(MONTHLY, jan, date(2026, 1, 16)) == 15
     assert THIRTY_360.piece(fee, MONTHLY, jan, date(2026, 1, 16), jan.end) == Money("150.00", "USD")
-    # ... the 31st alone costs nothing ...
-    assert THIRTY_360.piece(fee, MONTHLY, jan, date(2026, 1, 31), jan.end) == Money("0.00", "USD")
+    # ... the 31st, the period's last day, carries the 30th's unit (a start on it is billed) ...
+    assert THIRTY_360.piece(fee, MONTHLY, jan, date(2026, 1, 31), jan.end) == Money("10.00", "USD")
+    assert THIRTY_360.piece(fee, MONTHLY, jan, date(2026, 1, 30), date(2026, 1, 31)).amount == 0
+    # ... but a 31st inside a period weighs nothing ...
+    mid = BillingSchedule(MONTHLY, date(2026, 1, 15)).period(0)
+    assert THIRTY_360.piece(fee, MONTHLY, mid, date(2026, 1, 31), date(2026, 2, 1)).amount == 0
     # ... and the last day of a 28-day February carries three days.
     feb = month(2026, 2)
     assert THIRTY_360.total_units(MONTHLY, feb) == 30
@@ -81,8 +85,16 @@ def test_fixed_days_per_month_worked_examples() -> None:
     assert policy.piece(fee, MONTHLY, jan, jan.start, date(2026, 1, 11)) == Money("100.00", "USD")
     feb = month(2026, 2)
     assert policy.piece(fee, MONTHLY, feb, feb.start, date(2026, 2, 11)) == Money("100.00", "USD")
-    # The last day of a 31-day period is free; of a 28-day one worth 3 days.
-    assert policy.piece(fee, MONTHLY, jan, date(2026, 1, 31), jan.end).amount == 0
+    # The last day of a 31-day period carries a day (the 30th is free); of a
+    # 28-day one, 3 days.
+    assert policy.piece(fee, MONTHLY, jan, date(2026, 1, 31), jan.end) == Money("10.00", "USD")
+    assert policy.piece(fee, MONTHLY, jan, date(2026, 1, 30), date(2026, 1, 31)).amount == 0
+    # Two months at 30 days: the 61st day (30 April) carries a day, the 60th is free.
+    two = BillingCycle.every_months(2)
+    march_april = BillingSchedule(two, date(2026, 3, 1)).period(0)
+    assert policy.piece(fee, two, march_april, date(2026, 4, 30), march_april.end) == Money(
+        "5.00", "USD"
+    )
     assert policy.piece(fee, MONTHLY, feb, date(2026, 2, 28), feb.end) == Money("30.00", "USD")
     # Quarterly: 90 days' worth, a day is fee / 90.
     quarter = BillingSchedule(BillingCycle.quarterly(), date(2026, 1, 1)).period(0)
@@ -171,3 +183,5 @@ def test_units_are_monotone_and_span_the_period(
     assert units[0] == 0
     assert units == sorted(units)
     assert units[-1] == policy.total_units(cycle, period) > 0
+    # The last day always carries something: a service starting on it is billed.
+    assert units[-2] < units[-1]

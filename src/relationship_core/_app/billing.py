@@ -31,6 +31,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -57,36 +58,55 @@ from relationship_core._billing.lines import LineItem
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import Order, OrderStatus, Refund
 from relationship_core._billing.retainer import Retainer, RetainerStatus, RetainerTerms
+from relationship_core._domain.business import (
+    DEFAULT_BUSINESS,
+    Business,
+    NumberingScheme,
+    require_key,
+)
 from relationship_core._domain.clock import Clock
 from relationship_core._domain.engagements import ClientLapsed, Engagement
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.money import Money
-from relationship_core._domain.timeutil import require_date, to_zone
+from relationship_core._domain.timeutil import require_date
 from relationship_core._storage.contract import Condition, Query
-from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.exceptions import (
+    BackendUnavailableError,
+    ConflictError,
+    RelationshipCoreError,
+    ValidationError,
+)
 
-__all__ = ["BillingFailure", "BillingRun", "BillingService"]
+__all__ = ["BillingFailure", "BillingRun", "BillingInterruptedError", "BillingService"]
 
 T = TypeVar("T")
+B = TypeVar("B", Retainer, Order, Invoice)
 
 Document = Invoice | CreditNote
 
 
 @attrs.frozen
 class BillingFailure:
-    """A retainer or order the run gave up on after repeated conflicts.
+    """A retainer or order the run could not bill; it stays due, nothing of it was saved.
+
+    Either it kept losing races (``ConflictError`` after every attempt: the
+    next run will most likely succeed) or billing it raised a domain or data
+    error (a ``ValidationError`` naming the field and value, a record that
+    cannot be read...): fix what *error* says, then run again.
 
     Attributes:
         kind: ``"retainer"`` or ``"order"``.
         id: Its id.
         attempts: How many units of work were tried.
-        error: The last error's message.
+        error: The last error's message (what to fix).
+        error_type: The last error's class name, e.g. ``"ConflictError"``.
     """
 
     kind: str
     id: str
     attempts: int
     error: str
+    error_type: str = "ConflictError"
 
 
 def _totals(documents: Iterable[Document]) -> dict[str, Money]:
@@ -140,6 +160,26 @@ class BillingRun:
         return not self.failures
 
 
+class BillingInterruptedError(BackendUnavailableError):
+    """The store became unreachable during `BillingService.run`; the run stopped.
+
+    Everything in `run` was committed; the rest stays due and the next run
+    bills it (nothing is billed twice). It is a ``BackendUnavailableError``,
+    so code catching that keeps working.
+
+    Attributes:
+        run: What the run did before the store went away.
+    """
+
+    def __init__(self, run: BillingRun, cause: BackendUnavailableError) -> None:
+        super().__init__(
+            f"the store became unavailable after {run.retainers_billed} retainers billed and "
+            f"{run.orders_invoiced} orders invoiced ({cause}); what was billed is committed, "
+            "run again when the store is back"
+        )
+        self.run = run
+
+
 class BillingService:
     """Retainers, orders, invoices and payments on a store, one unit of work per change.
 
@@ -161,39 +201,45 @@ class BillingService:
 
     Args:
         crm: The open store.
-        business: Whose documents these are: it names the number sequences
-            (``"<business>:invoices"``, ``"<business>:credit-notes"``), so
-            numbering is gapless per business.
+        business: Whose documents these are: a `Business`, or the key of one.
+            The service reads and writes that business's records only, and
+            names its number sequences after it (``"<key>:invoices"``,
+            ``"<key>:credit-notes"``), so numbering is gapless per business.
+            A business not stored yet is stored on first use (from a key:
+            with *time_zone* and the prefixes); a stored one is used as it is.
         clock: Where "now" comes from (default: the CRM's clock).
-        time_zone: The business's zone: the local date orders are invoiced on.
+        time_zone: For a business created from its key: its zone (default
+            UTC), which dates orders and numbers documents.
         payment_terms_days: Payment terms of order invoices.
         max_attempts: Units of work tried per retainer or order when another
             writer keeps winning the race (then it is reported, not raised).
-        invoice_prefix: Printed before invoice numbers.
-        credit_note_prefix: Printed before credit note numbers.
+        invoice_prefix: For a business created from its key: printed before
+            invoice numbers (default ``"INV"``).
+        credit_note_prefix: Likewise for credit notes (default ``"CN"``).
+
+    Raises:
+        ValidationError: Bad arguments, or settings that contradict the stored business.
     """
 
     def __init__(
         self,
         crm: CRM,
         *,
-        business: str = "default",
+        business: str | Business = DEFAULT_BUSINESS,
         clock: Clock | None = None,
-        time_zone: ZoneInfo | str = "UTC",
+        time_zone: ZoneInfo | str | None = None,
         payment_terms_days: int = 0,
         max_attempts: int = 5,
-        invoice_prefix: str = "INV",
-        credit_note_prefix: str = "CN",
+        invoice_prefix: str | None = None,
+        credit_note_prefix: str | None = None,
     ) -> None:
-        if not isinstance(business, str) or not business.strip():
-            raise ValidationError("business", business, "name the business (non-empty text)")
         if not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValidationError("max_attempts", max_attempts, "give a positive integer")
         if not isinstance(payment_terms_days, int) or payment_terms_days < 0:
             raise ValidationError(
                 "payment_terms_days", payment_terms_days, "give a whole number of days, 0 or more"
             )
-        for kind in ("retainer", "invoice", "credit_note", "order", "invoice_sequence"):
+        for kind in ("business", "retainer", "invoice", "credit_note", "order", "invoice_sequence"):
             if kind not in crm.registry:
                 raise ValidationError(
                     "crm.registry",
@@ -201,14 +247,47 @@ class BillingService:
                     "this store does not know the billing kinds; open it with the default "
                     "registry (import relationship_core first)",
                 )
+        explicit = isinstance(business, Business) or any(
+            v is not None for v in (time_zone, invoice_prefix, credit_note_prefix)
+        )
+        if not isinstance(business, Business):
+            business = Business.create(
+                require_key("business", business),
+                time_zone="UTC" if time_zone is None else time_zone,
+                numbering=NumberingScheme.with_prefixes(
+                    invoice_prefix or "INV", credit_note_prefix or "CN"
+                ),
+            )
         self.crm = crm
-        self.business = business
         self.clock: Clock = clock or crm.clock
-        self.time_zone = to_zone("time_zone", time_zone)
         self.payment_terms_days = payment_terms_days
         self.max_attempts = max_attempts
-        self._invoice_prefix = invoice_prefix
-        self._credit_note_prefix = credit_note_prefix
+        #: The business record in use (as stored).
+        self.business_record: Business = self._ensure_business(business, explicit=explicit)
+        #: Its key.
+        self.business: str = self.business_record.key
+        #: Its zone: the date orders are invoiced on and documents numbered by.
+        self.time_zone: ZoneInfo = self.business_record.time_zone
+
+    def _ensure_business(self, wanted: Business, *, explicit: bool) -> Business:
+        """The stored business of *wanted*'s key, storing *wanted* if there is none."""
+
+        def work(uow: UnitOfWork) -> Business:
+            repo: Repository[Business] = uow.repository("business")
+            stored = repo.find(wanted.key)
+            if stored is None:  # first use: two creators conflict, the loser re-reads
+                repo.add(wanted)
+                return wanted
+            return stored
+
+        stored = self._attempt(work)[0]
+        if explicit and stored != wanted:
+            raise ValidationError(
+                "business",
+                wanted.key,
+                f"is stored with other settings ({stored!r}); pass just the key to use them",
+            )
+        return stored
 
     # -- repositories -------------------------------------------------------------
     @property
@@ -252,26 +331,51 @@ class BillingService:
                 time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - not crypto
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _sequence(self, uow: UnitOfWork, suffix: str, prefix: str) -> InvoiceNumberSequence:
+    def _sequence(self, uow: UnitOfWork, suffix: str, pattern: str) -> InvoiceNumberSequence:
         repo = uow.repository("invoice_sequence")
         sequence_id = f"{self.business}:{suffix}"
         found: InvoiceNumberSequence | None = repo.find(sequence_id)
         if found is None:  # the first document of this business: two creators conflict
-            found = InvoiceNumberSequence(sequence_id, prefix=prefix)
+            found = InvoiceNumberSequence(
+                sequence_id,
+                prefix=pattern.partition("{")[0].rstrip("-") or suffix,
+                yearly="{year" in pattern,
+                business=self.business,
+                pattern=pattern,
+            )
             repo.add(found)
         return found
 
     def _invoice_numbers(self, uow: UnitOfWork) -> InvoiceNumberSequence:
-        return self._sequence(uow, "invoices", self._invoice_prefix)
+        return self._sequence(uow, "invoices", self.business_record.numbering.invoices)
 
     def _credit_note_numbers(self, uow: UnitOfWork) -> InvoiceNumberSequence:
-        return self._sequence(uow, "credit-notes", self._credit_note_prefix)
+        return self._sequence(uow, "credit-notes", self.business_record.numbering.credit_notes)
+
+    def _own(self, kind: str, obj: B) -> B:
+        """*obj* if it belongs to this business; else ``ValidationError`` saying whose it is."""
+        if obj.business != self.business:
+            raise ValidationError(
+                f"{kind}.business",
+                obj.business,
+                f"{kind} {obj.id!r} belongs to business {obj.business!r}, not "
+                f"{self.business!r}; use that business's BillingService",
+            )
+        return obj
+
+    def _mine(self) -> tuple[str | None, ...]:
+        """The ``business`` index values of this business's records.
+
+        Records of the default business written before businesses existed
+        have no value until ``relationship-core migrate`` indexes them.
+        """
+        return (self.business, None) if self.business == DEFAULT_BUSINESS else (self.business,)
 
     def _change(self, kind: str, id: str, change: Callable[[Any, datetime], None]) -> Any:
         at = self._now()
 
         def work(uow: UnitOfWork) -> Any:
-            obj = uow.repository(kind).get(id)
+            obj = self._own(kind, uow.repository(kind).get(id))
             change(obj, at)
             return obj
 
@@ -294,9 +398,15 @@ class BillingService:
         def work(uow: UnitOfWork) -> Retainer:
             existing: Retainer | None = uow.repository("retainer").find(rid)
             if existing is not None:  # a retried request: started already
-                return existing
+                return self._own("retainer", existing)
             retainer = Retainer.start(
-                rid, party_id, terms, at, starts_on=starts_on, engagement_id=engagement_id
+                rid,
+                party_id,
+                terms,
+                at,
+                starts_on=starts_on,
+                engagement_id=engagement_id,
+                business=self.business,
             )
             uow.add(retainer)
             return retainer
@@ -327,7 +437,9 @@ class BillingService:
             engagement.promote_to_client(
                 account_manager=account_manager, reason=reason, at=at, on=on
             )
-            retainer = start_retainer_for(engagement, terms, at, retainer_id=rid)
+            retainer = start_retainer_for(
+                engagement, terms, at, retainer_id=rid, business=self.business
+            )
             uow.add(retainer)
             return engagement, retainer
 
@@ -356,7 +468,12 @@ class BillingService:
             lapse = engagement.pending_events[-1]
             assert isinstance(lapse, ClientLapsed)  # noqa: S101 - recorded just above
             ended = []
-            for retainer in uow.repository("retainer").iterate(engagement_id=engagement_id):
+            retainers = uow.repository("retainer")
+            for retainer in [
+                r
+                for key in self._mine()
+                for r in retainers.iterate(engagement_id=engagement_id, business=key)
+            ]:
                 if retainer.status is not RetainerStatus.CANCELLED:
                     end_retainer_on_lapse(retainer, lapse, immediately=immediately)
                     ended.append(retainer)
@@ -403,23 +520,28 @@ class BillingService:
     def due_retainers(self, on: date | None = None) -> list[str]:
         """Ids of the retainers with something to bill on or before *on*.
 
-        Only the ``next_billing_date`` index is read. Without *on*, the
-        horizon is tomorrow in UTC, which covers today in every time zone;
-        each retainer is then billed through its own local today.
+        Only this business's retainers, and only the ``business`` and
+        ``next_billing_date`` indexes are read. Without *on*, the horizon is
+        tomorrow in UTC, which covers today in every time zone; each retainer
+        is then billed through its own local today.
         """
         horizon = require_date("on", on) if on is not None else self._now().astimezone(UTC).date()
         if on is None:
             horizon += timedelta(days=1)
         # Ids straight from the index: the retainers are loaded in their own units of work.
         ids: list[str] = []
-        after = None
-        while True:
-            due = Condition("next_billing_date", "le", horizon)
-            page = self.crm.backend.query(Query("retainer", (due,), limit=1000, after=after))
-            ids.extend(record.id for record in page.records)
-            if page.next_cursor is None:
-                return ids
-            after = page.next_cursor
+        due = Condition("next_billing_date", "le", horizon)
+        for key in self._mine():
+            mine = Condition("business", "eq", key)
+            after = None
+            while True:
+                query = Query("retainer", (mine, due), limit=1000, after=after)
+                page = self.crm.backend.query(query)
+                ids.extend(record.id for record in page.records)
+                if page.next_cursor is None:
+                    break
+                after = page.next_cursor
+        return sorted(ids)
 
     def bill(self, retainer_id: str, on: date | None = None) -> list[Document]:
         """Bill one retainer through *on* (default: its local today) in one unit of work.
@@ -433,8 +555,11 @@ class BillingService:
     def _bill(self, retainer_id: str, on: date | None) -> tuple[list[Document], int]:
         at = self._now()
 
+        # Numbers follow the business's date; each account's documents its own local date.
+        number_day = on if on is not None else self._today(at)
+
         def work(uow: UnitOfWork) -> list[Document]:
-            retainer: Retainer = uow.repository("retainer").get(retainer_id)
+            retainer: Retainer = self._own("retainer", uow.repository("retainer").get(retainer_id))
             through = on if on is not None else retainer.local_date(at)
             steps = bill_retainer(retainer, through, at)
             if not any(step.document is not None for step in steps):
@@ -444,11 +569,12 @@ class BillingService:
             for step in steps:
                 document = step.document
                 if isinstance(document, Invoice):
-                    document.issue(self._invoice_numbers(uow), through, at)
+                    numbers = self._invoice_numbers(uow)
                 elif isinstance(document, CreditNote):
-                    document.issue(self._credit_note_numbers(uow), through, at)
+                    numbers = self._credit_note_numbers(uow)
                 else:
                     continue
+                document.issue(numbers, through, at, numbered_on=number_day)
                 uow.add(document)
                 documents.append(document)
             self._apply_credit_notes(uow, documents, at)
@@ -478,47 +604,77 @@ class BillingService:
         Safe to run as often as you like (from cron, a scheduler or by hand):
         each retainer is billed in its own unit of work, so a run interrupted
         half-way keeps what it committed and the next run completes the rest,
-        never billing a period twice nor skipping one. A retainer that keeps
-        losing races is reported in `BillingRun.failures` and stays due.
+        never billing a period twice nor skipping one.
+
+        One retainer or order never stops the run: one that keeps losing
+        races, or whose billing raises a domain or data error, is reported in
+        `BillingRun.failures` (with the reason), stays due, and the rest is
+        billed. A store that becomes unreachable stops the run at once with
+        `BillingInterruptedError`, which carries what was committed.
 
         Args:
             on: Bill through this date (default: each account's local today).
             orders: Also invoice the fulfilled orders.
         """
+        if on is not None:
+            require_date("on", on)
         invoices: list[Invoice] = []
         notes: list[CreditNote] = []
         failures: list[BillingFailure] = []
-        billed = invoiced = retries = 0
-        for retainer_id in self.due_retainers(on):
+        counts = {"billed": 0, "invoiced": 0, "retries": 0}
+
+        def result() -> BillingRun:
+            return BillingRun(
+                on,
+                tuple(invoices),
+                tuple(notes),
+                counts["billed"],
+                counts["invoiced"],
+                counts["retries"],
+                tuple(failures),
+            )
+
+        def attempt(kind: str, id: str, work: Callable[[], tuple[T, int]]) -> T | None:
             try:
-                documents, retried = self._bill(retainer_id, on)
+                done, retried = work()
+            except BackendUnavailableError as error:
+                raise BillingInterruptedError(result(), error) from error
             except ConflictError as error:
-                failures.append(
-                    BillingFailure("retainer", retainer_id, self.max_attempts, str(error))
-                )
-                retries += self.max_attempts - 1
-                continue
-            retries += retried
-            billed += bool(documents)
-            for document in documents:
+                failures.append(BillingFailure(kind, id, self.max_attempts, str(error)))
+                counts["retries"] += self.max_attempts - 1
+                return None
+            except RelationshipCoreError as error:  # this one's data: report it, bill the rest
+                failures.append(BillingFailure(kind, id, 1, str(error), type(error).__name__))
+                return None
+            counts["retries"] += retried
+            return done
+
+        try:
+            due = self.due_retainers(on)
+        except BackendUnavailableError as error:
+            raise BillingInterruptedError(result(), error) from error
+        for retainer_id in due:
+            documents = attempt("retainer", retainer_id, partial(self._bill, retainer_id, on))
+            counts["billed"] += bool(documents)
+            for document in documents or ():
                 (invoices if isinstance(document, Invoice) else notes).append(document)  # type: ignore[arg-type]
         if orders:
-            for order in list(self.orders.iterate(status=OrderStatus.FULFILLED.value)):
-                try:
-                    invoice, retried = self._invoice_order(order.id, on)
-                except ConflictError as error:
-                    failures.append(
-                        BillingFailure("order", order.id, self.max_attempts, str(error))
+            try:
+                fulfilled = sorted(
+                    order.id
+                    for key in self._mine()
+                    for order in self.orders.iterate(
+                        status=OrderStatus.FULFILLED.value, business=key
                     )
-                    retries += self.max_attempts - 1
-                    continue
-                retries += retried
+                )
+            except BackendUnavailableError as error:
+                raise BillingInterruptedError(result(), error) from error
+            for order_id in fulfilled:
+                invoice = attempt("order", order_id, partial(self._invoice_order, order_id, on))
                 if invoice is not None:
                     invoices.append(invoice)
-                    invoiced += 1
-        return BillingRun(
-            on, tuple(invoices), tuple(notes), billed, invoiced, retries, tuple(failures)
-        )
+                    counts["invoiced"] += 1
+        return result()
 
     # -- orders -------------------------------------------------------------------
     def place_order(
@@ -531,8 +687,8 @@ class BillingService:
         def work(uow: UnitOfWork) -> Order:
             existing: Order | None = uow.repository("order").find(oid)
             if existing is not None:
-                return existing
-            order = Order.place(oid, party_id, list(lines), at)
+                return self._own("order", existing)
+            order = Order.place(oid, party_id, list(lines), at, business=self.business)
             uow.add(order)
             return order
 
@@ -574,7 +730,7 @@ class BillingService:
         day = on if on is not None else self._today(at)
 
         def work(uow: UnitOfWork) -> Invoice | None:
-            order: Order = uow.repository("order").get(order_id)
+            order: Order = self._own("order", uow.repository("order").get(order_id))
             if order.invoice_id is not None:
                 return None
             invoice = invoice_for_order(order, at, payment_terms_days=self.payment_terms_days)
@@ -592,7 +748,7 @@ class BillingService:
         day = on if on is not None else self._today(self._now())
 
         def work(uow: UnitOfWork) -> CreditNote:
-            order: Order = uow.repository("order").get(order_id)
+            order: Order = self._own("order", uow.repository("order").get(order_id))
             if any(r.id == refund.id for r in order.refunds):
                 found: CreditNote = uow.repository("credit_note").get(
                     f"refund:{order.id}:{refund.id}"
@@ -615,7 +771,7 @@ class BillingService:
         """
 
         def work(uow: UnitOfWork) -> Invoice:
-            invoice: Invoice = uow.repository("invoice").get(invoice_id)
+            invoice: Invoice = self._own("invoice", uow.repository("invoice").get(invoice_id))
             if any(p.id == payment.id for p in invoice.payments):
                 return invoice
             invoice.record_payment(payment)

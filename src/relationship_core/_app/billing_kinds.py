@@ -1,7 +1,11 @@
-"""The billing kinds: retainers, invoices, credit notes, orders and number sequences.
+"""The billing kinds: businesses, retainers, invoices, credit notes, orders, number sequences.
 
 Importing this module registers them on `DEFAULT_MAPPINGS`, so every
 store opened afterwards knows them (``relationship_core`` imports it).
+
+Every billing record names its business (indexed ``business``), so a run
+reads only its own business's records; layout 2 added it (see
+`relationship_core._app.business_kinds` for the upgrade).
 
 The indexed fields are the ones the billing service and a scheduler query:
 ``retainer.next_billing_date`` lets a daily run load only the retainers due
@@ -14,6 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from relationship_core._app.business_kinds import (
+    BUSINESSES,
+    with_business,
+    with_sequence_business,
+)
 from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping
 from relationship_core._billing.biller import next_billing_date
@@ -34,7 +43,10 @@ __all__ = [
 RETAINERS: KindMapping[Retainer] = KindMapping(
     "retainer",
     Retainer,
+    schema_version=2,
+    upgrades={1: with_business},
     indexed={
+        "business": ("str?", lambda r: r.business),
         "party_id": ("str", lambda r: r.party_id),
         "engagement_id": ("str?", lambda r: r.engagement_id),
         "status": ("str", lambda r: r.status.value),
@@ -47,7 +59,10 @@ RETAINERS: KindMapping[Retainer] = KindMapping(
 INVOICES: KindMapping[Invoice] = KindMapping(
     "invoice",
     Invoice,
+    schema_version=2,
+    upgrades={1: with_business},
     indexed={
+        "business": ("str?", lambda i: i.business),
         "party_id": ("str", lambda i: i.party_id),
         "status": ("str", lambda i: i.status.value),
         "number": ("str?", lambda i: i.number),
@@ -60,7 +75,10 @@ INVOICES: KindMapping[Invoice] = KindMapping(
 CREDIT_NOTES: KindMapping[CreditNote] = KindMapping(
     "credit_note",
     CreditNote,
+    schema_version=2,
+    upgrades={1: with_business},
     indexed={
+        "business": ("str?", lambda n: n.business),
         "party_id": ("str", lambda n: n.party_id),
         "status": ("str", lambda n: n.status.value),
         "number": ("str?", lambda n: n.number),
@@ -73,7 +91,10 @@ CREDIT_NOTES: KindMapping[CreditNote] = KindMapping(
 ORDERS: KindMapping[Order] = KindMapping(
     "order",
     Order,
+    schema_version=2,
+    upgrades={1: with_business},
     indexed={
+        "business": ("str?", lambda o: o.business),
         "party_id": ("str", lambda o: o.party_id),
         "status": ("str", lambda o: o.status.value),
         "placed_at": ("datetime", lambda o: o.placed_at),
@@ -85,11 +106,14 @@ ORDERS: KindMapping[Order] = KindMapping(
 INVOICE_SEQUENCES: KindMapping[InvoiceNumberSequence] = KindMapping(
     "invoice_sequence",
     InvoiceNumberSequence,
-    indexed={"prefix": ("str", lambda s: s.prefix)},
+    schema_version=2,
+    upgrades={1: with_sequence_business},
+    indexed={"business": ("str?", lambda s: s.business), "prefix": ("str", lambda s: s.prefix)},
 )
 
 #: Every billing mapping, in registration order.
 BILLING_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    BUSINESSES,
     RETAINERS,
     INVOICES,
     CREDIT_NOTES,

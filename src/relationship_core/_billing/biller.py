@@ -145,6 +145,7 @@ def _document(
                 source=InvoiceSource.RETAINER,
                 source_id=retainer.id,
                 idempotency_key=key,
+                business=retainer.business,
             )
     return Invoice._trusted_draft(
         key,
@@ -155,6 +156,7 @@ def _document(
         source=InvoiceSource.RETAINER,
         source_id=retainer.id,
         idempotency_key=key,
+        business=retainer.business,
     )
 
 
@@ -272,6 +274,7 @@ def invoice_for_order(order: Order, at: datetime, *, payment_terms_days: int = 0
         source=InvoiceSource.ORDER,
         source_id=order.id,
         idempotency_key=key,
+        business=order.business,
     )
     order.mark_invoiced(invoice.id, at)
     return invoice
@@ -318,4 +321,5 @@ def credit_note_for_refund(order: Order, refund: Refund) -> CreditNote:
         source=InvoiceSource.ORDER,
         source_id=order.id,
         idempotency_key=key,
+        business=order.business,
     )

@@ -21,6 +21,7 @@ from relationship_core._billing.events import (
 )
 from relationship_core._billing.lines import LineItem, LineTotals
 from relationship_core._billing.numbering import InvoiceNumberSequence
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
@@ -105,6 +106,13 @@ def _check_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[LineI
     return lines
 
 
+def _number_day(on: date, at: datetime, numbered_on: date | None) -> date:
+    """Check an issue's dates once; the date that decides the number."""
+    require_date("on", on)
+    require_aware("at", at)
+    return on if numbered_on is None else require_date("numbered_on", numbered_on)
+
+
 @attrs.frozen
 class Payment:
     """Money received against an invoice.
@@ -156,6 +164,7 @@ class Invoice(LineTotals, EventRecorder):
         payments: Payments received, in order.
         credit_note_ids: Credit notes applied to it.
         credited: Total of the credit notes applied.
+        business: The key of the business that issues it.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -175,6 +184,7 @@ class Invoice(LineTotals, EventRecorder):
     payments: tuple[Payment, ...] = ()
     credit_note_ids: tuple[str, ...] = ()
     credited: Money = attrs.field(default=attrs.Factory(_zero_in_currency, takes_self=True))
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
@@ -193,6 +203,7 @@ class Invoice(LineTotals, EventRecorder):
         source: InvoiceSource,
         source_id: str | None,
         idempotency_key: str | None,
+        business: str = DEFAULT_BUSINESS,
     ) -> Invoice:
         """A draft built without validation, for the biller's already-checked values."""
         invoice = object.__new__(cls)
@@ -213,6 +224,7 @@ class Invoice(LineTotals, EventRecorder):
             ("payments", ()),
             ("credit_note_ids", ()),
             ("credited", Money.zero(currency)),
+            ("business", business),
             ("_events", []),
         ):
             set_(invoice, name, value)
@@ -238,20 +250,29 @@ class Invoice(LineTotals, EventRecorder):
         self.lines = _check_lines((*self.lines, line), self.currency)
 
     # -- life cycle -------------------------------------------------------------
-    def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
+    def issue(
+        self,
+        sequence: InvoiceNumberSequence,
+        on: date,
+        at: datetime,
+        *,
+        numbered_on: date | None = None,
+    ) -> str:
         """Give the draft its number from *sequence* and issue it on local date *on*.
 
-        Save the invoice and the sequence in one unit of work. Returns the number.
+        *on* is the account's local date (it decides ``due_on``);
+        *numbered_on* is the issuing business's date, which decides the
+        number's year and order (default: *on*). Save the invoice and the
+        sequence in one unit of work. Returns the number.
         """
-        require_date("on", on)
-        require_aware("at", at)
+        number_day = _number_day(on, at, numbered_on)
         _move("invoice", self.status, InvoiceStatus.ISSUED)
         if not self.lines:
             raise ValidationError("lines", self.lines, "an invoice needs at least one line")
         total = self.total
         if total.amount < 0:
             raise ValidationError("total", total, "a negative invoice is a credit note; issue one")
-        self.number = sequence.take(on)
+        self.number = sequence._take(number_day)
         self.issued_on = on
         self.due_on = on + timedelta(days=self.payment_terms_days)
         self.status = InvoiceStatus.ISSUED
@@ -380,6 +401,7 @@ class CreditNote(LineTotals, EventRecorder):
         status: Draft or issued.
         number: Its gapless number (a separate sequence, e.g. prefix ``"CN"``).
         issued_on: Local date of issue.
+        business: The key of the business that issues it.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -396,15 +418,25 @@ class CreditNote(LineTotals, EventRecorder):
     )
     number: str | None = None
     issued_on: date | None = None
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)
 
-    def issue(self, sequence: InvoiceNumberSequence, on: date, at: datetime) -> str:
-        """Number the credit note from *sequence* and issue it on *on*."""
-        require_date("on", on)
-        require_aware("at", at)
+    def issue(
+        self,
+        sequence: InvoiceNumberSequence,
+        on: date,
+        at: datetime,
+        *,
+        numbered_on: date | None = None,
+    ) -> str:
+        """Number the credit note from *sequence* and issue it on *on*.
+
+        *numbered_on* (default *on*) is the business's date that decides the number.
+        """
+        number_day = _number_day(on, at, numbered_on)
         if self.status is not CreditNoteStatus.DRAFT:
             raise InvalidTransitionError("credit note", self.status.value, "issued", [])
         if not self.lines:
@@ -413,7 +445,7 @@ class CreditNote(LineTotals, EventRecorder):
             raise ValidationError(
                 "total", self.total, "a credit note must credit a positive amount"
             )
-        self.number = sequence.take(on)
+        self.number = sequence._take(number_day)
         self.issued_on = on
         self.status = CreditNoteStatus.ISSUED
         self._record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from relationship_core._billing.retainer import Retainer, RetainerStatus, RetainerTerms
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.engagements import ClientLapsed, Engagement, EngagementKind
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.timeutil import require_aware
@@ -20,6 +21,7 @@ def start_retainer_for(
     *,
     retainer_id: str | None = None,
     starts_on: date | None = None,
+    business: str = DEFAULT_BUSINESS,
 ) -> Retainer:
     """Start the retainer of a client engagement.
 
@@ -48,6 +50,7 @@ def start_retainer_for(
         at,
         starts_on=starts_on,
         engagement_id=engagement.id,
+        business=business,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import attrs
 
 from relationship_core._billing._checks import require_count, require_text
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.timeutil import require_date
 from relationship_core.exceptions import ValidationError
 
@@ -38,6 +39,9 @@ class InvoiceNumberSequence:
         yearly: Restart at 1 each calendar year and print the year.
         year: The year of the last number taken (``None`` before the first).
         last: The last counter value taken (0 before the first).
+        business: The key of the business it numbers for.
+        pattern: A `NumberingScheme` format (``"INV-{year}-{seq:06d}"``) used
+            instead of *prefix* and *width*; ``None`` for the classic layout.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -48,33 +52,41 @@ class InvoiceNumberSequence:
     last: int = attrs.field(
         default=0, validator=lambda _i, a, v: require_count(a.name, v, minimum=0)
     )
+    business: str = DEFAULT_BUSINESS
+    pattern: str | None = None
 
     def peek(self, on: date) -> str:
         """The number `take` would return on *on*, without taking it."""
-        year, counter = self._next(on)
+        year, counter = self._next(require_date("on", on))
         return self._format(year, counter)
 
     def take(self, on: date) -> str:
-        """Take the next number for a document issued on *on*."""
+        """Take the next number for a document issued on *on* (the business's date)."""
+        return self._take(require_date("on", on))
+
+    def _take(self, on: date) -> str:
+        # For callers that checked *on* already (a document's ``issue``).
         year, counter = self._next(on)
         self.year, self.last = year, counter
         return self._format(year, counter)
 
     def _next(self, on: date) -> tuple[int, int]:
-        require_date("on", on)
         if not self.yearly:
             return on.year, self.last + 1
         if self.year is not None and on.year < self.year:
             raise ValidationError(
                 "on",
                 on,
-                f"numbers for {self.year} have been issued; cannot issue into an earlier year",
+                f"numbers for {self.year} have been issued; cannot issue into an earlier year "
+                "(number by the business's date, which only moves forward)",
             )
         if self.year == on.year:
             return on.year, self.last + 1
         return on.year, 1
 
     def _format(self, year: int, counter: int) -> str:
+        if self.pattern is not None:
+            return self.pattern.format(year=year, seq=counter)
         if self.yearly:
             return f"{self.prefix}-{year}-{counter:0{self.width}d}"
         return f"{self.prefix}-{counter:0{self.width}d}"

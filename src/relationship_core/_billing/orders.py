@@ -19,6 +19,7 @@ from relationship_core._billing.events import (
     OrderStarted,
 )
 from relationship_core._billing.lines import LineItem, LineKind, LineTotals
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
@@ -107,6 +108,7 @@ class Order(LineTotals, EventRecorder):
         invoice_id: Its invoice, once invoiced.
         refunds: Refunds made, oldest first.
         fulfilled_at: When it was fulfilled.
+        business: The key of the business that sells it.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -119,6 +121,7 @@ class Order(LineTotals, EventRecorder):
     invoice_id: str | None = None
     refunds: tuple[Refund, ...] = ()
     fulfilled_at: datetime | None = None
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     @classmethod
@@ -128,6 +131,8 @@ class Order(LineTotals, EventRecorder):
         party_id: str,
         lines: tuple[LineItem, ...] | list[LineItem],
         at: datetime,
+        *,
+        business: str = DEFAULT_BUSINESS,
     ) -> Order:
         """Place an order of products and services (at least one line, one currency)."""
         require_aware("placed_at", at)
@@ -149,7 +154,14 @@ class Order(LineTotals, EventRecorder):
                     f"lines[{i}].unit_price", line.unit_price, f"expected {currency.code}"
                 )
         assert currency is not None  # noqa: S101 - items is not empty
-        order = cls(id=id, party_id=party_id, placed_at=at, currency=currency, lines=items)
+        order = cls(
+            id=id,
+            party_id=party_id,
+            placed_at=at,
+            currency=currency,
+            lines=items,
+            business=business,
+        )
         order._record(
             OrderPlaced(aggregate_id=id, occurred_at=at, party_id=party_id, total=order.total)
         )

@@ -38,7 +38,7 @@ class ProrationPolicy(enum.Enum):
 
 
 def _thirty_360(day: date) -> int:
-    # 30E/360: every month has 30 days; the 31st counts like the 30th.
+    # 30/360: every month has 30 days; the 31st weighs nothing (it counts like the next 1st).
     return day.year * 360 + (day.month - 1) * 30 + min(day.day - 1, 30)
 
 
@@ -75,7 +75,8 @@ class Proration:
         Money('140.00', 'USD')
 
     **THIRTY_360** (30E/360) - every month counts as 30 days and the 31st
-    counts like the 30th (February's last day carries the missing days):
+    weighs nothing (February's last day carries the missing days; when a
+    period ends after a 31st, that 31st carries the 30th's unit instead):
     1-15 February is 14 of 30 units.
 
     Examples:
@@ -83,8 +84,9 @@ class Proration:
         Money('144.67', 'USD')
 
     **FIXED_DAYS_PER_MONTH** (e.g. 30) - a day costs ``fee / (30 * months)``,
-    counted from the period start; days beyond ``30 * months`` are free (the
-    31st day of a 31-day period) and in a shorter period the last day carries
+    counted from the period start; in a longer period the last day carries
+    the last unit and the day before it is free (the 30th of a 31-day
+    month), and in a shorter period the last day carries
     the missing days (3 at the end of a 28-day February). Weekly cycles use
     actual days. 15-31 January uses 17 days, so 13 of 30 remain.
 
@@ -108,16 +110,27 @@ class Proration:
     # -- measure ------------------------------------------------------------
     def total_units(self, cycle: BillingCycle, period: BillingPeriod) -> int:
         """The units in the whole *period* under this policy."""
-        return self.units(cycle, period, period.end)
+        return self._raw_units(cycle, period, period.end)
 
     def units(self, cycle: BillingCycle, period: BillingPeriod, day: date) -> int:
-        """Units from the start of *period* up to (not including) *day*."""
+        """Units from the start of *period* up to (not including) *day*.
+
+        The last day of a period always carries at least one unit, so a
+        service that starts on it is billed: where the basis would make it
+        free (the 31st under 30/360, the 61st day of a two-month period at 30
+        days per month), the day before it becomes the free one instead.
+        """
         if not period.start <= day <= period.end:
             raise ValidationError(
                 "day",
                 day,
                 f"must lie within the period {period.start.isoformat()}..{period.end.isoformat()}",
             )
+        if day == period.end:
+            return self._raw_units(cycle, period, day)
+        return min(self._raw_units(cycle, period, day), self.total_units(cycle, period) - 1)
+
+    def _raw_units(self, cycle: BillingCycle, period: BillingPeriod, day: date) -> int:
         policy = self.policy
         if policy is ProrationPolicy.ACTUAL_DAYS:
             return (day - period.start).days

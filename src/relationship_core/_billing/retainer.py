@@ -39,6 +39,7 @@ from relationship_core._billing.hours import HoursBank, HoursPolicy
 from relationship_core._billing.lines import LineItem, LineKind
 from relationship_core._billing.proration import ACTUAL_DAYS, Proration
 from relationship_core._billing.schedule import BillingPeriod, BillingSchedule, local_billing_date
+from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_aware, require_date, to_zone
@@ -205,6 +206,7 @@ class Retainer(EventRecorder):
         adjustment_count: Adjustment-only documents made so far (for their keys).
         hours_bank: Unused included hours.
         last_invoice_id: The latest period invoice, for credit notes to refer to.
+        business: The key of the business whose retainer it is.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -221,6 +223,7 @@ class Retainer(EventRecorder):
     adjustment_count: int = 0
     hours_bank: HoursBank = attrs.field(factory=HoursBank)
     last_invoice_id: str | None = None
+    business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
 
     # -- construction -------------------------------------------------------------
@@ -234,8 +237,9 @@ class Retainer(EventRecorder):
         *,
         starts_on: date | None = None,
         engagement_id: str | None = None,
+        business: str = DEFAULT_BUSINESS,
     ) -> Retainer:
-        """Start a retainer on *starts_on* (default: the local date of *at*).
+        """Start a retainer on *starts_on* (default: the local date of *at*) for *business*.
 
         The start may fall mid-period; the first period is then prorated.
         """
@@ -253,6 +257,7 @@ class Retainer(EventRecorder):
             starts_on=day,
             engagement_id=engagement_id,
             fee_changes=(FeeChange(day, terms.fee),),
+            business=business,
         )
         retainer.next_period = retainer.schedule.index_of(day)
         if terms.hours is not None:  # the first (even partial) period grants its hours in full

@@ -1,0 +1,149 @@
+"""A run is never stopped by one retainer; numbers follow the business's date whatever the zones."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from relationship_core import BillingInterruptedError, LineItem, ManualClock, Money
+from relationship_core._app.billing import BillingService
+from relationship_core._app.facade import CRM, open_store
+from relationship_core._storage.contract import Write
+from relationship_core.exceptions import BackendUnavailableError
+
+from .conftest import terms
+
+#: 11:00 UTC on 31 December: 1 January 01:00 on Kiritimati (UTC+14), still
+#: 31 December 00:00 in Pago Pago (UTC-11).
+NEW_YEAR = datetime(2026, 12, 31, 11, tzinfo=UTC)
+
+
+def fulfilled_order(billing: BillingService, order_id: str, party_id: str, price: str) -> None:
+    billing.place_order(party_id, [LineItem("Work", 1, Money(price, "USD"))], order_id=order_id)
+    billing.assign_order(order_id, "team")
+    billing.start_order(order_id)
+    billing.fulfil_order(order_id)
+
+
+def far_apart(billing: BillingService) -> None:
+    """Two retainers starting on their own local today: 1 January and 31 December."""
+    # Ids sort the early zone first, so it is billed first.
+    for rid, zone, day in (
+        ("A-kiritimati", "Pacific/Kiritimati", date(2027, 1, 1)),
+        ("B-pago", "Pacific/Pago_Pago", date(2026, 12, 31)),
+    ):
+        billing.start_retainer(f"P-{rid}", terms(time_zone=zone), retainer_id=rid, starts_on=day)
+
+
+def test_a_run_around_new_year_numbers_every_document_by_the_business_date(
+    crm: CRM, clock: ManualClock
+) -> None:
+    clock.set(NEW_YEAR)
+    billing = BillingService(crm, business="acme")  # the business keeps UTC: 31 December
+    far_apart(billing)
+    fulfilled_order(billing, "O1", "P9", "50.00")
+    run = billing.run()
+    assert run.ok, run.failures
+    # Each document is dated by its account's calendar and numbered in the
+    # business's year, in issue order.
+    issued = [(i.source_id, i.issued_on, i.number) for i in run.invoices]
+    assert issued == [
+        ("A-kiritimati", date(2027, 1, 1), "INV-2026-000001"),
+        ("B-pago", date(2026, 12, 31), "INV-2026-000002"),
+        ("O1", date(2026, 12, 31), "INV-2026-000003"),
+    ]
+    assert billing.run().invoices_issued == 0  # a rerun finds nothing
+
+
+def test_a_business_far_east_numbers_into_its_new_year(crm: CRM, clock: ManualClock) -> None:
+    clock.set(NEW_YEAR)
+    billing = BillingService(crm, business="island", time_zone="Pacific/Kiritimati")
+    far_apart(billing)
+    run = billing.run()
+    assert run.ok, run.failures
+    assert [(i.issued_on, i.number) for i in run.invoices] == [
+        (date(2027, 1, 1), "INV-2027-000001"),
+        (date(2026, 12, 31), "INV-2027-000002"),
+    ]
+
+
+def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
+    crm: CRM, billing: BillingService
+) -> None:
+    billing.start_retainer("P1", terms(), retainer_id="R1", starts_on=date(2026, 1, 1))
+    billing.start_retainer("P3", terms(), retainer_id="R3", starts_on=date(2026, 1, 1))
+    # A damaged record between them, due like the others.
+    with crm.backend.transaction() as tx:
+        tx.put_many(
+            [
+                Write(
+                    "retainer",
+                    "R2",
+                    {"id": "R2", "garbage": True},
+                    {
+                        "business": "acme",
+                        "party_id": "P2",
+                        "engagement_id": None,
+                        "status": "active",
+                        "starts_on": date(2026, 1, 1),
+                        "ends_on": None,
+                        "next_billing_date": date(2026, 1, 1),
+                    },
+                    None,
+                    crm.registry.get("retainer").schema_version,
+                )
+            ]
+        )
+    fulfilled_order(billing, "O1", "P9", "10.00")
+    run = billing.run(date(2026, 1, 1))
+    assert [(f.kind, f.id, f.error_type) for f in run.failures] == [
+        ("retainer", "R2", "ValidationError")
+    ]
+    assert run.failures[0].error  # the reason, naming the field to fix
+    assert sorted(i.source_id or "" for i in run.invoices) == ["O1", "R1", "R3"]
+    assert (run.retainers_billed, run.orders_invoiced, run.ok) == (2, 1, False)
+    again = billing.run(date(2026, 1, 1))  # the others are done; the damaged one is reported again
+    assert (again.invoices_issued, [f.id for f in again.failures]) == (0, ["R2"])
+
+
+class _LockingClock(ManualClock):
+    """A clock that, on its *n*-th reading, has another process take the database's write lock."""
+
+    def __init__(self, at: datetime, path: Path, n: int) -> None:
+        super().__init__(at)
+        self._path, self._left = path, n
+        self.locker: sqlite3.Connection | None = None
+
+    def now(self) -> datetime:
+        self._left -= 1
+        if self._left == 0:
+            self.locker = sqlite3.connect(self._path, isolation_level=None)
+            self.locker.execute("BEGIN IMMEDIATE")
+        return super().now()
+
+
+def test_an_unavailable_store_stops_the_run_with_what_was_done(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    clock = _LockingClock(datetime(2026, 1, 1, 9, tzinfo=UTC), path, n=1_000_000)
+    with open_store(f"sqlite:///{path}?timeout=0.05", clock=clock) as crm:
+        billing = BillingService(crm, business="acme")
+        for n in range(1, 5):
+            billing.start_retainer(
+                f"P{n}", terms(), retainer_id=f"R{n}", starts_on=date(2026, 1, 1)
+            )
+        clock._left = 2  # R1 bills; the lock is taken as R2 reads the clock
+        with pytest.raises(BillingInterruptedError) as info:
+            billing.run(date(2026, 1, 1))
+        assert isinstance(info.value, BackendUnavailableError)
+        done = info.value.run
+        assert ([i.source_id for i in done.invoices], done.failures) == (["R1"], ())
+        assert "run again" in str(info.value)
+        assert clock.locker is not None
+        clock.locker.rollback()
+        clock.locker.close()
+        rest = billing.run(date(2026, 1, 1))  # the store is back: the rest, once
+        assert sorted(i.source_id or "" for i in rest.invoices) == ["R2", "R3", "R4"]
+        assert rest.ok
