@@ -9,7 +9,19 @@ event type and equality so matching costs grow with the rules that could match.
 from __future__ import annotations
 
 from relationship_core._rules.ast import Duration, to_text
+from relationship_core._rules.condition import CompiledCondition, compile_condition
+from relationship_core._rules.context import MISSING, Context, Exposure
 from relationship_core._rules.errors import ConditionError
 from relationship_core._rules.parser import parse
 
-__all__ = ["ConditionError", "Duration", "parse", "to_text"]
+__all__ = [
+    "compile_condition",
+    "CompiledCondition",
+    "Context",
+    "Exposure",
+    "MISSING",
+    "ConditionError",
+    "Duration",
+    "parse",
+    "to_text",
+]
