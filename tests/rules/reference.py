@@ -49,7 +49,7 @@ def kind(v: object) -> str | None:
     return None
 
 
-def value(e: Expr, roots: dict[str, dict[str, object]], now: datetime) -> object:
+def value(e: Expr, roots: dict[str, dict[str, object]], now: datetime) -> object:  # noqa: PLR0912
     if isinstance(e, Path):
         v: object = roots
         for name in e.names:
@@ -77,12 +77,13 @@ def value(e: Expr, roots: dict[str, dict[str, object]], now: datetime) -> object
     if not all(isinstance(a, str) for a in args):
         return ABSENT
     a0 = str(args[0])
-    return {
-        "lower": lambda: a0.lower(),
-        "upper": lambda: a0.upper(),
-        "startswith": lambda: a0.startswith(str(args[1])),
-        "endswith": lambda: a0.endswith(str(args[1])),
-    }[e.name]()
+    if e.name == "lower":
+        return a0.lower()
+    if e.name == "upper":
+        return a0.upper()
+    if e.name == "startswith":
+        return a0.startswith(str(args[1]))
+    return a0.endswith(str(args[1]))
 
 
 def eq(a: object, b: object) -> bool:
@@ -90,7 +91,7 @@ def eq(a: object, b: object) -> bool:
     return ka is not None and ka == kind(b) and a == b
 
 
-def holds(c: Condition, roots: dict[str, dict[str, object]], now: datetime) -> bool:
+def holds(c: Condition, roots: dict[str, dict[str, object]], now: datetime) -> bool:  # noqa: PLR0912
     if isinstance(c, And):
         return all(holds(i, roots, now) for i in c.items)
     if isinstance(c, Or):
@@ -101,6 +102,7 @@ def holds(c: Condition, roots: dict[str, dict[str, object]], now: datetime) -> b
         return value(c.path, roots, now) not in (ABSENT, None)
     if isinstance(c, IsTrue):
         return value(c.value, roots, now) is True
+    assert isinstance(c, Compare)
     a, b = value(c.left, roots, now), value(c.right, roots, now)
     if a is ABSENT or b is ABSENT:
         return False
@@ -113,7 +115,7 @@ def holds(c: Condition, roots: dict[str, dict[str, object]], now: datetime) -> b
             return False
         if isinstance(a, Money) and isinstance(b, Money):
             a, b = a.amount, b.amount
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[c.op]  # type: ignore[operator]
+        return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[c.op])  # type: ignore[operator]
     if c.op == "matches":
         return isinstance(a, str) and fnmatch.fnmatchcase(a, str(b))
     if c.op == "contains":
