@@ -73,7 +73,7 @@ def value(e: Expr, roots: dict[str, dict[str, object]], now: datetime) -> object
     assert isinstance(e, Call)
     args = [value(a, roots, now) for a in e.args]
     if e.name == "len":
-        return len(args[0]) if isinstance(args[0], str | list) else ABSENT  # type: ignore[arg-type]
+        return len(args[0]) if isinstance(args[0], str | list) else ABSENT
     if not all(isinstance(a, str) for a in args):
         return ABSENT
     a0 = str(args[0])

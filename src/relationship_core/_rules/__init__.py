@@ -12,6 +12,7 @@ from relationship_core._rules.ast import Duration, to_text
 from relationship_core._rules.condition import CompiledCondition, compile_condition
 from relationship_core._rules.context import MISSING, Context, Exposure
 from relationship_core._rules.errors import ConditionError
+from relationship_core._rules.explain import Explanation
 from relationship_core._rules.parser import parse
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Context",
     "Exposure",
     "MISSING",
+    "Explanation",
     "ConditionError",
     "Duration",
     "parse",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from relationship_core._rules.ast import Condition, to_text
 from relationship_core._rules.compiler import Check, compile_tree
 from relationship_core._rules.context import Context
+from relationship_core._rules.explain import Explanation, explain
 from relationship_core._rules.parser import parse
 
 __all__ = ["CompiledCondition", "compile_condition"]
@@ -32,6 +33,10 @@ class CompiledCondition:
 
     def __call__(self, context: Context) -> bool:
         return self.evaluate(context)
+
+    def explain(self, context: Context) -> Explanation:
+        """Each sub-condition with its result and the values it saw; `Explanation.failures` says why it is false."""
+        return explain(self._check, context)
 
 
 def compile_condition(source: str, field: str = "condition") -> CompiledCondition:
