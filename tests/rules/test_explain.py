@@ -55,7 +55,7 @@ def test_missing_values_and_negation() -> None:
     assert condition.explain(Context({"order": {}}, now=AT)).failures() == ()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(conditions, roots)
 def test_explanation_agrees_with_evaluation(
     tree: Condition, data: dict[str, dict[str, object]]

@@ -13,6 +13,7 @@ from relationship_core._rules.condition import CompiledCondition, compile_condit
 from relationship_core._rules.context import MISSING, Context, Exposure
 from relationship_core._rules.errors import ConditionError
 from relationship_core._rules.explain import Explanation
+from relationship_core._rules.jsonform import from_json, load_json, to_json
 from relationship_core._rules.parser import parse
 
 __all__ = [
@@ -25,5 +26,8 @@ __all__ = [
     "ConditionError",
     "Duration",
     "parse",
+    "from_json",
+    "load_json",
+    "to_json",
     "to_text",
 ]
