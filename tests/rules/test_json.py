@@ -83,7 +83,7 @@ def test_bad_json_text() -> None:
     assert (caught.value.line, caught.value.column) == (1, 12)
     with pytest.raises(ConditionError, match="NaN"):
         load_json('{"==": [1, NaN]}')
-    with pytest.raises(ConditionError, match="nests deeper|not usable JSON"):
+    with pytest.raises(ConditionError, match=r"nests deeper|not usable JSON"):
         load_json("[" * 4_000 + "]" * 4_000)
     with pytest.raises(ConditionError, match="nests deeper"):
         load_json('{"not": ' * 40 + "true" + "}" * 40)

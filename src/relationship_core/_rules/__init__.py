@@ -13,10 +13,15 @@ from relationship_core._rules.condition import CompiledCondition, compile_condit
 from relationship_core._rules.context import MISSING, Context, Exposure
 from relationship_core._rules.errors import ConditionError
 from relationship_core._rules.explain import Explanation
+from relationship_core._rules.index import ANY_EVENT, MatchResult, Rule, RuleIndex
 from relationship_core._rules.jsonform import from_json, load_json, to_json
 from relationship_core._rules.parser import parse
 
 __all__ = [
+    "Rule",
+    "RuleIndex",
+    "MatchResult",
+    "ANY_EVENT",
     "compile_condition",
     "CompiledCondition",
     "Context",

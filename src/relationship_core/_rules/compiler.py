@@ -49,7 +49,7 @@ from relationship_core._rules.values import (
     shift,
 )
 
-__all__ = ["Check", "Predicate", "ValueFn", "compile_tree"]
+__all__ = ["Check", "Predicate", "ValueFn", "compile_tree", "path_getter"]
 
 ValueFn: TypeAlias = Callable[[Context], object]
 Predicate: TypeAlias = Callable[[Context], bool]
@@ -74,7 +74,8 @@ class Check:
     operands: tuple[tuple[str, ValueFn], ...] = ()
 
 
-def _path(names: tuple[str, ...]) -> ValueFn:
+def path_getter(names: tuple[str, ...]) -> ValueFn:
+    """A closure reading the dotted path *names* from a `Context` (normalised, or `MISSING`)."""
     first, rest = names[0], names[1:]
     plain = _PLAIN
 
@@ -107,7 +108,7 @@ def _path(names: tuple[str, ...]) -> ValueFn:
 def _value(node: Expr) -> ValueFn:
     match node:
         case Path(names=names):
-            return _path(names)
+            return path_getter(names)
         case Literal(value=value):
             return lambda _: value
         case ListLiteral(items=items):
@@ -233,7 +234,7 @@ def compile_tree(node: Condition) -> Check:
         case Compare(left=left, right=right):
             return Check(node, _compare(node), (), _shown(left) + _shown(right))
         case Exists(path=path):
-            get = _path(path.names)
+            get = path_getter(path.names)
             return Check(
                 node, lambda c: (v := get(c)) is not MISSING and v is not None, (), _shown(path)
             )
