@@ -47,17 +47,16 @@ class Rule:
     """
 
     name: str
-    event_types: frozenset[str] = attrs.field(converter=frozenset)
+    event_types: frozenset[str]
     condition: CompiledCondition = attrs.field(eq=False)
 
     @classmethod
     def of(cls, name: str, event_types: Iterable[str], condition: object) -> Rule:
         """Build a rule from condition text or its JSON form (compiled here, once)."""
-        if isinstance(event_types, str):
-            event_types = (event_types,)
-        return cls(
-            name, frozenset(event_types), compile_condition(condition, f"rules[{name}].condition")
+        types: frozenset[str] = frozenset(
+            (event_types,) if isinstance(event_types, str) else event_types
         )
+        return cls(name, types, compile_condition(condition, f"rules[{name}].condition"))
 
 
 @attrs.frozen
