@@ -1,19 +1,20 @@
 """Matching many rules per event, at a cost that grows with the rules that could match.
 
-Rules are bucketed by event type. Within a bucket each rule is filed under one term of
-its top-level conjunction: an equality ``path == constant`` (or ``path in [...]``) goes
-in a hash table per path; a threshold ``path > number`` in a sorted list per path and
-direction; a rule with neither is checked on every event of its type. An event looks
-each path up once, gathers the rules whose filed term can hold, and evaluates just
-those conditions in full. Filing only prunes: the verdict is always the whole condition.
+Rules are bucketed by event type. Within a bucket each rule is filed by the terms of its
+top-level conjunction: its equalities ``path == constant`` (and ``path in [...]``) together
+as one key, the tuple of their values, in a hash table per set of paths; failing that, one
+threshold ``path > number`` in a sorted list per path and direction; a rule with neither
+is checked on every event of its type. An event reads each path once per table, gathers
+the rules whose filed terms can hold, and evaluates just those conditions in full.
+Filing only prunes: the verdict is always the whole condition.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
 import attrs
@@ -21,7 +22,7 @@ import attrs
 from relationship_core._rules.ast import And, Compare, Condition, ListLiteral, Literal, Path
 from relationship_core._rules.compiler import Predicate, ValueFn, path_getter
 from relationship_core._rules.condition import CompiledCondition, compile_condition
-from relationship_core._rules.context import MISSING, Context
+from relationship_core._rules.context import Context
 from relationship_core._rules.explain import Explanation
 from relationship_core._rules.values import kind_of
 from relationship_core.exceptions import ValidationError
@@ -99,6 +100,23 @@ def _equality(term: Condition) -> tuple[tuple[str, ...], tuple[object, ...]] | N
     return None
 
 
+_MAX_KEYS = 64
+
+
+def _key_terms(
+    equalities: list[tuple[tuple[str, ...], tuple[object, ...]]],
+) -> list[tuple[tuple[str, ...], tuple[object, ...]]]:
+    """One equality per path, sorted by path, keeping the value combinations few."""
+    chosen: dict[tuple[str, ...], tuple[object, ...]] = {}
+    combinations = 1
+    for names, values in sorted(equalities, key=lambda e: len(e[1])):
+        if names in chosen or combinations * len(values) > _MAX_KEYS:
+            continue
+        chosen[names] = values
+        combinations *= len(values)
+    return sorted(chosen.items())
+
+
 def _threshold(term: Condition) -> tuple[tuple[str, ...], str, object] | None:
     if not isinstance(term, Compare) or term.op not in _MIRROR:
         return None
@@ -113,24 +131,19 @@ def _threshold(term: Condition) -> tuple[tuple[str, ...], str, object] | None:
 class _Bucket:
     def __init__(self, entries: list[_Entry]) -> None:
         self.always: list[_Entry] = []
-        self.equal: list[tuple[ValueFn, dict[object, list[_Entry]]]] = []
+        self.equal: list[tuple[tuple[ValueFn, ...], dict[tuple[object, ...], list[_Entry]]]] = []
         self.above: list[tuple[ValueFn, str, list[Any], list[_Entry]]] = []
-        popular = Counter(
-            found[0]
-            for _, _, rule in entries
-            for term in _terms(rule.condition.tree)
-            if (found := _equality(term))
-        )
-        tables: dict[tuple[str, ...], dict[object, list[_Entry]]] = {}
+        tables: dict[tuple[tuple[str, ...], ...], dict[tuple[object, ...], list[_Entry]]] = {}
         lines: dict[tuple[tuple[str, ...], str], list[tuple[Any, _Entry]]] = {}
         for entry in entries:
             terms = _terms(entry[2].condition.tree)
-            equalities = [found for term in terms if (found := _equality(term))]
+            equalities = _key_terms([found for term in terms if (found := _equality(term))])
             if equalities:
-                names, values = max(equalities, key=lambda e: popular[e[0]])
-                table = tables.setdefault(names, {})
-                for value in dict.fromkeys(values):
-                    table.setdefault(value, []).append(entry)
+                # Filed under every equality at once: the key is the tuple of their values.
+                paths = tuple(names for names, _ in equalities)
+                table = tables.setdefault(paths, {})
+                for key in dict.fromkeys(product(*(values for _, values in equalities))):
+                    table.setdefault(key, []).append(entry)
                 continue
             thresholds = [limit for term in terms if (limit := _threshold(term))]
             if thresholds:
@@ -138,7 +151,9 @@ class _Bucket:
                 lines.setdefault((names, op), []).append((bound, entry))
                 continue
             self.always.append(entry)
-        self.equal = [(path_getter(names), table) for names, table in tables.items()]
+        self.equal = [
+            (tuple(path_getter(names) for names in paths), table) for paths, table in tables.items()
+        ]
         for (names, op), items in lines.items():
             items.sort(key=lambda item: item[0])
             self.above.append(
@@ -147,13 +162,11 @@ class _Bucket:
 
     def candidates(self, context: Context) -> list[_Entry]:
         found = list(self.always)
-        for get, table in self.equal:
-            value = get(context)
-            if value is MISSING:
-                continue
+        for getters, table in self.equal:
+            key = tuple(get(context) for get in getters)
             try:
-                hit = table.get(value)
-            except TypeError:  # unhashable: equals no constant
+                hit = table.get(key)
+            except TypeError:  # an unhashable value equals no constant
                 continue
             if hit:
                 found.extend(hit)
