@@ -65,7 +65,7 @@ def test_names_are_unique() -> None:
 
 
 FIELDS = ("a", "b", "c")
-VALUES = st.one_of(st.integers(0, 4), st.sampled_from(["p", "q"]), st.none())
+VALUES = st.one_of(st.integers(0, 4), st.sampled_from(["p", "q"]), st.none(), st.booleans())
 TERMS = st.one_of(
     st.builds(lambda f, v: f"x.{f} == {v}", st.sampled_from(FIELDS), st.integers(0, 4)),
     st.builds(lambda f, v: f'x.{f} == "{v}"', st.sampled_from(FIELDS), st.sampled_from("pq")),
@@ -78,6 +78,11 @@ TERMS = st.one_of(
     ),
     st.builds(lambda f, v: f"{v} < x.{f}", st.sampled_from(FIELDS), st.integers(0, 4)),
     st.builds(lambda f: f"exists x.{f}", st.sampled_from(FIELDS)),
+    st.builds(
+        lambda f, v: f"x.{f} == {v}",
+        st.sampled_from(FIELDS),
+        st.sampled_from(["true", "false", "null", "1.0"]),
+    ),
 )
 CONDITIONS = st.lists(TERMS, min_size=1, max_size=3).map(" and ".join)
 
@@ -116,3 +121,15 @@ def test_candidates_shrink_with_selective_equalities() -> None:
     ]
     index = RuleIndex(many)
     assert len(index.candidates("e", Context({"x": {"kind": "k7", "n": 50}}, now=NOW))) == 1
+
+
+def test_a_boolean_never_stands_in_for_a_number() -> None:
+    index = RuleIndex(
+        [
+            Rule.of("one", ["e"], "x.a == 1"),
+            Rule.of("both", ["e"], "x.a == 1 and x.a == true"),
+            Rule.of("flag", ["e"], "x.a == true"),
+        ]
+    )
+    assert [r.name for r in index.match("e", Context({"x": {"a": 1}}, now=NOW))] == ["one"]
+    assert [r.name for r in index.match("e", Context({"x": {"a": True}}, now=NOW))] == ["flag"]

@@ -12,7 +12,7 @@ Filing only prunes: the verdict is always the whole condition.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from itertools import product
 from typing import Any
@@ -74,6 +74,7 @@ class MatchResult:
 
 
 _Entry = tuple[int, Predicate, Rule]
+_KeyReader = Callable[[Context], tuple[object, ...]]
 
 
 def _terms(tree: Condition) -> tuple[Condition, ...]:
@@ -103,18 +104,17 @@ def _equality(term: Condition) -> tuple[tuple[str, ...], tuple[object, ...]] | N
 _MAX_KEYS = 64
 
 
-def _key_terms(
-    equalities: list[tuple[tuple[str, ...], tuple[object, ...]]],
-) -> list[tuple[tuple[str, ...], tuple[object, ...]]]:
-    """One equality per path, sorted by path, keeping the value combinations few."""
-    chosen: dict[tuple[str, ...], tuple[object, ...]] = {}
+def _key_terms(equalities: list[tuple[tuple[str, ...], tuple[object, ...]]]) -> list[int]:
+    """Which equalities make the key: one per path, keeping the value combinations few."""
+    chosen: dict[tuple[str, ...], int] = {}
     combinations = 1
-    for names, values in sorted(equalities, key=lambda e: len(e[1])):
+    for at in sorted(range(len(equalities)), key=lambda i: len(equalities[i][1])):
+        names, values = equalities[at]
         if names in chosen or combinations * len(values) > _MAX_KEYS:
             continue
-        chosen[names] = values
+        chosen[names] = at
         combinations *= len(values)
-    return sorted(chosen.items())
+    return [chosen[names] for names in sorted(chosen)]
 
 
 def _threshold(term: Condition) -> tuple[tuple[str, ...], str, object] | None:
@@ -131,29 +131,35 @@ def _threshold(term: Condition) -> tuple[tuple[str, ...], str, object] | None:
 class _Bucket:
     def __init__(self, entries: list[_Entry]) -> None:
         self.always: list[_Entry] = []
-        self.equal: list[tuple[tuple[ValueFn, ...], dict[tuple[object, ...], list[_Entry]]]] = []
+        self.equal: list[
+            tuple[Callable[[Context], tuple[object, ...]], dict[tuple[object, ...], list[_Entry]]]
+        ] = []
         self.above: list[tuple[ValueFn, str, list[Any], list[_Entry]]] = []
         tables: dict[tuple[tuple[str, ...], ...], dict[tuple[object, ...], list[_Entry]]] = {}
         lines: dict[tuple[tuple[str, ...], str], list[tuple[Any, _Entry]]] = {}
-        for entry in entries:
-            terms = _terms(entry[2].condition.tree)
-            equalities = _key_terms([found for term in terms if (found := _equality(term))])
-            if equalities:
+        for ordinal, test, rule in entries:
+            terms = _terms(rule.condition.tree)
+            found = [(i, eq) for i, term in enumerate(terms) if (eq := _equality(term)) is not None]
+            picked = _key_terms([eq for _, eq in found])
+            if picked:
+                equalities = [found[k][1] for k in picked]
                 # Filed under every equality at once: the key is the tuple of their values.
+                # A hit means those terms hold, so only the rest is evaluated.
+                used = {found[k][0] for k in picked}
+                entry = (ordinal, _residual(terms, used), rule)
                 paths = tuple(names for names, _ in equalities)
                 table = tables.setdefault(paths, {})
                 for key in dict.fromkeys(product(*(values for _, values in equalities))):
-                    table.setdefault(key, []).append(entry)
+                    table.setdefault(tuple(_flag(v) for v in key), []).append(entry)
                 continue
-            thresholds = [limit for term in terms if (limit := _threshold(term))]
+            thresholds = [(i, limit) for i, term in enumerate(terms) if (limit := _threshold(term))]
             if thresholds:
-                names, op, bound = thresholds[0]
+                at, (names, op, bound) = thresholds[0]
+                entry = (ordinal, _residual(terms, {at}), rule)
                 lines.setdefault((names, op), []).append((bound, entry))
                 continue
-            self.always.append(entry)
-        self.equal = [
-            (tuple(path_getter(names) for names in paths), table) for paths, table in tables.items()
-        ]
+            self.always.append((ordinal, test, rule))
+        self.equal = [(_key_reader(paths), table) for paths, table in tables.items()]
         for (names, op), items in lines.items():
             items.sort(key=lambda item: item[0])
             self.above.append(
@@ -162,8 +168,8 @@ class _Bucket:
 
     def candidates(self, context: Context) -> list[_Entry]:
         found = list(self.always)
-        for getters, table in self.equal:
-            key = tuple(get(context) for get in getters)
+        for read, table in self.equal:
+            key = read(context)
             try:
                 hit = table.get(key)
             except TypeError:  # an unhashable value equals no constant
@@ -185,6 +191,53 @@ class _Bucket:
         if len(found) > 1:
             found.sort(key=_ordinal)
         return found
+
+
+class _Flag:
+    """Booleans as keys of their own, so ``true`` never finds the rules filed under ``1``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+
+_TRUE, _FALSE = _Flag(True), _Flag(False)  # noqa: FBT003
+
+
+def _flag(value: object) -> object:
+    if type(value) is bool:
+        return _TRUE if value else _FALSE
+    return value
+
+
+def _key_reader(paths: tuple[tuple[str, ...], ...]) -> Callable[[Context], tuple[object, ...]]:
+    getters = tuple(path_getter(names) for names in paths)
+    if len(getters) == 1:
+        (first,) = getters
+        return lambda c: (_flag(first(c)),)
+    if len(getters) == 2:
+        one, two = getters
+
+        def pair(c: Context) -> tuple[object, ...]:
+            a, b = one(c), two(c)
+            if type(a) is bool or type(b) is bool:
+                return (_flag(a), _flag(b))
+            return (a, b)
+
+        return pair
+    return lambda c: tuple(_flag(get(c)) for get in getters)
+
+
+def _always(context: Context) -> bool:
+    return True
+
+
+def _residual(terms: tuple[Condition, ...], used: set[int]) -> Predicate:
+    rest = tuple(term for i, term in enumerate(terms) if i not in used)
+    if not rest:
+        return _always
+    return CompiledCondition(rest[0] if len(rest) == 1 else And(rest)).evaluate
 
 
 def _ordinal(entry: _Entry) -> int:
