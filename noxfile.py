@@ -61,6 +61,16 @@ def bench(session: nox.Session) -> None:
     # lifetimes 0.11.3 is the comparison for the analytics benchmarks; it is
     # installed only here, never as a dependency of the library.
     session.install("lifetimes==0.11.3", "pandas<3")
+    # The rule-engine peers of benchmarks/bench_rules.py, likewise only here (the
+    # script skips any that is missing, so --quick runs without them).
+    session.install(
+        "rule-engine",
+        "business-rules",
+        "durable-rules",
+        "simpleeval",
+        "cel-python",
+        "panzi-json-logic",
+    )
     env = {
         "RELATIONSHIP_CORE_TEST_POSTGRES_DSN": os.environ.get(
             "RELATIONSHIP_CORE_TEST_POSTGRES_DSN", POSTGRES_DSN
