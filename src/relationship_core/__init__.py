@@ -9,6 +9,8 @@ from __future__ import annotations
 # Registers the billing kinds (retainers, orders, invoices, ...) so every store knows them.
 from relationship_core._app import billing_kinds as _billing_kinds  # noqa: F401
 from relationship_core._app.billing import BillingFailure, BillingRun, BillingService
+from relationship_core._app.bus import EventBus
+from relationship_core._app.envelope import Envelope, LoggedEvent
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,
@@ -101,6 +103,7 @@ from relationship_core._billing import (
     revenue_per_account,
     start_retainer_for,
 )
+from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.clock import Clock, ManualClock, SystemClock
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.custom_fields import (
@@ -121,7 +124,12 @@ from relationship_core._domain.engagements import (
     KindChange,
     last_contact,
 )
-from relationship_core._domain.events import EVENT_TYPES, DomainEvent, register_event
+from relationship_core._domain.events import (
+    EVENT_TYPES,
+    DomainEvent,
+    UnknownEvent,
+    register_event,
+)
 from relationship_core._domain.ids import IdGenerator, new_id
 from relationship_core._domain.money import Money, Rounding
 from relationship_core._domain.parties import (
@@ -132,6 +140,7 @@ from relationship_core._domain.parties import (
     PartyKind,
     Person,
 )
+from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._version import __version__
 
 __all__ = [
@@ -150,6 +159,14 @@ __all__ = [
     "KindMapping",
     "MappingRegistry",
     "register_mapping",
+    # the event bus, envelope and actors
+    "EventBus",
+    "EventHandlerSpec",
+    "JobHandlerSpec",
+    "Envelope",
+    "LoggedEvent",
+    "Actor",
+    "ActorKind",
     "BillingService",
     "BillingRun",
     "BillingFailure",
@@ -183,6 +200,7 @@ __all__ = [
     "last_contact",
     # events
     "DomainEvent",
+    "UnknownEvent",
     "EVENT_TYPES",
     "register_event",
     "EngagementStarted",
