@@ -171,7 +171,7 @@ class DuplicateIdError(ConflictError):
     Choose another id, or ``get()`` the stored object and change that instead.
     """
 
-    def __init__(self, kind: str, id: str, actual: int | None) -> None:  # noqa: PLW0231
+    def __init__(self, kind: str, id: str, actual: int | None) -> None:
         self.kind = kind
         self.id = id
         self.expected = None

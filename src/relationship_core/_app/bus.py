@@ -82,9 +82,8 @@ class EventBus:
         else:
             if handler is None:
                 raise ValidationError("handler", None, "give the function to call")
-            spec = EventHandlerSpec(
-                name or getattr(handler, "__qualname__", repr(handler)), event, handler
-            )
+            label: str = name or getattr(handler, "__qualname__", None) or repr(handler)
+            spec = EventHandlerSpec(label, event, handler)
         with self._lock:
             if any(s.name == spec.name for s in self._specs):
                 raise ValidationError(

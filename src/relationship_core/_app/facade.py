@@ -275,9 +275,7 @@ class CRM:
 
         Every event and record version it writes carries *actor* (default: `actor`).
         """
-        return UnitOfWork(
-            self, actor, causation_id=causation_id, correlation_id=correlation_id
-        )
+        return UnitOfWork(self, actor, causation_id=causation_id, correlation_id=correlation_id)
 
     def migrate(self) -> str:
         """Bring every stored document to the current layout and re-index it; a summary."""
@@ -361,9 +359,7 @@ def open_store(
             stacklevel=2,
         )
     manager = plugins or get_plugin_manager()
-    features = wire(
-        manager, registry=registry, handlers=handlers, max_event_depth=max_event_depth
-    )
+    features = wire(manager, registry=registry, handlers=handlers, max_event_depth=max_event_depth)
     backend = manager.open_backend(url, features.registry.schema())
     return CRM(
         backend,

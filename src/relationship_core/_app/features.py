@@ -10,6 +10,7 @@ time, except, for one release, what the deprecated ``register_mapping`` /
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 import attrs
 
 from relationship_core._app.bus import DEFAULT_MAX_DEPTH, EventBus

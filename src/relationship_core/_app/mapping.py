@@ -42,6 +42,10 @@ def _fields(
     return dict(value)
 
 
+def _references(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
 @attrs.frozen
 class KindMapping(Generic[T]):
     """How one aggregate class is stored.
@@ -82,7 +86,7 @@ class KindMapping(Generic[T]):
     id_of: Callable[[T], str] = attrs.field(default=lambda obj: obj.id)
     unstructure: Callable[[T], dict[str, Any]] = _serialize.unstructure
     structure: Callable[[dict[str, Any], type[T]], T] = _serialize.structure
-    references: dict[str, str] = attrs.field(factory=dict, converter=dict)
+    references: dict[str, str] = attrs.field(factory=dict, converter=_references)
 
     def __attrs_post_init__(self) -> None:
         missing = [v for v in range(1, self.schema_version) if v not in self.upgrades]

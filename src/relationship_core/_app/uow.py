@@ -363,7 +363,9 @@ class UnitOfWork:
         for entry in self._entries.values():
             data = entry.mapping.unstructure(entry.obj)
             if entry.snapshot is None or data != entry.snapshot:
-                writes.append(entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor))
+                writes.append(
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                )
                 changed.append((entry, data))
         self._check_references([entry for entry, _ in changed])
         jobs = list(self._extra_jobs)
@@ -428,7 +430,9 @@ class UnitOfWork:
             self._done = True
 
 
-def _mapping(registry: MappingRegistry, kind: str | type[Any] | KindMapping[Any]) -> KindMapping[Any]:
+def _mapping(
+    registry: MappingRegistry, kind: str | type[Any] | KindMapping[Any]
+) -> KindMapping[Any]:
     if isinstance(kind, KindMapping):
         registered = registry.get(kind.kind)
         if registered.cls is not kind.cls:

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 import relationship_core as rc
-from relationship_core import Engagement, Interaction, ManualClock, Person
+from relationship_core import Engagement, Interaction, ManualClock, Party, Person
 from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
-def _start(party: Person | str) -> Engagement:
+def _start(party: Party | str) -> Engagement:
     return Engagement.start(
         party, kind="customer", acquired_on=date(2026, 1, 5), at=T0, support_team="desk"
     )
@@ -47,7 +47,9 @@ def test_a_dangling_reference_is_refused_and_nothing_is_written(url: str) -> Non
         assert "save the party first" in str(info.value)
         assert crm.engagements.find(deal.id) is None
         assert crm.events.read() == []
-        stray = Interaction(engagement_id="E-none", party_id="P-none", channel="call", occurred_at=T0)
+        stray = Interaction(
+            engagement_id="E-none", party_id="P-none", channel="call", occurred_at=T0
+        )
         with pytest.raises(ValidationError, match=r"interaction\.(engagement|party)_id"):
             crm.interactions.add(stray)
 
