@@ -35,9 +35,7 @@ from relationship_core._plugins.markers import PROJECT, HookSpecs, hookimpl, hoo
 from relationship_core._plugins.named import Contribution, Named
 from relationship_core._plugins.specs import (
     ANY_EVENT,
-    EventHandler,
     EventHandlerSpec,
-    JobHandler,
     JobHandlerSpec,
     NotificationChannelSpec,
     RuleActionSpec,
@@ -90,10 +88,8 @@ __all__ = [
     "StorageBackendSpec",
     # features
     "EventHandlerSpec",
-    "EventHandler",
     "ANY_EVENT",
     "JobHandlerSpec",
-    "JobHandler",
     "RuleActionSpec",
     "NotificationChannelSpec",
     "Named",
