@@ -56,14 +56,16 @@ class Named(Generic[T]):
 
     Examples:
         >>> kinds = Named("kind", [Contribution("core", "party", 1), Contribution("x", "party", 2)])
-        >>> kinds.get("nope")
-        Traceback (most recent call last):
-        ...
-        relationship_core.exceptions.UnknownContributionError: no kind 'nope'; known: 'party'. ...
-        >>> kinds.get("party")
-        Traceback (most recent call last):
-        ...
-        relationship_core.exceptions.DuplicateContributionError: kind 'party' is contributed by both 'core' and 'x'; ...
+        >>> try:
+        ...     kinds.get("nope")
+        ... except UnknownContributionError as err:
+        ...     err.available
+        ('party',)
+        >>> try:
+        ...     kinds.get("party")
+        ... except DuplicateContributionError as err:
+        ...     err.plugins
+        ('core', 'x')
 
     Args:
         what: What the names name, for messages (``"kind"``, ``"job queue"``).
