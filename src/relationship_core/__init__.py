@@ -14,6 +14,8 @@ from relationship_core._app.billing import (
     BillingRun,
     BillingService,
 )
+from relationship_core._app.bus import EventBus
+from relationship_core._app.envelope import Envelope, LoggedEvent
 from relationship_core._app.facade import (
     CRM,
     EngagementRepository,
@@ -106,6 +108,7 @@ from relationship_core._billing import (
     revenue_per_account,
     start_retainer_for,
 )
+from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.business import (
     DEFAULT_BUSINESS,
     Business,
@@ -132,7 +135,12 @@ from relationship_core._domain.engagements import (
     KindChange,
     last_contact,
 )
-from relationship_core._domain.events import EVENT_TYPES, DomainEvent, register_event
+from relationship_core._domain.events import (
+    EVENT_TYPES,
+    DomainEvent,
+    UnknownEvent,
+    register_event,
+)
 from relationship_core._domain.ids import IdGenerator, new_id
 from relationship_core._domain.money import Money, Rounding
 from relationship_core._domain.parties import (
@@ -143,6 +151,7 @@ from relationship_core._domain.parties import (
     PartyKind,
     Person,
 )
+from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._version import __version__
 
 __all__ = [
@@ -161,6 +170,14 @@ __all__ = [
     "KindMapping",
     "MappingRegistry",
     "register_mapping",
+    # the event bus, envelope and actors
+    "EventBus",
+    "EventHandlerSpec",
+    "JobHandlerSpec",
+    "Envelope",
+    "LoggedEvent",
+    "Actor",
+    "ActorKind",
     "BillingService",
     "BillingRun",
     "BillingFailure",
@@ -199,6 +216,7 @@ __all__ = [
     "last_contact",
     # events
     "DomainEvent",
+    "UnknownEvent",
     "EVENT_TYPES",
     "register_event",
     "EngagementStarted",

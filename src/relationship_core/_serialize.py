@@ -181,12 +181,18 @@ def event_to_dict(event: DomainEvent) -> dict[str, Any]:
     return {"name": event.name, "data": converter.unstructure(event)}
 
 
-def event_from_dict(data: Mapping[str, Any]) -> DomainEvent:
-    """Inverse of `event_to_dict`; unknown event names are refused."""
+def event_from_dict(
+    data: Mapping[str, Any], types: Mapping[str, type[DomainEvent]] | None = None
+) -> DomainEvent:
+    """Inverse of `event_to_dict`; names not in *types* (default: `EVENT_TYPES`) are refused.
+
+    A store's event log reads through its own event types instead (see
+    ``relationship_core._app.envelope.EventTypes``), where an unknown name
+    reads as an ``UnknownEvent``.
+    """
+    known = EVENT_TYPES if types is None else types
     name = data.get("name")
-    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    cls = known.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValidationError(
-            "name", name, f"unknown event; known: {', '.join(sorted(EVENT_TYPES))}"
-        )
+        raise ValidationError("name", name, f"unknown event; known: {', '.join(sorted(known))}")
     return structure(data["data"], cls)

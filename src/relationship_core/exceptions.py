@@ -11,13 +11,17 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── InvalidTransitionError (ValueError)   a state machine refused a move
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
+    │   │   └── DuplicateIdError              an added object's id is taken
     │   ├── SchemaError                       stored schema is newer / unmigrated
     │   └── BackendUnavailableError (ConnectionError)
+    ├── EventCascadeError                     event handlers cascaded past the depth limit
     ├── MissingExtraError (ImportError)       an optional extra is not installed
     └── PluginError                           a plugin could not be used
         ├── PluginLoadError (ImportError)
-        ├── DuplicateBackendError (ValueError)
-        └── UnknownBackendError (LookupError)
+        ├── DuplicateContributionError (ValueError)   two plugins, one name
+        │   └── DuplicateBackendError
+        └── UnknownContributionError (LookupError)    no plugin offers the name
+            └── UnknownBackendError
 """
 
 from __future__ import annotations
@@ -32,11 +36,15 @@ __all__ = [
     "InvalidTransitionError",
     "StorageError",
     "ConflictError",
+    "DuplicateIdError",
+    "EventCascadeError",
     "SchemaError",
     "BackendUnavailableError",
     "MissingExtraError",
     "PluginError",
     "PluginLoadError",
+    "DuplicateContributionError",
+    "UnknownContributionError",
     "DuplicateBackendError",
     "UnknownBackendError",
 ]
@@ -157,6 +165,44 @@ class ConflictError(StorageError):
         super().__init__(f"{kind} {id!r}: {what}; re-read it and apply the change again")
 
 
+class DuplicateIdError(ConflictError):
+    """An object was added (not updated) under an id another record already has.
+
+    Choose another id, or ``get()`` the stored object and change that instead.
+    """
+
+    def __init__(self, kind: str, id: str, actual: int | None) -> None:
+        self.kind = kind
+        self.id = id
+        self.expected = None
+        self.actual = actual
+        # Not ConflictError's "re-read it and apply again": re-reading cannot help here.
+        StorageError.__init__(
+            self,
+            f"{kind} {id!r}: this id is taken (a stored {kind} has it); add the new object "
+            f"under another id, or get() the stored one and change that instead",
+        )
+
+
+class EventCascadeError(RelationshipCoreError):
+    """Event handlers kept causing events past the bus's depth limit; nothing was written.
+
+    Attributes:
+        chain: ``(handler, event name)`` steps from the first event to the one refused.
+        limit: The depth limit.
+    """
+
+    def __init__(self, chain: Sequence[tuple[str, str]], limit: int) -> None:
+        self.chain = tuple(chain)
+        self.limit = limit
+        steps = " -> ".join(f"{event} (by {handler})" for handler, event in self.chain)
+        super().__init__(
+            f"event handlers cascaded deeper than {limit} events: {steps}; "
+            "break the loop in one of these handlers, or raise max_event_depth if the chain "
+            "is meant to be this long"
+        )
+
+
 class SchemaError(StorageError):
     """The stored schema does not match this version of the library.
 
@@ -213,29 +259,75 @@ class PluginLoadError(PluginError, ImportError):
         )
 
 
-class DuplicateBackendError(PluginError, ValueError):
+class DuplicateContributionError(PluginError, ValueError):
+    """Two plugins contribute the same name (a kind, event type, channel, job queue...).
+
+    Attributes:
+        what: What is named, e.g. ``"kind"`` or ``"job queue"``.
+        name: The name both contribute.
+        plugins: The two plugins' names.
+    """
+
+    def __init__(self, what: str, name: str, first: str, second: str, message: str = "") -> None:
+        self.what = what
+        self.name = name
+        self.plugins = (first, second)
+        super().__init__(
+            second,
+            message
+            or f"{what} {name!r} is contributed by both {first!r} and {second!r}; "
+            "uninstall or block one of them with RELATIONSHIP_CORE_BLOCK_PLUGINS",
+        )
+
+
+class UnknownContributionError(PluginError, LookupError):
+    """No installed plugin contributes the name asked for.
+
+    Attributes:
+        what: What was asked for, e.g. ``"job queue"``.
+        name: The name asked for.
+        available: The names the installed plugins do contribute.
+    """
+
+    def __init__(self, what: str, name: str, available: Sequence[str], message: str = "") -> None:
+        self.what = what
+        self.name = name
+        self.available = tuple(available)
+        listed = ", ".join(map(repr, self.available)) or "none"
+        super().__init__(
+            name,
+            message
+            or f"no {what} {name!r}; known: {listed}. Check the name, or install the plugin "
+            "that provides it (it registers in the relationship_core entry-point group)",
+        )
+
+
+class DuplicateBackendError(DuplicateContributionError):
     """Two plugins offer a backend for the same URL scheme."""
 
     def __init__(self, scheme: str, first: str, second: str) -> None:
         self.scheme = scheme
-        self.plugins = (first, second)
         super().__init__(
+            "storage scheme",
+            scheme,
+            first,
             second,
             f"URL scheme {scheme!r} is offered by both {first!r} and {second!r}; "
             "uninstall or block one of them with RELATIONSHIP_CORE_BLOCK_PLUGINS",
         )
 
 
-class UnknownBackendError(PluginError, LookupError):
+class UnknownBackendError(UnknownContributionError):
     """No plugin offers a backend for the URL's scheme."""
 
     def __init__(self, scheme: str, available: Sequence[str]) -> None:
         self.scheme = scheme
-        self.available = tuple(available)
-        listed = ", ".join(f"{s}://" for s in self.available) or "none"
+        listed = ", ".join(f"{s}://" for s in available) or "none"
         super().__init__(
+            "storage scheme",
             scheme,
-            f"no storage backend for scheme {scheme!r}; available: {listed}. {_scheme_hint(scheme, self.available)}",
+            available,
+            f"no storage backend for scheme {scheme!r}; available: {listed}. {_scheme_hint(scheme, tuple(available))}",
         )
 
 

@@ -6,6 +6,12 @@ under the ``relationship_core`` entry-point group in its ``pyproject.toml``::
     [project.entry-points.relationship_core]
     jsonl = "relationship_core_jsonl.plugin"
 
+Features (kinds, event types, event handlers, job handlers, rule actions,
+notification channels) are contributed by the feature hooks (see
+``docs/plugins.md``, "Writing a feature plugin"); every named contribution is
+looked up the same way (`Named`): a name two plugins contribute is an error
+naming both, an unknown name an error listing the known ones.
+
 Storage backends are contributed as `StorageBackendSpec` records by the
 `relationship_core_storage_backends`
 hook and chosen by URL scheme. A backend implements `StorageBackend`
@@ -26,7 +32,15 @@ from relationship_core._plugins.manager import (
     get_plugin_manager,
 )
 from relationship_core._plugins.markers import PROJECT, HookSpecs, hookimpl, hookspec
-from relationship_core._plugins.specs import StorageBackendSpec
+from relationship_core._plugins.named import Contribution, Named
+from relationship_core._plugins.specs import (
+    ANY_EVENT,
+    EventHandlerSpec,
+    JobHandlerSpec,
+    NotificationChannelSpec,
+    RuleActionSpec,
+    StorageBackendSpec,
+)
 from relationship_core._storage.contract import (
     Capability,
     Condition,
@@ -72,6 +86,14 @@ __all__ = [
     "hookspec",
     "HookSpecs",
     "StorageBackendSpec",
+    # features
+    "EventHandlerSpec",
+    "ANY_EVENT",
+    "JobHandlerSpec",
+    "RuleActionSpec",
+    "NotificationChannelSpec",
+    "Named",
+    "Contribution",
     "PluginManager",
     "TypedHooks",
     "get_plugin_manager",

@@ -18,6 +18,7 @@ from relationship_core import (
     Money,
     OrderStatus,
     Payment,
+    Person,
     Refund,
     RetainerStatus,
 )
@@ -142,6 +143,8 @@ def test_lost_races_are_retried_then_reported_and_the_retainer_stays_due(
 def test_promotion_starts_a_retainer_and_a_lapse_ends_it(
     billing: BillingService, crm: CRM, clock: ManualClock
 ) -> None:
+    # Engagements declare their party as a reference (checked at commit): save it first.
+    crm.parties.add(Person(id="P9", name="Pat Nine"))
     engagement = Engagement.start(
         "P9", kind="customer", acquired_on=date(2025, 11, 1), at=START, support_team="desk"
     )

@@ -88,7 +88,7 @@ def test_update_names_the_version_read(crm: CRM) -> None:
         crm.parties.update(Person(name="never read"))
 
 
-def test_unit_of_work_commits_state_events_and_jobs_together(url: str) -> None:
+def test_the_deprecated_job_rule_still_enqueues_in_the_same_commit(url: str) -> None:
     caused: list[Sequence[DomainEvent]] = []
 
     def rule(events: Sequence[DomainEvent]) -> list[NewJob]:
@@ -104,7 +104,9 @@ def test_unit_of_work_commits_state_events_and_jobs_together(url: str) -> None:
             if isinstance(e, EngagementStarted)
         ]
 
-    with open_store(url, clock=ManualClock(T0), job_rule=rule) as crm:
+    with pytest.warns(DeprecationWarning, match="job_rule"):
+        store = open_store(url, clock=ManualClock(T0), job_rule=rule)
+    with store as crm:
         ada = crm.parties.add(Person(name="Ada"))
         with crm.unit_of_work() as uow:
             deal = uow.engagements.add(_customer(ada))

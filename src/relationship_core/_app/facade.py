@@ -1,5 +1,15 @@
 """The application facade: open a store by URL, get repositories, units of work, events, jobs.
 
+`open_store` (``relationship_core.open``) is the one composition root: it asks
+the plugins for backends, kinds, event types and handlers and wires them into
+the `CRM` it returns. Nothing else assembles a store.
+
+Thread-safety: one `CRM` may be shared by the threads of a process (a web
+server's workers, say); each thread opens its own units of work, which are
+not to be shared. The backends serialise what they must (SQLite a connection
+per thread, PostgreSQL a pool); optimistic concurrency makes racing units of
+work fail with ``ConflictError`` rather than overwrite each other.
+
 Examples:
     >>> from datetime import date, datetime, UTC
     >>> from relationship_core._domain.parties import Person
@@ -16,24 +26,32 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import attrs
 
-from relationship_core import _serialize
-from relationship_core._app.kinds import DEFAULT_MAPPINGS
-from relationship_core._app.mapping import MappingRegistry
-from relationship_core._app.uow import JobRule, Known, Repository, Results, UnitOfWork
+from relationship_core._app.bus import DEFAULT_MAX_DEPTH, EventBus
+from relationship_core._app.envelope import EventTypes, LoggedEvent
+from relationship_core._app.features import Features, wire
+from relationship_core._app.mapping import KindMapping, MappingRegistry
+from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
+from relationship_core._domain.actor import Actor
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._domain.engagements import Engagement, EngagementKind, Interaction
 from relationship_core._domain.events import DomainEvent
+from relationship_core._domain.ids import IdGenerator
 from relationship_core._domain.parties import Party
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
+from relationship_core._plugins.specs import EventHandlerSpec
 from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.url import StorageURL
+
+T = TypeVar("T")
 
 __all__ = [
     "CRM",
@@ -90,21 +108,27 @@ class InteractionRepository(Repository[Interaction]):
 
 
 class EventLog:
-    """The append-only log of domain events, read from a position."""
+    """The append-only log of domain events, read from a position.
 
-    def __init__(self, backend: StorageBackend) -> None:
+    Events whose type no installed plugin knows read as `UnknownEvent`
+    (name and data); older stored versions are upcast by their class.
+    """
+
+    def __init__(self, backend: StorageBackend, types: EventTypes | None = None) -> None:
         self._backend = backend
+        self._types = types if types is not None else EventTypes()
 
     def read_stored(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
-        """Stored events with ``seq > after`` as the backend keeps them."""
+        """Stored events with ``seq > after`` as the backend keeps them (envelope included)."""
         return self._backend.read_events(after, limit)
+
+    def read_logged(self, after: int = 0, limit: int = 100) -> list[LoggedEvent]:
+        """Events with ``seq > after``, oldest first, each with its envelope."""
+        return [self._types.read(e) for e in self._backend.read_events(after, limit)]
 
     def read(self, after: int = 0, limit: int = 100) -> list[tuple[int, DomainEvent]]:
         """``(seq, event)`` pairs with ``seq > after``, oldest first, rebuilt as domain events."""
-        return [
-            (e.seq, _serialize.event_from_dict({"name": e.type, "data": e.data}))
-            for e in self._backend.read_events(after, limit)
-        ]
+        return [(e.seq, e.event) for e in self.read_logged(after, limit)]
 
     def follow(self, after: int = 0, batch: int = 100) -> Iterator[tuple[int, DomainEvent]]:
         """Every event after *after*, up to the end of the log as it is now."""
@@ -168,20 +192,38 @@ class CRM:
     """An open store: repositories, units of work, the event log and the job queue.
 
     Open one with `open_store` (exported as ``relationship_core.open``)
-    and close it when done (it is a context manager).
+    and close it when done (it is a context manager). One CRM may be shared
+    by threads; a unit of work belongs to the thread that opened it.
 
     Attributes:
         backend: The storage backend.
         registry: The kinds it knows.
-        clock: Where "now" comes from (job claims and retries).
-        job_rule: The outbox hook: jobs caused by committed domain events.
+        clock: Where "now" comes from (job claims, retries, event ids).
+        job_rule: Deprecated outbox hook (use an event handler that enqueues).
+        event_types: The event classes it knows, by name.
+        bus: The event handlers run in each unit of work (``crm.bus.register``).
+        actor: Who units of work act for unless told (default: the system).
+        features: Everything the plugins contributed (job handlers, rule actions...).
     """
 
     backend: StorageBackend
     registry: MappingRegistry
     clock: Clock = attrs.field(factory=SystemClock)
     job_rule: JobRule | None = None
+    event_types: EventTypes = attrs.field(factory=EventTypes, kw_only=True)
+    bus: EventBus = attrs.field(factory=EventBus, kw_only=True)
+    actor: Actor = attrs.field(factory=Actor.system, kw_only=True)
+    features: Features | None = attrs.field(default=None, kw_only=True, repr=False)
     _known: Known = attrs.field(factory=Known, init=False, repr=False)
+    _ids: IdGenerator = attrs.field(init=False, repr=False)
+
+    @_ids.default
+    def _make_ids(self) -> IdGenerator:
+        return IdGenerator(self.clock)
+
+    def new_id(self) -> str:
+        """A new ULID from this store's clock (event ids, unit-of-work ids)."""
+        return self._ids()
 
     @property
     def parties(self) -> Repository[Party]:
@@ -198,23 +240,42 @@ class CRM:
         """Contacts with parties."""
         return InteractionRepository(self, self.registry.get("interaction"))
 
-    def repository(self, kind: str) -> Repository[Any]:
-        """The repository of any registered kind."""
-        return Repository(self, self.registry.get(kind))
+    @overload
+    def repository(self, kind: type[T]) -> Repository[T]: ...
+    @overload
+    def repository(self, kind: KindMapping[T]) -> Repository[T]: ...
+    @overload
+    def repository(self, kind: str) -> Repository[Any]: ...
+    def repository(self, kind: str | type[Any] | KindMapping[Any]) -> Repository[Any]:
+        """The repository of a registered kind: by class or mapping it is typed.
+
+        ``crm.repository(Retainer)`` is a ``Repository[Retainer]``;
+        ``crm.repository("retainer")`` a ``Repository[Any]``.
+        """
+        return Repository(self, _mapping(self.registry, kind))
 
     @property
     def events(self) -> EventLog:
         """The event log."""
-        return EventLog(self.backend)
+        return EventLog(self.backend, self.event_types)
 
     @property
     def jobs(self) -> JobQueue:
         """The job queue."""
         return JobQueue(self.backend, self.clock)
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A unit of work: ``with crm.unit_of_work() as uow: ...`` commits on success."""
-        return UnitOfWork(self)
+    def unit_of_work(
+        self,
+        actor: Actor | None = None,
+        *,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> UnitOfWork:
+        """A unit of work: ``with crm.unit_of_work() as uow: ...`` commits on success.
+
+        Every event and record version it writes carries *actor* (default: `actor`).
+        """
+        return UnitOfWork(self, actor, causation_id=causation_id, correlation_id=correlation_id)
 
     def migrate(self) -> str:
         """Bring every stored document to the current layout and re-index it; a summary."""
@@ -269,22 +330,47 @@ def open_store(
     registry: MappingRegistry | None = None,
     plugins: PluginManager | None = None,
     job_rule: JobRule | None = None,
+    handlers: Iterable[EventHandlerSpec] = (),
+    actor: Actor | None = None,
+    max_event_depth: int = DEFAULT_MAX_DEPTH,
 ) -> CRM:
     """Open the store at *url* (``memory://``, ``sqlite:///crm.db``, ``postgresql://…``).
 
-    The schema is created or brought up to date on open.
+    The one composition root: the plugins' kinds, event types and event
+    handlers are wired into the store returned; the schema is created or
+    brought up to date on open.
 
     Args:
         url: Storage URL; its scheme picks the backend plugin.
         clock: Source of "now" (default: the system clock).
-        registry: The kinds to store (default: every registered kind).
+        registry: The kinds to store (default: every kind the plugins contribute).
         plugins: Plugin manager (default: the process-wide one).
-        job_rule: Outbox hook turning committed domain events into jobs.
+        job_rule: Deprecated: register an event handler calling ``uow.enqueue`` instead.
+        handlers: The application's own event handlers, run after the plugins'.
+        actor: Who units of work act for unless told (default: the system).
+        max_event_depth: Levels of events handlers may cause, one after the
+            other, before the unit of work fails (default 8).
     """
-    kinds = registry or DEFAULT_MAPPINGS
+    if job_rule is not None:
+        warnings.warn(
+            "open(job_rule=...) is deprecated: register an event handler that calls "
+            "uow.enqueue(...) (open(url, handlers=[EventHandlerSpec(...)]))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     manager = plugins or get_plugin_manager()
-    backend = manager.open_backend(url, kinds.schema())
-    return CRM(backend, kinds, clock or SystemClock(), job_rule)
+    features = wire(manager, registry=registry, handlers=handlers, max_event_depth=max_event_depth)
+    backend = manager.open_backend(url, features.registry.schema())
+    return CRM(
+        backend,
+        features.registry,
+        clock or SystemClock(),
+        job_rule,
+        event_types=features.event_types,
+        bus=features.bus,
+        actor=actor or Actor.system(),
+        features=features,
+    )
 
 
 def migrate(url: str | StorageURL) -> str:

@@ -1,12 +1,15 @@
-"""The built-in kinds: parties, engagements and interactions.
+"""The core kinds: parties, engagements and interactions (contributed by the "core" plugin).
 
-Later parts of the library register theirs on `DEFAULT_MAPPINGS` with
-`register_mapping` (at import time), so every store opened afterwards
-knows them.
+`DEFAULT_MAPPINGS` and `register_mapping` are the 0.1 way of adding kinds (a
+process-wide registry filled at import); stores now get their kinds from the
+feature plugins' ``relationship_core_kinds`` hook. Both keep working for one
+release: kinds registered there that no plugin contributes are still added to
+every store opened with the default kinds.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from relationship_core._app.mapping import KindMapping, MappingRegistry
@@ -47,6 +50,7 @@ ENGAGEMENTS: KindMapping[Engagement] = KindMapping(
         "account_manager": ("str?", lambda e: e.account_manager),
         "support_team": ("str?", lambda e: e.support_team),
     },
+    references={"party_id": "party"},
 )
 
 INTERACTIONS: KindMapping[Interaction] = KindMapping(
@@ -58,12 +62,25 @@ INTERACTIONS: KindMapping[Interaction] = KindMapping(
         "occurred_at": ("datetime", lambda i: i.occurred_at),
         "channel": ("str", lambda i: i.channel.value),
     },
+    references={"engagement_id": "engagement", "party_id": "party"},
 )
 
-#: The registry stores are opened with unless told otherwise.
+#: Deprecated (0.2): the process-wide registry `register_mapping` fills.
 DEFAULT_MAPPINGS = MappingRegistry([PARTIES, ENGAGEMENTS, INTERACTIONS])
 
 
 def register_mapping(mapping: KindMapping[Any]) -> KindMapping[Any]:
-    """Make every store opened from now on know *mapping*'s kind."""
+    """Make every store opened from now on know *mapping*'s kind (deprecated).
+
+    Contribute the mapping with a ``relationship_core_kinds`` hook instead
+    (see docs/plugins.md); this keeps working for one release. The library's
+    own kinds, which its built-in plugins contribute, are accepted silently.
+    """
+    if not mapping.cls.__module__.startswith("relationship_core."):
+        warnings.warn(
+            "register_mapping() is deprecated: contribute the KindMapping with a "
+            "relationship_core_kinds hook (see docs/plugins.md, 'Writing a feature plugin')",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     return DEFAULT_MAPPINGS.register(mapping)

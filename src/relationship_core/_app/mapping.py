@@ -2,9 +2,14 @@
 
 A `KindMapping` says how one aggregate class is stored: its kind name,
 the layout version of its document, the indexed fields extracted from the
-object, and the functions that upgrade documents written by older code. A
-`MappingRegistry` holds the mappings a store is opened with; later
-parts of the library (billing, orders...) register theirs the same way.
+object, the functions that upgrade documents written by older code, and the
+references to other kinds the unit of work checks at commit. A
+`MappingRegistry` holds the mappings a store is opened with, built from what
+the feature plugins contribute (``relationship_core_kinds``).
+
+Who wrote a record version (the `Actor`) travels under the reserved key
+``"_actor"`` of the stored document and is stripped before the object is
+rebuilt, so the storage contract does not change.
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from relationship_core import _serialize
+from relationship_core._domain.actor import Actor
 from relationship_core._storage.contract import IndexValue, Record, Write
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
 from relationship_core.exceptions import SchemaError, ValidationError
 
-__all__ = ["KindMapping", "MappingRegistry", "Upgrade"]
+__all__ = ["ACTOR_KEY", "KindMapping", "MappingRegistry", "Upgrade"]
+
+#: Reserved document key holding who wrote the record version.
+ACTOR_KEY = "_actor"
 
 T = TypeVar("T")
 
@@ -30,6 +39,10 @@ Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 def _fields(
     value: Mapping[str, tuple[str, Callable[[Any], IndexValue]]],
 ) -> dict[str, tuple[str, Callable[[Any], IndexValue]]]:
+    return dict(value)
+
+
+def _references(value: Mapping[str, str]) -> dict[str, str]:
     return dict(value)
 
 
@@ -58,6 +71,9 @@ class KindMapping(Generic[T]):
         id_of: Reads the id of an object.
         unstructure: Object -> JSON-able dict (default: the cattrs serialiser).
         structure: Dict -> object (default: the cattrs serialiser).
+        references: ``{field: kind}``: the attribute holds the id of an object of
+            that kind (``None`` allowed); a unit of work refuses to commit an
+            object whose referenced object exists neither in the store nor in it.
     """
 
     kind: str
@@ -70,6 +86,7 @@ class KindMapping(Generic[T]):
     id_of: Callable[[T], str] = attrs.field(default=lambda obj: obj.id)
     unstructure: Callable[[T], dict[str, Any]] = _serialize.unstructure
     structure: Callable[[dict[str, Any], type[T]], T] = _serialize.structure
+    references: dict[str, str] = attrs.field(factory=dict, converter=_references)
 
     def __attrs_post_init__(self) -> None:
         missing = [v for v in range(1, self.schema_version) if v not in self.upgrades]
@@ -92,18 +109,45 @@ class KindMapping(Generic[T]):
         """The indexed values extracted from *obj*."""
         return {name: extract(obj) for name, (_, extract) in self.indexed.items()}
 
+    def with_references(self, **references: str) -> KindMapping[T]:
+        """A copy also declaring *references* (``field="kind"``)."""
+        return attrs.evolve(self, references={**self.references, **references})
+
+    def references_of(self, obj: T) -> dict[str, str]:
+        """``{field: id}`` of the references *obj* holds (``None`` ones left out)."""
+        out = {}
+        for field in self.references:
+            value = getattr(obj, field)
+            if value is not None:
+                out[field] = value
+        return out
+
     def to_write(
-        self, obj: T, expected_version: int | None, data: dict[str, Any] | None = None
+        self,
+        obj: T,
+        expected_version: int | None,
+        data: dict[str, Any] | None = None,
+        *,
+        actor: Actor | None = None,
     ) -> Write:
-        """A write storing *obj* over the version the caller read."""
+        """A write storing *obj* over the version the caller read (by *actor*, if given)."""
+        document = data if data is not None else self.unstructure(obj)
+        if actor is not None:
+            document = {**document, ACTOR_KEY: actor.to_dict()}
         return Write(
             self.kind,
             self.id_of(obj),
-            data if data is not None else self.unstructure(obj),
+            document,
             self.index_values(obj),
             expected_version,
             self.schema_version,
         )
+
+    @staticmethod
+    def actor_of(record: Record) -> Actor:
+        """Who wrote this record version (records from before 0.2: the system)."""
+        stored = record.data.get(ACTOR_KEY)
+        return Actor.system() if stored is None else Actor.from_dict(stored)
 
     def upgrade(self, record: Record) -> dict[str, Any]:
         """The record's document brought to `schema_version`."""
@@ -114,6 +158,7 @@ class KindMapping(Generic[T]):
                 f"this code's {self.schema_version}; upgrade relationship_core"
             )
         data = dict(record.data)
+        data.pop(ACTOR_KEY, None)  # who wrote it is not part of the object
         while version < self.schema_version:
             data = self.upgrades[version](data)
             version += 1
@@ -161,6 +206,16 @@ class MappingRegistry:
             raise ValidationError(
                 "kind", kind, f"no mapping registered; known: {', '.join(self._by_kind)}"
             ) from None
+
+    def for_class(self, cls: type[T]) -> KindMapping[T]:
+        """The mapping of exactly *cls* (or of its nearest mapped base class)."""
+        for base in cls.__mro__:
+            for mapping in self._by_kind.values():
+                if mapping.cls is base:
+                    return mapping
+        raise ValidationError(
+            "cls", cls.__name__, f"no kind maps this class; known kinds: {', '.join(self._by_kind)}"
+        )
 
     def for_object(self, obj: object) -> KindMapping[Any]:
         """The mapping whose class *obj* is an instance of (most specific first)."""

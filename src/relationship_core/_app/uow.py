@@ -1,44 +1,68 @@
-"""Repositories and the unit of work.
+"""The unit of work: changes, the events they record, their handlers' reactions, one commit.
 
-A `UnitOfWork` remembers every aggregate it loaded or was given, with
-the version it was read at. On commit it runs ONE storage transaction that
-writes the aggregates that changed (each naming the version it read, so a
-concurrent change raises ``ConflictError`` instead of being overwritten),
-appends the domain events they recorded, and enqueues the jobs those events
-cause (the transactional outbox). All of it lands, or none of it does.
+A `UnitOfWork` remembers every aggregate it loaded or was given, with the
+version it was read at. On commit it
 
-Reads are not held in a transaction: concurrency is optimistic, so a slow
-unit of work never blocks other writers.
+1. adds the child aggregates the tracked ones created (an interaction logged
+   on an engagement is saved with it);
+2. dispatches the recorded events to the bus's handlers, which run here, in
+   this unit of work: what they change, enqueue and publish is part of the
+   same commit, and the events their changes record are dispatched in turn
+   (up to the bus's depth limit);
+3. checks the references the kinds declare (an engagement's party must exist
+   in the store or in this unit of work);
+4. runs ONE storage transaction writing the aggregates that changed (each
+   naming the version it read, so a concurrent change raises ``ConflictError``
+   instead of being overwritten), appending the events with their envelopes
+   and enqueueing the jobs (the transactional outbox).
+
+All of it lands, or none of it does. Every event and record version carries
+the unit of work's `Actor`. Reads are not held in a transaction: concurrency
+is optimistic, so a slow unit of work never blocks other writers.
+
+A unit of work belongs to one thread; the CRM that makes them may be shared.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar, overload
 
 import attrs
 
 from relationship_core import _serialize
+from relationship_core._app.bus import EventBus
+from relationship_core._app.envelope import Envelope, EventTypes, pack
 from relationship_core._app.mapping import KindMapping, MappingRegistry
+from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
-from relationship_core._storage.contract import Condition, NewEvent, NewJob, Query, Record
+from relationship_core._storage.contract import NewEvent, NewJob, Write
 from relationship_core._storage.protocols import StorageBackend
-from relationship_core.exceptions import NotFoundError, StorageError, ValidationError
+from relationship_core.exceptions import (
+    ConflictError,
+    DuplicateIdError,
+    EventCascadeError,
+    StorageError,
+    ValidationError,
+)
 
-__all__ = ["JobRule", "Repository", "Results", "UnitOfWork"]
+__all__ = ["JobRule", "Repository", "Results", "Session", "UnitOfWork"]
 
 T = TypeVar("T")
 
-#: The outbox hook: the jobs a batch of committed domain events causes.
+#: Deprecated (0.2) outbox hook: the jobs a batch of committed domain events causes.
 JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
+
+#: The name the cascade chain gives the change that started it.
+COMMAND = "the command"
 
 
 class Session(Protocol):
-    """What repositories and units of work need from an open store.
+    """What repositories and units of work need from an open store (`CRM` is the one).
 
-    `CRM` is the one implementation; naming the
-    need here keeps this module from importing the facade that builds on it.
+    Naming the need here keeps this module from importing the facade that builds on it.
     """
 
     @property
@@ -52,8 +76,23 @@ class Session(Protocol):
         ...
 
     @property
+    def event_types(self) -> EventTypes:
+        """The event classes the store knows."""
+        ...
+
+    @property
+    def bus(self) -> EventBus:
+        """The event handlers."""
+        ...
+
+    @property
+    def actor(self) -> Actor:
+        """The default actor of units of work."""
+        ...
+
+    @property
     def job_rule(self) -> JobRule | None:
-        """The outbox hook."""
+        """The deprecated outbox hook."""
         ...
 
     @property
@@ -61,28 +100,13 @@ class Session(Protocol):
         """Versions of the aggregates loaded through this store."""
         ...
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work."""
+    def new_id(self) -> str:
+        """A new sortable id from the store's clock."""
         ...
 
-
-@attrs.frozen
-class Results(Generic[T]):
-    """One page of objects from a repository query.
-
-    Attributes:
-        items: The objects, in query order.
-        next_cursor: Pass as ``after=`` for the next page; ``None`` at the end.
-    """
-
-    items: tuple[T, ...]
-    next_cursor: str | None = None
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
+    def unit_of_work(self, actor: Actor | None = None) -> UnitOfWork:
+        """A new unit of work."""
+        ...
 
 
 @attrs.define
@@ -93,191 +117,72 @@ class _Entry:
     snapshot: dict[str, Any] | None
 
 
-class Known:
-    """Versions of objects this CRM handed out, so a later update names the right one."""
+@attrs.define
+class _Pending:
+    """An event of this unit of work, with its envelope and how it came about."""
 
-    def __init__(self) -> None:
-        self._by_obj: dict[int, tuple[weakref.ref[Any], int]] = {}
-
-    def remember(self, obj: object, version: int) -> None:
-        key = id(obj)
-
-        def forget(_: weakref.ref[Any]) -> None:
-            self._by_obj.pop(key, None)
-
-        try:
-            ref = weakref.ref(obj, forget)
-        except TypeError:  # not weak-referenceable: cannot be tracked
-            return
-        self._by_obj[key] = (ref, version)
-
-    def version(self, obj: object) -> int | None:
-        hit = self._by_obj.get(id(obj))
-        if hit is None or hit[0]() is not obj:
-            return None
-        return hit[1]
-
-
-def _value(value: object) -> object:
-    """Enums stand for their values in queries."""
-    inner = getattr(value, "value", None)
-    return inner if isinstance(inner, str) and type(value).__module__ != "builtins" else value
-
-
-def _conditions(
-    conditions: Sequence[Condition | tuple[str, str, object]], equals: dict[str, object]
-) -> tuple[Condition, ...]:
-    out = []
-    for cond in conditions:
-        c = cond if isinstance(cond, Condition) else Condition(*cond)  # type: ignore[arg-type]
-        value = [_value(v) for v in c.value] if c.op == "in" else _value(c.value)  # type: ignore[attr-defined]
-        out.append(Condition(c.field, c.op, value))
-    out.extend(Condition(name, "eq", _value(value)) for name, value in equals.items())
-    return tuple(out)
-
-
-class Repository(Generic[T]):
-    """Get, add, update and query the aggregates of one kind.
-
-    From a `UnitOfWork`, changes are written when it commits; from
-    the CRM directly, each ``add``/``update`` is its own unit of work.
-    """
-
-    def __init__(
-        self, crm: Session, mapping: KindMapping[T], uow: UnitOfWork | None = None
-    ) -> None:
-        self._crm = crm
-        self.mapping = mapping
-        self._uow = uow
-
-    @property
-    def kind(self) -> str:
-        """The record kind."""
-        return self.mapping.kind
-
-    def _load(self, record: Record) -> T:
-        if self._uow is not None:
-            adopted: T = self._uow._adopt(self.mapping, record)
-            return adopted
-        obj = self.mapping.from_record(record)
-        self._crm._known.remember(obj, record.version)
-        return obj
-
-    def find(self, id: str) -> T | None:
-        """The aggregate with this id, or ``None``."""
-        if self._uow is not None:
-            entry = self._uow._entries.get((self.kind, id))
-            if entry is not None:
-                return entry.obj  # type: ignore[no-any-return]
-        record = self._crm.backend.get_many(self.kind, [id]).get(id)
-        return None if record is None else self._load(record)
-
-    def get(self, id: str) -> T:
-        """The aggregate with this id (``NotFoundError`` if there is none)."""
-        found = self.find(id)
-        if found is None:
-            raise NotFoundError(self.kind, id)
-        return found
-
-    def get_many(self, ids: Sequence[str]) -> dict[str, T]:
-        """The aggregates with these ids that exist, by id."""
-        records = self._crm.backend.get_many(self.kind, ids)
-        return {rid: self._load(rec) for rid, rec in records.items()}
-
-    def add(self, obj: T) -> T:
-        """Store a new aggregate (``ConflictError`` if its id is taken)."""
-        if self._uow is None:
-            with self._crm.unit_of_work() as uow:
-                uow.repository(self.kind).add(obj)
-            return obj
-        self._uow._track(self.mapping, obj, None, None, new=True)
-        return obj
-
-    def update(self, obj: T) -> T:
-        """Write a changed aggregate that was read earlier from this CRM.
-
-        Objects loaded inside a unit of work are tracked already; this is for
-        objects obtained elsewhere (e.g. ``crm.parties.get`` before the unit
-        of work began). The write names the version the object was read at.
-        """
-        if self._uow is None:
-            with self._crm.unit_of_work() as uow:
-                uow.repository(self.kind).update(obj)
-            return obj
-        version = self._crm._known.version(obj)
-        if version is None:
-            raise ValidationError(
-                "obj",
-                self.mapping.id_of(obj),
-                "was not read through this CRM, so its version is unknown; "
-                "get() it first, or add() it if it is new",
-            )
-        self._uow._track(self.mapping, obj, version, None, new=False)
-        return obj
-
-    def query(
-        self,
-        *conditions: Condition | tuple[str, str, object],
-        order_by: str = "id",
-        descending: bool = False,
-        limit: int = 100,
-        after: str | None = None,
-        **equals: object,
-    ) -> Results[T]:
-        """One page of aggregates matching every condition.
-
-        Conditions are ``(field, op, value)`` over the kind's indexed fields
-        (ops: ``eq lt le gt ge in``); keyword arguments are equalities. Enum
-        values are accepted and stored as their values.
-        """
-        query = Query(
-            self.kind, _conditions(conditions, equals), order_by, descending, limit, after
-        )
-        page = self._crm.backend.query(query)
-        return Results(tuple(self._load(r) for r in page.records), page.next_cursor)
-
-    def iterate(
-        self,
-        *conditions: Condition | tuple[str, str, object],
-        order_by: str = "id",
-        descending: bool = False,
-        batch: int = 500,
-        **equals: object,
-    ) -> Iterator[T]:
-        """Every matching aggregate, fetched page by page."""
-        after = None
-        while True:
-            page = self.query(
-                *conditions,
-                order_by=order_by,
-                descending=descending,
-                limit=batch,
-                after=after,
-                **equals,
-            )
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            after = page.next_cursor
+    event: DomainEvent
+    kind: str
+    envelope: Envelope
+    depth: int
+    chain: tuple[tuple[str, str], ...]
 
 
 class UnitOfWork:
-    """Collects changes and commits them, with their events and jobs, atomically.
+    """Collects changes and commits them, with their events, reactions and jobs, atomically.
 
     Use as ``with crm.unit_of_work() as uow:``; it commits when the block
     ends normally and discards everything when it raises.
+
+    Args:
+        crm: The open store.
+        actor: Who is acting (default: the CRM's default actor, normally the system).
+        causation_id: What caused this unit of work (an event id, for a job's
+            unit of work); default: its own id.
+        correlation_id: Shared by everything one original command set off;
+            default: the causation id.
     """
 
-    def __init__(self, crm: Session) -> None:
+    def __init__(
+        self,
+        crm: Session,
+        actor: Actor | None = None,
+        *,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        if actor is not None and not isinstance(actor, Actor):
+            raise ValidationError("actor", actor, "give an Actor, e.g. Actor.person('u-42')")
         self._crm = crm
+        self.actor: Actor = actor or crm.actor
+        #: This unit of work's own id: the causation of the events its command records.
+        self.id: str = crm.new_id()
+        self.causation_id: str = causation_id or self.id
+        self.correlation_id: str = correlation_id or self.causation_id
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._extra_jobs: list[NewJob] = []
+        self._published: list[tuple[str, DomainEvent]] = []
+        self._pending: dict[int, _Pending] = {}
         self._done = False
 
     # repositories
-    def repository(self, kind: str) -> Repository[Any]:
-        """The repository of any registered kind, bound to this unit of work."""
-        return Repository(self._crm, self._crm.registry.get(kind), self)
+    @overload
+    def repository(self, kind: type[T]) -> Repository[T]: ...
+    @overload
+    def repository(self, kind: KindMapping[T]) -> Repository[T]: ...
+    @overload
+    def repository(self, kind: str) -> Repository[Any]: ...
+    def repository(self, kind: str | type[Any] | KindMapping[Any]) -> Repository[Any]:
+        """The repository of a registered kind, by name, class or mapping, bound to this unit of work.
+
+        By class (``uow.repository(Retainer)``) or mapping (``uow.repository(RETAINERS)``)
+        it is typed (``Repository[Retainer]``).
+        """
+        return Repository(self._crm, _mapping(self._crm.registry, kind), self)
+
+    def __getitem__(self, kind: KindMapping[T]) -> Repository[T]:
+        """``uow[RETAINERS]``: the typed repository of a mapping."""
+        return self.repository(kind)
 
     @property
     def parties(self) -> Repository[Any]:
@@ -294,7 +199,7 @@ class UnitOfWork:
         """Interactions (contacts with parties)."""
         return self.repository("interaction")
 
-    def add(self, obj: object) -> object:
+    def add(self, obj: T) -> T:
         """Add a new aggregate of any registered class."""
         self._track(self._crm.registry.for_object(obj), obj, None, None, new=True)
         return obj
@@ -303,11 +208,34 @@ class UnitOfWork:
         """Enqueue a job in this unit of work's transaction."""
         self._extra_jobs.append(job)
 
+    def publish(self, event: DomainEvent, *, kind: str = "") -> None:
+        """Append an event no aggregate recorded; it is dispatched and logged with the rest.
+
+        *kind* is the aggregate kind the log files it under (``""``: none).
+        """
+        if not isinstance(event, DomainEvent):
+            raise ValidationError("event", event, "give a DomainEvent")
+        self._check_open()
+        self._published.append((kind, event))
+
+    def envelope(self, event: DomainEvent) -> Envelope:
+        """The envelope *event* is committed with (ids are given when it is dispatched)."""
+        pending = self._pending.get(id(event))
+        if pending is None or pending.event is not event:
+            raise ValidationError(
+                "event", event, "not dispatched in this unit of work (yet); handlers see it"
+            )
+        return pending.envelope
+
     # tracking
-    def _adopt(self, mapping: KindMapping[Any], record: Record) -> Any:
+    def _check_open(self) -> None:
+        if self._done:
+            raise StorageError("this unit of work has ended; start a new one")
+
+    def _adopt(self, mapping: KindMapping[T], record: Any) -> T:
         entry = self._entries.get((mapping.kind, record.id))
         if entry is not None:
-            return entry.obj
+            return entry.obj  # type: ignore[no-any-return]
         obj = mapping.from_record(record)
         snapshot = (
             mapping.unstructure(obj) if record.schema_version == mapping.schema_version else None
@@ -325,8 +253,7 @@ class UnitOfWork:
         *,
         new: bool,
     ) -> None:
-        if self._done:
-            raise StorageError("this unit of work has ended; start a new one")
+        self._check_open()
         key = (mapping.kind, mapping.id_of(obj))
         entry = self._entries.get(key)
         if entry is not None:
@@ -337,36 +264,132 @@ class UnitOfWork:
             )
         self._entries[key] = _Entry(obj, mapping, None if new else version, snapshot)
 
+    def _adopt_children(self) -> None:
+        """Track the aggregates tracked ones created, and theirs, as new."""
+        todo = [e.obj for e in self._entries.values()]
+        while todo:
+            obj = todo.pop()
+            if not isinstance(obj, EventRecorder):
+                continue
+            for child in obj.new_children:
+                mapping = self._crm.registry.for_object(child)
+                if self._entries.get((mapping.kind, mapping.id_of(child))) is None:
+                    self._track(mapping, child, None, None, new=True)
+                    todo.append(child)
+
+    # dispatch
+    def _scan(self, cause: _Pending | None, handler: str) -> list[_Pending]:
+        """Events recorded or published since the last scan, given their envelopes."""
+        self._adopt_children()
+        found: list[tuple[str, DomainEvent]] = []
+        for entry in list(self._entries.values()):
+            if isinstance(entry.obj, EventRecorder):
+                found.extend((entry.mapping.kind, e) for e in entry.obj.pending_events)
+        found.extend(self._published)
+        fresh = [(k, e) for k, e in found if id(e) not in self._pending]
+        if cause is None:  # the command's own events, in time order as before
+            fresh.sort(key=lambda pair: pair[1].occurred_at)
+        out = []
+        for kind, event in fresh:
+            envelope = Envelope(
+                self._crm.new_id(),
+                cause.envelope.id if cause is not None else self.causation_id,
+                self.correlation_id,
+                self.actor,
+                type(event).schema_version,
+            )
+            chain = (*(cause.chain if cause else ()), (handler, event.name))
+            pending = _Pending(event, kind, envelope, cause.depth + 1 if cause else 0, chain)
+            self._pending[id(event)] = pending
+            out.append(pending)
+        return out
+
+    def _dispatch(self) -> list[_Pending]:
+        """Run the handlers of every event, breadth first; every event, in log order."""
+        bus = self._crm.bus
+        limit = bus.max_depth
+        queue = deque(self._scan(None, COMMAND))
+        ordered = list(queue)
+        while queue:
+            current = queue.popleft()
+            for spec in bus.handlers_for(current.event.name):
+                try:
+                    spec.handler(current.event, self)
+                except Exception as exc:
+                    exc.add_note(
+                        f"in event handler {spec.name!r} reacting to {current.event.name} "
+                        f"of {current.event.aggregate_id!r}; nothing was written"
+                    )
+                    raise
+                caused = self._scan(current, spec.name)
+                for pending in caused:
+                    if pending.depth > limit:
+                        raise EventCascadeError(pending.chain, limit)
+                queue.extend(caused)
+                ordered.extend(caused)
+        return ordered
+
+    def _check_references(self, entries: Sequence[_Entry]) -> None:
+        """Refuse objects referencing ids that exist neither here nor in the store."""
+        wanted: dict[str, dict[str, tuple[str, str]]] = {}
+        for entry in entries:
+            for field, ref in entry.mapping.references_of(entry.obj).items():
+                target = entry.mapping.references[field]
+                if (target, ref) not in self._entries:
+                    wanted.setdefault(target, {}).setdefault(ref, (entry.mapping.kind, field))
+        for target, refs in wanted.items():
+            if target not in self._crm.registry:
+                kind, field = next(iter(refs.values()))
+                raise ValidationError(
+                    f"{kind}.references", target, "no such kind in this store; fix the mapping"
+                )
+            found = self._crm.backend.get_many(target, list(refs))
+            for ref, (kind, field) in refs.items():
+                if ref not in found:
+                    raise ValidationError(
+                        f"{kind}.{field}",
+                        ref,
+                        f"no {target} with this id; save the {target} first "
+                        "(before, or in the same unit of work)",
+                    )
+
     # commit
     def commit(self) -> None:
-        """Write changed aggregates, their events and the jobs they cause, atomically."""
-        writes = []
-        pending: list[tuple[str, DomainEvent]] = []
+        """Dispatch events to handlers, then write state, events and jobs atomically."""
+        self._check_open()
+        pending = self._dispatch()
+        writes: list[Write] = []
         changed: list[tuple[_Entry, dict[str, Any]]] = []
         for entry in self._entries.values():
             data = entry.mapping.unstructure(entry.obj)
             if entry.snapshot is None or data != entry.snapshot:
-                writes.append(entry.mapping.to_write(entry.obj, entry.version, data))
+                writes.append(
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                )
                 changed.append((entry, data))
-            if isinstance(entry.obj, EventRecorder):
-                pending.extend((entry.mapping.kind, e) for e in entry.obj.pending_events)
-        pending.sort(key=lambda pair: pair[1].occurred_at)
-        domain_events = [e for _, e in pending]
+        self._check_references([entry for entry, _ in changed])
         jobs = list(self._extra_jobs)
         rule = self._crm.job_rule
-        if rule is not None and domain_events:
-            jobs.extend(rule(domain_events))
+        if rule is not None and pending:
+            jobs.extend(rule([p.event for p in pending]))
         new_events = [
             NewEvent(
-                e.name, e.aggregate_id, e.occurred_at, _serialize.event_to_dict(e)["data"], kind
+                p.event.name,
+                p.event.aggregate_id,
+                p.event.occurred_at,
+                pack(_serialize.event_to_dict(p.event)["data"], p.envelope),
+                p.kind,
             )
-            for kind, e in pending
+            for p in pending
         ]
         if writes or new_events or jobs:
-            with self._crm.backend.transaction() as tx:
-                records = tx.put_many(writes)
-                tx.append_events(new_events)
-                tx.enqueue(jobs)
+            try:
+                with self._crm.backend.transaction() as tx:
+                    records = tx.put_many(writes)
+                    tx.append_events(new_events)
+                    tx.enqueue(jobs)
+            except ConflictError as exc:
+                raise self._explain(exc) from exc
         else:
             records = []
         # Only now, with everything durable, do the objects learn their new versions.
@@ -378,11 +401,21 @@ class UnitOfWork:
             if isinstance(entry.obj, EventRecorder):
                 entry.obj.pull_events()
         self._extra_jobs.clear()
+        self._published.clear()
+
+    def _explain(self, exc: ConflictError) -> ConflictError:
+        """A conflict on an object this unit of work added is a taken id, not a stale read."""
+        entry = self._entries.get((exc.kind, exc.id))
+        if entry is not None and entry.version is None and exc.actual is not None:
+            return DuplicateIdError(exc.kind, exc.id, exc.actual)
+        return exc
 
     def rollback(self) -> None:
         """Forget everything tracked; nothing was written."""
         self._entries.clear()
         self._extra_jobs.clear()
+        self._published.clear()
+        self._pending.clear()
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -395,3 +428,16 @@ class UnitOfWork:
                 self.rollback()
         finally:
             self._done = True
+
+
+def _mapping(
+    registry: MappingRegistry, kind: str | type[Any] | KindMapping[Any]
+) -> KindMapping[Any]:
+    if isinstance(kind, KindMapping):
+        registered = registry.get(kind.kind)
+        if registered.cls is not kind.cls:
+            raise ValidationError("kind", kind.kind, "this store maps the kind to another class")
+        return registered
+    if isinstance(kind, type):
+        return registry.for_class(kind)
+    return registry.get(kind)

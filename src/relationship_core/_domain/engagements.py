@@ -446,4 +446,5 @@ class Engagement(EventRecorder):
                 channel=interaction.channel,
             )
         )
+        self._created(interaction)  # saved with the engagement, in the same unit of work
         return interaction

@@ -1,21 +1,42 @@
-"""Domain events: facts that state changes record, for rules and storage to consume."""
+"""Domain events: facts that state changes record, for handlers, rules and storage to consume.
+
+An event class names itself with a ``name`` class attribute (``"engagement.started"``)
+and is contributed to a store by a feature plugin's ``relationship_core_event_types``
+hook. It may declare a ``schema_version`` and ``upcasters`` turning the data of
+older stored versions into the current one, so the log stays readable as events
+evolve. The `register_event` decorator and the process-wide `EVENT_TYPES` dict are
+the 0.1 way, kept for one release.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
 from relationship_core._domain.validators import aware
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["EVENT_TYPES", "DomainEvent", "EventRecorder", "events_field", "register_event"]
+__all__ = [
+    "EVENT_TYPES",
+    "DomainEvent",
+    "EventRecorder",
+    "Upcaster",
+    "UnknownEvent",
+    "events_field",
+    "register_event",
+]
 
 E = TypeVar("E", bound="type[DomainEvent]")
 
-#: Every registered event class by its dotted name, e.g. ``"engagement.started"``.
+#: Turns the data of a version-N event into version N + 1.
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+#: Deprecated (0.2): every event class registered with `register_event`, by name.
+#: Stores now know the event types their feature plugins contribute.
 EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 
 
@@ -23,21 +44,55 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 class DomainEvent:
     """Base of all domain events.
 
+    Class attributes:
+        name: The dotted event name, e.g. ``"engagement.started"``.
+        schema_version: Version of the data this class writes (default 1).
+        upcasters: ``{N: fn}`` turning stored version-N data into version N + 1.
+
     Attributes:
         aggregate_id: Id of the aggregate whose change produced the event.
         occurred_at: When it happened (aware).
     """
 
     name: ClassVar[str] = "event"
+    schema_version: ClassVar[int] = 1
+    upcasters: ClassVar[Mapping[int, Upcaster]] = {}
 
     aggregate_id: str
     occurred_at: datetime = attrs.field(validator=aware)
 
 
+@attrs.frozen(kw_only=True)
+class UnknownEvent(DomainEvent):
+    """A stored event whose type no installed plugin knows, kept readable as name and data.
+
+    Attributes:
+        event_name: The stored event name.
+        data: The stored data, as JSON.
+    """
+
+    name: ClassVar[str] = "unknown"
+
+    event_name: str
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+
 def register_event(name: str) -> Callable[[E], E]:
-    """Class decorator: register an event class under its dotted *name*."""
+    """Class decorator: name an event class and add it to `EVENT_TYPES` (deprecated).
+
+    Give the class a ``name`` class attribute and contribute it through the
+    ``relationship_core_event_types`` hook instead; this keeps working for one
+    release (the library's own classes still use it, silently).
+    """
 
     def decorate(cls: E) -> E:
+        if not cls.__module__.startswith("relationship_core."):
+            warnings.warn(
+                "register_event() is deprecated: set name = ... on the class and contribute it "
+                "with a relationship_core_event_types hook (see docs/plugins.md)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         if name in EVENT_TYPES and EVENT_TYPES[name].__qualname__ != cls.__qualname__:
             raise ValidationError("name", name, f"event name already used by {EVENT_TYPES[name]}")
         cls.name = name
@@ -47,17 +102,27 @@ def register_event(name: str) -> Callable[[E], E]:
     return decorate
 
 
+class Recorded(list[DomainEvent]):
+    """An aggregate's pending events, and the new child aggregates its changes created."""
+
+    def __init__(self, events: object = ()) -> None:
+        super().__init__(events)  # type: ignore[call-overload]
+        self.created: list[object] = []
+
+
 def events_field() -> list[DomainEvent]:
     """An attrs field holding an aggregate's pending events (not compared, not shown)."""
-    return attrs.field(factory=list, init=False, repr=False, eq=False)
+    return attrs.field(factory=Recorded, init=False, repr=False, eq=False)
 
 
 class EventRecorder:
-    """Mixin for aggregates: collect the events their changes produce.
+    """Mixin for aggregates: collect the events (and new child aggregates) their changes produce.
 
     An aggregate declares ``_events: list[DomainEvent] = events_field()``;
-    the application layer drains it with `pull_events` when it commits
-    a unit of work.
+    the unit of work drains it with `pull_events` when it commits. A change
+    that creates another aggregate (logging an interaction on an engagement)
+    calls ``_created(child)``: the unit of work saving the parent saves the
+    child too, so the log never mentions something the store does not hold.
     """
 
     __slots__ = ()
@@ -66,13 +131,29 @@ class EventRecorder:
     def _record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
+    def _recorded(self) -> Recorded:
+        if not isinstance(self._events, Recorded):  # set by hand to a plain list
+            object.__setattr__(self, "_events", Recorded(self._events))
+        return self._events  # type: ignore[return-value]
+
+    def _created(self, child: object) -> None:
+        self._recorded().created.append(child)
+
     def pull_events(self) -> list[DomainEvent]:
-        """Return and forget the events recorded since the last pull."""
+        """Return and forget the events (and new children) recorded since the last pull."""
         events = list(self._events)
         self._events.clear()
+        created = getattr(self._events, "created", None)
+        if created is not None:
+            created.clear()
         return events
 
     @property
     def pending_events(self) -> tuple[DomainEvent, ...]:
         """The events recorded and not yet pulled."""
         return tuple(self._events)
+
+    @property
+    def new_children(self) -> tuple[object, ...]:
+        """The aggregates this one created since the last pull (to be saved with it)."""
+        return tuple(getattr(self._events, "created", ()))

@@ -15,14 +15,21 @@ import importlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
-from typing import cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
 from relationship_core._plugins.markers import PROJECT, HookSpecs
-from relationship_core._plugins.specs import StorageBackendSpec
+from relationship_core._plugins.named import Contribution, Named
+from relationship_core._plugins.specs import (
+    EventHandlerSpec,
+    JobHandlerSpec,
+    NotificationChannelSpec,
+    RuleActionSpec,
+    StorageBackendSpec,
+)
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import Schema
 from relationship_core._storage.url import StorageURL, parse_url
@@ -32,6 +39,10 @@ from relationship_core.exceptions import (
     UnknownBackendError,
 )
 
+if TYPE_CHECKING:
+    from relationship_core._app.mapping import KindMapping
+    from relationship_core._domain.events import DomainEvent
+
 __all__ = [
     "BLOCK_ENV",
     "DEFAULT_PLUGINS",
@@ -39,6 +50,8 @@ __all__ = [
     "TypedHooks",
     "get_plugin_manager",
 ]
+
+T = TypeVar("T")
 
 log = logging.getLogger("relationship_core.plugins")
 
@@ -50,6 +63,9 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.memory", "relationship_core._plugins.builtin:memory"),
     ("relationship_core.sqlite", "relationship_core._plugins.builtin:sqlite"),
     ("relationship_core.postgresql", "relationship_core._plugins.builtin:postgresql"),
+    # Features: the library's own parts, wired exactly like a third-party feature.
+    ("relationship_core.core", "relationship_core._plugins.core"),
+    ("relationship_core.billing", "relationship_core._plugins.billing"),
 )
 
 
@@ -63,33 +79,48 @@ class TypedHooks:
     """Typed calls of the hooks (pluggy's ``pm.hook`` returns ``Any``).
 
     Each plugin's implementation is called on its own, so one that raises or
-    returns nonsense is reported by name and the others still count.
+    returns nonsense is reported by name and the others still count. Results
+    come in plugin registration order.
     """
 
     def __init__(self, manager: PluginManager) -> None:
         self._manager = manager
 
-    def storage_backends(self) -> list[tuple[str, StorageBackendSpec]]:
-        """``(plugin name, spec)`` for every backend every plugin offers, in call order."""
+    def collect(self, hook: str, expected: type[T] | tuple[type, ...]) -> list[tuple[str, T]]:
+        """``(plugin name, item)`` for every item every implementation of *hook* returns."""
         pm = self._manager.pm
-        caller = pm.hook.relationship_core_storage_backends
-        out: list[tuple[str, StorageBackendSpec]] = []
+        caller = getattr(pm.hook, hook)
+        order = [name for name, _ in pm.list_name_plugin()]
+        out: list[tuple[str, T]] = []
         for impl in reversed(caller.get_hookimpls()):
             try:
-                specs = list(cast(Iterable[object], impl.function()))
-                for spec in specs:
-                    if not isinstance(spec, StorageBackendSpec):
+                items = list(cast(Iterable[object], impl.function()))
+                for item in items:
+                    if not _is(item, expected):
                         raise TypeError(  # noqa: TRY301 - reported below like any failure
-                            f"relationship_core_storage_backends returned {spec!r}, "
-                            "expected StorageBackendSpec records"
+                            f"{hook} returned {item!r}, expected {_names(expected)} records"
                         )
             except Exception as exc:
                 self._manager.report(PluginLoadError(impl.plugin_name, exc))
                 continue
-            out.extend(
-                (impl.plugin_name, spec) for spec in specs if isinstance(spec, StorageBackendSpec)
-            )
+            out.extend((impl.plugin_name, cast(T, item)) for item in items)
+        out.sort(key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order))
         return out
+
+    def storage_backends(self) -> list[tuple[str, StorageBackendSpec]]:
+        """``(plugin name, spec)`` for every backend every plugin offers, in plugin order."""
+        return self.collect("relationship_core_storage_backends", StorageBackendSpec)
+
+
+def _is(item: object, expected: type | tuple[type, ...]) -> bool:
+    if expected is type:  # event types: classes, checked by their consumer
+        return isinstance(item, type)
+    return isinstance(item, expected)
+
+
+def _names(expected: type | tuple[type, ...]) -> str:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(t.__name__ for t in types)
 
 
 class PluginManager:
@@ -118,7 +149,7 @@ class PluginManager:
         self._entry_points = entry_points
         self._loaded = False
         self._lock = threading.RLock()
-        self._backends: list[tuple[str, StorageBackendSpec]] | None = None
+        self._cache: dict[str, list[tuple[str, Any]]] = {}
 
     def report(self, error: PluginLoadError) -> None:
         """Record and log a plugin failure; the host carries on."""
@@ -150,7 +181,7 @@ class PluginManager:
             self.pm.register(plugin, name=name)
         except Exception as exc:
             self.report(PluginLoadError(name, exc))
-        self._backends = None
+        self._cache.clear()
 
     def register(self, plugin: object, name: str | None = None) -> str:
         """Register a plugin object (module or instance) directly; returns its name."""
@@ -160,26 +191,54 @@ class PluginManager:
                 self.pm.set_blocked(name)
                 return name
             registered = self.pm.register(plugin, name=name)
-            self._backends = None
+            self._cache.clear()
             return registered or (name or "")
 
     def unregister(self, name: str) -> None:
         """Remove a registered plugin by name."""
         with self._lock:
             self.pm.unregister(name=name)
-            self._backends = None
+            self._cache.clear()
 
     def plugin_names(self) -> list[str]:
         """Names of the registered plugins."""
         self.load()
         return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
 
-    def _all_backends(self) -> list[tuple[str, StorageBackendSpec]]:
+    def contributions(self, hook: str, expected: type[T] | tuple[type, ...]) -> list[tuple[str, T]]:
+        """``(plugin, item)`` from every plugin implementing *hook*, loaded once and cached."""
         with self._lock:
             self.load()
-            if self._backends is None:
-                self._backends = self.hooks.storage_backends()
-            return self._backends
+            if hook not in self._cache:
+                self._cache[hook] = self.hooks.collect(hook, expected)
+            return list(self._cache[hook])
+
+    def named(
+        self,
+        what: str,
+        hook: str,
+        expected: type[T] | tuple[type, ...],
+        name_of: Callable[[T], Iterable[str]],
+        **errors: Any,
+    ) -> Named[T]:
+        """The contributions of *hook* by name: the one lookup every sort of contribution uses."""
+        items = [
+            Contribution(plugin, name, item)
+            for plugin, item in self.contributions(hook, expected)
+            for name in name_of(item)
+        ]
+        notes = [f"not loaded: {failure}" for failure in self.load_errors]
+        return Named(what, items, notes=notes, **errors)
+
+    def _schemes(self) -> Named[StorageBackendSpec]:
+        return self.named(
+            "storage scheme",
+            "relationship_core_storage_backends",
+            StorageBackendSpec,
+            lambda spec: spec.schemes,
+            duplicate=lambda _what, name, first, second: DuplicateBackendError(name, first, second),
+            unknown=lambda _what, name, known: UnknownBackendError(name, known),
+        )
 
     def storage_backends(self) -> dict[str, StorageBackendSpec]:
         """Every offered backend by URL scheme.
@@ -187,18 +246,7 @@ class PluginManager:
         Raises:
             DuplicateBackendError: Two plugins offer one scheme.
         """
-        out: dict[str, tuple[str, StorageBackendSpec]] = {}
-        order = [name for name, _ in self.pm.list_name_plugin()]
-        offered = sorted(
-            self._all_backends(),
-            key=lambda pair: order.index(pair[0]) if pair[0] in order else len(order),
-        )
-        for plugin, spec in offered:
-            for scheme in spec.schemes:
-                if scheme in out and out[scheme][0] != plugin:
-                    raise DuplicateBackendError(scheme, out[scheme][0], plugin)
-                out[scheme] = (plugin, spec)
-        return {scheme: spec for scheme, (_, spec) in out.items()}
+        return {c.name: c.value for c in self._schemes().contributions()}
 
     def backend_for(self, scheme: str) -> StorageBackendSpec:
         """The backend serving *scheme*.
@@ -207,23 +255,49 @@ class PluginManager:
             UnknownBackendError: No plugin offers it (the message lists the schemes offered).
             DuplicateBackendError: Two plugins offer it.
         """
-        found: list[tuple[str, StorageBackendSpec]] = [
-            (plugin, spec) for plugin, spec in self._all_backends() if scheme in spec.schemes
-        ]
-        order = [name for name, _ in self.pm.list_name_plugin()]
-        plugins = sorted(
-            dict.fromkeys(plugin for plugin, _ in found),
-            key=lambda name: order.index(name) if name in order else len(order),
+        return self._schemes().get(scheme)
+
+    def kinds(self) -> Named[KindMapping[Any]]:
+        """Every contributed record kind, by kind name."""
+        from relationship_core._app.mapping import KindMapping
+
+        return self.named("kind", "relationship_core_kinds", KindMapping, lambda m: [m.kind])
+
+    def event_types(self) -> Named[type[DomainEvent]]:
+        """Every contributed event class, by event name."""
+        return self.named(
+            "event type", "relationship_core_event_types", type, lambda cls: [cls.name]
         )
-        if len(plugins) > 1:
-            raise DuplicateBackendError(scheme, plugins[0], plugins[1])
-        if not found:
-            available = sorted({s for _, spec in self._all_backends() for s in spec.schemes})
-            error = UnknownBackendError(scheme, available)
-            for failure in self.load_errors:
-                error.add_note(f"not loaded: {failure}")
-            raise error
-        return found[0][1]
+
+    def event_handlers(self) -> Named[EventHandlerSpec]:
+        """Every contributed event handler, by handler name."""
+        return self.named(
+            "event handler",
+            "relationship_core_event_handlers",
+            EventHandlerSpec,
+            lambda spec: [spec.name],
+        )
+
+    def job_handlers(self) -> Named[JobHandlerSpec]:
+        """Every contributed job handler, by queue."""
+        return self.named(
+            "job queue", "relationship_core_job_handlers", JobHandlerSpec, lambda s: [s.queue]
+        )
+
+    def rule_actions(self) -> Named[RuleActionSpec]:
+        """Every contributed rule action, by name."""
+        return self.named(
+            "rule action", "relationship_core_rule_actions", RuleActionSpec, lambda s: [s.name]
+        )
+
+    def notification_channels(self) -> Named[NotificationChannelSpec]:
+        """Every contributed notification channel, by name."""
+        return self.named(
+            "notification channel",
+            "relationship_core_notification_channels",
+            NotificationChannelSpec,
+            lambda s: [s.name],
+        )
 
     def open_backend(self, url: str | StorageURL, schema: Schema) -> StorageBackend:
         """Parse *url*, find the backend for its scheme and open it with *schema*."""

@@ -1,0 +1,224 @@
+"""Repositories: get, add, update and query the aggregates of one kind.
+
+A `Repository` is bound to a store and, optionally, to a unit of work
+(then its changes are written when the unit of work commits). It is generic
+in the aggregate class, so ``crm.repository(Retainer)`` is a
+``Repository[Retainer]`` and application code needs no casts.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from relationship_core._app.mapping import KindMapping
+from relationship_core._storage.contract import Condition, Query, Record
+from relationship_core.exceptions import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.uow import Session, UnitOfWork
+
+__all__ = ["Known", "Repository", "Results"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Results(Generic[T]):
+    """One page of objects from a repository query.
+
+    Attributes:
+        items: The objects, in query order.
+        next_cursor: Pass as ``after=`` for the next page; ``None`` at the end.
+    """
+
+    items: tuple[T, ...]
+    next_cursor: str | None = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class Known:
+    """Versions of objects this CRM handed out, so a later update names the right one.
+
+    Shared by every thread using the CRM, hence the lock; an entry is
+    forgotten when its object is collected, but only if it is still that
+    object's entry (a new object may reuse the id meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._by_obj: dict[int, tuple[weakref.ref[Any], int]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, obj: object, version: int) -> None:
+        key = id(obj)
+
+        def forget(dead: weakref.ref[Any]) -> None:
+            with self._lock:
+                hit = self._by_obj.get(key)
+                if hit is not None and hit[0] is dead:
+                    del self._by_obj[key]
+
+        try:
+            ref = weakref.ref(obj, forget)
+        except TypeError:  # not weak-referenceable: cannot be tracked
+            return
+        with self._lock:
+            self._by_obj[key] = (ref, version)
+
+    def version(self, obj: object) -> int | None:
+        with self._lock:
+            hit = self._by_obj.get(id(obj))
+        if hit is None or hit[0]() is not obj:
+            return None
+        return hit[1]
+
+
+def _value(value: object) -> object:
+    """Enums stand for their values in queries."""
+    inner = getattr(value, "value", None)
+    return inner if isinstance(inner, str) and type(value).__module__ != "builtins" else value
+
+
+def _conditions(
+    conditions: Sequence[Condition | tuple[str, str, object]], equals: dict[str, object]
+) -> tuple[Condition, ...]:
+    out = []
+    for cond in conditions:
+        c = cond if isinstance(cond, Condition) else Condition(*cond)  # type: ignore[arg-type]
+        value = [_value(v) for v in c.value] if c.op == "in" else _value(c.value)  # type: ignore[attr-defined]
+        out.append(Condition(c.field, c.op, value))
+    out.extend(Condition(name, "eq", _value(value)) for name, value in equals.items())
+    return tuple(out)
+
+
+class Repository(Generic[T]):
+    """Get, add, update and query the aggregates of one kind.
+
+    From a `UnitOfWork`, changes are written when it commits; from
+    the CRM directly, each ``add``/``update`` is its own unit of work.
+    """
+
+    def __init__(
+        self, crm: Session, mapping: KindMapping[T], uow: UnitOfWork | None = None
+    ) -> None:
+        self._crm = crm
+        self.mapping = mapping
+        self._uow = uow
+
+    @property
+    def kind(self) -> str:
+        """The record kind."""
+        return self.mapping.kind
+
+    def _load(self, record: Record) -> T:
+        if self._uow is not None:
+            return self._uow._adopt(self.mapping, record)
+        obj = self.mapping.from_record(record)
+        self._crm._known.remember(obj, record.version)
+        return obj
+
+    def find(self, id: str) -> T | None:
+        """The aggregate with this id, or ``None``."""
+        if self._uow is not None:
+            entry = self._uow._entries.get((self.kind, id))
+            if entry is not None:
+                return entry.obj  # type: ignore[no-any-return]
+        record = self._crm.backend.get_many(self.kind, [id]).get(id)
+        return None if record is None else self._load(record)
+
+    def get(self, id: str) -> T:
+        """The aggregate with this id (``NotFoundError`` if there is none)."""
+        found = self.find(id)
+        if found is None:
+            raise NotFoundError(self.kind, id)
+        return found
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, T]:
+        """The aggregates with these ids that exist, by id."""
+        records = self._crm.backend.get_many(self.kind, ids)
+        return {rid: self._load(rec) for rid, rec in records.items()}
+
+    def add(self, obj: T) -> T:
+        """Store a new aggregate (``ConflictError`` if its id is taken)."""
+        if self._uow is None:
+            with self._crm.unit_of_work() as uow:
+                uow.repository(self.mapping).add(obj)
+            return obj
+        self._uow._track(self.mapping, obj, None, None, new=True)
+        return obj
+
+    def update(self, obj: T) -> T:
+        """Write a changed aggregate that was read earlier from this CRM.
+
+        Objects loaded inside a unit of work are tracked already; this is for
+        objects obtained elsewhere (e.g. ``crm.parties.get`` before the unit
+        of work began). The write names the version the object was read at.
+        """
+        if self._uow is None:
+            with self._crm.unit_of_work() as uow:
+                uow.repository(self.mapping).update(obj)
+            return obj
+        version = self._crm._known.version(obj)
+        if version is None:
+            raise ValidationError(
+                "obj",
+                self.mapping.id_of(obj),
+                "was not read through this CRM, so its version is unknown; "
+                "get() it first, or add() it if it is new",
+            )
+        self._uow._track(self.mapping, obj, version, None, new=False)
+        return obj
+
+    def query(
+        self,
+        *conditions: Condition | tuple[str, str, object],
+        order_by: str = "id",
+        descending: bool = False,
+        limit: int = 100,
+        after: str | None = None,
+        **equals: object,
+    ) -> Results[T]:
+        """One page of aggregates matching every condition.
+
+        Conditions are ``(field, op, value)`` over the kind's indexed fields
+        (ops: ``eq lt le gt ge in``); keyword arguments are equalities. Enum
+        values are accepted and stored as their values.
+        """
+        query = Query(
+            self.kind, _conditions(conditions, equals), order_by, descending, limit, after
+        )
+        page = self._crm.backend.query(query)
+        return Results(tuple(self._load(r) for r in page.records), page.next_cursor)
+
+    def iterate(
+        self,
+        *conditions: Condition | tuple[str, str, object],
+        order_by: str = "id",
+        descending: bool = False,
+        batch: int = 500,
+        **equals: object,
+    ) -> Iterator[T]:
+        """Every matching aggregate, fetched page by page."""
+        after = None
+        while True:
+            page = self.query(
+                *conditions,
+                order_by=order_by,
+                descending=descending,
+                limit=batch,
+                after=after,
+                **equals,
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
