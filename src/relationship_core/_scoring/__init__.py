@@ -5,6 +5,7 @@ numpy and pandas are imported only by the batch path and the predictive
 evaluation helpers that need them.
 """
 
+from relationship_core._scoring.batch import BatchScores, score_arrays, score_frame
 from relationship_core._scoring.engine import (
     Activity,
     Contribution,
@@ -14,6 +15,14 @@ from relationship_core._scoring.engine import (
     ScoreSnapshot,
     activities_from_interactions,
     score,
+)
+from relationship_core._scoring.evaluation import (
+    GENERATED_PIPELINE,
+    CalibrationBin,
+    CalibrationReport,
+    auc,
+    calibration,
+    generate_history,
 )
 from relationship_core._scoring.fields import (
     PARTY_FIELDS,
@@ -32,6 +41,26 @@ from relationship_core._scoring.model import (
     Group,
     ScoringModel,
     Threshold,
+)
+from relationship_core._scoring.predictive import (
+    ODOO_17,
+    Factor,
+    FrequencyTable,
+    Outcome,
+    Pipeline,
+    PipelineLead,
+    Prediction,
+    PredictiveOptions,
+    PredictiveScorer,
+)
+from relationship_core._scoring.thresholds import (
+    Crossing,
+    CrossingResult,
+    Direction,
+    ScoringState,
+    ThresholdState,
+    crossings,
+    next_crossing,
 )
 
 __all__ = [
@@ -59,4 +88,32 @@ __all__ = [
     "ScoreSnapshot",
     "score",
     "activities_from_interactions",
+    # many leads at once (numpy / pandas, the analytics extra)
+    "score_arrays",
+    "score_frame",
+    "BatchScores",
+    # thresholds
+    "ThresholdState",
+    "Crossing",
+    "CrossingResult",
+    "Direction",
+    "ScoringState",
+    "crossings",
+    "next_crossing",
+    # predictive scoring
+    "Pipeline",
+    "PipelineLead",
+    "Outcome",
+    "PredictiveOptions",
+    "ODOO_17",
+    "FrequencyTable",
+    "PredictiveScorer",
+    "Prediction",
+    "Factor",
+    "auc",
+    "calibration",
+    "CalibrationReport",
+    "CalibrationBin",
+    "generate_history",
+    "GENERATED_PIPELINE",
 ]
