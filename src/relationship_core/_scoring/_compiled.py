@@ -116,6 +116,16 @@ class Compiled:
         ]
         self.total_cap = None if model.total_cap is None else int(model.total_cap * scale)
         self.activities = {rule.activity for rule in self.engagement}
+        # preallocated rows and the capped groups, so `evaluate` only fills in numbers
+        self._blank: list[int] = [0] * len(self.criteria)
+        self._blank_detail: list[object] = [None] * len(self.criteria)
+        self._fit_index = [rule.index for rule in self.fit]
+        self._no_adjustments = [0] * len(self.groups)
+        self._capped_groups = [
+            (position, group.members, group.cap)
+            for position, group in enumerate(self.groups)
+            if group.cap is not None
+        ]
 
     def fit_units(self, attributes: Mapping[str, object]) -> tuple[list[int], list[object]]:
         """Units and matched values of the fit criteria (index order of `fit`)."""
@@ -134,15 +144,20 @@ class Compiled:
         at: int,
     ) -> Evaluation:
         """Score at *at* (epoch microseconds) from fit units and activity times by type."""
-        units = [0] * len(self.criteria)
-        detail: list[object] = [None] * len(self.criteria)
-        for rule, value, seen in zip(self.fit, fit[0], fit[1], strict=True):
-            units[rule.index] = value
-            detail[rule.index] = seen
+        units = self._blank[:]
+        detail = self._blank_detail[:]
+        for index, value, seen in zip(self._fit_index, fit[0], fit[1], strict=True):
+            units[index] = value
+            detail[index] = seen
+        get = by_type.get
         for index, activity, points, half_life, window, cap in self.engagement:
+            times = get(activity)
+            if not times:
+                detail[index] = (0, 0.0)
+                continue
             count = 0
             decayed = 0.0
-            for when in by_type.get(activity, ()):
+            for when in times:
                 age = at - when
                 if age < 0 or (window is not None and age >= window):
                     continue
@@ -150,16 +165,18 @@ class Compiled:
                 decayed += 1.0 if half_life is None else 0.5 ** (age / half_life)
             value = round(points * decayed)
             if cap is not None:
-                value = max(-cap, min(cap, value))
+                value = -cap if value < -cap else cap if value > cap else value
             units[index] = value
             detail[index] = (count, decayed)
-        adjustments = []
-        total = 0
-        for group in self.groups:
-            subtotal = sum(units[i] for i in group.members)
-            adjustment = 0 if group.cap is None else clamp(subtotal, group.cap) - subtotal
-            adjustments.append(adjustment)
-            total += subtotal + adjustment
+        total = sum(units)
+        adjustments = self._no_adjustments
+        if self._capped_groups:
+            adjustments = adjustments[:]
+            for position, members, cap in self._capped_groups:
+                subtotal = sum([units[i] for i in members])
+                adjustment = clamp(subtotal, cap) - subtotal
+                adjustments[position] = adjustment
+                total += adjustment
         total_adjustment = 0 if self.total_cap is None else clamp(total, self.total_cap) - total
         return Evaluation(units, adjustments, total_adjustment, detail)
 

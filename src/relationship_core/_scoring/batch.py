@@ -141,6 +141,16 @@ def _fit_mask(np: Any, criterion: Any, test: Any, column: Any, count: int) -> An
                 mask &= values <= float(criterion.maximum)
             return mask
         return np.zeros(count, dtype=bool)
+    if values.dtype.kind in "UT":  # plain text: "" is absent, as it is for `score`
+        present = values != ""
+        if criterion.op is FitOp.EXISTS:
+            return present
+        if criterion.op is FitOp.EQUALS:
+            return present & (values == criterion.value) if isinstance(criterion.value, str) else np.zeros(count, dtype=bool)
+        if criterion.op is FitOp.IN:
+            texts = [v for v in criterion.values if isinstance(v, str)]
+            return present & np.isin(values, texts)
+        return np.zeros(count, dtype=bool)
     return np.fromiter((test(None if _missing(v) else v) for v in values), dtype=bool, count=count)
 
 
@@ -151,12 +161,17 @@ def _missing(value: object) -> bool:
 def _engagement(np: Any, compiled: Compiled, units: Any, count: int, at: int, lead: Any, kind: Any, when: Any) -> None:
     lead = np.asarray(lead, dtype=np.int64)
     age = at - np.asarray(when, dtype=np.int64)
-    kind = np.asarray(kind)
-    by_activity: dict[str, Any] = {}
+    activities = sorted(compiled.activities)
+    codes = _codes(np, np.asarray(kind), activities)
+    codes[age < 0] = -1  # not happened yet
+    # one stable sort by type makes each type's events a slice, still in input order,
+    # so every lead's sum adds its events in the order `score` does
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(-1, len(activities) + 1))
+    age, lead = age[order], lead[order]
     for rule in compiled.engagement:
-        chosen = by_activity.get(rule.activity)
-        if chosen is None:
-            chosen = by_activity[rule.activity] = np.flatnonzero((kind == rule.activity) & (age >= 0))
+        code = activities.index(rule.activity)
+        chosen = slice(bounds[code + 1], bounds[code + 2])
         ages = age[chosen]
         rows = lead[chosen]
         if rule.window is not None:
@@ -168,6 +183,28 @@ def _engagement(np: Any, compiled: Compiled, units: Any, count: int, at: int, le
         if rule.cap is not None:
             value = np.clip(value, -rule.cap, rule.cap)
         units[:, rule.index] = value
+
+
+def _codes(np: Any, kind: Any, activities: list[str]) -> Any:
+    """Each event's position in *activities* (-1: a type no criterion counts).
+
+    Short fixed-width text is compared as integers (one machine word per
+    value), which is several times faster than comparing text.
+    """
+    codes = np.full(len(kind), -1, dtype=np.int16)
+    if kind.dtype.kind == "O":
+        kind = kind.astype(str)
+    if kind.dtype.kind == "U" and kind.dtype.itemsize in (4, 8):
+        word = np.uint32 if kind.dtype.itemsize == 4 else np.uint64
+        view = np.ascontiguousarray(kind).view(word)
+        for code, activity in enumerate(activities):
+            if len(activity) * 4 <= kind.dtype.itemsize:
+                target = np.array([activity], dtype=kind.dtype).view(word)[0]
+                codes[view == target] = code
+        return codes
+    for code, activity in enumerate(activities):
+        codes[kind == activity] = code
+    return codes
 
 
 def score_frame(
