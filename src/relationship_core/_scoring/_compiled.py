@@ -119,7 +119,6 @@ class Compiled:
         # preallocated rows and the capped groups, so `evaluate` only fills in numbers
         self._blank: list[int] = [0] * len(self.criteria)
         self._blank_detail: list[object] = [None] * len(self.criteria)
-        self._fit_index = [rule.index for rule in self.fit]
         self._no_adjustments = [0] * len(self.groups)
         self._capped_groups = [
             (position, group.members, group.cap)
@@ -128,13 +127,13 @@ class Compiled:
         ]
 
     def fit_units(self, attributes: Mapping[str, object]) -> tuple[list[int], list[object]]:
-        """Units and matched values of the fit criteria (index order of `fit`)."""
-        units = []
-        seen = []
+        """A full row of units with the fit criteria filled in, and their matched values."""
+        units = self._blank[:]
+        seen = self._blank_detail[:]
         for rule in self.fit:
             value = attributes.get(rule.field)
-            units.append(rule.units if rule.test(value) else 0)
-            seen.append(value)
+            units[rule.index] = rule.units if rule.test(value) else 0
+            seen[rule.index] = value
         return units, seen
 
     def evaluate(
@@ -143,12 +142,9 @@ class Compiled:
         by_type: Mapping[str, Sequence[int]],
         at: int,
     ) -> Evaluation:
-        """Score at *at* (epoch microseconds) from fit units and activity times by type."""
-        units = self._blank[:]
-        detail = self._blank_detail[:]
-        for index, value, seen in zip(self._fit_index, fit[0], fit[1], strict=True):
-            units[index] = value
-            detail[index] = seen
+        """Score at *at* (epoch microseconds) from the fit row and activity times by type."""
+        units = fit[0][:]
+        detail = fit[1][:]
         get = by_type.get
         for index, activity, points, half_life, window, cap in self.engagement:
             times = get(activity)
