@@ -68,7 +68,9 @@ def fit_criteria(index: int, pts: st.SearchStrategy[str]) -> st.SearchStrategy[F
     )
 
 
-def engagement_criteria(index: int, pts: st.SearchStrategy[str]) -> st.SearchStrategy[EngagementCriterion]:
+def engagement_criteria(
+    index: int, pts: st.SearchStrategy[str]
+) -> st.SearchStrategy[EngagementCriterion]:
     return st.builds(
         EngagementCriterion,
         name=st.just(f"eng{index}"),
@@ -84,9 +86,13 @@ def models(draw: st.DrawFn, *, positive: bool = False) -> ScoringModel:
     pts = positive_points if positive else points
     n_fit = draw(st.integers(0, 4))
     n_eng = draw(st.integers(0, 4))
-    criteria = [draw(fit_criteria(i, pts)) for i in range(n_fit)]
+    criteria: list[FitCriterion | EngagementCriterion] = [
+        draw(fit_criteria(i, pts)) for i in range(n_fit)
+    ]
     criteria += [draw(engagement_criteria(i, pts)) for i in range(n_eng)]
-    groups = [Group(name=name, cap=draw(caps)) for name in ("fit", "engagement") if draw(st.booleans())]
+    groups = [
+        Group(name=name, cap=draw(caps)) for name in ("fit", "engagement") if draw(st.booleans())
+    ]
     return ScoringModel(
         criteria=criteria,
         groups=groups,
@@ -110,7 +116,9 @@ def leads(draw: st.DrawFn, *, before: datetime = NOW) -> Lead:
             st.builds(
                 Activity,
                 type=st.sampled_from(ACTIVITIES),
-                occurred_at=st.integers(0, 200 * 86_400).map(lambda s: before - timedelta(seconds=s)),
+                occurred_at=st.integers(0, 200 * 86_400).map(
+                    lambda s: before - timedelta(seconds=s)
+                ),
             ),
             max_size=12,
         )

@@ -24,7 +24,11 @@ from .test_scoring_engine import MODEL
 def test_score_arrays_equals_scoring_each_lead(model: ScoringModel, batch: list[Lead]) -> None:
     fields = {"custom.industry", "custom.employees", "tags", "email_domain"}
     attributes = {f: [lead.attributes.get(f) for lead in batch] for f in fields}
-    events = [(row, a.type, micros(a.occurred_at)) for row, lead in enumerate(batch) for a in lead.activities]
+    events = [
+        (row, a.type, micros(a.occurred_at))
+        for row, lead in enumerate(batch)
+        for a in lead.activities
+    ]
     result = score_arrays(
         model,
         len(batch),
@@ -65,5 +69,7 @@ def test_score_frame_returns_scores_and_the_explanation_as_columns() -> None:
 
 def test_importing_the_scoring_package_does_not_import_numpy() -> None:
     code = "import sys, relationship_core._scoring\nprint('numpy' in sys.modules, 'pandas' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False False"

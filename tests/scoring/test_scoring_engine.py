@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,11 +27,38 @@ MODEL = load_model(
     {
         "decay": {"half_life": "14d"},
         "criteria": [
-            {"name": "saas", "kind": "fit", "field": "custom.industry", "op": "equals", "value": "saas", "points": 10},
-            {"name": "size", "kind": "fit", "field": "custom.employees", "op": "range", "minimum": 50, "maximum": 500, "points": 15},
-            {"name": "opens", "kind": "engagement", "activity": "email_opened", "points": 4, "cap": 10},
+            {
+                "name": "saas",
+                "kind": "fit",
+                "field": "custom.industry",
+                "op": "equals",
+                "value": "saas",
+                "points": 10,
+            },
+            {
+                "name": "size",
+                "kind": "fit",
+                "field": "custom.employees",
+                "op": "range",
+                "minimum": 50,
+                "maximum": 500,
+                "points": 15,
+            },
+            {
+                "name": "opens",
+                "kind": "engagement",
+                "activity": "email_opened",
+                "points": 4,
+                "cap": 10,
+            },
             {"name": "meetings", "kind": "engagement", "activity": "meeting_booked", "points": 20},
-            {"name": "unsubscribed", "kind": "engagement", "activity": "unsubscribed", "points": -15, "decay": {"window": "30d"}},
+            {
+                "name": "unsubscribed",
+                "kind": "engagement",
+                "activity": "unsubscribed",
+                "points": -15,
+                "decay": {"window": "30d"},
+            },
         ],
         "groups": {"engagement": {"cap": 25}},
         "total_cap": 45,
@@ -50,7 +77,9 @@ def test_worked_example_with_decay_and_every_kind_of_cap() -> None:
             Activity(type="email_opened", occurred_at=_at(0)),  # 4 x 1
             Activity(type="email_opened", occurred_at=_at(14)),  # 4 x 0.5
             Activity(type="email_opened", occurred_at=_at(28)),  # 4 x 0.25 -> 7.00
-            Activity(type="meeting_booked", occurred_at=_at(7)),  # 20 x 2**-0.5 = 14.142... -> 14.14
+            Activity(
+                type="meeting_booked", occurred_at=_at(7)
+            ),  # 20 x 2**-0.5 = 14.142... -> 14.14
             Activity(type="unsubscribed", occurred_at=_at(40)),  # outside its 30-day window
             Activity(type="meeting_booked", occurred_at=NOW + timedelta(days=1)),  # not yet
         ],
@@ -66,10 +95,14 @@ def test_worked_example_with_decay_and_every_kind_of_cap() -> None:
         # fit 25 + engagement 21.14 = 46.14 > 45: the total's cap takes 1.14
         "cap:total": Decimal("-1.14"),
     }
-    assert (result.fit, result.engagement, result.total) == (Decimal(25), Decimal("21.14"), Decimal(45))
+    assert (result.fit, result.engagement, result.total) == (
+        Decimal(25),
+        Decimal("21.14"),
+        Decimal(45),
+    )
     assert result.total_adjustment == Decimal("-1.14")
     why = {c.criterion: c.why for c in result.contributions}
-    assert "3 × email_opened" in why["opens"]
+    assert "3 x email_opened" in why["opens"]
     assert "capped at 45" in why["cap:total"]
 
 
@@ -77,9 +110,9 @@ def test_a_group_cap_adds_a_line_so_the_explanation_still_sums() -> None:
     lead = Lead(activities=[Activity(type="meeting_booked", occurred_at=NOW)] * 2)
     result = score(MODEL, lead, NOW)
     assert result.engagement == Decimal(25)
-    assert [(c.criterion, c.points) for c in result.contributions if c.criterion.startswith("cap:")] == [
-        ("cap:engagement", Decimal("-15.00"))
-    ]
+    assert [
+        (c.criterion, c.points) for c in result.contributions if c.criterion.startswith("cap:")
+    ] == [("cap:engagement", Decimal("-15.00"))]
 
 
 def test_a_criterion_cap_shows_in_its_own_line() -> None:
@@ -93,14 +126,35 @@ def test_a_lead_from_a_party_and_its_interactions() -> None:
     model = load_model(
         {
             "criteria": [
-                {"name": "vip", "kind": "fit", "field": "tags", "op": "equals", "value": "vip", "points": 5},
-                {"name": "founded", "kind": "fit", "field": "custom.founded", "op": "range", "minimum": {"date": "2020-01-01"}, "points": 3},
-                {"name": "met", "kind": "engagement", "activity": "interaction.meeting", "points": 7},
+                {
+                    "name": "vip",
+                    "kind": "fit",
+                    "field": "tags",
+                    "op": "equals",
+                    "value": "vip",
+                    "points": 5,
+                },
+                {
+                    "name": "founded",
+                    "kind": "fit",
+                    "field": "custom.founded",
+                    "op": "range",
+                    "minimum": {"date": "2020-01-01"},
+                    "points": 3,
+                },
+                {
+                    "name": "met",
+                    "kind": "engagement",
+                    "activity": "interaction.meeting",
+                    "points": 7,
+                },
             ]
         }
     )
     ada = Person(name="Ada", tags=["VIP"], custom_fields={"founded": date(2021, 5, 1)})
-    meeting = Interaction(engagement_id="e1", party_id=ada.id, channel="meeting", occurred_at=_at(1))
+    meeting = Interaction(
+        engagement_id="e1", party_id=ada.id, channel="meeting", occurred_at=_at(1)
+    )
     result = score(model, Lead.from_party(ada, interactions=[meeting]), NOW)
     assert result.total == Decimal(15)
 
@@ -137,7 +191,9 @@ def test_caps_hold(model: ScoringModel, lead: Lead) -> None:
 
 
 @given(models(positive=True), leads(), st.integers(0, 100 * 86_400), st.integers(0, 100 * 86_400))
-def test_decay_is_monotone_in_time(model: ScoringModel, lead: Lead, first: int, second: int) -> None:
+def test_decay_is_monotone_in_time(
+    model: ScoringModel, lead: Lead, first: int, second: int
+) -> None:
     early, late = sorted((first, second))
     before = score(model, lead, NOW + timedelta(seconds=early))
     after = score(model, lead, NOW + timedelta(seconds=late))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 
+from relationship_core._domain.custom_fields import CustomFieldDefinition, CustomFieldSchema
 from relationship_core._scoring import (
     Decay,
     EngagementCriterion,
@@ -18,7 +19,6 @@ from relationship_core._scoring import (
     load_model,
     party_fields,
 )
-from relationship_core._domain.custom_fields import CustomFieldDefinition, CustomFieldSchema
 from relationship_core.exceptions import ValidationError
 
 from .strategies import models
@@ -27,11 +27,39 @@ MODEL = {
     "name": "inbound",
     "decay": {"half_life": "14d"},
     "criteria": [
-        {"name": "saas", "kind": "fit", "field": "custom.industry", "op": "equals", "value": "saas", "points": 10},
-        {"name": "size", "kind": "fit", "field": "custom.employees", "op": "range", "minimum": 50, "maximum": 500, "points": 15},
-        {"name": "vip", "kind": "fit", "field": "tags", "op": "in", "values": ["vip", "partner"], "points": "2.5"},
+        {
+            "name": "saas",
+            "kind": "fit",
+            "field": "custom.industry",
+            "op": "equals",
+            "value": "saas",
+            "points": 10,
+        },
+        {
+            "name": "size",
+            "kind": "fit",
+            "field": "custom.employees",
+            "op": "range",
+            "minimum": 50,
+            "maximum": 500,
+            "points": 15,
+        },
+        {
+            "name": "vip",
+            "kind": "fit",
+            "field": "tags",
+            "op": "in",
+            "values": ["vip", "partner"],
+            "points": "2.5",
+        },
         {"name": "opens", "kind": "engagement", "activity": "email_opened", "points": 2, "cap": 10},
-        {"name": "unsubscribed", "kind": "engagement", "activity": "unsubscribed", "points": -20, "decay": {"window": "90d"}},
+        {
+            "name": "unsubscribed",
+            "kind": "engagement",
+            "activity": "unsubscribed",
+            "points": -20,
+            "decay": {"window": "90d"},
+        },
     ],
     "groups": {"engagement": {"cap": 30}},
     "total_cap": 100,
@@ -51,11 +79,24 @@ def test_a_loaded_model_equals_the_one_built_in_python() -> None:
         name="inbound",
         decay=Decay(half_life=timedelta(days=14)),
         criteria=[
-            FitCriterion(name="saas", field="custom.industry", op="equals", value="saas", points=10),
-            FitCriterion(name="size", field="custom.employees", op="range", minimum=50, maximum=500, points=15),
-            FitCriterion(name="vip", field="tags", op="in", values={"vip", "partner"}, points=Decimal("2.5")),
+            FitCriterion(
+                name="saas", field="custom.industry", op="equals", value="saas", points=10
+            ),
+            FitCriterion(
+                name="size",
+                field="custom.employees",
+                op="range",
+                minimum=50,
+                maximum=500,
+                points=15,
+            ),
+            FitCriterion(
+                name="vip", field="tags", op="in", values={"vip", "partner"}, points=Decimal("2.5")
+            ),
             EngagementCriterion(name="opens", activity="email_opened", points=2, cap=10),
-            EngagementCriterion(name="unsubscribed", activity="unsubscribed", points=-20, decay=Decay(window="90d")),
+            EngagementCriterion(
+                name="unsubscribed", activity="unsubscribed", points=-20, decay=Decay(window="90d")
+            ),
         ],
         groups=[Group(name="engagement", cap=30)],
         total_cap=100,
@@ -67,7 +108,9 @@ def test_a_loaded_model_equals_the_one_built_in_python() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(models())
-def test_the_canonical_mapping_reads_back_to_an_equal_model_with_the_same_version(model: ScoringModel) -> None:
+def test_the_canonical_mapping_reads_back_to_an_equal_model_with_the_same_version(
+    model: ScoringModel,
+) -> None:
     again = load_model(model.to_mapping())
     assert again == model
     assert again.version == model.version
@@ -104,7 +147,10 @@ def _criterion(index: int, **changes: object) -> dict[str, object]:
         (_criterion(4, group="fit"), "criteria[4].group"),
         (_criterion(3, activity=""), "criteria[3].activity"),
         ({**MODEL, "groups": {"engagement": {"cap": "-5"}}}, "groups.engagement.cap"),
-        ({**MODEL, "thresholds": [{"score": 50, "stage": "a"}, {"score": 40, "stage": "b"}]}, "thresholds[1].score"),
+        (
+            {**MODEL, "thresholds": [{"score": 50, "stage": "a"}, {"score": 40, "stage": "b"}]},
+            "thresholds[1].score",
+        ),
         ({**MODEL, "thresholds": [{"score": 50}]}, "thresholds[0].stage"),
         ({**MODEL, "precision": "0.03"}, "precision"),
         ({**MODEL, "colour": "red"}, "colour"),

@@ -32,7 +32,9 @@ PIPELINE = Pipeline(("new", "qualified", "won"), won={"won"})
 COUNTRY = PredictiveOptions(fields=("country",))
 
 
-def lead(stage: str, outcome: str | None = None, team: str | None = None, **values: str) -> PipelineLead:
+def lead(
+    stage: str, outcome: str | None = None, team: str | None = None, **values: str
+) -> PipelineLead:
     return PipelineLead(stage=stage, team=team, values=values, outcome=outcome)
 
 
@@ -115,7 +117,9 @@ def test_only_a_missing_first_stage_gives_no_probability() -> None:
 def test_tags_below_fifty_observations_are_ignored() -> None:
     history = [lead("won", "won") for _ in range(30)] + [lead("new", "lost") for _ in range(30)]
     tagged = [
-        PipelineLead(stage=h.stage, values={}, tags={"rare"} if i < 10 else {"common"}, outcome=h.outcome)
+        PipelineLead(
+            stage=h.stage, values={}, tags={"rare"} if i < 10 else {"common"}, outcome=h.outcome
+        )
         for i, h in enumerate(history)
     ]
     # "rare": 10 won + 0 lost (+0.2) < 50, ignored; "common": 20 won + 30 lost (+0.2) kept
@@ -136,10 +140,14 @@ def test_missing_email_quality_is_a_value_of_its_own() -> None:
 
 
 def test_the_probability_is_clamped() -> None:
-    history = [lead("won", "won", country="BE") for _ in range(2000)] + [lead("new", "lost", country="FR")]
+    history = [lead("won", "won", country="BE") for _ in range(2000)] + [
+        lead("new", "lost", country="FR")
+    ]
     scorer = PredictiveScorer(FrequencyTable.build(history, PIPELINE, COUNTRY))
     assert scorer.predict(lead("qualified", country="BE")).probability == Decimal("99.99")
-    low = [lead("new", "lost", country="FR") for _ in range(3000)] + [lead("won", "won", country="BE")]
+    low = [lead("new", "lost", country="FR") for _ in range(3000)] + [
+        lead("won", "won", country="BE")
+    ]
     scorer = PredictiveScorer(FrequencyTable.build(low, PIPELINE, COUNTRY))
     assert scorer.predict(lead("new", country="FR")).probability == Decimal("0.01")
 
@@ -175,8 +183,14 @@ def test_incremental_updates_and_a_full_rebuild_give_identical_tables(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(closed, max_size=40), st.lists(closed, min_size=1, max_size=5))
-def test_probabilities_stay_inside_the_clamp(history: list[PipelineLead], open_leads: list[PipelineLead]) -> None:
-    scorer = PredictiveScorer(FrequencyTable.build(history, PIPELINE, PredictiveOptions(fields=("country",), tag_min_support=0)))
+def test_probabilities_stay_inside_the_clamp(
+    history: list[PipelineLead], open_leads: list[PipelineLead]
+) -> None:
+    scorer = PredictiveScorer(
+        FrequencyTable.build(
+            history, PIPELINE, PredictiveOptions(fields=("country",), tag_min_support=0)
+        )
+    )
     for prediction, item in zip(scorer.predict_many(open_leads), open_leads, strict=True):
         if prediction.probability is None or item.stage == "won":
             continue
@@ -188,8 +202,26 @@ def test_time_weighting_counts_old_outcomes_less_and_updates_the_same_way() -> N
     start = datetime(2025, 1, 1, tzinfo=UTC)
     options = PredictiveOptions(fields=("country",), half_life=timedelta(days=30))
     old = [PipelineLead(stage="won", values={"country": "BE"}, outcome="won", closed_at=start)] * 5
-    recent = [PipelineLead(stage="new", values={"country": "BE"}, outcome="lost", closed_at=start + timedelta(days=300))] * 5
-    history = old + recent + [PipelineLead(stage="won", values={"country": "FR"}, outcome="won", closed_at=start + timedelta(days=300))]
+    recent = [
+        PipelineLead(
+            stage="new",
+            values={"country": "BE"},
+            outcome="lost",
+            closed_at=start + timedelta(days=300),
+        )
+    ] * 5
+    history = (
+        old
+        + recent
+        + [
+            PipelineLead(
+                stage="won",
+                values={"country": "FR"},
+                outcome="won",
+                closed_at=start + timedelta(days=300),
+            )
+        ]
+    )
     table = FrequencyTable.build(history, PIPELINE, options)
     live = FrequencyTable(PIPELINE, options)
     for item in history:
@@ -197,13 +229,18 @@ def test_time_weighting_counts_old_outcomes_less_and_updates_the_same_way() -> N
     assert live.as_dict() == table.as_dict()
     at = start + timedelta(days=301)
     weighted = PredictiveScorer(table).predict(lead("new", country="BE"), as_of=at).probability
-    plain = PredictiveScorer(FrequencyTable.build(history, PIPELINE, COUNTRY)).predict(lead("new", country="BE")).probability
-    assert weighted is not None and plain is not None
+    plain = (
+        PredictiveScorer(FrequencyTable.build(history, PIPELINE, COUNTRY))
+        .predict(lead("new", country="BE"))
+        .probability
+    )
+    assert weighted is not None
+    assert plain is not None
     assert weighted < plain  # the old wins have faded
 
 
 def test_min_support_drops_rare_values() -> None:
-    history = ONE_TEAM + [lead("won", "won", country="LU")]
+    history = [*ONE_TEAM, lead("won", "won", country="LU")]
     options = PredictiveOptions(fields=("country",), min_support=2)
     scorer = PredictiveScorer(FrequencyTable.build(history, PIPELINE, options))
     assert all(f.field != "country" for f in scorer.predict(lead("new", country="LU")).factors)
@@ -222,4 +259,3 @@ def test_evaluation_on_a_generated_held_out_split_beats_chance() -> None:
     assert report.auc > 0.65
     assert report.brier < 0.25
     assert abs(auc([1, 2, 3, 4], [False, False, True, True]) - 1.0) < 1e-12
-

@@ -23,6 +23,7 @@ from relationship_core._scoring.evaluation import (
     auc,
     calibration,
     generate_history,
+    true_probability,
 )
 from relationship_core._scoring.fields import (
     PARTY_FIELDS,
@@ -116,4 +117,5 @@ __all__ = [
     "CalibrationBin",
     "generate_history",
     "GENERATED_PIPELINE",
+    "true_probability",
 ]

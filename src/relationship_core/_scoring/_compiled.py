@@ -20,7 +20,6 @@ from relationship_core._scoring._values import MICROSECOND
 from relationship_core._scoring.model import (
     ENGAGEMENT,
     FIT,
-    EngagementCriterion,
     FitCriterion,
     FitOp,
     ScoringModel,
@@ -39,14 +38,14 @@ def micros(instant: datetime) -> int:
 
 
 class FitRule(NamedTuple):
-    index: int
+    position: int
     field: str
     test: Predicate
     units: int
 
 
 class EngagementRule(NamedTuple):
-    index: int
+    position: int
     activity: str
     points: int  # units per occurrence
     half_life: float | None  # microseconds
@@ -110,7 +109,7 @@ class Compiled:
                 name,
                 kinds[name],
                 tuple(indices),
-                None if (cap := model.group_cap(name)) is None else int(cap * scale),
+                None if (limit := model.group_cap(name)) is None else int(limit * scale),
             )
             for name, indices in members.items()
         ]
@@ -132,8 +131,8 @@ class Compiled:
         seen = self._blank_detail[:]
         for rule in self.fit:
             value = attributes.get(rule.field)
-            units[rule.index] = rule.units if rule.test(value) else 0
-            seen[rule.index] = value
+            units[rule.position] = rule.units if rule.test(value) else 0
+            seen[rule.position] = value
         return units, seen
 
     def evaluate(
@@ -195,7 +194,9 @@ def predicate(criterion: FitCriterion) -> Predicate:
     """The test a fit criterion applies to an attribute value (absent is ``None``)."""
     op = criterion.op
     if op is FitOp.EXISTS:
-        return lambda v: v is not None and v != "" and not (isinstance(v, frozenset | set) and not v)
+        return lambda v: (
+            v is not None and v != "" and not (isinstance(v, frozenset | set) and not v)
+        )
     if op is FitOp.EQUALS:
         target = criterion.value
         return lambda v: (target in v) if isinstance(v, frozenset | set) else v == target

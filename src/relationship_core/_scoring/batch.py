@@ -10,6 +10,7 @@ raises `MissingExtraError` naming the ``analytics`` extra.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,9 @@ def _extra(package: str) -> Any:
     try:
         return importlib.import_module(package)
     except ImportError:
-        raise MissingExtraError("relationship_core scoring in batch", "analytics", package) from None
+        raise MissingExtraError(
+            "relationship_core scoring in batch", "analytics", package
+        ) from None
 
 
 class BatchScores:
@@ -43,7 +46,13 @@ class BatchScores:
         columns: The names of `units` then `adjustments` columns.
     """
 
-    def __init__(self, compiled: Compiled, units: npt.NDArray[np.int64], adjustments: npt.NDArray[np.int64], columns: list[str]) -> None:
+    def __init__(
+        self,
+        compiled: Compiled,
+        units: npt.NDArray[np.int64],
+        adjustments: npt.NDArray[np.int64],
+        columns: list[str],
+    ) -> None:
         self._compiled = compiled
         self.units = units
         self.adjustments = adjustments
@@ -61,12 +70,12 @@ class BatchScores:
         caps = [j for j, g in enumerate(compiled.groups) if g.kind == kind]
         return self.units[:, members].sum(axis=1) + self.adjustments[:, caps].sum(axis=1)  # type: ignore[no-any-return]
 
-    def points(self, units: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def points(self, units: npt.NDArray[np.int64]) -> npt.NDArray[np.floating[Any]]:
         """Units as points in float64, each the nearest double to the exact decimal."""
         quantum = self._compiled.quantum
         if quantum >= 1:
-            return units * float(quantum)  # type: ignore[no-any-return]
-        return units / float(1 / quantum)  # type: ignore[no-any-return]
+            return units * float(quantum)
+        return units / float(1 / quantum)
 
 
 def score_arrays(
@@ -100,12 +109,23 @@ def score_arrays(
         column = attributes.get(rule.field)
         if column is None:
             continue
-        matched = _fit_mask(np, compiled.criteria[rule.index], rule.test, column, count)  # type: ignore[arg-type]
-        units[:, rule.index] = np.where(matched, rule.units, 0)
+        matched = _fit_mask(np, compiled.criteria[rule.position], rule.test, column, count)
+        units[:, rule.position] = np.where(matched, rule.units, 0)
     if event_lead is not None and len(event_lead):
         if event_type is None or event_time is None:
-            raise ValidationError("event_type", None, "give event_lead, event_type and event_time together")
-        _engagement(np, compiled, units, count, micros(at), event_lead, event_type, event_time)
+            raise ValidationError(
+                "event_type", None, "give event_lead, event_type and event_time together"
+            )
+        _engagement(
+            np,
+            compiled,
+            units,
+            count=count,
+            at=micros(at),
+            lead=event_lead,
+            kind=event_type,
+            when=event_time,
+        )
     adjustments = np.zeros((count, len(compiled.groups) + 1), dtype=np.int64)
     total = np.zeros(count, dtype=np.int64)
     for j, group in enumerate(compiled.groups):
@@ -123,17 +143,25 @@ def score_arrays(
 def _fit_mask(np: Any, criterion: Any, test: Any, column: Any, count: int) -> Any:
     values = np.asarray(column)
     if len(values) != count:
-        raise ValidationError(f"attributes[{criterion.field!r}]", len(values), f"expected {count} values")
+        raise ValidationError(
+            f"attributes[{criterion.field!r}]", len(values), f"expected {count} values"
+        )
     if values.dtype.kind in "iuf":
         present = ~np.isnan(values) if values.dtype.kind == "f" else np.ones(count, dtype=bool)
         if criterion.op is FitOp.EXISTS:
             return present
         if criterion.op is FitOp.EQUALS:
-            return present & (values == float(criterion.value)) if not isinstance(criterion.value, str | bool) else np.zeros(count, dtype=bool)
+            return (
+                present & (values == float(criterion.value))
+                if not isinstance(criterion.value, str | bool)
+                else np.zeros(count, dtype=bool)
+            )
         if criterion.op is FitOp.IN:
             numbers = [float(v) for v in criterion.values if not isinstance(v, str | bool)]
             return present & np.isin(values, numbers)
-        if criterion.op is FitOp.RANGE and not hasattr(criterion.minimum or criterion.maximum, "year"):
+        if criterion.op is FitOp.RANGE and not hasattr(
+            criterion.minimum or criterion.maximum, "year"
+        ):
             mask = present.copy()
             if criterion.minimum is not None:
                 mask &= values >= float(criterion.minimum)
@@ -146,7 +174,11 @@ def _fit_mask(np: Any, criterion: Any, test: Any, column: Any, count: int) -> An
         if criterion.op is FitOp.EXISTS:
             return present
         if criterion.op is FitOp.EQUALS:
-            return present & (values == criterion.value) if isinstance(criterion.value, str) else np.zeros(count, dtype=bool)
+            return (
+                present & (values == criterion.value)
+                if isinstance(criterion.value, str)
+                else np.zeros(count, dtype=bool)
+            )
         if criterion.op is FitOp.IN:
             texts = [v for v in criterion.values if isinstance(v, str)]
             return present & np.isin(values, texts)
@@ -155,10 +187,12 @@ def _fit_mask(np: Any, criterion: Any, test: Any, column: Any, count: int) -> An
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _engagement(np: Any, compiled: Compiled, units: Any, count: int, at: int, lead: Any, kind: Any, when: Any) -> None:
+def _engagement(
+    np: Any, compiled: Compiled, units: Any, *, count: int, at: int, lead: Any, kind: Any, when: Any
+) -> None:
     lead = np.asarray(lead, dtype=np.int64)
     age = at - np.asarray(when, dtype=np.int64)
     activities = sorted(compiled.activities)
@@ -182,7 +216,7 @@ def _engagement(np: Any, compiled: Compiled, units: Any, count: int, at: int, le
         value = np.rint(rule.points * decayed).astype(np.int64)
         if rule.cap is not None:
             value = np.clip(value, -rule.cap, rule.cap)
-        units[:, rule.index] = value
+        units[:, rule.position] = value
 
 
 def _codes(np: Any, kind: Any, activities: list[str]) -> Any:
@@ -214,7 +248,7 @@ def score_frame(
     activities: pd.DataFrame | None = None,
     *,
     lead: str = "lead",
-    type: str = "type",  # noqa: A002 - the column's name
+    type: str = "type",
     occurred_at: str = "occurred_at",
 ) -> pd.DataFrame:
     """Score a DataFrame of leads (index: lead ids, columns: attributes) in one call.
@@ -241,7 +275,11 @@ def score_frame(
             raise ValidationError(occurred_at, stamps.iloc[0], "timestamps must be time zone-aware")
         naive_utc = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
         epoch_us = naive_utc.to_numpy().astype("datetime64[us]").astype(np.int64)
-        events = {"event_lead": rows, "event_type": activities[type].to_numpy(), "event_time": epoch_us}
+        events = {
+            "event_lead": rows,
+            "event_type": activities[type].to_numpy(),
+            "event_time": epoch_us,
+        }
     result = score_arrays(model, count, at, attributes=attributes, **events)
     frame = {
         "total": result.points(result.total_units),
@@ -249,6 +287,10 @@ def score_frame(
         "engagement": result.points(result.part_units("engagement")),
     }
     for j, name in enumerate(result.columns):
-        column = result.units[:, j] if j < result.units.shape[1] else result.adjustments[:, j - result.units.shape[1]]
+        column = (
+            result.units[:, j]
+            if j < result.units.shape[1]
+            else result.adjustments[:, j - result.units.shape[1]]
+        )
         frame[name] = result.points(column)
     return pd.DataFrame(frame, index=leads.index)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
+from typing import cast
 
 import attrs
 
@@ -26,6 +27,7 @@ from relationship_core._scoring._compiled import Compiled, Evaluation, compile_m
 from relationship_core._scoring._values import duration_text, to_text
 from relationship_core._scoring.fields import party_attributes
 from relationship_core._scoring.model import ENGAGEMENT, FIT, EngagementCriterion, ScoringModel
+from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "Activity",
@@ -66,8 +68,12 @@ def activities_from_interactions(interactions: Iterable[Interaction]) -> tuple[A
 
 def _attributes(value: Mapping[str, object]) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
-        raise ValueError  # pragma: no cover - attrs reports the type below
+        raise ValidationError("attributes", value, "expected a mapping of attribute to value")
     return MappingProxyType(dict(value))
+
+
+def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True, eq=True, hash=False)
@@ -80,7 +86,7 @@ class Lead:
     """
 
     attributes: Mapping[str, object] = attrs.field(factory=dict, converter=_attributes)
-    activities: tuple[Activity, ...] = attrs.field(default=(), converter=tuple)
+    activities: tuple[Activity, ...] = attrs.field(default=(), converter=_activities)
 
     @classmethod
     def from_party(
@@ -215,7 +221,9 @@ class Score:
         compiled, ev = self._compiled, self._evaluation
         units = sum(u for i, u in enumerate(ev.units) if compiled.kind_of(i) == kind)
         units += sum(
-            adj for g, adj in zip(compiled.groups, ev.group_adjustments, strict=True) if g.kind == kind
+            adj
+            for g, adj in zip(compiled.groups, ev.group_adjustments, strict=True)
+            if g.kind == kind
         )
         return units * compiled.quantum
 
@@ -258,7 +266,7 @@ def explain(compiled: Compiled, ev: Evaluation) -> list[Contribution]:
     for index, criterion in enumerate(compiled.criteria):
         units = ev.units[index]
         if isinstance(criterion, EngagementCriterion):
-            count, decayed = ev.detail[index]  # type: ignore[misc]
+            count, decayed = cast(tuple[int, float], ev.detail[index])
             why = _engagement_why(compiled, criterion, count, decayed, units)
         else:
             seen = ev.detail[index]
@@ -266,7 +274,11 @@ def explain(compiled: Compiled, ev: Evaluation) -> list[Contribution]:
             why = f"{test}: {'matched' if units or _matched(compiled, index, seen) else 'not matched'} ({criterion.field}={seen!r})"
             if criterion.cap is not None and abs(criterion.points) > criterion.cap and units:
                 why += f", capped at {criterion.cap}"
-        lines.append(Contribution(criterion=criterion.name, kind=criterion.kind, points=units * quantum, why=why))
+        lines.append(
+            Contribution(
+                criterion=criterion.name, kind=criterion.kind, points=units * quantum, why=why
+            )
+        )
     for group, adjustment in zip(compiled.groups, ev.group_adjustments, strict=True):
         if adjustment:
             before = sum(ev.units[i] for i in group.members) * quantum
@@ -275,25 +287,24 @@ def explain(compiled: Compiled, ev: Evaluation) -> list[Contribution]:
                     criterion=f"cap:{group.name}",
                     kind=group.kind,
                     points=adjustment * quantum,
-                    why=f"group {group.name!r} is capped at {group.cap * quantum if group.cap is not None else ''} (its criteria gave {before})",
+                    why=f"group {group.name!r} is capped at {compiled.model.group_cap(group.name)} (its criteria gave {before})",
                 )
             )
     if ev.total_adjustment:
         before = (sum(ev.units) + sum(ev.group_adjustments)) * quantum
-        assert compiled.total_cap is not None
         lines.append(
             Contribution(
                 criterion="cap:total",
                 kind="total",
                 points=ev.total_adjustment * quantum,
-                why=f"the total is capped at {compiled.total_cap * quantum} (the parts gave {before})",
+                why=f"the total is capped at {compiled.model.total_cap} (the parts gave {before})",
             )
         )
     return lines
 
 
 def _matched(compiled: Compiled, index: int, seen: object) -> bool:
-    rule = next(r for r in compiled.fit if r.index == index)
+    rule = next(r for r in compiled.fit if r.position == index)
     return rule.test(seen)
 
 
@@ -301,11 +312,13 @@ def _engagement_why(
     compiled: Compiled, criterion: EngagementCriterion, count: int, decayed: float, units: int
 ) -> str:
     decay = criterion.decay if criterion.decay is not None else compiled.model.decay
-    why = f"{count} × {criterion.activity} at {criterion.points} each"
+    why = f"{count} x {criterion.activity} at {criterion.points} each"
     if decay.window is not None:
         why += f" (last {duration_text(decay.window)})"
     if decay.half_life is not None and count:
-        why += f", decayed to {decayed:.3f} occurrences (half-life {duration_text(decay.half_life)})"
+        why += (
+            f", decayed to {decayed:.3f} occurrences (half-life {duration_text(decay.half_life)})"
+        )
     raw = criterion.points * Decimal(repr(decayed))
     if criterion.cap is not None and abs(raw) > criterion.cap:
         why += f", capped at {criterion.cap}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,19 @@ import attrs
 from relationship_core._scoring.predictive import Outcome, Pipeline, PipelineLead
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["CalibrationBin", "CalibrationReport", "auc", "calibration", "generate_history"]
+__all__ = [
+    "GENERATED_PIPELINE",
+    "CalibrationBin",
+    "CalibrationReport",
+    "auc",
+    "calibration",
+    "generate_history",
+    "true_probability",
+]
 
 
 def auc(probabilities: Sequence[float | Decimal], won: Sequence[bool]) -> float:
-    """The area under the ROC curve (Mann–Whitney; ties count one half)."""
+    """The area under the ROC curve (Mann-Whitney; ties count one half)."""
     if len(probabilities) != len(won):
         raise ValidationError("won", len(won), "needs one outcome per probability")
     ranked = sorted(zip((float(p) for p in probabilities), won, strict=True))
@@ -73,7 +82,7 @@ class CalibrationReport:
         """The bins as a Markdown table."""
         lines = ["| predicted | leads | mean predicted | observed won |", "|---|---|---|---|"]
         lines += [
-            f"| {b.low:.0f}–{b.high:.0f} % | {b.count} | {b.predicted:.1f} % | {b.observed:.1f} % |"
+            f"| {b.low:.0f}-{b.high:.0f} % | {b.count} | {b.predicted:.1f} % | {b.observed:.1f} % |"
             for b in self.bins
         ]
         return "\n".join(lines)
@@ -100,7 +109,9 @@ def calibration(
         for i, group in enumerate(grouped)
         if group
     ]
-    brier = sum((float(p) / 100 - w) ** 2 for p, w in zip(probabilities, won, strict=True)) / len(won)
+    brier = sum((float(p) / 100 - w) ** 2 for p, w in zip(probabilities, won, strict=True)) / len(
+        won
+    )
     return CalibrationReport(tuple(report), brier, auc(probabilities, won))
 
 
@@ -108,33 +119,45 @@ def calibration(
 GENERATED_PIPELINE = Pipeline(("new", "qualified", "proposition", "won"), won={"won"})
 
 
+_COUNTRY_EFFECT = {"BE": 0.8, "FR": 0.2, "DE": -0.3, "US": -0.9}
+
+
+def true_probability(lead: PipelineLead) -> float:
+    """The chance `generate_history` gave *lead* to win: the best any scorer can know."""
+    email = lead.values.get("email_state")
+    logit = -0.4 + _COUNTRY_EFFECT[str(lead.values.get("country"))]
+    logit += 0.7 if email == "correct" else -0.6
+    logit += 0.9 if "referral" in lead.tags else 0.0
+    logit += 0.3 if lead.team == "partners" else 0.0
+    return 1 / (1 + math.exp(-logit))
+
+
 def generate_history(count: int, seed: int = 0) -> list[PipelineLead]:
     """Closed leads whose chance to win depends on country, e-mail quality, a tag and team.
 
-    The true model is logistic, not naive Bayes, and the tag's effect is
-    correlated with the country's, so the scorer is not evaluated on data
-    shaped exactly like its own assumptions.
+    The true model is logistic, not naive Bayes, and the tag is more common
+    in one country, so the scorer is not evaluated on data shaped exactly like
+    its own assumptions. `true_probability` gives each lead's real chance.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - generated sample data, not secrets
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    effects = {"BE": 0.8, "FR": 0.2, "DE": -0.3, "US": -0.9}
     history = []
     for _ in range(count):
-        country = rng.choice(list(effects))
+        country = rng.choice(list(_COUNTRY_EFFECT))
         team = rng.choice(["direct", "partners"])
         email = rng.choices(["correct", "incorrect", None], weights=[7, 2, 1])[0]
         tags = {"referral"} if rng.random() < (0.45 if country == "BE" else 0.2) else set()
-        logit = -0.4 + effects[country] + (0.7 if email == "correct" else -0.6)
-        logit += 0.9 if tags else 0.0
-        logit += 0.3 if team == "partners" else 0.0
-        won = rng.random() < 1 / (1 + 2.718281828459045 ** -logit)
-        stage = "won" if won else rng.choices(["new", "qualified", "proposition"], weights=[5, 3, 2])[0]
+        lead = PipelineLead(
+            stage="new", team=team, values={"country": country, "email_state": email}, tags=tags
+        )
+        won = rng.random() < true_probability(lead)
+        stage = (
+            "won" if won else rng.choices(["new", "qualified", "proposition"], weights=[5, 3, 2])[0]
+        )
         history.append(
-            PipelineLead(
+            attrs.evolve(
+                lead,
                 stage=stage,
-                team=team,
-                values={"country": country, "email_state": email},
-                tags=tags,
                 outcome=Outcome.WON if won else Outcome.LOST,
                 closed_at=start + timedelta(hours=rng.randrange(24 * 365)),
             )

@@ -113,13 +113,17 @@ def _check(path: str, criterion: FitCriterion, fields: Mapping[str, FieldKind]) 
     elif criterion.op is FitOp.RANGE:
         if kind not in (FieldKind.NUMBER, FieldKind.DATE):
             raise ValidationError(
-                f"{path}.op", "range", f"{criterion.field} is {kind.value}; range needs numbers or dates"
+                f"{path}.op",
+                "range",
+                f"{criterion.field} is {kind.value}; range needs numbers or dates",
             )
         checks = [(key, getattr(criterion, key)) for key in ("minimum", "maximum")]
     for key, value in checks:
         if value is None:
             continue
-        wrong = not isinstance(value, accepts) or (kind is not FieldKind.BOOLEAN and isinstance(value, bool))
+        wrong = not isinstance(value, accepts) or (
+            kind is not FieldKind.BOOLEAN and isinstance(value, bool)
+        )
         if wrong:
             raise ValidationError(
                 f"{path}.{key}", value, f"{criterion.field} holds {_DESCRIBE[kind]}"

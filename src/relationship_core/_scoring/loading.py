@@ -25,7 +25,19 @@ __all__ = ["load_model"]
 T = TypeVar("T")
 
 _MODEL_KEYS = {"name", "precision", "decay", "criteria", "groups", "total_cap", "thresholds"}
-_FIT_KEYS = {"name", "kind", "field", "op", "value", "values", "minimum", "maximum", "points", "cap", "group"}
+_FIT_KEYS = {
+    "name",
+    "kind",
+    "field",
+    "op",
+    "value",
+    "values",
+    "minimum",
+    "maximum",
+    "points",
+    "cap",
+    "group",
+}
 _ENGAGEMENT_KEYS = {"name", "kind", "activity", "points", "cap", "decay", "group"}
 _DECAY_KEYS = {"half_life", "window"}
 _THRESHOLD_KEYS = {"score", "stage", "hysteresis"}
@@ -44,48 +56,45 @@ def load_model(
     raw_criteria = data.get("criteria", [])
     if not isinstance(raw_criteria, list | tuple):
         raise ValidationError("criteria", raw_criteria, "expected a list of criteria")
-    criteria = [
-        _at(f"criteria[{i}]", lambda item=item: _criterion(item)) for i, item in enumerate(raw_criteria)
-    ]
+    criteria = [_at(f"criteria[{i}]", _criterion, item) for i, item in enumerate(raw_criteria)]
     groups_data = data.get("groups", {})
     _mapping("groups", groups_data, None)
-    groups = [
-        _at(f"groups.{name}", lambda name=name, g=g: _group(name, g)) for name, g in groups_data.items()
-    ]
+    groups = [_at(f"groups.{name}", _group, name, g) for name, g in groups_data.items()]
     raw_thresholds = data.get("thresholds", [])
     if not isinstance(raw_thresholds, list | tuple):
         raise ValidationError("thresholds", raw_thresholds, "expected a list of thresholds")
-    thresholds = [
-        _at(f"thresholds[{i}]", lambda t=t: _threshold(t)) for i, t in enumerate(raw_thresholds)
-    ]
+    thresholds = [_at(f"thresholds[{i}]", _threshold, t) for i, t in enumerate(raw_thresholds)]
     options: dict[str, Any] = {}
     for key in ("name", "precision", "total_cap"):
         if key in data:
             options[key] = data[key]
     if "decay" in data:
-        options["decay"] = _at("decay", lambda: _decay(data["decay"]))
+        options["decay"] = _at("decay", _decay, data["decay"])
     model = ScoringModel(criteria=criteria, groups=groups, thresholds=thresholds, **options)
     if fields is not None:
         check_fields(model, fields)
     return model
 
 
-def _at(path: str, build: Callable[[], T]) -> T:
+def _at(path: str, build: Callable[..., T], *args: Any) -> T:
     try:
-        return build()
+        return build(*args)
     except ValidationError as exc:
         raise exc.prefixed(path) from None
 
 
-def _mapping(path: str, data: object, allowed: set[str] | None) -> None:
+def _mapping(path: str, data: object, allowed: set[str] | None) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise ValidationError(path, data, "expected a mapping (a TOML table or JSON object)")
     if allowed is not None:
         for key in data:
             if key not in allowed:
                 raise ValidationError(
-                    str(key), data[key], f"unknown key; expected one of {', '.join(sorted(allowed))}"
+                    str(key),
+                    data[key],
+                    f"unknown key; expected one of {', '.join(sorted(allowed))}",
                 )
+    return data
 
 
 def _criterion(data: object) -> FitCriterion | EngagementCriterion:
@@ -95,14 +104,14 @@ def _criterion(data: object) -> FitCriterion | EngagementCriterion:
     if kind == FIT:
         _mapping("criterion", data, _FIT_KEYS)
         _required(data, ("name", "field", "op", "points"))
-        args = {k: _value(k, v) for k, v in data.items() if k != "kind"}
+        args: dict[str, Any] = {k: _value(k, v) for k, v in data.items() if k != "kind"}
         return FitCriterion(**args)
     if kind == ENGAGEMENT:
         _mapping("criterion", data, _ENGAGEMENT_KEYS)
         _required(data, ("name", "activity", "points"))
         args = {k: v for k, v in data.items() if k != "kind"}
         if "decay" in args:
-            args["decay"] = _at("decay", lambda: _decay(args["decay"]))
+            args["decay"] = _at("decay", _decay, args["decay"])
         return EngagementCriterion(**args)
     raise ValidationError("kind", kind, f"expected {FIT!r} or {ENGAGEMENT!r}")
 
@@ -110,7 +119,9 @@ def _criterion(data: object) -> FitCriterion | EngagementCriterion:
 def _required(data: Mapping[str, object], keys: tuple[str, ...]) -> None:
     for key in keys:
         if key not in data:
-            raise ValidationError(key, None, f"missing; a {data['kind']} criterion needs {', '.join(keys)}")
+            raise ValidationError(
+                key, None, f"missing; a {data['kind']} criterion needs {', '.join(keys)}"
+            )
 
 
 def _value(key: str, value: object) -> object:
@@ -124,26 +135,23 @@ def _value(key: str, value: object) -> object:
             try:
                 return date.fromisoformat(value["date"])
             except ValueError:
-                raise ValidationError(key, value, "expected an ISO date such as 2026-01-31") from None
+                raise ValidationError(
+                    key, value, "expected an ISO date such as 2026-01-31"
+                ) from None
         raise ValidationError(key, value, "expected text, a number, a date or true/false")
     return value
 
 
 def _decay(data: object) -> Decay:
-    _mapping("decay", data, _DECAY_KEYS)
-    assert isinstance(data, Mapping)
-    return Decay(**data)
+    return Decay(**_mapping("decay", data, _DECAY_KEYS))
 
 
 def _group(name: str, data: object) -> Group:
-    _mapping("group", data, {"cap"})
-    assert isinstance(data, Mapping)
-    return Group(name=name, **data)
+    return Group(name=name, **_mapping("group", data, {"cap"}))
 
 
 def _threshold(data: object) -> Threshold:
-    _mapping("threshold", data, _THRESHOLD_KEYS)
-    assert isinstance(data, Mapping)
+    data = _mapping("threshold", data, _THRESHOLD_KEYS)
     missing = _THRESHOLD_KEYS - {"hysteresis"} - set(data)
     if missing:
         raise ValidationError(sorted(missing)[0], None, "a threshold needs a score and a stage")

@@ -71,11 +71,24 @@ def _points(value: object) -> Decimal:
     return to_points("points", value)
 
 
-def _optional_duration(field: str) -> Any:
-    def convert(value: object) -> timedelta | None:
-        return None if value is None else to_duration(field, value)
+def _half_life(value: object) -> timedelta | None:
+    return None if value is None else to_duration("half_life", value)
 
-    return convert
+
+def _window(value: object) -> timedelta | None:
+    return None if value is None else to_duration("window", value)
+
+
+def _op(value: object) -> FitOp:
+    return to_enum(FitOp, "op", value)
+
+
+def _score(value: object) -> Decimal:
+    return to_points("score", value)
+
+
+def _value_set(value: Iterable[object]) -> frozenset[object]:
+    return frozenset(value)
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -87,10 +100,8 @@ class Decay:
         window: An occurrence older than this counts nothing.
     """
 
-    half_life: timedelta | None = attrs.field(
-        default=None, converter=_optional_duration("half_life")
-    )
-    window: timedelta | None = attrs.field(default=None, converter=_optional_duration("window"))
+    half_life: timedelta | None = attrs.field(default=None, converter=_half_life)
+    window: timedelta | None = attrs.field(default=None, converter=_window)
 
     def to_mapping(self) -> dict[str, str]:
         """The canonical mapping (only the parts that are set)."""
@@ -125,11 +136,11 @@ class FitCriterion:
 
     name: str = attrs.field(validator=_text)
     field: str = attrs.field(validator=_text)
-    op: FitOp = attrs.field(converter=lambda v: to_enum(FitOp, "op", v))
+    op: FitOp = attrs.field(converter=_op)
     value: object = None
-    values: frozenset[object] = attrs.field(default=frozenset(), converter=frozenset)
-    minimum: Decimal | date | datetime | str | bool | None = None
-    maximum: Decimal | date | datetime | str | bool | None = None
+    values: frozenset[object] = attrs.field(default=frozenset(), converter=_value_set)
+    minimum: Decimal | int | float | date | None = None
+    maximum: Decimal | int | float | date | None = None
     points: Decimal = attrs.field(converter=_points)
     cap: Decimal | None = attrs.field(default=None, converter=_cap)
     group: str = attrs.field(default=FIT, validator=_text)
@@ -191,10 +202,9 @@ class FitCriterion:
 
 
 def _orderable(field: str, value: object) -> Decimal | date:
-    if isinstance(value, bool) or isinstance(value, str):
-        raise ValidationError(field, value, "a range bound is a number or a date")
     checked = comparable(field, value)
-    assert isinstance(checked, Decimal | date)
+    if isinstance(checked, bool | str):
+        raise ValidationError(field, value, "a range bound is a number or a date")
     return checked
 
 
@@ -274,7 +284,7 @@ class Threshold:
         hysteresis: How far below ``score`` the score must fall to cross down.
     """
 
-    score: Decimal = attrs.field(converter=lambda v: to_points("score", v))
+    score: Decimal = attrs.field(converter=_score)
     stage: str = attrs.field(validator=_text)
     hysteresis: Decimal = attrs.field(default=Decimal(0), converter=_cap)
 
@@ -285,6 +295,14 @@ class Threshold:
 
 
 def _criteria(value: Iterable[Criterion]) -> tuple[Criterion, ...]:
+    return tuple(value)
+
+
+def _groups(value: Iterable[Group]) -> tuple[Group, ...]:
+    return tuple(value)
+
+
+def _thresholds(value: Iterable[Threshold]) -> tuple[Threshold, ...]:
     return tuple(value)
 
 
@@ -312,11 +330,11 @@ class ScoringModel:
 
     name: str = attrs.field(default="default", validator=_text)
     criteria: tuple[Criterion, ...] = attrs.field(converter=_criteria)
-    groups: tuple[Group, ...] = attrs.field(default=(), converter=tuple)
+    groups: tuple[Group, ...] = attrs.field(default=(), converter=_groups)
     total_cap: Decimal | None = attrs.field(default=None, converter=_cap)
     decay: Decay = NO_DECAY
     precision: Decimal = attrs.field(default=Decimal("0.01"), converter=_precision)
-    thresholds: tuple[Threshold, ...] = attrs.field(default=(), converter=tuple)
+    thresholds: tuple[Threshold, ...] = attrs.field(default=(), converter=_thresholds)
 
     def __attrs_post_init__(self) -> None:
         names: set[str] = set()
@@ -371,13 +389,18 @@ class ScoringModel:
             out["decay"] = self.decay.to_mapping()
         if self.groups:
             out["groups"] = {
-                g.name: ({"cap": decimal_text(g.cap)} if g.cap is not None else {}) for g in self.groups
+                g.name: ({"cap": decimal_text(g.cap)} if g.cap is not None else {})
+                for g in self.groups
             }
         if self.total_cap is not None:
             out["total_cap"] = decimal_text(self.total_cap)
         if self.thresholds:
             out["thresholds"] = [
-                {"score": decimal_text(t.score), "stage": t.stage, "hysteresis": decimal_text(t.hysteresis)}
+                {
+                    "score": decimal_text(t.score),
+                    "stage": t.stage,
+                    "hysteresis": decimal_text(t.hysteresis),
+                }
                 for t in self.thresholds
             ]
         return out

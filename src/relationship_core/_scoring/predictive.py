@@ -55,6 +55,18 @@ def _values(value: Mapping[str, str | None]) -> dict[str, str | None]:
     return dict(value)
 
 
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _ordered(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _outcome(value: object) -> Outcome | None:
+    return None if value is None else to_enum(Outcome, "outcome", value)
+
+
 @attrs.frozen(kw_only=True, hash=False)
 class PipelineLead:
     """A lead as the predictive scorer sees it, open or closed.
@@ -71,10 +83,8 @@ class PipelineLead:
     stage: str | None
     team: str | None = None
     values: Mapping[str, str | None] = attrs.field(factory=dict, converter=_values)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    outcome: Outcome | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else to_enum(Outcome, "outcome", v)
-    )
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    outcome: Outcome | None = attrs.field(default=None, converter=_outcome)
     closed_at: datetime | None = None
 
 
@@ -87,8 +97,8 @@ class Pipeline:
         won: The won stages (a lead there scores 100).
     """
 
-    stages: tuple[str, ...] = attrs.field(converter=tuple)
-    won: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    stages: tuple[str, ...] = attrs.field(converter=_ordered)
+    won: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
 
     def __attrs_post_init__(self) -> None:
         if not self.stages or len(set(self.stages)) != len(self.stages):
@@ -115,7 +125,7 @@ class PredictiveOptions:
     """
 
     fields: tuple[str, ...] = attrs.field(
-        default=("country", "lang", "email_state", "phone_state"), converter=tuple
+        default=("country", "lang", "email_state", "phone_state"), converter=_ordered
     )
     smoothing: float = 0.1
     tag_min_support: float = 50
@@ -147,7 +157,10 @@ class FrequencyTable:
 
     @classmethod
     def build(
-        cls, history: Iterable[PipelineLead], pipeline: Pipeline, options: PredictiveOptions = ODOO_17
+        cls,
+        history: Iterable[PipelineLead],
+        pipeline: Pipeline,
+        options: PredictiveOptions = ODOO_17,
     ) -> FrequencyTable:
         """A full rebuild from every closed lead in *history* (open ones are skipped)."""
         table = cls(pipeline, options)
@@ -185,12 +198,14 @@ class FrequencyTable:
         if lead.closed_at is None:
             raise ValidationError("closed_at", None, "time weighting needs when each lead closed")
         require_aware("closed_at", lead.closed_at)
-        return 2.0 ** ((lead.closed_at - _ANCHOR) / half_life)
+        return float(2.0 ** ((lead.closed_at - _ANCHOR) / half_life))
 
     def _position(self, stage: str) -> int:
         position = self._order.get(stage)
         if position is None:
-            raise ValidationError("stage", stage, f"not a stage of the pipeline: {', '.join(self.pipeline.stages)}")
+            raise ValidationError(
+                "stage", stage, f"not a stage of the pipeline: {', '.join(self.pipeline.stages)}"
+            )
         return position
 
     def as_dict(self) -> Counts:
@@ -204,7 +219,9 @@ class FrequencyTable:
         }
 
 
-def _bump(team: dict[str, dict[str, list[float]]], field: str, value: str, weight: float, *, won: bool) -> None:
+def _bump(
+    team: dict[str, dict[str, list[float]]], field: str, value: str, weight: float, *, won: bool
+) -> None:
     pair = team.setdefault(field, {}).setdefault(value, [0, 0])
     pair[0 if won else 1] += weight
 
@@ -290,7 +307,9 @@ class PredictiveScorer:
         """The probability *lead* is won, as Odoo's ``_pls_get_naive_bayes_probabilities``."""
         return self.predict_many([lead], as_of)[0]
 
-    def predict_many(self, leads: Sequence[PipelineLead], as_of: datetime | None = None) -> list[Prediction]:
+    def predict_many(
+        self, leads: Sequence[PipelineLead], as_of: datetime | None = None
+    ) -> list[Prediction]:
         """`predict` for many leads, reading the table once."""
         teams, every = self._read(as_of)
         return [self._one(lead, teams, every) for lead in leads]
@@ -312,16 +331,16 @@ class PredictiveScorer:
         s_won = team_won / (team_won + team_lost)
         s_lost = team_lost / (team_won + team_lost)
         factors = []
-        for field, value in self._lead_values(lead):
-            values = table.get(field)
-            pair = values.get(value) if values else None
+        for field, value in self._lead_values(lead, lead.stage):
+            values = table.get(field, {})
+            pair = values.get(value)
             if pair is None:
                 continue
             if field == STAGE:
                 total_won, total_lost = team_won, team_lost
             else:
-                total_won = sum(p[0] for p in values.values())  # type: ignore[union-attr]
-                total_lost = sum(p[1] for p in values.values())  # type: ignore[union-attr]
+                total_won = sum(p[0] for p in values.values())
+                total_lost = sum(p[1] for p in values.values())
             if not total_won or not total_lost:
                 continue
             s_won *= pair[0] / total_won
@@ -333,9 +352,8 @@ class PredictiveScorer:
         factors.sort(key=lambda f: -f.weight)
         return Prediction(Decimal(repr(percent)).quantize(_CENT), tuple(factors))
 
-    def _lead_values(self, lead: PipelineLead) -> list[tuple[str, str]]:
-        assert lead.stage is not None
-        values = [(STAGE, lead.stage)]
+    def _lead_values(self, lead: PipelineLead, stage: str) -> list[tuple[str, str]]:
+        values = [(STAGE, stage)]
         for field in self.options.fields:
             value = lead.values.get(field)
             if value is None or value == "":
