@@ -19,6 +19,25 @@ from relationship_core._scoring import (
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ACTIVITIES = ("email_opened", "form_submitted", "meeting_booked", "page_visited")
 
+#: Fit criteria several tests' models share, as mappings.
+SAAS = {
+    "name": "saas",
+    "kind": "fit",
+    "field": "custom.industry",
+    "op": "equals",
+    "value": "saas",
+    "points": 10,
+}
+SIZE = {
+    "name": "size",
+    "kind": "fit",
+    "field": "custom.employees",
+    "op": "range",
+    "minimum": 50,
+    "maximum": 500,
+    "points": 15,
+}
+
 points = st.integers(-2000, 2000).map(lambda n: n / 100).map(str)
 positive_points = st.integers(1, 2000).map(lambda n: n / 100).map(str)
 caps = st.none() | st.integers(0, 3000).map(lambda n: str(n / 100))

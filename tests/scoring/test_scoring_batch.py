@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relationship_core._scoring import Lead, ScoringModel, score
@@ -19,7 +19,7 @@ from .strategies import NOW, leads, models
 from .test_scoring_engine import MODEL
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), st.lists(leads(), min_size=1, max_size=6))
 def test_score_arrays_equals_scoring_each_lead(model: ScoringModel, batch: list[Lead]) -> None:
     fields = {"custom.industry", "custom.employees", "tags", "email_domain"}

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relationship_core._domain.engagements import Interaction
@@ -21,29 +21,14 @@ from relationship_core._scoring import (
 )
 from relationship_core.exceptions import ValidationError
 
-from .strategies import NOW, leads, models
+from .strategies import NOW, SAAS, SIZE, leads, models
 
 MODEL = load_model(
     {
         "decay": {"half_life": "14d"},
         "criteria": [
-            {
-                "name": "saas",
-                "kind": "fit",
-                "field": "custom.industry",
-                "op": "equals",
-                "value": "saas",
-                "points": 10,
-            },
-            {
-                "name": "size",
-                "kind": "fit",
-                "field": "custom.employees",
-                "op": "range",
-                "minimum": 50,
-                "maximum": 500,
-                "points": 15,
-            },
+            SAAS,
+            SIZE,
             {
                 "name": "opens",
                 "kind": "engagement",
@@ -164,7 +149,7 @@ def test_scoring_refuses_a_naive_instant() -> None:
         score(MODEL, Lead(), datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), leads())
 def test_the_explanation_sums_to_the_total_exactly(model: ScoringModel, lead: Lead) -> None:
     result = score(model, lead, NOW)
@@ -174,7 +159,7 @@ def test_the_explanation_sums_to_the_total_exactly(model: ScoringModel, lead: Le
     assert result.snapshot().model_version == model.version
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), leads())
 def test_caps_hold(model: ScoringModel, lead: Lead) -> None:
     result = score(model, lead, NOW)
@@ -202,7 +187,7 @@ def test_decay_is_monotone_in_time(
     assert after.fit == before.fit
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), leads(), st.lists(st.sampled_from(["email_opened", "meeting_booked"]), max_size=3))
 def test_rescoring_the_state_after_an_event_equals_scoring_the_whole_lead(
     model: ScoringModel, lead: Lead, added: list[str]
@@ -214,3 +199,10 @@ def test_rescoring_the_state_after_an_event_equals_scoring_the_whole_lead(
         state.add(event)
     whole = Lead(attributes=lead.attributes, activities=(*lead.activities, *events))
     assert score(model, state, NOW).contributions == score(model, whole, NOW).contributions
+
+
+def test_new_attributes_are_scored_on_the_next_score() -> None:
+    state = LeadState(Lead(attributes={"custom.industry": "retail"}))
+    assert score(MODEL, state, NOW).fit == 0
+    state.set_attributes({"custom.industry": "saas"})
+    assert score(MODEL, state, NOW).fit == 10

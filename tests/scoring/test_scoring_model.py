@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from relationship_core._domain.custom_fields import CustomFieldDefinition, CustomFieldSchema
 from relationship_core._scoring import (
@@ -21,29 +21,14 @@ from relationship_core._scoring import (
 )
 from relationship_core.exceptions import ValidationError
 
-from .strategies import models
+from .strategies import SAAS, SIZE, models
 
 MODEL = {
     "name": "inbound",
     "decay": {"half_life": "14d"},
     "criteria": [
-        {
-            "name": "saas",
-            "kind": "fit",
-            "field": "custom.industry",
-            "op": "equals",
-            "value": "saas",
-            "points": 10,
-        },
-        {
-            "name": "size",
-            "kind": "fit",
-            "field": "custom.employees",
-            "op": "range",
-            "minimum": 50,
-            "maximum": 500,
-            "points": 15,
-        },
+        SAAS,
+        SIZE,
         {
             "name": "vip",
             "kind": "fit",
@@ -106,7 +91,7 @@ def test_a_loaded_model_equals_the_one_built_in_python() -> None:
     assert load_model(MODEL).version == built.version
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(models())
 def test_the_canonical_mapping_reads_back_to_an_equal_model_with_the_same_version(
     model: ScoringModel,

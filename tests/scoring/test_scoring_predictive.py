@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relationship_core._scoring.evaluation import GENERATED_PIPELINE as PIPELINE_GENERATED
@@ -167,7 +167,7 @@ closed = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(closed, max_size=40), st.randoms(use_true_random=False))
 def test_incremental_updates_and_a_full_rebuild_give_identical_tables(
     history: list[PipelineLead], rng: random.Random
@@ -181,7 +181,7 @@ def test_incremental_updates_and_a_full_rebuild_give_identical_tables(
     assert live.as_dict() == rebuilt.as_dict()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(closed, max_size=40), st.lists(closed, min_size=1, max_size=5))
 def test_probabilities_stay_inside_the_clamp(
     history: list[PipelineLead], open_leads: list[PipelineLead]

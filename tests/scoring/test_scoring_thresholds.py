@@ -18,20 +18,13 @@ from relationship_core._scoring.thresholds import (
     next_crossing,
 )
 
-from .strategies import NOW
+from .strategies import NOW, SAAS
 
 MODEL = load_model(
     {
         "decay": {"half_life": "14d"},
         "criteria": [
-            {
-                "name": "saas",
-                "kind": "fit",
-                "field": "custom.industry",
-                "op": "equals",
-                "value": "saas",
-                "points": 10,
-            },
+            SAAS,
             {"name": "opens", "kind": "engagement", "activity": "email_opened", "points": 10},
             {
                 "name": "visits",

@@ -114,7 +114,8 @@ class LeadState:
     def __init__(self, lead: Lead | None = None) -> None:
         self.attributes: Mapping[str, object] = lead.attributes if lead else MappingProxyType({})
         self.by_type: dict[str, list[int]] = {}
-        self._fit: dict[int, tuple[list[int], list[object]]] = {}
+        # keyed by the compiled model itself (not its id, which a new one could reuse)
+        self._fit: dict[Compiled, tuple[list[int], list[object]]] = {}
         for activity in lead.activities if lead else ():
             self.by_type.setdefault(activity.type, []).append(micros(activity.occurred_at))
 
@@ -128,10 +129,10 @@ class LeadState:
         self._fit.clear()
 
     def fit_for(self, compiled: Compiled) -> tuple[list[int], list[object]]:
-        key = id(compiled)
-        fit = self._fit.get(key)
+        """The fit row for *compiled*, computed once until the attributes change."""
+        fit = self._fit.get(compiled)
         if fit is None:
-            fit = self._fit[key] = compiled.fit_units(self.attributes)
+            fit = self._fit[compiled] = compiled.fit_units(self.attributes)
         return fit
 
     def latest(self) -> int | None:

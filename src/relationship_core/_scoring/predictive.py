@@ -181,13 +181,8 @@ class FrequencyTable:
             reached = self.pipeline.stages if won else self.pipeline.stages[: position + 1]
             for stage in reached:
                 _bump(team, STAGE, stage, weight, won=won)
-        for field in self.options.fields:
-            value = lead.values.get(field)
-            if value is None or value == "":
-                if field not in QUALITY_FIELDS:
-                    continue
-                value = _MISSING
-            _bump(team, field, str(value), weight, won=won)
+        for field, value in field_values(lead, self.options.fields):
+            _bump(team, field, value, weight, won=won)
         for tag in lead.tags:
             _bump(team, TAG, tag, weight, won=won)
 
@@ -217,6 +212,20 @@ class FrequencyTable:
             }
             for team, fields in sorted(self.counts.items())
         }
+
+
+def field_values(lead: PipelineLead, fields: Sequence[str]) -> list[tuple[str, str]]:
+    """The (field, value) pairs Odoo counts: empty values skipped, but a missing
+    e-mail or phone quality is the value ``"False"``."""
+    pairs = []
+    for field in fields:
+        value = lead.values.get(field)
+        if value is None or value == "":
+            if field not in QUALITY_FIELDS:
+                continue
+            value = _MISSING
+        pairs.append((field, str(value)))
+    return pairs
 
 
 def _bump(
@@ -353,14 +362,7 @@ class PredictiveScorer:
         return Prediction(Decimal(repr(percent)).quantize(_CENT), tuple(factors))
 
     def _lead_values(self, lead: PipelineLead, stage: str) -> list[tuple[str, str]]:
-        values = [(STAGE, stage)]
-        for field in self.options.fields:
-            value = lead.values.get(field)
-            if value is None or value == "":
-                if field not in QUALITY_FIELDS:
-                    continue
-                value = _MISSING
-            values.append((field, str(value)))
+        values = [(STAGE, stage), *field_values(lead, self.options.fields)]
         values.extend((TAG, tag) for tag in sorted(lead.tags))
         return values
 
