@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["duration_text", "to_duration", "to_points", "to_text"]
+__all__ = [
+    "canonical_value",
+    "cap_value",
+    "comparable",
+    "decimal_text",
+    "duration_text",
+    "half_life_value",
+    "orderable",
+    "precision_value",
+    "score_value",
+    "to_duration",
+    "to_points",
+    "to_text",
+    "value_set",
+    "window_value",
+]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhms])\s*$")
 _UNIT = {"d": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000}
@@ -67,3 +83,64 @@ def comparable(field: str, value: object) -> Decimal | date | datetime | str | b
     if isinstance(value, int | float | Decimal):
         return to_points(field, value)
     raise ValidationError(field, value, "expected text, a number, a date or true/false")
+
+
+def cap_value(value: object) -> Decimal | None:
+    """A cap: a number, zero or more (``None``: no cap)."""
+    if value is None:
+        return None
+    cap = to_points("cap", value)
+    if cap < 0:
+        raise ValidationError("cap", value, "a cap is a limit on size, zero or more")
+    return cap
+
+
+def half_life_value(value: object) -> timedelta | None:
+    """An optional half-life."""
+    return None if value is None else to_duration("half_life", value)
+
+
+def window_value(value: object) -> timedelta | None:
+    """An optional window."""
+    return None if value is None else to_duration("window", value)
+
+
+def score_value(value: object) -> Decimal:
+    """A threshold's score."""
+    return to_points("score", value)
+
+
+def value_set(value: Iterable[object]) -> frozenset[object]:
+    """The values an ``in`` criterion accepts."""
+    return frozenset(value)
+
+
+def orderable(field: str, value: object) -> Decimal | date:
+    """A range bound: a number or a date."""
+    checked = comparable(field, value)
+    if isinstance(checked, bool | str):
+        raise ValidationError(field, value, "a range bound is a number or a date")
+    return checked
+
+
+def canonical_value(value: object) -> object:
+    """A value as the canonical mapping writes it (tagged Decimals and dates)."""
+    if isinstance(value, Decimal):
+        return {"decimal": decimal_text(value)}
+    if isinstance(value, datetime | date):
+        return {"date": value.isoformat()}
+    return value
+
+
+def decimal_text(value: Decimal) -> str:
+    """One text per number: ``10``, ``10.0`` and ``1E+1`` all give ``"10"``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def precision_value(value: object) -> Decimal:
+    """A model's precision: a power of ten."""
+    quantum = to_points("precision", value)
+    if quantum <= 0 or quantum != Decimal(1).scaleb(quantum.adjusted()):
+        raise ValidationError("precision", value, "use a power of ten such as '0.01' or '1'")
+    return quantum

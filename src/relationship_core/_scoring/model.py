@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +21,19 @@ import attrs
 
 from relationship_core._domain.validators import to_enum
 from relationship_core._scoring._values import (
+    canonical_value,
+    cap_value,
     comparable,
+    decimal_text,
     duration_text,
-    to_duration,
+    half_life_value,
+    orderable,
+    precision_value,
+    score_value,
     to_points,
     to_text,
+    value_set,
+    window_value,
 )
 from relationship_core.exceptions import ValidationError
 
@@ -58,37 +66,12 @@ def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> N
     to_text(attribute.name, value)
 
 
-def _cap(value: object) -> Decimal | None:
-    if value is None:
-        return None
-    cap = to_points("cap", value)
-    if cap < 0:
-        raise ValidationError("cap", value, "a cap is a limit on size, zero or more")
-    return cap
-
-
 def _points(value: object) -> Decimal:
     return to_points("points", value)
 
 
-def _half_life(value: object) -> timedelta | None:
-    return None if value is None else to_duration("half_life", value)
-
-
-def _window(value: object) -> timedelta | None:
-    return None if value is None else to_duration("window", value)
-
-
 def _op(value: object) -> FitOp:
     return to_enum(FitOp, "op", value)
-
-
-def _score(value: object) -> Decimal:
-    return to_points("score", value)
-
-
-def _value_set(value: Iterable[object]) -> frozenset[object]:
-    return frozenset(value)
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -100,8 +83,8 @@ class Decay:
         window: An occurrence older than this counts nothing.
     """
 
-    half_life: timedelta | None = attrs.field(default=None, converter=_half_life)
-    window: timedelta | None = attrs.field(default=None, converter=_window)
+    half_life: timedelta | None = attrs.field(default=None, converter=half_life_value)
+    window: timedelta | None = attrs.field(default=None, converter=window_value)
 
     def to_mapping(self) -> dict[str, str]:
         """The canonical mapping (only the parts that are set)."""
@@ -138,11 +121,11 @@ class FitCriterion:
     field: str = attrs.field(validator=_text)
     op: FitOp = attrs.field(converter=_op)
     value: object = None
-    values: frozenset[object] = attrs.field(default=frozenset(), converter=_value_set)
+    values: frozenset[object] = attrs.field(default=frozenset(), converter=value_set)
     minimum: Decimal | int | float | date | None = None
     maximum: Decimal | int | float | date | None = None
     points: Decimal = attrs.field(converter=_points)
-    cap: Decimal | None = attrs.field(default=None, converter=_cap)
+    cap: Decimal | None = attrs.field(default=None, converter=cap_value)
     group: str = attrs.field(default=FIT, validator=_text)
 
     kind = FIT
@@ -166,8 +149,8 @@ class FitCriterion:
     def _check_range(self) -> None:
         if self.minimum is None and self.maximum is None:
             raise ValidationError("minimum", None, "'range' needs a minimum, a maximum or both")
-        low = None if self.minimum is None else _orderable("minimum", self.minimum)
-        high = None if self.maximum is None else _orderable("maximum", self.maximum)
+        low = None if self.minimum is None else orderable("minimum", self.minimum)
+        high = None if self.maximum is None else orderable("maximum", self.maximum)
         object.__setattr__(self, "minimum", low)
         object.__setattr__(self, "maximum", high)
         if low is not None and high is not None:
@@ -186,34 +169,19 @@ class FitCriterion:
             "points": decimal_text(self.points),
         }
         if self.op is FitOp.EQUALS:
-            out["value"] = _canonical_value(self.value)
+            out["value"] = canonical_value(self.value)
         if self.op is FitOp.IN:
-            out["values"] = sorted((_canonical_value(v) for v in self.values), key=repr)
+            out["values"] = sorted((canonical_value(v) for v in self.values), key=repr)
         if self.op is FitOp.RANGE:
             for key in ("minimum", "maximum"):
                 bound = getattr(self, key)
                 if bound is not None:
-                    out[key] = _canonical_value(bound)
+                    out[key] = canonical_value(bound)
         if self.cap is not None:
             out["cap"] = decimal_text(self.cap)
         if self.group != FIT:
             out["group"] = self.group
         return out
-
-
-def _orderable(field: str, value: object) -> Decimal | date:
-    checked = comparable(field, value)
-    if isinstance(checked, bool | str):
-        raise ValidationError(field, value, "a range bound is a number or a date")
-    return checked
-
-
-def _canonical_value(value: object) -> object:
-    if isinstance(value, Decimal):
-        return {"decimal": decimal_text(value)}
-    if isinstance(value, datetime | date):
-        return {"date": value.isoformat()}
-    return value
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -232,7 +200,7 @@ class EngagementCriterion:
     name: str = attrs.field(validator=_text)
     activity: str = attrs.field(validator=_text)
     points: Decimal = attrs.field(converter=_points)
-    cap: Decimal | None = attrs.field(default=None, converter=_cap)
+    cap: Decimal | None = attrs.field(default=None, converter=cap_value)
     decay: Decay | None = None
     group: str = attrs.field(default=ENGAGEMENT, validator=_text)
 
@@ -268,7 +236,7 @@ class Group:
     """
 
     name: str = attrs.field(validator=_text)
-    cap: Decimal | None = attrs.field(default=None, converter=_cap)
+    cap: Decimal | None = attrs.field(default=None, converter=cap_value)
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -284,9 +252,9 @@ class Threshold:
         hysteresis: How far below ``score`` the score must fall to cross down.
     """
 
-    score: Decimal = attrs.field(converter=_score)
+    score: Decimal = attrs.field(converter=score_value)
     stage: str = attrs.field(validator=_text)
-    hysteresis: Decimal = attrs.field(default=Decimal(0), converter=_cap)
+    hysteresis: Decimal = attrs.field(default=Decimal(0), converter=cap_value)
 
     @property
     def down(self) -> Decimal:
@@ -304,13 +272,6 @@ def _groups(value: Iterable[Group]) -> tuple[Group, ...]:
 
 def _thresholds(value: Iterable[Threshold]) -> tuple[Threshold, ...]:
     return tuple(value)
-
-
-def _precision(value: object) -> Decimal:
-    quantum = to_points("precision", value)
-    if quantum <= 0 or quantum != Decimal(1).scaleb(quantum.adjusted()):
-        raise ValidationError("precision", value, "use a power of ten such as '0.01' or '1'")
-    return quantum
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -331,9 +292,9 @@ class ScoringModel:
     name: str = attrs.field(default="default", validator=_text)
     criteria: tuple[Criterion, ...] = attrs.field(converter=_criteria)
     groups: tuple[Group, ...] = attrs.field(default=(), converter=_groups)
-    total_cap: Decimal | None = attrs.field(default=None, converter=_cap)
+    total_cap: Decimal | None = attrs.field(default=None, converter=cap_value)
     decay: Decay = NO_DECAY
-    precision: Decimal = attrs.field(default=Decimal("0.01"), converter=_precision)
+    precision: Decimal = attrs.field(default=Decimal("0.01"), converter=precision_value)
     thresholds: tuple[Threshold, ...] = attrs.field(default=(), converter=_thresholds)
 
     def __attrs_post_init__(self) -> None:
@@ -415,9 +376,3 @@ class ScoringModel:
 def _version(model: ScoringModel) -> str:
     text = json.dumps(model.to_mapping(), sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def decimal_text(value: Decimal) -> str:
-    """One text per number: ``10``, ``10.0`` and ``1E+1`` all give ``"10"``."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
