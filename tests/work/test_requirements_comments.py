@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relationship_core._work import Comment, DiscoveryNote, RequirementDocument, parse_mentions
+from relationship_core._work import (
+    Comment,
+    DiscoveryNote,
+    RequirementDocument,
+    RequirementRevised,
+    parse_mentions,
+)
 from relationship_core.exceptions import ValidationError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -22,7 +28,9 @@ def test_revisions_kept_and_diffed() -> None:
     assert [r.by for r in doc.revisions] == ["ana", "ben"]
     assert list(doc.revision(1).sections) == ["scope", "deadlines", "extras"]
     assert doc.diff(1, 2) == {"scope": "+ Blog", "deadlines": "- June"}
-    assert doc.pull_events()[-1].sections == ("scope", "deadlines")  # type: ignore[attr-defined]
+    event = doc.pull_events()[-1]
+    assert isinstance(event, RequirementRevised)
+    assert event.sections == ("scope", "deadlines")
     with pytest.raises(ValidationError):
         doc.revise({}, by="ben", at=T0 + timedelta(days=2))  # nothing changed
     with pytest.raises(ValidationError) as e:
@@ -47,7 +55,8 @@ def test_mentions_validated_and_visibility() -> None:
         people=people,
     )
     assert comment.mentions == ("P-ben", "P-ana")
-    assert comment.internal and comment.event().mentions == ("P-ben", "P-ana")
+    assert comment.internal
+    assert comment.event().mentions == ("P-ben", "P-ana")
     with pytest.raises(ValidationError) as unknown:
         Comment.write(
             "ticket", "K-1", "@zed look", author="ana", at=T0, visibility="shared", people=people
