@@ -138,4 +138,4 @@ def test_bad_input_names_field_and_value() -> None:
     task = Task.create("x", by="a", at=T0)
     task.assign(Assignee.team("bakers"), by="a", at=T0)
     with pytest.raises(ValidationError):
-        Assignee("robot", "r2")  # type: ignore[arg-type]
+        Assignee("robot", "r2")

@@ -94,6 +94,10 @@ def _text(field: str, limit: int) -> Callable[[object], str]:
     return check
 
 
+def _problem(value: object) -> str:
+    return _text("problem", 20_000)(value)
+
+
 def _attachments(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValidationError("attachments", value, "give a list of attachment references")
@@ -130,7 +134,7 @@ class FormSubmission:
 
     name: str = attrs.field(converter=_name)
     email: EmailAddress = attrs.field(converter=_email)
-    problem: str = attrs.field(converter=_text("problem", 20_000))
+    problem: str = attrs.field(converter=_problem)
     product: str | None = None
     priority: TicketPriority = attrs.field(default=TicketPriority.NORMAL, converter=_priority)
     type: TicketType = attrs.field(default=TicketType.QUESTION, converter=_type)

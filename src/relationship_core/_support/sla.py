@@ -280,7 +280,7 @@ def _target_state(
     running = (
         not met and not ticket.is_closed and ticket.status is not TicketStatus.PENDING_CUSTOMER
     )
-    if running:
+    if running and any(calendar.hours):  # a calendar that never works never comes due
         if due_at is None:
             due_at = calendar.add_working_time(now, goal - elapsed)
         if near_at is None:

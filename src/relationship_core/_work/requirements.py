@@ -113,7 +113,7 @@ class RequirementDocument(EventRecorder):
         return self.revisions[number - 1]
 
     def revise(
-        self, sections: Mapping[str, str], *, by: str, at: datetime, note: str = ""
+        self, sections: Mapping[str, str | None], *, by: str, at: datetime, note: str = ""
     ) -> Revision:
         """A new revision: *sections* replace those of the same name; ``None`` text removes one."""
         merged = {k: v for k, v in {**self.current.sections, **sections}.items() if v is not None}
