@@ -153,6 +153,40 @@ class WorkingCalendar:
             day += _DAY
         return total
 
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The first instant by which *amount* of working time has passed since *start*.
+
+        The inverse of `working_time_between`: for the result ``end``,
+        ``working_time_between(start, end) == amount``, and no earlier instant
+        qualifies. A zero amount gives *start* itself. SLA due times use it.
+
+        Examples:
+            >>> from datetime import UTC, datetime, timedelta
+            >>> cal = WorkingCalendar("UTC")  # 09:00-17:00 on weekdays
+            >>> cal.add_working_time(datetime(2026, 1, 2, 16, tzinfo=UTC), timedelta(hours=2))
+            datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.timezone.utc)
+        """
+        cursor = require_aware("start", start).astimezone(UTC)
+        if not isinstance(amount, timedelta) or amount < timedelta(0):
+            raise ValidationError("amount", amount, "give a non-negative timedelta")
+        if amount == timedelta(0):
+            return cursor
+        if not any(self.hours):
+            raise ValidationError(
+                "hours", self.hours, "a calendar without working hours never adds time"
+            )
+        left = amount
+        day = cursor.astimezone(self.time_zone).date() - _DAY
+        while True:
+            span = self._span(day)
+            if span is not None and span[1] > cursor:
+                begin = max(cursor, span[0])
+                if begin + left <= span[1]:
+                    return begin + left
+                left -= span[1] - begin
+                cursor = span[1]
+            day += _DAY
+
 
 def _pattern(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or "{seq" not in value:

@@ -1,0 +1,81 @@
+"""Support: tickets from forms and mail, SLA clocks in working hours, CSAT (pure domain)."""
+
+from relationship_core._support.csat import (
+    Answer,
+    CsatDefinition,
+    CsatResponse,
+    Period,
+    Survey,
+    csat,
+    csat_by,
+    to_odoo,
+)
+from relationship_core._support.events import (
+    SUPPORT_EVENTS,
+    SurveyAnswered,
+    TicketOpened,
+    TicketReopened,
+    TicketResponded,
+    TicketStatusChanged,
+)
+from relationship_core._support.forms import (
+    FormSubmission,
+    TicketChannel,
+    TicketPriority,
+    TicketType,
+)
+from relationship_core._support.sla import (
+    SlaPolicy,
+    SlaState,
+    SlaTarget,
+    SlaTimer,
+    TargetState,
+    TimerKind,
+    running_intervals,
+    select_policy,
+    sla_state,
+)
+from relationship_core._support.tickets import (
+    TICKET_TRANSITIONS,
+    Settlement,
+    SettlementKind,
+    StatusChange,
+    Ticket,
+    TicketStatus,
+)
+
+__all__ = [
+    "SUPPORT_EVENTS",
+    "TICKET_TRANSITIONS",
+    "Answer",
+    "CsatDefinition",
+    "CsatResponse",
+    "FormSubmission",
+    "Period",
+    "Settlement",
+    "SettlementKind",
+    "SlaPolicy",
+    "SlaState",
+    "SlaTarget",
+    "SlaTimer",
+    "StatusChange",
+    "Survey",
+    "SurveyAnswered",
+    "TargetState",
+    "Ticket",
+    "TicketChannel",
+    "TicketOpened",
+    "TicketPriority",
+    "TicketReopened",
+    "TicketResponded",
+    "TicketStatus",
+    "TicketStatusChanged",
+    "TicketType",
+    "TimerKind",
+    "csat",
+    "csat_by",
+    "running_intervals",
+    "select_policy",
+    "sla_state",
+    "to_odoo",
+]

@@ -1,0 +1,77 @@
+"""The support feature's events. Not registered at import: the platform registers `SUPPORT_EVENTS`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from relationship_core._domain.events import DomainEvent
+
+__all__ = [
+    "SUPPORT_EVENTS",
+    "SurveyAnswered",
+    "TicketOpened",
+    "TicketReopened",
+    "TicketResponded",
+    "TicketStatusChanged",
+]
+
+
+@attrs.frozen(kw_only=True)
+class TicketOpened(DomainEvent):
+    """A ticket arrived (form, e-mail, phone or portal)."""
+
+    name: ClassVar[str] = "ticket.opened"
+    channel: str
+    priority: str
+    type: str
+    email: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketStatusChanged(DomainEvent):
+    """A ticket moved; ``closed`` when it was resolved, rejected or marked duplicate."""
+
+    name: ClassVar[str] = "ticket.status_changed"
+    from_status: str
+    to_status: str
+    closed: bool
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketReopened(DomainEvent):
+    """A closed ticket was opened again."""
+
+    name: ClassVar[str] = "ticket.reopened"
+    from_status: str
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketResponded(DomainEvent):
+    """Staff answered the customer (the first one stops the first-response clock)."""
+
+    name: ClassVar[str] = "ticket.responded"
+    by: str
+    first: bool
+
+
+@attrs.frozen(kw_only=True)
+class SurveyAnswered(DomainEvent):
+    """A CSAT survey was answered."""
+
+    name: ClassVar[str] = "survey.answered"
+    ticket_id: str
+    score: int
+
+
+#: The event classes of the support feature, for the platform to register.
+SUPPORT_EVENTS: tuple[type[DomainEvent], ...] = (
+    TicketOpened,
+    TicketStatusChanged,
+    TicketReopened,
+    TicketResponded,
+    SurveyAnswered,
+)
