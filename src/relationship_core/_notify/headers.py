@@ -72,6 +72,10 @@ def check_header_text(field: str, text: object) -> str:
     return text
 
 
+def _ascii_shape(local: str) -> str:
+    return "".join(c if c.isascii() else "x" for c in local)
+
+
 def check_address(field: str, address: object) -> str:
     """Return *address* (an addr-spec like ``ada@example.com``) if valid, else `ValidationError`.
 
@@ -84,10 +88,13 @@ def check_address(field: str, address: object) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not local or "." not in domain or domain.startswith(".") or ".." in text:
         raise ValidationError(field, address, "expected the form name@example.com")
+    # The parser refuses non-ASCII local parts outright (RFC 6532 allows them): check the
+    # domain with it and the local part with the ASCII placeholder of the same shape.
+    probe = text if local.isascii() else f"{_ascii_shape(local)}@{domain}"
     try:
-        parsed = Address(addr_spec=text)
+        parsed = Address(addr_spec=probe)
     except (ValueError, IndexError, email.errors.HeaderParseError):
         raise ValidationError(field, address, "not a valid e-mail address") from None
-    if parsed.addr_spec != text:
+    if parsed.addr_spec != probe:
         raise ValidationError(field, address, "not a valid e-mail address")
     return text

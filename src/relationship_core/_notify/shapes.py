@@ -40,10 +40,10 @@ class Shape:
 
     def attribute(self, attr: str) -> Shape | None:
         """The shape of ``value.attr``, or ``None`` if the value has no such attribute."""
+        if attr.startswith("_"):
+            return None  # never a template's business, even on an unchecked value
         if self.open:
             return ANY
-        if attr.startswith("_"):
-            return None
         if self.fields is not None and attr in self.fields:
             return self.fields[attr]
         if self.scalar is not None and hasattr(self.scalar, attr):

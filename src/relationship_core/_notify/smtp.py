@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, quote
 
 from relationship_core._notify.channel import (
     NO_SUPPRESSION,
@@ -43,6 +43,13 @@ def message_id(key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def _mailbox(name: str, address: str) -> Address | str:
+    if address.partition("@")[0].isascii():
+        return Address(display_name=name, addr_spec=address)
+    # email.headerregistry refuses non-ASCII local parts; under SMTPUTF8 they go as UTF-8.
+    return f'"{quote(name)}" <{address}>' if name else address
+
+
 def build_email(note: Notification, sender: str, sender_name: str = "") -> EmailMessage:
     """The RFC 5322 message for *note*: text and HTML alternatives, consent headers.
 
@@ -52,8 +59,8 @@ def build_email(note: Notification, sender: str, sender_name: str = "") -> Email
     """
     international = not (_is_ascii(sender) and _is_ascii(note.recipient.address))
     msg = EmailMessage(policy=policy.SMTPUTF8 if international else policy.SMTP)
-    msg["From"] = Address(display_name=sender_name, addr_spec=sender)
-    msg["To"] = Address(display_name=note.recipient.name, addr_spec=note.recipient.address)
+    msg["From"] = _mailbox(sender_name, sender)
+    msg["To"] = _mailbox(note.recipient.name, note.recipient.address)
     msg["Subject"] = note.subject
     msg["Date"] = format_datetime(note.created_at)
     msg["Message-ID"] = message_id(note.idempotency_key, sender.rpartition("@")[2])
