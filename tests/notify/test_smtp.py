@@ -39,7 +39,8 @@ def test_content_headers_and_alternatives(smtp_plain: SmtpServer) -> None:
     assert msg["List-Unsubscribe"] is None
     text = msg.get_body(("plain",))
     html = msg.get_body(("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     assert text.get_content().replace("\r\n", "\n") == "Your invoice is ready.\n"
     assert html.get_content().strip() == "<p>Your invoice</p>"
 

@@ -212,9 +212,15 @@ def test_missing_context_names_are_refused() -> None:
 
 
 def test_notification_from_template_carries_key_category_and_event() -> None:
-    template = load_template(ISSUED, subject="{{ invoice.number }}", text="t", category="transactional")
+    template = load_template(
+        ISSUED, subject="{{ invoice.number }}", text="t", category="transactional"
+    )
     n = template.notification(
         CONTEXT, Recipient("ada@example.com"), idempotency_key="invoice.issued:INV-7",
         created_at=datetime(2026, 3, 1, tzinfo=UTC), payload={"number": "INV-7"},
     )  # fmt: skip
-    assert (n.subject, n.category, n.event_type) == ("INV-7", Category.TRANSACTIONAL, "invoice.issued")
+    assert (n.subject, n.category, n.event_type) == (
+        "INV-7",
+        Category.TRANSACTIONAL,
+        "invoice.issued",
+    )

@@ -61,7 +61,9 @@ def test_rotation_signs_with_every_active_secret(http_server: HttpServer) -> Non
 
 def test_retries_keep_the_id_and_sign_a_fresh_timestamp(http_server: HttpServer) -> None:
     times = iter([datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, 0, 5, tzinfo=UTC)])
-    hook = WebhookChannel("h", url=http_server.url, secrets=[Secret(OLD)], clock=lambda: next(times))
+    hook = WebhookChannel(
+        "h", url=http_server.url, secrets=[Secret(OLD)], clock=lambda: next(times)
+    )
     hook.deliver([note("same")])
     hook.deliver([note("same")])
     first, second = http_server.received

@@ -6,7 +6,9 @@ secrets: configure them as references, never inline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from relationship_core._notify.channel import (
@@ -23,9 +25,18 @@ from relationship_core.exceptions import MissingExtraError, ValidationError
 __all__ = ["AppriseChannel"]
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # Apprise imports modules lazily that Python 3.11+ deprecates (imghdr, for PGP).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def _apprise() -> Any:
     try:
-        import apprise
+        with _quiet():
+            import apprise
     except ImportError as exc:
         raise MissingExtraError(
             "relationship_core._notify (apprise)", "apprise", "apprise"
@@ -54,7 +65,9 @@ class AppriseChannel:
         self._suppression = suppression
         self._apprise = apprise.Apprise()
         for index, url in enumerate(urls):
-            if not self._apprise.add(url.reveal()):
+            with _quiet():
+                accepted = self._apprise.add(url.reveal())
+            if not accepted:
                 raise ValidationError(f"urls[{index}]", url, "Apprise does not accept this URL")
 
     @property
@@ -69,7 +82,8 @@ class AppriseChannel:
         for index, note in enumerate(batch):
             if index in results:
                 continue
-            ok = self._apprise.notify(title=note.subject, body=note.text)
+            with _quiet():
+                ok = bool(self._apprise.notify(title=note.subject, body=note.text))
             outcome = Outcome.DELIVERED if ok else Outcome.RETRY
             detail = "" if ok else "at least one Apprise target failed"
             results[index] = DeliveryResult(note.idempotency_key, outcome, detail)
