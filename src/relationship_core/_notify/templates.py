@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import jinja2
+from babel import Locale
 from jinja2.exceptions import SecurityError
 
 from relationship_core._notify.check import check_template
@@ -96,6 +97,9 @@ class NotificationTemplate:
             raise ValidationError(
                 "context", sorted(context), f"{self.event.name} needs {', '.join(missing)}"
             )
+        # Load the locale's CLDR data before the clock starts: a first load takes longer
+        # than a render's whole budget and is not the template author's doing.
+        Locale.parse(recipient.locale).currency_formats  # noqa: B018 - loads the data
         with for_recipient(recipient):
             subject = self._render("subject", self.subject, context).strip()
             text = self._render("text", self.text, context)
