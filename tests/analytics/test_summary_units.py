@@ -167,3 +167,25 @@ def test_gamma_gamma_input_fits_on_real_data_with_a_free_order() -> None:
     assert model.diagnostics_.converged
     with pytest.raises(ValidationError):
         gamma_gamma_input(summary.drop(columns="monetary_value"))
+
+
+def test_clv_refuses_a_summary_in_another_unit_than_the_model() -> None:
+    rng = np.random.default_rng(11)
+    n = 400
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    rows = [
+        (i, first + pd.Timedelta(days=int(k * rng.integers(5, 40))), 10.0 + k)
+        for i, first in enumerate(start)
+        for k in range(int(rng.integers(1, 5)))
+    ]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    end = date(2024, 6, 30)
+    weeks = customer_summary(tx, time_unit="week", observation_end=end)
+    days = customer_summary(tx, time_unit="day", observation_end=end)
+    model = ParetoNBDModel().fit(weeks)
+    assert model.time_unit_ == "week"
+    assert ParetoNBDModel.from_params(r=1, alpha=1, s=1, beta=1).time_unit_ is None
+    customer_lifetime_value(model, SPEND, weeks, YEAR)
+    with pytest.raises(ValidationError) as info:
+        customer_lifetime_value(model, SPEND, days, YEAR)
+    assert "fitted on a summary in weeks" in str(info.value)

@@ -217,12 +217,21 @@ def customer_lifetime_value(
         (or the DataFrame described under *as_frame*).
 
     Raises:
-        ValidationError: A column is missing, or the unit is missing, unknown or
-            contradicts the one the summary records.
+        ValidationError: A column is missing, or the unit is missing, unknown,
+            contradicts the one the summary records, or differs from the one
+            the transaction model was fitted in (``time_unit_``).
     """
     if not isinstance(summary, pd.DataFrame):
         raise ValidationError("summary", type(summary).__name__, "expected a pandas DataFrame")
     unit_name = resolve_unit(summary, data_unit, field="data_unit")
+    fitted_in = getattr(transaction_model, "time_unit_", None)
+    if isinstance(fitted_in, str) and fitted_in != unit_name:
+        raise ValidationError(
+            "data_unit",
+            unit_name,
+            f"the transaction model was fitted on a summary in {fitted_in}s, so it predicts "
+            f"in {fitted_in}s; value a summary built with time_unit={fitted_in!r}",
+        )
     for column in ("frequency", "recency", "T", "monetary_value"):
         if column not in summary.columns:
             raise ValidationError(column, list(summary.columns), f"the summary needs {column!r}")

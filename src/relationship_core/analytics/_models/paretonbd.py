@@ -311,6 +311,7 @@ class ParetoNBDModel(FittedModel):
         """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
         self._store(_fit_arrays(x, t, big_t, w))
+        self._record_unit(summary)
         return self
 
     def probability_alive(
