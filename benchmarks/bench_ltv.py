@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -233,6 +234,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark story, top to bottom
     simulated = simulate(n_big)
     rows: list[Row] = []
     print(f"CDNOW: {len(summary):,} customers; simulated: {n_big:,} distinct customers")
+    print(f"load average at the start: {load_average()} ({os.cpu_count()} cores)")
     if not has_lifetimes:
         print("lifetimes is missing: printing our timings only (pip install lifetimes==0.11.3)")
 
@@ -379,7 +381,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark story, top to bottom
     # 5. CLV over 12 months, 1% a month
     bgnbd = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     spend = GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
-    horizon = Horizon(length=12, unit="month", discount_rate=0.01, discounting="per_period")
+    horizon = Horizon(12, "month", discount_rate=0.01)  # compounded per period
     ours = best_of(
         repeat, lambda: customer_lifetime_value(bgnbd, spend, simulated, horizon, data_unit="week")
     )
@@ -410,6 +412,15 @@ def main() -> None:  # noqa: PLR0915 - one benchmark story, top to bottom
     print(f"{'case':<46}{'ours (s)':>10}{'lifetimes':>10}  {'ratio':>8}  (ll: ours vs lifetimes')")
     for row in rows:
         print(row.render())
+    print(f"load average at the end: {load_average()}")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages (a busy machine inflates every time)."""
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:  # not available on this platform
+        return "n/a"
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from relationship_core.analytics import (
     calibration_holdout_summary,
     cohort_retention_table,
     customer_lifetime_value,
+    gamma_gamma_input,
     holdout_report,
     load_cdnow_sample,
     plot_calibration_vs_holdout,
@@ -100,7 +101,10 @@ assert (len(split), int(split.frequency.sum()), int(split.frequency_holdout.sum(
 bgnbd = BetaGeoModel().fit(split)
 print(bgnbd)
 print(bgnbd.summary())
-repeat_buyers = split[split.frequency > 0]
+# Gamma-Gamma needs repeat buyers whose repeat orders are worth more than 0: a plain
+# split[split.frequency > 0] fails on data with a $0.00 repeat order.
+repeat_buyers, left_out = gamma_gamma_input(split)
+print(f"spend model on {len(repeat_buyers):,} repeat buyers; left out: {left_out}")
 spend = GammaGammaModel().fit(repeat_buyers)
 print(spend)
 
@@ -147,11 +151,12 @@ print(f"figures in {FIGURES}")
 # %% [markdown]
 # ## 5. Customer lifetime value over an explicit horizon
 #
-# One year ahead, 1% discount a month compounded monthly; the data are in weeks.
+# One year ahead, 1% discount a month compounded monthly. The data are in weeks: the
+# summary records that (split.attrs), so CLV converts the horizon without being told.
 
 # %%
-horizon = Horizon(length=12, unit="month", discount_rate=0.01, discounting="per_period")
-calibration = split[["frequency", "recency", "T", "monetary_value"]]
-clv = customer_lifetime_value(bgnbd, spend, calibration, horizon, data_unit="week")
-print(calibration.assign(clv=clv.round(2)).loc[[1, 2, 18, 1516]])
-print(clv.describe().round(2))
+print(split.attrs["relationship_core.summary"])
+horizon = Horizon(12, "month", discount_rate=0.01)
+clv = customer_lifetime_value(bgnbd, spend, split, horizon, as_frame=True)
+print(clv.loc[[1, 2, 18, 1516]].round(2).to_string())
+print(clv["clv"].describe().round(2))

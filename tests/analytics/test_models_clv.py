@@ -22,9 +22,11 @@ class Unit(enum.Enum):
     WEEK = "week"
 
 
-def test_horizon_has_no_defaults() -> None:
+def test_horizon_refuses_bad_fields() -> None:
     with pytest.raises(TypeError):
-        Horizon(length=12, unit="month", discount_rate=0.01)  # type: ignore[call-arg]
+        Horizon(length=12)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Horizon(12, "month", 0.01)  # type: ignore[call-arg]
     with pytest.raises(ValidationError) as info:
         Horizon(length=12, unit="fortnight", discount_rate=0.0, discounting="per_period")
     assert info.value.field == "unit"
@@ -127,5 +129,7 @@ def test_horizon_takes_length_and_unit_positionally() -> None:
     assert positional == Horizon(
         length=12, unit="month", discount_rate=0.01, discounting="per_period"
     )
-    with pytest.raises(TypeError, match="discount_rate"):
-        Horizon(12, "month")  # type: ignore[call-arg]
+    undiscounted = Horizon(12, "month")
+    assert (undiscounted.discount_rate, undiscounted.discounting) == (0.0, "per_period")
+    assert float(undiscounted.discount_factor(12)) == 1.0
+    assert Horizon(12, "month", discount_rate=0.01) == positional  # per period by default

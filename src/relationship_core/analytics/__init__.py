@@ -104,6 +104,7 @@ try:
         BetaGeoBetaBinomModel,
         BetaGeoModel,
         FitDiagnostics,
+        GammaGammaInput,
         GammaGammaModel,
         Horizon,
         ModifiedBetaGeoModel,
@@ -111,6 +112,7 @@ try:
         ShiftedBetaGeometricModel,
         customer_lifetime_value,
         expected_spend,
+        gamma_gamma_input,
         retainer_residual_value,
     )
 except ModuleNotFoundError as exc:  # pragma: no cover - only while the module is missing
@@ -123,6 +125,8 @@ else:
         "ModifiedBetaGeoModel",
         "BetaGeoBetaBinomModel",
         "GammaGammaModel",
+        "gamma_gamma_input",
+        "GammaGammaInput",
         "ShiftedBetaGeometricModel",
         "Horizon",
         "customer_lifetime_value",

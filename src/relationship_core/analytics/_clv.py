@@ -1,15 +1,16 @@
 """Customer lifetime value over one explicit horizon.
 
 A `Horizon` says how far to look (length and unit) and how to discount
-(rate per period of that unit, compounded per period or continuously). Nothing
-has a default unit: the models are fitted in the data's own time unit, which the
-CLV functions also ask for, and the horizon is converted into it.
+(rate per period of that unit, compounded per period or continuously; no
+discounting unless asked). Nothing has a default unit: the models are fitted in
+the data's own time unit, which the summary records (or the caller states), and
+the horizon is converted into it.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, Protocol
+from typing import Literal, Protocol, overload
 
 import attrs
 import numpy as np
@@ -19,6 +20,7 @@ from numpy.typing import ArrayLike
 from relationship_core.analytics._models._base import FloatArray, as_float_array, read_rfm
 from relationship_core.analytics._models.gammagamma import GammaGammaModel
 from relationship_core.analytics._models.sbg import ShiftedBetaGeometricModel
+from relationship_core.analytics._summary_info import resolve_unit
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -73,16 +75,21 @@ def _validate_discounting(instance: object, attribute: attrs.Attribute[str], val
 class Horizon:
     """How far ahead to value customers, and how to discount.
 
-    Every field is required: a horizon of "12" means nothing without a unit,
-    and a rate means nothing without its period.
+    Length and unit are required (a horizon of "12" means nothing without a
+    unit) and may be positional: ``Horizon(12, "month")`` is twelve months,
+    undiscounted (the expected revenue of the next year). The discount terms
+    are keyword-only, so they are never swapped with the length, and the rate
+    is per one *unit* of the horizon.
 
     Attributes:
         length: Number of units to look ahead, > 0 (may be fractional).
         unit: ``"day"``, ``"week"``, ``"month"`` (365.25 / 12 days) or ``"year"``
             (a ``TimeUnit`` member is accepted too).
-        discount_rate: Rate per one *unit*, e.g. 0.01 for 1% a month; 0 for none.
-        discounting: ``"per_period"``: cash at time ``k`` units is worth
-            ``(1 + rate) ** -k``; ``"continuous"``: ``exp(-rate * k)``.
+        discount_rate: Rate per one *unit*, e.g. 0.01 for 1% a month; default
+            0 (no discounting).
+        discounting: ``"per_period"`` (default, the textbook CLV formula):
+            cash at time ``k`` units is worth ``(1 + rate) ** -k``;
+            ``"continuous"``: ``exp(-rate * k)``.
 
     Example:
         >>> h = Horizon(length=12, unit="month", discount_rate=0.01, discounting="per_period")
@@ -90,16 +97,22 @@ class Horizon:
         52.1786
         >>> round(float(h.discount_factor(12)), 4)
         0.8874
-        >>> Horizon(12, "month", discount_rate=0.01, discounting="per_period") == h
+        >>> Horizon(12, "month", discount_rate=0.01) == h
         True
+        >>> Horizon(12, "month")
+        Horizon(length=12.0, unit='month', discount_rate=0.0, discounting='per_period')
     """
 
     length: float = attrs.field(converter=float, validator=_validate_length)
     unit: HorizonUnit = attrs.field(converter=_unit_name, validator=_validate_unit)
-    # length and unit may be positional (``Horizon(12, "month", ...)``); the
+    # length and unit may be positional (``Horizon(12, "month")``); the
     # discounting terms are keyword-only so that they are never swapped.
-    discount_rate: float = attrs.field(converter=float, validator=_validate_rate, kw_only=True)
-    discounting: Discounting = attrs.field(validator=_validate_discounting, kw_only=True)
+    discount_rate: float = attrs.field(
+        default=0.0, converter=float, validator=_validate_rate, kw_only=True
+    )
+    discounting: Discounting = attrs.field(
+        default="per_period", validator=_validate_discounting, kw_only=True
+    )
 
     def in_units(self, unit: HorizonUnit | object) -> float:
         """The horizon's length expressed in another unit."""
@@ -143,14 +156,39 @@ def expected_spend(
     return spend_model.conditional_expected_average_spend(frequency, monetary_value)
 
 
+@overload
 def customer_lifetime_value(
     transaction_model: ConditionalTransactionModel,
     spend_model: GammaGammaModel,
     summary: pd.DataFrame,
     horizon: Horizon,
     *,
-    data_unit: HorizonUnit | object,
-) -> pd.Series:
+    data_unit: HorizonUnit | object | None = None,
+    as_frame: Literal[False] = False,
+) -> pd.Series: ...
+
+
+@overload
+def customer_lifetime_value(
+    transaction_model: ConditionalTransactionModel,
+    spend_model: GammaGammaModel,
+    summary: pd.DataFrame,
+    horizon: Horizon,
+    *,
+    data_unit: HorizonUnit | object | None = None,
+    as_frame: Literal[True],
+) -> pd.DataFrame: ...
+
+
+def customer_lifetime_value(
+    transaction_model: ConditionalTransactionModel,
+    spend_model: GammaGammaModel,
+    summary: pd.DataFrame,
+    horizon: Horizon,
+    *,
+    data_unit: HorizonUnit | object | None = None,
+    as_frame: bool = False,
+) -> pd.Series | pd.DataFrame:
     """Discounted expected value of each customer's purchases over *horizon*.
 
     The horizon is cut into its periods (the last may be partial); the expected
@@ -160,23 +198,46 @@ def customer_lifetime_value(
     Args:
         transaction_model: A fitted BG/NBD, Pareto/NBD or modified BG/NBD model.
         spend_model: A fitted Gamma-Gamma model.
-        summary: ``frequency``, ``recency``, ``T`` (in *data_unit*) and
-            ``monetary_value`` per customer.
+        summary: ``frequency``, ``recency``, ``T`` and ``monetary_value`` per
+            customer, as built by `customer_summary` (which records its time
+            unit in ``summary.attrs``).
         horizon: How far ahead and how to discount.
         data_unit: The time unit of ``recency`` and ``T`` (the one the model was
-            fitted in), e.g. ``"week"`` or ``TimeUnit.WEEK`` for the CDNOW sample.
+            fitted in). Read from the summary when it records one; needed only
+            for a summary that does not (built by hand, or merged: pandas drops
+            ``attrs`` on ``merge``). A unit contradicting the recorded one is
+            refused.
+        as_frame: Return a DataFrame with the inputs beside the value
+            (``frequency``, ``recency``, ``T``, ``monetary_value``,
+            ``expected_purchases`` over the horizon undiscounted,
+            ``expected_spend`` per purchase and ``clv``) instead of a Series.
 
     Returns:
-        CLV per customer, a Series indexed like *summary* and named ``"clv"``.
+        CLV per customer, a Series indexed like *summary* and named ``"clv"``
+        (or the DataFrame described under *as_frame*).
+
+    Raises:
+        ValidationError: A column is missing, or the unit is missing, unknown,
+            contradicts the one the summary records, or differs from the one
+            the transaction model was fitted in (``time_unit_``).
     """
-    unit_name = _check_unit("data_unit", data_unit)
+    if not isinstance(summary, pd.DataFrame):
+        raise ValidationError("summary", type(summary).__name__, "expected a pandas DataFrame")
+    unit_name = resolve_unit(summary, data_unit, field="data_unit")
+    fitted_in = getattr(transaction_model, "time_unit_", None)
+    if isinstance(fitted_in, str) and fitted_in != unit_name:
+        raise ValidationError(
+            "data_unit",
+            unit_name,
+            f"the transaction model was fitted on a summary in {fitted_in}s, so it predicts "
+            f"in {fitted_in}s; value a summary built with time_unit={fitted_in!r}",
+        )
     for column in ("frequency", "recency", "T", "monetary_value"):
         if column not in summary.columns:
             raise ValidationError(column, list(summary.columns), f"the summary needs {column!r}")
     x, t, big_t = read_rfm(summary["frequency"], summary["recency"], summary["T"])
-    spend = expected_spend(
-        spend_model, x, as_float_array(summary["monetary_value"], "monetary_value")
-    )
+    monetary = as_float_array(summary["monetary_value"], "monetary_value")
+    spend = expected_spend(spend_model, x, monetary)
     scale = UNIT_DAYS[horizon.unit] / UNIT_DAYS[unit_name]
     value = np.zeros(len(x))
     previous = np.zeros(len(x))
@@ -192,7 +253,23 @@ def customer_lifetime_value(
             cumulative = transaction_model.expected_purchases(end * scale, x, t, big_t)
         value += (cumulative - previous) * horizon.discount_factor(end)
         previous = cumulative
-    return pd.Series(value * spend, index=summary.index, name="clv")
+    clv = pd.Series(value * spend, index=summary.index, name="clv")
+    if not as_frame:
+        return clv
+    frame = pd.DataFrame(
+        {
+            "frequency": summary["frequency"],
+            "recency": summary["recency"],
+            "T": summary["T"],
+            "monetary_value": summary["monetary_value"],
+            "expected_purchases": previous,
+            "expected_spend": spend,
+            "clv": clv,
+        },
+        index=summary.index,
+    )
+    frame.attrs.update(summary.attrs)  # still a summary in the same unit
+    return frame
 
 
 def retainer_residual_value(

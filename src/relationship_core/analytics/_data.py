@@ -22,6 +22,7 @@ import pandas as pd
 
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_aware, require_date
+from relationship_core.analytics._summary_info import record_summary_info
 from relationship_core.exceptions import CurrencyMismatchError, ValidationError
 
 __all__ = [
@@ -267,7 +268,10 @@ def customer_summary(
         ``monetary_value`` (mean amount per repeat purchase day, excluding
         the first purchase; **0.0** for customers without repeat purchases,
         as in ``lifetimes``, so the frame feeds the spend model and CLV
-        without NaN: filter ``frequency > 0`` before averaging spend).
+        without NaN: select the spend model's customers with
+        ``gamma_gamma_input``). ``summary.attrs["relationship_core.summary"]``
+        records the unit, the end and the currency, so CLV needs no unit
+        argument (pandas drops it on ``merge``: see the analytics guide).
 
     Examples:
         >>> import pandas as pd
@@ -294,8 +298,15 @@ def customer_summary(
         until=end,
         field="observation_end",
     )
-    return _summarise(
+    summary = _summarise(
         daily, end.day, unit, customer_id_col, monetary=monetary_value_col is not None
+    )
+    return record_summary_info(
+        summary,
+        unit=unit.value,
+        calibration_end=observation_end,
+        observation_end=observation_end,
+        currency=transactions.attrs.get("currency"),
     )
 
 
@@ -329,7 +340,8 @@ def calibration_holdout_summary(
         ``frequency_holdout`` (purchase days in the holdout),
         ``monetary_value_holdout`` (mean amount per holdout purchase day,
         0.0 without one) and ``duration_holdout`` (holdout length in
-        ``time_unit``).
+        ``time_unit``). The ``attrs`` record the unit and both ends, as for
+        `customer_summary`.
     """
     unit = TimeUnit.parse(time_unit)
     calibration = _resolve_end("calibration_end", calibration_end)
@@ -379,7 +391,13 @@ def calibration_holdout_summary(
     summary["duration_holdout"] = np.full(
         len(summary), (end.day - calibration.day) / unit.days, dtype=np.float64
     )
-    return summary
+    return record_summary_info(
+        summary,
+        unit=unit.value,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        currency=transactions.attrs.get("currency"),
+    )
 
 
 # -- from the library's own objects ------------------------------------------------

@@ -14,7 +14,11 @@ from relationship_core.analytics._clv import (
 from relationship_core.analytics._models._base import FitDiagnostics
 from relationship_core.analytics._models.bgbb import BetaGeoBetaBinomModel
 from relationship_core.analytics._models.bgnbd import BetaGeoModel
-from relationship_core.analytics._models.gammagamma import GammaGammaModel
+from relationship_core.analytics._models.gammagamma import (
+    GammaGammaInput,
+    GammaGammaModel,
+    gamma_gamma_input,
+)
 from relationship_core.analytics._models.mbgnbd import ModifiedBetaGeoModel
 from relationship_core.analytics._models.paretonbd import ParetoNBDModel
 from relationship_core.analytics._models.sbg import ShiftedBetaGeometricModel
@@ -26,6 +30,8 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "BetaGeoBetaBinomModel",
     "GammaGammaModel",
+    "gamma_gamma_input",
+    "GammaGammaInput",
     # retainers
     "ShiftedBetaGeometricModel",
     # value

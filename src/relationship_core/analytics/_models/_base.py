@@ -28,6 +28,7 @@ from relationship_core.analytics._models._fit import (
     MLEResult,
     fit_log_params,
 )
+from relationship_core.analytics._summary_info import summary_info
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -198,6 +199,9 @@ class FittedModel:
         standard_errors_: Their standard errors, same index.
         log_likelihood_: Total (weighted) log-likelihood at the estimate.
         diagnostics_: How the fit ended, see `FitDiagnostics`.
+        time_unit_: The time unit of the summary it was fitted on, when that
+            summary recorded one (``"week"``), else None; CLV refuses a summary
+            in another unit.
     """
 
     _param_names: tuple[str, ...] = ()
@@ -207,6 +211,11 @@ class FittedModel:
         self._standard_errors: pd.Series | None = None
         self._diagnostics: FitDiagnostics | None = None
         self.log_likelihood_: float = float("nan")
+        self.time_unit_: str | None = None
+
+    def _record_unit(self, summary: object) -> None:
+        info = summary_info(summary) if isinstance(summary, pd.DataFrame) else None
+        self.time_unit_ = None if info is None else str(info["unit"])
 
     def _unfitted(self) -> ValidationError:
         return ValidationError(

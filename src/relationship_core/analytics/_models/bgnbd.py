@@ -163,6 +163,7 @@ class BetaGeoModel(FittedModel):
         """
         x, t, big_t, w = read_summary(summary, weights)
         self._store(fit_arrays(x, t, big_t, w))
+        self._record_unit(summary)
         return self
 
     def expected_purchases_new(self, t: ArrayLike) -> FloatArray:

@@ -7,6 +7,8 @@ average repeat-transaction value; it assumes spend is independent of frequency.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
@@ -24,7 +26,7 @@ from relationship_core.analytics._models._base import (
 )
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["GammaGammaModel"]
+__all__ = ["GammaGammaInput", "GammaGammaModel", "gamma_gamma_input"]
 
 
 def _read_spend(
@@ -44,15 +46,79 @@ def _read_spend(
                 "frequency",
                 0,
                 "fit the Gamma-Gamma model on repeat buyers only (frequency > 0); "
-                "filter with summary[summary.frequency > 0]",
+                "select them with gamma_gamma_input(summary)",
             )
         if np.any(m <= 0):
             raise ValidationError(
-                "monetary_value", float(m[m <= 0][0]), "average spend must be > 0 to fit"
+                "monetary_value",
+                float(m[m <= 0][0]),
+                "average repeat spend must be > 0 to fit (a repeat buyer whose repeat "
+                "orders total 0, e.g. a $0.00 order); select the customers with "
+                "gamma_gamma_input(summary), which leaves them out and counts them",
             )
     elif np.any(m < 0):
         raise ValidationError("monetary_value", float(m[m < 0][0]), "spend must be >= 0")
     return x, m
+
+
+class GammaGammaInput(NamedTuple):
+    """The customers the Gamma-Gamma model can be fitted on, and who was left out.
+
+    Attributes:
+        frame: The rows of the summary with ``frequency > 0`` and
+            ``monetary_value > 0`` (its ``attrs`` kept).
+        left_out: Number of customers left out, by reason:
+            ``"no_repeat_purchase"`` (frequency 0) and ``"no_positive_spend"``
+            (repeat purchases averaging 0 or less, e.g. a $0.00 repeat order).
+    """
+
+    frame: pd.DataFrame
+    left_out: dict[str, int]
+
+
+def gamma_gamma_input(summary: pd.DataFrame) -> GammaGammaInput:
+    """Select the customers to fit `GammaGammaModel` on: repeat buyers who spent.
+
+    The model's likelihood needs each customer's average repeat spend to be
+    positive (it is the log of a Gamma density), so ``summary[summary.frequency
+    > 0]`` is not enough on real data: a repeat buyer whose repeat orders total
+    $0.00 (a free replacement, a fully discounted order) has ``frequency > 0``
+    and ``monetary_value == 0``. Such customers tell the model nothing about
+    spend per transaction; leaving them out of the *fit* is the usual practice,
+    and their CLV is still computed (their expected spend is shrunk toward 0 by
+    their own history).
+
+    Args:
+        summary: A customer summary with ``frequency`` and ``monetary_value``.
+
+    Returns:
+        ``(frame, left_out)``: the rows to fit on, and how many customers were
+        left out for each reason.
+
+    Example:
+        >>> import pandas as pd
+        >>> summary = pd.DataFrame(
+        ...     {"frequency": [0, 2, 1, 3], "monetary_value": [0.0, 25.0, 0.0, 12.5]},
+        ...     index=["a", "b", "c", "d"],
+        ... )
+        >>> buyers, left_out = gamma_gamma_input(summary)
+        >>> list(buyers.index), left_out
+        (['b', 'd'], {'no_repeat_purchase': 1, 'no_positive_spend': 1})
+    """
+    if not isinstance(summary, pd.DataFrame):
+        raise ValidationError("summary", type(summary).__name__, "expected a pandas DataFrame")
+    for column in ("frequency", "monetary_value"):
+        if column not in summary.columns:
+            raise ValidationError(column, list(summary.columns), f"need a {column!r} column")
+    x = as_float_array(summary["frequency"], "frequency")
+    m = as_float_array(summary["monetary_value"], "monetary_value")
+    repeat = x > 0
+    spent = m > 0
+    left_out = {
+        "no_repeat_purchase": int((~repeat).sum()),
+        "no_positive_spend": int((repeat & ~spent).sum()),
+    }
+    return GammaGammaInput(summary[repeat & spent], left_out)
 
 
 class GammaGammaModel(FittedModel):
@@ -84,8 +150,9 @@ class GammaGammaModel(FittedModel):
         """Estimate p, q, v from repeat buyers' ``frequency`` and ``monetary_value``.
 
         Args:
-            summary: Rows with ``frequency`` > 0 and ``monetary_value`` (average
-                value of the repeat transactions).
+            summary: Rows with ``frequency`` > 0 and ``monetary_value`` > 0
+                (average value of the repeat transactions): select them with
+                `gamma_gamma_input`.
             weights: Optional number of customers each row stands for.
 
         Returns:

@@ -51,6 +51,7 @@ class ModifiedBetaGeoModel(FittedModel):
         """Estimate the parameters by maximum likelihood (see `BetaGeoModel.fit`)."""
         x, t, big_t, w = read_summary(summary, weights)
         self._store(fit_arrays(x, t, big_t, w, modified=True))
+        self._record_unit(summary)
         return self
 
     def probability_alive(
