@@ -12,6 +12,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   ├── SchemaError                       stored schema is newer / unmigrated
+    │   ├── CorruptRecordError                a stored row cannot be read back
     │   └── BackendUnavailableError (ConnectionError)
     ├── MissingExtraError (ImportError)       an optional extra is not installed
     └── PluginError                           a plugin could not be used
@@ -33,6 +34,7 @@ __all__ = [
     "StorageError",
     "ConflictError",
     "SchemaError",
+    "CorruptRecordError",
     "BackendUnavailableError",
     "MissingExtraError",
     "PluginError",
@@ -162,6 +164,25 @@ class SchemaError(StorageError):
 
     Run ``relationship-core migrate URL`` to bring it up to date.
     """
+
+
+class CorruptRecordError(StorageError):
+    """A stored row cannot be read back (its document is not a JSON object).
+
+    Something outside relationship_core changed the row; restore it from a backup
+    or rewrite the record.
+
+    Attributes:
+        kind: The record kind (``"event"`` for the event log).
+        id: The record id (the sequence number for an event).
+    """
+
+    def __init__(self, kind: str, id: str, detail: str) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(
+            f"stored {kind} {id!r} is damaged: {detail}; restore it from a backup or rewrite it"
+        )
 
 
 class BackendUnavailableError(StorageError, ConnectionError):

@@ -219,7 +219,7 @@ class MemoryBackend:
 
     def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
         """Give a claimed job back for a later attempt, or dead-letter it."""
-        due = self.schema.check_job(NewJob("retry", {}, due_at)).due_at
+        due, error = self.schema.check_retry(due_at, error)
         with self._lock:
             self._check_open()
             current = self._held(job)

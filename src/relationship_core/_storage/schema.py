@@ -453,6 +453,10 @@ class Schema:
             raise ValidationError("max_attempts", mx, "an int >= 1")
         return attrs.evolve(job, due_at=_utc("due_at", job.due_at))
 
+    def check_retry(self, due_at: datetime, error: object) -> tuple[datetime, str]:
+        """Return ``retry_job``'s due time in UTC and its error text."""
+        return _utc("due_at", due_at), str(error)
+
 
 def _decode_cursor(query: Query, order_type: FieldType) -> tuple[IndexValue, str]:
     after = query.after
