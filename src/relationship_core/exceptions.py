@@ -13,6 +13,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   ├── SchemaError                       stored schema is newer / unmigrated
     │   ├── CorruptRecordError                a stored row cannot be read back
+    │   ├── BackendRefusedError (ValueError)  the database refused a value: not retryable
     │   └── BackendUnavailableError (ConnectionError)
     ├── MissingExtraError (ImportError)       an optional extra is not installed
     └── PluginError                           a plugin could not be used
@@ -35,6 +36,7 @@ __all__ = [
     "ConflictError",
     "SchemaError",
     "CorruptRecordError",
+    "BackendRefusedError",
     "BackendUnavailableError",
     "MissingExtraError",
     "PluginError",
@@ -183,6 +185,14 @@ class CorruptRecordError(StorageError):
         super().__init__(
             f"stored {kind} {id!r} is damaged: {detail}; restore it from a backup or rewrite it"
         )
+
+
+class BackendRefusedError(StorageError, ValueError):
+    """The database refused the data itself (too large, out of range, a constraint).
+
+    Nothing was written, and trying again will fail the same way: unlike
+    `BackendUnavailableError`, this is not a reason to retry.
+    """
 
 
 class BackendUnavailableError(StorageError, ConnectionError):

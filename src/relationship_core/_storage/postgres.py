@@ -34,6 +34,7 @@ from relationship_core._storage.schema import Schema
 from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQLStore
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import (
+    BackendRefusedError,
     BackendUnavailableError,
     ConflictError,
     StorageError,
@@ -55,21 +56,43 @@ __all__ = ["DIALECT", "LAYOUT_VERSION", "PostgresBackend", "open_postgres", "tra
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+# SQLSTATE classes (the first two characters), by what they mean to a caller.
+_UNAVAILABLE = {
+    "08": "the connection failed",
+    "53": "the server is short of resources (connections, memory or disk)",
+    "57": "the server cancelled the statement or is shutting down",
+    "58": "the server's system failed (an I/O error)",
+}
+_REFUSED = {"22": "a value is out of range or malformed", "54": "a value exceeds a server limit"}
+
+
 def translate(exc: BaseException) -> StorageError | None:
-    """psycopg's exceptions as the StorageError family."""
-    if isinstance(exc, psycopg.errors.TransactionRollback):  # deadlock, serialization failure
-        return ConflictError(
-            "transaction", "-", None, None, detail=f"rolled back by PostgreSQL ({exc})"
-        )
+    """psycopg's exceptions as the StorageError family, by SQLSTATE class.
+
+    08/53/57/58 (connection, resources, shutdown, system) are
+    `BackendUnavailableError`; 40 (serialization failure, deadlock) and
+    unique violations are `ConflictError`; 22/23/54 (data, integrity,
+    limits) are `BackendRefusedError`, never "unavailable".
+    """
     if isinstance(exc, psycopg_pool.PoolTimeout):  # before OperationalError: it is one
         return BackendUnavailableError(
             f"PostgreSQL: no connection available ({exc}); raise ?pool_size or ?timeout"
         )
-    if isinstance(exc, psycopg.OperationalError):
-        return BackendUnavailableError(f"PostgreSQL: {str(exc).strip()}")
-    if isinstance(exc, psycopg.Error):
-        return StorageError(f"PostgreSQL: {exc}")
-    return None
+    if not isinstance(exc, psycopg.Error):
+        return None
+    state = exc.sqlstate or ""
+    text = f"PostgreSQL: {str(exc).strip()}" + (f" (SQLSTATE {state})" if state else "")
+    kind = state[:2]
+    if kind == "40" or state == "23505":
+        return ConflictError("transaction", "-", None, None, detail=f"rolled back ({text})")
+    if kind in _UNAVAILABLE:
+        return BackendUnavailableError(f"{text}; {_UNAVAILABLE[kind]}, try again later")
+    if kind in _REFUSED or kind == "23" or isinstance(exc, psycopg.DataError):
+        reason = _REFUSED.get(kind, "a constraint refused the data")
+        return BackendRefusedError(f"{text}; {reason}: nothing was written")
+    if not state and isinstance(exc, psycopg.OperationalError):  # no server answer at all
+        return BackendUnavailableError(text)
+    return StorageError(text)
 
 
 def _reserve_events(conn: Conn, count: int) -> int:

@@ -36,6 +36,7 @@ from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "FIELD_TYPES",
+    "MAX_INDEXED_TEXT",
     "CheckedQuery",
     "CheckedWrite",
     "FieldSpec",
@@ -56,6 +57,15 @@ _MAX_ID = 200
 _MAX_LIMIT = 10_000
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in"})
+#: Longest indexed text value, in bytes of UTF-8: every backend's index must hold it
+#: (PostgreSQL's B-tree rows stop at about 2,700 bytes, and the id shares the row).
+MAX_INDEXED_TEXT = 1_000
+_SHOWN = 40  # characters of a long value a message shows
+
+
+def shortened(value: str) -> str:
+    """*value* cut to a length fit for a message."""
+    return value if len(value) <= _SHOWN else f"{value[:_SHOWN]}… ({len(value):,} characters)"
 
 
 def check_identifier(field: str, value: object) -> str:
@@ -109,6 +119,16 @@ def check_value(field: str, ftype: FieldType, value: object) -> IndexValue:  # n
         if isinstance(value, str):
             if "\x00" in value:
                 raise ValidationError(field, value, "NUL characters are not allowed")
+            # 4 bytes a character at most: only a long value can be too long.
+            if len(value) * 4 > MAX_INDEXED_TEXT and (
+                len(value.encode("utf-8", "surrogatepass")) > MAX_INDEXED_TEXT
+            ):
+                raise ValidationError(
+                    field,
+                    shortened(value),
+                    f"indexed text is limited to {MAX_INDEXED_TEXT:,} bytes of UTF-8; "
+                    "keep long text in the document and index a shorter key",
+                )
             return value
     elif ftype == "int":
         if isinstance(value, int) and not isinstance(value, bool):

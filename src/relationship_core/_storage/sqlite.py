@@ -32,7 +32,9 @@ from relationship_core._storage.schema import Schema, encode_value
 from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQLStore
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import (
+    BackendRefusedError,
     BackendUnavailableError,
+    ConflictError,
     StorageError,
     ValidationError,
 )
@@ -40,19 +42,46 @@ from relationship_core.exceptions import (
 __all__ = ["DIALECT", "LAYOUT_VERSION", "SQLiteBackend", "open_sqlite", "translate"]
 
 
+# Primary result codes (the low byte of ``sqlite_errorcode``), by what they mean to a caller.
+_UNAVAILABLE = {
+    5: "another process holds the database too long (raise ?timeout=SECONDS)",  # BUSY
+    6: "another connection holds a table lock (raise ?timeout=SECONDS)",  # LOCKED
+    7: "out of memory",  # NOMEM
+    10: "the disk failed to read or write; check the file system",  # IOERR
+    13: "the disk is full; free space and try again",  # FULL
+    14: "the file is not reachable; check the path and its permissions",  # CANTOPEN
+    15: "the lock protocol failed; try again (raise ?timeout=SECONDS)",  # PROTOCOL
+}
+_REFUSED = {18, 19, 20, 25}  # TOOBIG, CONSTRAINT, MISMATCH, RANGE
+_UNIQUE = {1555, 2067}  # CONSTRAINT_PRIMARYKEY, CONSTRAINT_UNIQUE
+_DAMAGED = {11, 26}  # CORRUPT, NOTADB
+
+
 def translate(exc: BaseException) -> StorageError | None:
-    """sqlite3's exceptions as the StorageError family."""
+    """sqlite3's exceptions as the StorageError family, by SQLite's result code.
+
+    A busy, locked or unreachable file is `BackendUnavailableError` (worth a
+    retry); a value SQLite refuses is `BackendRefusedError` (never worth one).
+    """
     if not isinstance(exc, sqlite3.Error):
         return None
-    text = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in text or "busy" in text or "unable to open" in text
-    ):
-        return BackendUnavailableError(
-            f"SQLite: {exc}; another process holds the database too long, "
-            "or the file is not reachable (raise ?timeout=SECONDS)"
-        )
-    return StorageError(f"SQLite: {exc}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    name = getattr(exc, "sqlite_errorname", None) or "no result code"
+    what = f"SQLite: {exc} ({name})"
+    if code is None:
+        return StorageError(what)
+    if code in _UNIQUE:
+        return ConflictError("transaction", "-", None, None, detail=f"refused by SQLite ({exc})")
+    primary = code & 0xFF
+    if primary in _UNAVAILABLE:
+        return BackendUnavailableError(f"{what}; {_UNAVAILABLE[primary]}")
+    if primary in _REFUSED:
+        return BackendRefusedError(f"{what}; the value cannot be stored as it is")
+    if primary in _DAMAGED:
+        return StorageError(f"{what}; the file is damaged or not a database: restore a backup")
+    if primary == 8:  # READONLY
+        return StorageError(f"{what}; make the file and its folder writable")
+    return StorageError(what)
 
 
 def _reserve_events(conn: Conn, count: int) -> int:

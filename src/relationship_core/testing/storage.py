@@ -55,6 +55,7 @@ from relationship_core._storage.contract import (
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import KindSpec, Schema
 from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.testing._storage_input import InputTests
 
 __all__ = [
     "KIT_SCHEMA",
@@ -134,7 +135,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests:
+class StorageBackendTests(InputTests):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.
