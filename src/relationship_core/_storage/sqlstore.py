@@ -34,6 +34,7 @@ from relationship_core._storage.schema import (
     check_position,
     decode_value,
     dump_json,
+    load_document,
 )
 from relationship_core._storage.sql import (
     column,
@@ -47,13 +48,12 @@ from relationship_core._storage.sql import (
 from relationship_core._storage.sqljobs import SQLJobs
 from relationship_core.exceptions import (
     ConflictError,
-    CorruptRecordError,
     SchemaError,
     StorageError,
     ValidationError,
 )
 
-__all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction", "load_document"]
+__all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction"]
 
 #: Version of the table layout this code writes; older stores are migrated on open.
 LAYOUT_VERSION = 1
@@ -71,20 +71,6 @@ class _KindSQL(NamedTuple):
     names: tuple[str, ...]
     types: tuple[FieldType, ...]
     decoders: tuple[tuple[str, FieldType, bool], ...] | None  # None: nothing to decode
-
-
-def load_document(raw: Any, kind: str, rid: str) -> dict[str, Any]:
-    """A stored document as a dict, or `CorruptRecordError` naming the record."""
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise CorruptRecordError(kind, rid, f"its document is not valid JSON ({exc})") from None
-    if type(raw) is not dict:
-        raise CorruptRecordError(
-            kind, rid, f"its document is a JSON {type(raw).__name__}, not an object"
-        )
-    return raw
 
 
 class SQLStore(SQLJobs):

@@ -8,12 +8,12 @@ touches storage.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from relationship_core._storage.contract import Query, Write
+from relationship_core._storage.contract import NewEvent, NewJob, Query, Write
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import MAX_INDEXED_TEXT
 from relationship_core.exceptions import ValidationError
@@ -77,3 +77,63 @@ class InputTests:
         with pytest.raises(ValidationError) as info:
             backend.query(Query("item", [("name", "in", value)]))
         assert (info.value.field, info.value.value) == ("where[0].value", value)
+
+    # -- lone surrogates: no UTF-8 store can keep them -------------------------------
+
+    def test_lone_surrogates_are_refused_everywhere(self, backend: StorageBackend) -> None:
+        bad = "x\ud800y"
+        writes: list[tuple[str, Write]] = [
+            ("indexed.name", _item("a", bad)),
+            ("writes[0].data", _item("a", "n", {"text": bad})),
+            ("writes[0].data", _item("a", "n", {bad: 1})),
+            ("writes[0].data", _item("a", "n", {"deep": [{"x": bad}]})),
+            ("id", _item(bad, "n")),
+        ]
+        for field, write in writes:
+            with pytest.raises(ValidationError) as info, backend.transaction() as tx:
+                tx.put_many([write])
+            assert info.value.field == field
+            assert "surrogate" in info.value.reason
+        assert backend.query(Query("item")).records == ()
+        for event, field in [
+            (NewEvent("a.b", "x", _T0, {"k": bad}), "events[0].data"),
+            (NewEvent(bad, "x", _T0), "type"),
+            (NewEvent("a.b", bad, _T0), "aggregate_id"),
+        ]:
+            with pytest.raises(ValidationError) as info, backend.transaction() as tx:
+                tx.append_events([event])
+            assert info.value.field == field
+        assert backend.read_events() == []
+        for job, field in [
+            (NewJob("q", {"k": bad}, _T0), "jobs[0].payload"),
+            (NewJob(bad, {}, _T0), "queue"),
+            (NewJob("q", {}, _T0, idempotency_key=bad), "idempotency_key"),
+        ]:
+            with pytest.raises(ValidationError) as info, backend.transaction() as tx:
+                tx.enqueue([job])
+            assert info.value.field == field
+        assert backend.claim_jobs(worker="w", now=_T0, lease=timedelta(minutes=1)) == []
+        with pytest.raises(ValidationError):
+            backend.query(Query("item", [("name", "eq", bad)]))
+        with pytest.raises(ValidationError):
+            backend.get_many("item", [bad])
+        with pytest.raises(ValidationError):
+            backend.claim_jobs(worker=bad, now=_T0, lease=timedelta(minutes=1))
+
+    def test_valid_unicode_round_trips(self, backend: StorageBackend) -> None:
+        text = "Zoë \N{GRINNING FACE} 東京 \U0001f600"
+        with backend.transaction() as tx:
+            tx.put_many([_item(text, text, {text: [text]})])
+            tx.append_events([NewEvent("a.b", text, _T0, {"t": text})])
+        got = backend.get_many("item", [text])[text]
+        assert (got.indexed["name"], got.data) == (text, {text: [text]})
+        assert backend.read_events()[0].data == {"t": text}
+
+    def test_retry_error_text_is_kept_storable(self, backend: StorageBackend) -> None:
+        with backend.transaction() as tx:
+            [jid] = tx.enqueue([NewJob("q", {}, _T0)])
+        [job] = backend.claim_jobs(worker="w", now=_T0, lease=timedelta(minutes=1))
+        retried = backend.retry_job(job, due_at=_T0, error="bad \ud800 and nul\x00 é")
+        stored = backend.get_job(jid)
+        assert stored is not None
+        assert retried.last_error == stored.last_error == "bad \\ud800 and nul\\x00 é"
