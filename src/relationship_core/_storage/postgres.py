@@ -22,7 +22,9 @@ URL: ``postgresql://user:pass@host:5432/db?schema=crm&pool_size=10&timeout=30``.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -144,6 +146,20 @@ DIALECT = SQLDialect(
 )
 
 
+# Pools inherited across os.fork(): a child must neither use nor close them (their
+# sockets are the parent's), so it keeps them here, unused, for its whole life.
+_INHERITED: list[object] = []
+_fork_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _fork_lock  # noqa: PLW0603 - a lock held by a thread that did not survive the fork
+    _fork_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class _StaleBatchError(Exception):
     """Internal: a batch changed fewer rows than it had writes."""
 
@@ -176,34 +192,53 @@ class PostgresBackend(SQLStore):
         self.pg_schema = pg_schema
         self.where = f"schema {pg_schema!r}"
         super().__init__(schema)
-        search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(pg_schema))
+        self.timeout = timeout
+        self._conninfo = conninfo
+        self._pool_size = pool_size
+        with Guarded(None, translate):
+            # One direct attempt first: a server that is down or a wrong URL fails
+            # at once with libpq's own reason, instead of after the pool's timeout.
+            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout)), autocommit=True).close()
+            self._pool = self._open_pool()
+            try:
+                self._setup()
+            except BaseException:
+                self._pool.close()  # no background reconnection attempts left behind
+                raise
+
+    def _open_pool(self) -> psycopg_pool.ConnectionPool[psycopg.Connection[Any]]:
+        search_path = pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.pg_schema))
 
         def configure(conn: psycopg.Connection[Any]) -> None:
             conn.execute(search_path)
             conn.execute("SET TIME ZONE 'UTC'")
 
-        with Guarded(None, translate):
-            # One direct attempt first: a server that is down or a wrong URL fails
-            # at once with libpq's own reason, instead of after the pool's timeout.
-            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout)), autocommit=True).close()
-            self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = (
-                psycopg_pool.ConnectionPool(
-                    conninfo,
-                    min_size=1,
-                    max_size=max(1, pool_size),
-                    timeout=timeout,
-                    kwargs={"autocommit": True},
-                    configure=configure,
-                    open=False,
-                    name=f"relationship_core:{pg_schema}",
-                )
-            )
-            try:
-                self._pool.open(wait=True, timeout=timeout)
-                self._setup()
-            except BaseException:
-                self._pool.close()  # no background reconnection attempts left behind
-                raise
+        pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = psycopg_pool.ConnectionPool(
+            self._conninfo,
+            min_size=1,
+            max_size=max(1, self._pool_size),
+            timeout=self.timeout,
+            kwargs={"autocommit": True},
+            configure=configure,
+            open=False,
+            name=f"relationship_core:{self.pg_schema}",
+        )
+        self._pid = os.getpid()
+        try:
+            pool.open(wait=True, timeout=self.timeout)
+        except BaseException:
+            pool.close()
+            raise
+        return pool
+
+    def _pool_here(self) -> psycopg_pool.ConnectionPool[psycopg.Connection[Any]]:
+        """This process's pool: after os.fork() the child opens its own, once."""
+        if self._pid != os.getpid():
+            with _fork_lock:
+                if self._pid != os.getpid():
+                    _INHERITED.append(self._pool)  # the parent's sockets: never touched here
+                    self._pool = self._open_pool()
+        return self._pool
 
     def _setup(self) -> None:
         with self._pool.connection() as conn, conn.transaction():
@@ -217,9 +252,10 @@ class PostgresBackend(SQLStore):
             self._migrate(conn)
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close this process's connection pool (a forked child leaves the parent's alone)."""
         self._closed = True
-        self._pool.close()
+        if self._pid == os.getpid():
+            self._pool.close()
 
     # -- connections -----------------------------------------------------------------
 
@@ -228,7 +264,7 @@ class PostgresBackend(SQLStore):
         """A pooled autocommit connection: each read statement sees committed data."""
         if self._closed:
             raise self._closed_error()
-        with Guarded(None, translate), self._pool.connection() as conn:
+        with Guarded(None, translate), self._pool_here().connection() as conn:
             yield conn
 
     @contextmanager
