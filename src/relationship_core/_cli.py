@@ -16,6 +16,7 @@ __all__ = ["build_parser", "main"]
 
 def _demo(args: argparse.Namespace) -> int:
     from relationship_core._demo import run_demo
+    from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     print("relationship_core demo: a year with a client and a customer, kept in a store")
@@ -24,7 +25,7 @@ def _demo(args: argparse.Namespace) -> int:
     if url is None:
         folder = Path(tempfile.mkdtemp(prefix="relationship-core-demo-"))
         url = f"sqlite:///{folder / 'demo.db'}"
-    print(f"Store: {url}")
+    print(f"Store: {redact(url)}")  # a password in --store URL is never shown
     try:
         run_demo(print, url)
     except RelationshipCoreError as error:

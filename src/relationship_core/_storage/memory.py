@@ -375,5 +375,7 @@ def _forget_job(store: MemoryBackend, job_id: str, key: str | None) -> Callable[
 def open_memory(url: StorageURL, schema: Schema) -> MemoryBackend:
     """Factory for ``memory://`` URLs: a fresh, empty store each time."""
     if url.path not in ("", "/") or url.netloc:
-        raise ValidationError("url", url.raw, "use 'memory://' (an in-memory store has no path)")
+        raise ValidationError(
+            "url", url.redacted, "use 'memory://' (an in-memory store has no path)"
+        )
     return MemoryBackend(schema)

@@ -289,12 +289,40 @@ def open_postgres(url: StorageURL, schema: Schema) -> PostgresBackend:
     """Factory for ``postgresql://`` (and ``postgres://``) URLs."""
     options = dict(url.options)
     pg_schema = options.pop("schema", "public")
-    try:
-        pool_size = int(options.pop("pool_size", "10"))
-        timeout = float(options.pop("timeout", "30"))
-    except ValueError:
-        raise ValidationError("url", url.raw, "pool_size must be an int, timeout seconds") from None
+    pool_size = _number(options, "pool_size", "10", int, "a whole number, e.g. ?pool_size=10")
+    timeout = _number(options, "timeout", "30", float, "seconds, e.g. ?timeout=30")
     conninfo = urlunsplit(("postgresql", url.netloc, url.path, urlencode(options), ""))
-    return PostgresBackend(
-        conninfo, schema, pg_schema=pg_schema, pool_size=pool_size, timeout=timeout
-    )
+    error: StorageError | None = None
+    try:
+        return PostgresBackend(
+            conninfo, schema, pg_schema=pg_schema, pool_size=pool_size, timeout=timeout
+        )
+    except StorageError as exc:
+        error = _without_secrets(exc, url.secrets)
+    raise error  # outside the except block: no __context__ carrying the driver's text
+
+
+def _number(options: dict[str, str], name: str, default: str, kind: type[Any], hint: str) -> Any:
+    value = options.pop(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValidationError(name, value, hint) from None
+
+
+def _without_secrets(error: StorageError, secrets: tuple[str, ...]) -> StorageError:
+    """*error*, or a copy without its driver chain if any message in it shows a password."""
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    if not any(secret in str(e) for e in chain for secret in secrets):
+        return error
+    text = str(error)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    simple = type(error) in (StorageError, BackendUnavailableError, BackendRefusedError)
+    clean = type(error)(text) if simple else StorageError(text)
+    clean.__suppress_context__ = True
+    return clean

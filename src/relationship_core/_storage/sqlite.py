@@ -256,14 +256,14 @@ def open_sqlite(url: StorageURL, schema: Schema) -> SQLiteBackend:
     if url.netloc:
         raise ValidationError(
             "url",
-            url.raw,
+            url.redacted,
             "put the path after three slashes: sqlite:///crm.db or sqlite:////abs.db",
         )
     path = url.path[1:] if url.path.startswith("/") else url.path
     if not path or path == ":memory:":
         raise ValidationError(
             "url",
-            url.raw,
+            url.redacted,
             "give a database file (sqlite:///crm.db); for a throw-away store use memory://",
         )
     try:
