@@ -194,3 +194,18 @@ def test_sqlite_file_that_is_not_a_database_is_not_unavailable(tmp_path: Path) -
     with pytest.raises(StorageError, match="not a database") as info:
         _open(f"sqlite:///{tmp_path / 'junk.db'}")
     assert not isinstance(info.value, ConnectionError)
+
+
+def test_sqlite_missing_folder_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo' / 'crm.db'}"
+    with pytest.raises(ValidationError) as info:
+        _open(url)
+    assert info.value.field == "path"
+    assert "typo" in str(info.value)
+    assert "create_dirs=true" in info.value.reason
+    assert not (tmp_path / "typo").exists()
+    _open(url + "?create_dirs=true").close()
+    assert (tmp_path / "typo" / "crm.db").is_file()
+    _open(url).close()  # the folder exists now
+    with pytest.raises(ValidationError, match="create_dirs"):
+        _open(url + "?create_dirs=maybe")

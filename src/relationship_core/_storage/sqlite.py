@@ -10,8 +10,10 @@
   the layout version kept in ``rc_schema_version``.
 
 URL: ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``;
-options ``timeout`` (busy timeout in seconds, default 30) and ``synchronous``
-(``full``, the default, or ``normal``).
+options ``timeout`` (busy timeout in seconds, default 30), ``synchronous``
+(``full``, the default, or ``normal``) and ``create_dirs`` (``true`` to create
+a missing folder; by default a missing folder is refused, so a typo in the
+path never becomes a new, empty store).
 """
 
 from __future__ import annotations
@@ -143,10 +145,12 @@ class SQLiteBackend(SQLStore):
     """Records, events and jobs in one SQLite file.
 
     Args:
-        path: Database file (created if missing, with its parent directory).
+        path: Database file (created if missing; its folder must exist).
         schema: The kinds to store.
         timeout: Busy timeout in seconds: how long a writer waits for another.
         synchronous: ``"full"`` (durable through power loss) or ``"normal"``.
+        create_dirs: Create missing parent folders; off, so a mistyped path is
+            refused instead of silently becoming a new, empty store.
     """
 
     capabilities: frozenset[Capability] = frozenset({"persistent", "threads", "multiprocess"})
@@ -159,6 +163,7 @@ class SQLiteBackend(SQLStore):
         *,
         timeout: float = 30.0,
         synchronous: str = "full",
+        create_dirs: bool = False,
     ) -> None:
         if synchronous.lower() not in ("full", "normal"):
             raise ValidationError("synchronous", synchronous, "'full' or 'normal'")
@@ -170,7 +175,16 @@ class SQLiteBackend(SQLStore):
         self._all: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._all_lock = threading.Lock()
         super().__init__(schema)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.path.parent
+        if create_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise ValidationError(
+                "path",
+                str(self.path),
+                f"the folder {str(folder)!r} does not exist; check the path, create the "
+                "folder, or add ?create_dirs=true to the URL to have it created",
+            )
         with Guarded(None, translate):
             self._setup()
 
@@ -272,6 +286,16 @@ def open_sqlite(url: StorageURL, schema: Schema) -> SQLiteBackend:
         raise ValidationError(
             "timeout", url.option("timeout"), "seconds, e.g. ?timeout=5"
         ) from None
+    create = (url.option("create_dirs", "false") or "false").lower()
+    if create not in _BOOLEANS:
+        raise ValidationError("create_dirs", url.option("create_dirs"), "true or false")
     return SQLiteBackend(
-        path, schema, timeout=timeout, synchronous=url.option("synchronous", "full") or "full"
+        path,
+        schema,
+        timeout=timeout,
+        synchronous=url.option("synchronous", "full") or "full",
+        create_dirs=_BOOLEANS[create],
     )
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
