@@ -33,6 +33,7 @@ def _headed(header: Sequence[str]) -> Callable[[str], None]:
 
 def _demo(args: argparse.Namespace) -> int:
     from relationship_core._demo import run_demo
+    from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     folder: Path | None = None
@@ -43,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
     write = _headed(
         [
             "relationship_core demo: a year with a client and a customer, kept in a store",
-            f"Store: {_shown(url)}",
+            f"Store: {redact(url)}",
         ]
     )
     try:
@@ -57,25 +58,13 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     if folder is None:
         note = " (--keep changes nothing: a store given by --store is always kept)"
-        print(f"The store is kept at {_shown(url)}{note if args.keep else ''}.")
+        print(f"The store is kept at {redact(url)}{note if args.keep else ''}.")
     elif args.keep:
         print(f"Kept the store: {url}")
         print(f"  (the file {folder / 'demo.db'}; open it again by that URL or with `sqlite3`)")
     else:
         print("The temporary store was removed (use --keep to keep it).")
     return 0
-
-
-def _shown(url: str) -> str:
-    """*url* as it may be printed: any password replaced."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _migrate(args: argparse.Namespace) -> int:

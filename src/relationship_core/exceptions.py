@@ -13,6 +13,8 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   │   └── DuplicateIdError              an added object's id is taken
     │   ├── SchemaError                       stored schema is newer / unmigrated
+    │   ├── CorruptRecordError                a stored row cannot be read back
+    │   ├── BackendRefusedError (ValueError)  the database refused a value: not retryable
     │   └── BackendUnavailableError (ConnectionError)
     ├── EventCascadeError                     event handlers cascaded past the depth limit
     ├── MissingExtraError (ImportError)       an optional extra is not installed
@@ -39,6 +41,8 @@ __all__ = [
     "DuplicateIdError",
     "EventCascadeError",
     "SchemaError",
+    "CorruptRecordError",
+    "BackendRefusedError",
     "BackendUnavailableError",
     "MissingExtraError",
     "PluginError",
@@ -207,6 +211,33 @@ class SchemaError(StorageError):
     """The stored schema does not match this version of the library.
 
     Run ``relationship-core migrate URL`` to bring it up to date.
+    """
+
+
+class CorruptRecordError(StorageError):
+    """A stored row cannot be read back (its document is not a JSON object).
+
+    Something outside relationship_core changed the row; restore it from a backup
+    or rewrite the record.
+
+    Attributes:
+        kind: The record kind (``"event"`` for the event log).
+        id: The record id (the sequence number for an event).
+    """
+
+    def __init__(self, kind: str, id: str, detail: str) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(
+            f"stored {kind} {id!r} is damaged: {detail}; restore it from a backup or rewrite it"
+        )
+
+
+class BackendRefusedError(StorageError, ValueError):
+    """The database refused the data itself (too large, out of range, a constraint).
+
+    Nothing was written, and trying again will fail the same way: unlike
+    `BackendUnavailableError`, this is not a reason to retry.
     """
 
 

@@ -77,7 +77,7 @@ from relationship_core._storage.schema import (
     encode_value,
     run_query,
 )
-from relationship_core._storage.url import StorageURL, parse_url
+from relationship_core._storage.url import StorageURL, parse_url, redact
 
 __all__ = [
     # pluggy wiring
@@ -107,6 +107,7 @@ __all__ = [
     "Capability",
     "StorageURL",
     "parse_url",
+    "redact",
     # schema and shared checks
     "Schema",
     "KindSpec",

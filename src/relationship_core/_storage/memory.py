@@ -219,7 +219,7 @@ class MemoryBackend:
 
     def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
         """Give a claimed job back for a later attempt, or dead-letter it."""
-        due = self.schema.check_job(NewJob("retry", {}, due_at)).due_at
+        due, error = self.schema.check_retry(due_at, error)
         with self._lock:
             self._check_open()
             current = self._held(job)
@@ -375,5 +375,7 @@ def _forget_job(store: MemoryBackend, job_id: str, key: str | None) -> Callable[
 def open_memory(url: StorageURL, schema: Schema) -> MemoryBackend:
     """Factory for ``memory://`` URLs: a fresh, empty store each time."""
     if url.path not in ("", "/") or url.netloc:
-        raise ValidationError("url", url.raw, "use 'memory://' (an in-memory store has no path)")
+        raise ValidationError(
+            "url", url.redacted, "use 'memory://' (an in-memory store has no path)"
+        )
     return MemoryBackend(schema)

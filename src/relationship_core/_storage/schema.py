@@ -32,15 +32,18 @@ from relationship_core._storage.contract import (
     Record,
     Write,
 )
-from relationship_core.exceptions import ValidationError
+from relationship_core.exceptions import CorruptRecordError, ValidationError
 
 __all__ = [
     "FIELD_TYPES",
+    "MAX_INDEXED_TEXT",
     "CheckedQuery",
     "CheckedWrite",
     "FieldSpec",
     "check_claim",
     "check_position",
+    "check_unicode",
+    "load_document",
     "KindSpec",
     "Schema",
     "decode_value",
@@ -56,6 +59,15 @@ _MAX_ID = 200
 _MAX_LIMIT = 10_000
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 _OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in"})
+#: Longest indexed text value, in bytes of UTF-8: every backend's index must hold it
+#: (PostgreSQL's B-tree rows stop at about 2,700 bytes, and the id shares the row).
+MAX_INDEXED_TEXT = 1_000
+_SHOWN = 40  # characters of a long value a message shows
+
+
+def shortened(value: str) -> str:
+    """*value* cut to a length fit for a message."""
+    return value if len(value) <= _SHOWN else f"{value[:_SHOWN]}… ({len(value):,} characters)"
 
 
 def check_identifier(field: str, value: object) -> str:
@@ -69,6 +81,25 @@ def check_identifier(field: str, value: object) -> str:
     return value
 
 
+def check_unicode(field: str, text: str, shown: object) -> None:
+    """Refuse *text* if it holds a lone surrogate, which no UTF-8 store can keep.
+
+    *shown* is what the error names as the value (the document, not its JSON).
+    """
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise ValidationError(
+            field,
+            shown,
+            f"contains a lone surrogate {bad!r}, which is not valid Unicode; "
+            "decode the source text properly (e.g. errors='replace') before storing it",
+        ) from None
+
+
 def check_text(field: str, value: object, *, max_len: int = _MAX_ID) -> str:
     """Return *value* if it is a non-empty string without NUL, at most *max_len* long."""
     if not isinstance(value, str) or not value:
@@ -77,7 +108,22 @@ def check_text(field: str, value: object, *, max_len: int = _MAX_ID) -> str:
         raise ValidationError(field, value, f"longer than {max_len} characters")
     if "\x00" in value:
         raise ValidationError(field, value, "NUL characters are not allowed")
+    check_unicode(field, value, value)
     return value
+
+
+def load_document(raw: Any, kind: str, rid: str) -> dict[str, Any]:
+    """A stored document (JSON text or already decoded) as a dict, or `CorruptRecordError`."""
+    if isinstance(raw, str | bytes):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise CorruptRecordError(kind, rid, f"its document is not valid JSON ({exc})") from None
+    if type(raw) is not dict:
+        raise CorruptRecordError(
+            kind, rid, f"its document is a JSON {type(raw).__name__}, not an object"
+        )
+    return raw
 
 
 def dump_json(field: str, value: object) -> str:
@@ -92,6 +138,7 @@ def dump_json(field: str, value: object) -> str:
         ) from None
     if "\\u0000" in text:
         raise ValidationError(field, value, "NUL characters are not allowed in stored documents")
+    check_unicode(field, text, value)
     return text
 
 
@@ -109,6 +156,17 @@ def check_value(field: str, ftype: FieldType, value: object) -> IndexValue:  # n
         if isinstance(value, str):
             if "\x00" in value:
                 raise ValidationError(field, value, "NUL characters are not allowed")
+            # 4 bytes a character at most: only a long value can be too long.
+            if len(value) * 4 > MAX_INDEXED_TEXT and (
+                len(value.encode("utf-8", "surrogatepass")) > MAX_INDEXED_TEXT
+            ):
+                raise ValidationError(
+                    field,
+                    shortened(value),
+                    f"indexed text is limited to {MAX_INDEXED_TEXT:,} bytes of UTF-8; "
+                    "keep long text in the document and index a shorter key",
+                )
+            check_unicode(field, value, shortened(value))
             return value
     elif ftype == "int":
         if isinstance(value, int) and not isinstance(value, bool):
@@ -390,8 +448,14 @@ class Schema:
             raise ValidationError("ids", ids, "expected a sequence of ids, not one string")
         checked = list(ids)
         for n, rid in enumerate(checked):
-            if type(rid) is not str or not rid or len(rid) > _MAX_ID or "\x00" in rid:
-                check_text(f"ids[{n}]", rid)  # raises with the reason
+            if (
+                type(rid) is not str
+                or not rid
+                or len(rid) > _MAX_ID
+                or "\x00" in rid
+                or not rid.isascii()
+            ):
+                check_text(f"ids[{n}]", rid)  # raises with the reason, if there is one
         return spec, checked
 
     def check_query(self, query: Query) -> CheckedQuery:
@@ -453,6 +517,14 @@ class Schema:
             raise ValidationError("max_attempts", mx, "an int >= 1")
         return attrs.evolve(job, due_at=_utc("due_at", job.due_at))
 
+    def check_retry(self, due_at: datetime, error: object) -> tuple[datetime, str]:
+        """Return ``retry_job``'s due time in UTC and its error text."""
+        text = str(error)
+        # Diagnostic text is kept, not refused (that would lose the retry): made storable.
+        if not text.isascii():
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _utc("due_at", due_at), text.replace("\x00", "\\x00")
+
 
 def _decode_cursor(query: Query, order_type: FieldType) -> tuple[IndexValue, str]:
     after = query.after
@@ -466,6 +538,7 @@ def _decode_cursor(query: Query, order_type: FieldType) -> tuple[IndexValue, str
         raise ValidationError("after", after, "cursor belongs to a query with another order")
     if not isinstance(last_id, str):
         raise ValidationError("after", after, "not a cursor returned by this query")
+    check_unicode("after", last_id, after)
     try:
         decoded = decode_value(order_type, value)
         check_value("after", order_type, decoded)
@@ -542,7 +615,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
     return Job(
         id=row["id"],
         queue=row["queue"],
-        payload=row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"]),
+        payload=load_document(row["payload"], "job", row["id"]),
         due_at=cast(datetime, decode_value("datetime", row["due_at"])),
         state=row["state"],
         attempts=row["attempts"],

@@ -18,7 +18,9 @@ Tests of capabilities the backend does not declare (``persistent``,
 ``threads``, ``multiprocess``) are skipped, not failed. ``test_state_machine``
 drives the backend and a plain dict model side by side with Hypothesis and
 checks that they agree after every step; tune it with
-``state_machine_settings``. Nothing here is autouse: importing this module
+``state_machine_settings``. The refusals every backend must share (over-long
+indexed text, lone surrogates, a string given to ``in``) come from
+``relationship_core.testing._storage_input``. Nothing here is autouse: importing this module
 changes nothing in your suite until you subclass.
 """
 
@@ -55,6 +57,7 @@ from relationship_core._storage.contract import (
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import KindSpec, Schema
 from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.testing._storage_input import InputTests
 
 __all__ = [
     "KIT_SCHEMA",
@@ -134,7 +137,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests:
+class StorageBackendTests(InputTests):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.

@@ -177,7 +177,8 @@ class JsonlBackend:
         """Give a claimed job back for a later attempt, or dead-letter it."""
         with self._lock:
             result = self._mem.retry_job(job, due_at=due_at, error=error)
-            self._append({"retry": [job.id, due_at.isoformat(), error]})
+            # Journal the text as stored (Schema.check_retry made it storable), not as given.
+            self._append({"retry": [job.id, due_at.isoformat(), result.last_error]})
             return result
 
     def close(self) -> None:

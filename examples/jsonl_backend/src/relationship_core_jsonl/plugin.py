@@ -18,7 +18,7 @@ def open_jsonl(url: StorageURL, schema: Schema) -> JsonlBackend:
 
     path = url.path[1:] if url.path.startswith("/") else url.path
     if not path or url.netloc:
-        raise ValidationError("url", url.raw, "use jsonl:///path/to/file.jsonl")
+        raise ValidationError("url", url.redacted, "use jsonl:///path/to/file.jsonl")
     return JsonlBackend(path, schema)
 
 
