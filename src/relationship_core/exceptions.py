@@ -12,6 +12,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   ├── SchemaError                       stored schema is newer / unmigrated
+    │   ├── CorruptRecordError (ValueError)   a stored record cannot be loaded
     │   └── BackendUnavailableError (ConnectionError)
     ├── MissingExtraError (ImportError)       an optional extra is not installed
     └── PluginError                           a plugin could not be used
@@ -33,6 +34,7 @@ __all__ = [
     "StorageError",
     "ConflictError",
     "SchemaError",
+    "CorruptRecordError",
     "BackendUnavailableError",
     "MissingExtraError",
     "PluginError",
@@ -44,6 +46,21 @@ __all__ = [
 
 class RelationshipCoreError(Exception):
     """Base of every exception relationship_core raises on purpose."""
+
+
+#: Longest rendering of a refused value in a message; the value itself is kept whole.
+_MAX_SHOWN = 200
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened, and never failing (huge ints, broken ``__repr__``)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a message must never fail to build
+        text = f"<{type(value).__name__} object>"
+    if len(text) > _MAX_SHOWN:
+        text = f"{text[: _MAX_SHOWN - 15]}... ({len(text)} chars)"
+    return text
 
 
 class ValidationError(RelationshipCoreError, ValueError):
@@ -59,7 +76,7 @@ class ValidationError(RelationshipCoreError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={_shown(value)}: {reason}")
 
     def prefixed(self, parent: str) -> ValidationError:
         """Return a copy whose field path sits under *parent* (``parent.field``)."""
@@ -162,6 +179,28 @@ class SchemaError(StorageError):
 
     Run ``relationship-core migrate URL`` to bring it up to date.
     """
+
+
+class CorruptRecordError(StorageError, ValueError):
+    """A stored record cannot be loaded: its document is damaged or no longer valid.
+
+    Nothing was changed. Repair or delete the record (``relationship-core
+    migrate URL`` lists every such record), or restore it from a backup.
+
+    Attributes:
+        kind: The record kind, e.g. ``"party"``.
+        record_id: The record id.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, kind: str, record_id: str, reason: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(
+            f"stored {kind} {record_id!r} cannot be loaded: {reason}; repair or delete it "
+            "(relationship-core migrate URL lists every such record)"
+        )
 
 
 class BackendUnavailableError(StorageError, ConnectionError):

@@ -34,6 +34,7 @@ from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.url import StorageURL
+from relationship_core.exceptions import CorruptRecordError
 
 __all__ = [
     "CRM",
@@ -217,11 +218,16 @@ class CRM:
         return UnitOfWork(self)
 
     def migrate(self) -> str:
-        """Bring every stored document to the current layout and re-index it; a summary."""
+        """Bring every stored document to the current layout and re-index it; a summary.
+
+        Records that cannot be loaded (`CorruptRecordError`) are left
+        untouched and listed at the end of the summary, every one of them.
+        """
         # Layout changes the backend made when it was opened, reported once.
         reported: list[str] = getattr(self.backend, "schema_changes", [])
         changes = list(reported)
         reported.clear()
+        corrupt: list[CorruptRecordError] = []
         for mapping in self.registry:
             upgraded = reindexed = 0
             after = None
@@ -229,7 +235,11 @@ class CRM:
                 page = self.backend.query(Query(mapping.kind, limit=500, after=after))
                 writes = []
                 for record in page.records:
-                    obj = mapping.from_record(record)
+                    try:
+                        obj = mapping.from_record(record)
+                    except CorruptRecordError as error:
+                        corrupt.append(error)  # left as it is; listed below, all of them
+                        continue
                     indexed = mapping.index_values(obj)
                     old = record.schema_version < mapping.schema_version
                     if old or indexed != record.indexed:
@@ -247,6 +257,12 @@ class CRM:
                     f"{mapping.kind}: {upgraded} upgraded to layout {mapping.schema_version}, "
                     f"{reindexed} re-indexed"
                 )
+        if corrupt:
+            changes.append(
+                f"{len(corrupt)} stored record(s) cannot be loaded and were left as they are; "
+                "repair or delete them:"
+            )
+            changes.extend(f"  {e.kind} {e.record_id!r}: {e.reason}" for e in corrupt)
         if not changes:
             return "schema up to date; nothing to migrate"
         return "\n".join(changes)

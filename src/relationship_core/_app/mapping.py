@@ -17,7 +17,7 @@ import attrs
 from relationship_core import _serialize
 from relationship_core._storage.contract import IndexValue, Record, Write
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
-from relationship_core.exceptions import SchemaError, ValidationError
+from relationship_core.exceptions import CorruptRecordError, SchemaError, ValidationError
 
 __all__ = ["KindMapping", "MappingRegistry", "Upgrade"]
 
@@ -120,8 +120,20 @@ class KindMapping(Generic[T]):
         return data
 
     def from_record(self, record: Record) -> T:
-        """Rebuild the object stored in *record* (upgrading old documents)."""
-        return self.structure(self.upgrade(record), self.cls)
+        """Rebuild the object stored in *record* (upgrading old documents).
+
+        A document that does not rebuild (damaged, or refused by today's
+        domain rules) raises `CorruptRecordError` naming the kind and id.
+        """
+        try:
+            return self.structure(self.upgrade(record), self.cls)
+        except SchemaError:
+            raise
+        except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # ValidationError from the serialiser or the domain; the builtins
+            # from an upgrade function meeting a document it did not expect.
+            reason = str(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            raise CorruptRecordError(record.kind, record.id, reason) from exc
 
 
 class MappingRegistry:
