@@ -106,9 +106,7 @@ def _custom_fields_out(values: Mapping[str, CustomValue]) -> dict[str, Any]:
 
 
 converter.register_unstructure_hook_func(lambda t: t == CustomValue, _custom_out)
-converter.register_unstructure_hook_func(
-    lambda t: t == dict[str, CustomValue], _custom_fields_out
-)
+converter.register_unstructure_hook_func(lambda t: t == dict[str, CustomValue], _custom_fields_out)
 converter.register_structure_hook_func(lambda t: t == CustomValue, _custom_in)
 
 

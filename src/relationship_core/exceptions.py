@@ -56,7 +56,7 @@ def _shown(value: object) -> str:
     """``repr(value)``, shortened, and never failing (huge ints, broken ``__repr__``)."""
     try:
         text = repr(value)
-    except Exception:  # noqa: BLE001 - a message must never fail to build
+    except Exception:  # a message must never fail to build
         text = f"<{type(value).__name__} object>"
     if len(text) > _MAX_SHOWN:
         text = f"{text[: _MAX_SHOWN - 15]}... ({len(text)} chars)"

@@ -132,7 +132,9 @@ class KindMapping(Generic[T]):
         except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
             # ValidationError from the serialiser or the domain; the builtins
             # from an upgrade function meeting a document it did not expect.
-            reason = str(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            reason = (
+                str(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            )
             raise CorruptRecordError(record.kind, record.id, reason) from exc
 
 

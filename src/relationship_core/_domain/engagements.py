@@ -190,6 +190,10 @@ def _zone(value: object) -> ZoneInfo:
     return to_zone("time_zone", value)
 
 
+def _history(value: object) -> tuple[KindChange, ...]:
+    return tuple_of("history", KindChange, value)
+
+
 def last_contact(interactions: Iterable[Interaction]) -> datetime | None:
     """The latest ``occurred_at`` among *interactions*, or ``None`` if there are none."""
     return max((i.occurred_at for i in interactions), default=None)
@@ -225,9 +229,7 @@ class Engagement(EventRecorder):
     sales_rep: str | None = attrs.field(default=None, validator=optional_text)
     account_manager: str | None = attrs.field(default=None, validator=optional_text)
     support_team: str | None = attrs.field(default=None, validator=optional_text)
-    history: tuple[KindChange, ...] = attrs.field(
-        factory=tuple, converter=tuple_of("history", KindChange)
-    )
+    history: tuple[KindChange, ...] = attrs.field(factory=tuple, converter=_history)
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:

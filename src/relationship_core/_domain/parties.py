@@ -90,7 +90,7 @@ def _emails(values: Iterable[EmailAddress | str]) -> tuple[EmailAddress, ...]:
     result: list[EmailAddress] = []
     for index, item in enumerate(given):
         try:
-            email = item if isinstance(item, EmailAddress) else EmailAddress(item)
+            email = item if isinstance(item, EmailAddress) else EmailAddress(item)  # type: ignore[arg-type]  # validated
         except ValidationError as exc:
             raise ValidationError(f"emails[{index}]", exc.value, exc.reason) from None
         if email not in result:
@@ -210,6 +210,10 @@ class ContactRole:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+def _contacts(value: object) -> tuple[ContactRole, ...]:
+    return tuple_of("contacts", ContactRole, value)
+
+
 @attrs.define(kw_only=True)
 class Organisation(Party):
     """A company or other body; people act for it through `ContactRole` s.
@@ -219,9 +223,7 @@ class Organisation(Party):
     """
 
     kind: PartyKind = attrs.field(init=False, default=PartyKind.ORGANISATION)
-    contacts: tuple[ContactRole, ...] = attrs.field(
-        factory=tuple, converter=tuple_of("contacts", ContactRole)
-    )
+    contacts: tuple[ContactRole, ...] = attrs.field(factory=tuple, converter=_contacts)
 
     def add_contact(
         self,

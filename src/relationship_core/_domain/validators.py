@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -95,19 +95,13 @@ def items(field: str, value: object) -> list[object]:
         raise ValidationError(field, value, f"could not be read as a list: {exc}") from None
 
 
-def tuple_of(field: str, element: type[T]) -> Callable[[object], tuple[T, ...]]:
-    """A converter to a tuple whose elements must all be *element* instances."""
-
-    def convert(value: object) -> tuple[T, ...]:
-        result = items(field, value)
-        for index, item in enumerate(result):
-            if not isinstance(item, element):
-                raise ValidationError(
-                    f"{field}[{index}]", item, f"expected a {element.__name__}"
-                )
-        return tuple(result)  # type: ignore[arg-type]  # checked just above
-
-    return convert
+def tuple_of(field: str, element: type[T], value: object) -> tuple[T, ...]:
+    """*value* as a tuple whose elements must all be *element* instances."""
+    result = items(field, value)
+    for index, item in enumerate(result):
+        if not isinstance(item, element):
+            raise ValidationError(f"{field}[{index}]", item, f"expected a {element.__name__}")
+    return tuple(result)  # type: ignore[arg-type]  # checked just above
 
 
 def non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
