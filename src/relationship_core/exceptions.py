@@ -52,6 +52,14 @@ class RelationshipCoreError(Exception):
 _MAX_SHOWN = 200
 
 
+def _names(values: Iterable[object]) -> tuple[str, ...]:
+    """*values* as text for a message; a constructor of an error must never fail itself."""
+    try:
+        return tuple(str(value) for value in values)
+    except TypeError:  # not iterable
+        return (str(values),)
+
+
 def _shown(value: object) -> str:
     """``repr(value)``, shortened, and never failing (huge ints, broken ``__repr__``)."""
     try:
@@ -131,7 +139,7 @@ class InvalidTransitionError(RelationshipCoreError, ValueError):
         self.entity = entity
         self.current = current
         self.requested = requested
-        self.allowed: tuple[str, ...] = tuple(allowed)
+        self.allowed: tuple[str, ...] = _names(allowed)
         options = ", ".join(self.allowed) if self.allowed else "none: it is final"
         super().__init__(
             f"{entity} cannot move from {current!r} to {requested!r}; allowed moves: {options}"
@@ -270,7 +278,7 @@ class UnknownBackendError(PluginError, LookupError):
 
     def __init__(self, scheme: str, available: Sequence[str]) -> None:
         self.scheme = scheme
-        self.available = tuple(available)
+        self.available = _names(available)
         listed = ", ".join(f"{s}://" for s in self.available) or "none"
         super().__init__(
             scheme,

@@ -30,6 +30,7 @@ from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._domain.engagements import Engagement, EngagementKind, Interaction
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.parties import Party
+from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
 from relationship_core._storage.protocols import StorageBackend
@@ -54,7 +55,7 @@ class EngagementRepository(Repository[Engagement]):
         self, kind: EngagementKind | str, *, limit: int = 100, after: str | None = None
     ) -> Results[Engagement]:
         """Engagements of *kind*: asking for customers includes clients (every client is one)."""
-        wanted = EngagementKind(kind)
+        wanted = to_enum(EngagementKind, "kind", kind)
         if wanted is EngagementKind.CUSTOMER:
             return self.query(limit=limit, after=after)
         return self.query(kind=wanted.value, limit=limit, after=after)
@@ -161,7 +162,7 @@ class JobQueue:
 
     def get(self, job_id: str) -> Job | None:
         """A job by id."""
-        return self._backend.get_job(job_id)
+        return self._backend.get_job(check_text("job_id", job_id))
 
 
 @attrs.define

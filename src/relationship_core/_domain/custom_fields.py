@@ -214,7 +214,11 @@ def _definitions(
     value: Iterable[CustomFieldDefinition],
 ) -> Mapping[str, CustomFieldDefinition]:
     result: dict[str, CustomFieldDefinition] = {}
-    for definition in value:
+    for index, definition in enumerate(items("definitions", value)):
+        if not isinstance(definition, CustomFieldDefinition):
+            raise ValidationError(
+                f"definitions[{index}]", definition, "expected a CustomFieldDefinition"
+            )
         if definition.key in result:
             raise ValidationError("definitions", definition.key, "each key may be declared once")
         result[definition.key] = definition

@@ -196,7 +196,8 @@ def _history(value: object) -> tuple[KindChange, ...]:
 
 def last_contact(interactions: Iterable[Interaction]) -> datetime | None:
     """The latest ``occurred_at`` among *interactions*, or ``None`` if there are none."""
-    return max((i.occurred_at for i in interactions), default=None)
+    given = tuple_of("interactions", Interaction, interactions)
+    return max((i.occurred_at for i in given), default=None)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
