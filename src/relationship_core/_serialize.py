@@ -20,7 +20,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from relationship_core._domain.currency import Currency
-from relationship_core._domain.custom_fields import CustomValue
+from relationship_core._domain.custom_fields import CustomValue, check_custom_fields
 from relationship_core._domain.events import EVENT_TYPES, DomainEvent, EventRecorder
 from relationship_core._domain.money import Money
 from relationship_core._domain.parties import PARTY_TYPES, EmailAddress, Party, party_type
@@ -99,7 +99,14 @@ def _custom_in(value: Any, _: Any) -> CustomValue:
     raise ValidationError("custom_fields", value, "not a custom-field value")
 
 
+def _custom_fields_out(values: Mapping[str, CustomValue]) -> dict[str, Any]:
+    # The dict can be changed in place, past the party's validators: check it
+    # again here so nothing is written that could not be read back.
+    return {key: _custom_out(value) for key, value in check_custom_fields(values).items()}
+
+
 converter.register_unstructure_hook_func(lambda t: t == CustomValue, _custom_out)
+converter.register_unstructure_hook_func(lambda t: t == dict[str, CustomValue], _custom_fields_out)
 converter.register_structure_hook_func(lambda t: t == CustomValue, _custom_in)
 
 

@@ -13,7 +13,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   │   └── DuplicateIdError              an added object's id is taken
     │   ├── SchemaError                       stored schema is newer / unmigrated
-    │   ├── CorruptRecordError                a stored row cannot be read back
+    │   ├── CorruptRecordError (ValueError)   a stored record cannot be read back or loaded
     │   ├── BackendRefusedError (ValueError)  the database refused a value: not retryable
     │   └── BackendUnavailableError (ConnectionError)
     ├── EventCascadeError                     event handlers cascaded past the depth limit
@@ -58,6 +58,29 @@ class RelationshipCoreError(Exception):
     """Base of every exception relationship_core raises on purpose."""
 
 
+#: Longest rendering of a refused value in a message; the value itself is kept whole.
+_MAX_SHOWN = 200
+
+
+def _names(values: Iterable[object]) -> tuple[str, ...]:
+    """*values* as text for a message; a constructor of an error must never fail itself."""
+    try:
+        return tuple(str(value) for value in values)
+    except TypeError:  # not iterable
+        return (str(values),)
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened, and never failing (huge ints, broken ``__repr__``)."""
+    try:
+        text = repr(value)
+    except Exception:  # a message must never fail to build
+        text = f"<{type(value).__name__} object>"
+    if len(text) > _MAX_SHOWN:
+        text = f"{text[: _MAX_SHOWN - 15]}... ({len(text)} chars)"
+    return text
+
+
 class ValidationError(RelationshipCoreError, ValueError):
     """Input was refused.
 
@@ -71,7 +94,7 @@ class ValidationError(RelationshipCoreError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={_shown(value)}: {reason}")
 
     def prefixed(self, parent: str) -> ValidationError:
         """Return a copy whose field path sits under *parent* (``parent.field``)."""
@@ -126,7 +149,7 @@ class InvalidTransitionError(RelationshipCoreError, ValueError):
         self.entity = entity
         self.current = current
         self.requested = requested
-        self.allowed: tuple[str, ...] = tuple(allowed)
+        self.allowed: tuple[str, ...] = _names(allowed)
         options = ", ".join(self.allowed) if self.allowed else "none: it is final"
         super().__init__(
             f"{entity} cannot move from {current!r} to {requested!r}; allowed moves: {options}"
@@ -214,23 +237,34 @@ class SchemaError(StorageError):
     """
 
 
-class CorruptRecordError(StorageError):
-    """A stored row cannot be read back (its document is not a JSON object).
+class CorruptRecordError(StorageError, ValueError):
+    """A stored record cannot be read back or loaded: its row is damaged or no longer valid.
 
-    Something outside relationship_core changed the row; restore it from a backup
-    or rewrite the record.
+    Raised by a backend when a row is not a JSON object (changed behind the
+    library's back), and by the mapping when a document fails the domain's
+    checks. Nothing was changed. Repair or delete the record (``relationship-core
+    migrate URL`` lists every such record), or restore it from a backup.
 
     Attributes:
-        kind: The record kind (``"event"`` for the event log).
-        id: The record id (the sequence number for an event).
+        kind: The record kind, e.g. ``"party"`` (``"event"`` for the event log,
+            ``"job"`` for the queue).
+        record_id: The record id (the sequence number for an event).
+        reason: What is wrong with it.
     """
 
-    def __init__(self, kind: str, id: str, detail: str) -> None:
+    def __init__(self, kind: str, record_id: str, reason: str) -> None:
         self.kind = kind
-        self.id = id
+        self.record_id = record_id
+        self.reason = reason
         super().__init__(
-            f"stored {kind} {id!r} is damaged: {detail}; restore it from a backup or rewrite it"
+            f"stored {kind} {record_id!r} cannot be loaded: {reason}; repair or delete it "
+            "(relationship-core migrate URL lists every such record), or restore it from a backup"
         )
+
+    @property
+    def id(self) -> str:
+        """The record id (the same as `record_id`)."""
+        return self.record_id
 
 
 class BackendRefusedError(StorageError, ValueError):
@@ -353,12 +387,13 @@ class UnknownBackendError(UnknownContributionError):
 
     def __init__(self, scheme: str, available: Sequence[str]) -> None:
         self.scheme = scheme
-        listed = ", ".join(f"{s}://" for s in available) or "none"
+        listed = ", ".join(f"{s}://" for s in _names(available)) or "none"
         super().__init__(
             "storage scheme",
             scheme,
-            available,
-            f"no storage backend for scheme {scheme!r}; available: {listed}. {_scheme_hint(scheme, tuple(available))}",
+            _names(available),
+            f"no storage backend for scheme {scheme!r}; available: {listed}. "
+            f"{_scheme_hint(scheme, _names(available))}",
         )
 
 

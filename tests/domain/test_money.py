@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relationship_core import Currency, Money, Rounding
@@ -163,3 +165,85 @@ def test_text_forms() -> None:
     assert f"{Money('1234.5', 'USD'):,.2f}" == "1,234.50 USD"
     assert not Money.zero("USD")
     assert abs(Money("-1", "USD")) == Money("1", "USD")
+
+
+# -- bounds: amounts below 10**18 with at most 28 decimal places ------------------
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e999", "-1e18", "1000000000000000000", "1e-29", Decimal("1E+18"), 10**19]
+)
+def test_amounts_out_of_bounds_are_refused_at_construction(amount: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        Money(amount, "USD")
+    assert info.value.field == "amount"
+    assert info.value.value == amount
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    assert Money("999999999999999999.99", "USD").round().minor_units == 10**20 - 1
+    assert Money("0." + "0" * 27 + "1", "USD").amount == Decimal("1e-28")
+    # Trailing zeros past the places are dropped, not refused: the value is the same.
+    assert Money("1." + "0" * 40, "USD") == Money("1", "USD")
+
+
+def test_sums_beyond_28_digits_are_exact() -> None:
+    big, tiny = Money("12345678901234567.89", "USD"), Money("0.000000000001", "USD")
+    assert (big + tiny).amount == Decimal("12345678901234567.890000000001")
+    assert (big - tiny).amount == Decimal("12345678901234567.889999999999")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda: Money("999999999999999999", "USD") + Money("1", "USD"),
+        lambda: Money("-999999999999999999", "USD") - Money("1", "USD"),
+        lambda: Money("999999999999999999.999", "USD").round(),
+        lambda: Money("1", "USD") * Decimal("NaN"),
+        lambda: Money("1", "USD") * Decimal("Infinity"),
+        lambda: Money("1", "USD") * 10**18,
+        lambda: Money("1", "USD") * Decimal("1e999999999"),
+        lambda: Money("1", "USD") / Decimal("Infinity"),
+        lambda: Money("1", "USD") / Decimal("NaN"),
+        lambda: Money("1", "USD") / Decimal("1e-30"),
+        lambda: Money.from_minor(10**20, "USD"),
+        lambda: Money.from_float(1e300, "USD"),
+        lambda: Money("1", "USD").split(10**9),
+    ],
+)
+def test_results_out_of_bounds_are_validation_errors(operation: Any) -> None:
+    with pytest.raises(ValidationError):
+        operation()
+
+
+@settings(max_examples=200)
+@given(
+    rcst.money("USD", rounded=False),
+    st.decimals(min_value=-1000, max_value=1000, places=6, allow_nan=False, allow_infinity=False),
+)
+def test_products_and_quotients_of_normal_amounts_are_unchanged(m: Money, d: Decimal) -> None:
+    """Normal amounts give what the default decimal context always gave."""
+    with decimal.localcontext(decimal.Context()):
+        expected = m.amount * d  # 28 significant digits, half even, then at most 28 places
+        if expected.as_tuple().exponent < -28:  # type: ignore[operator]
+            expected = expected.quantize(Decimal("1e-28"), context=decimal.Context(prec=60))
+        assert (m * d).amount == expected
+        if abs(d) >= Decimal("0.001"):
+            assert (m / d).round() == Money._make(m.amount / d, m.currency).round()
+
+
+def test_a_global_context_does_not_change_results() -> None:
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps[decimal.Inexact] = True
+        assert (Money("123456.78", "USD") + Money("0.01", "USD")).amount == Decimal("123456.79")
+        assert Money("123456.785", "USD").round() == Money("123456.78", "USD")
+        assert -Money("123456.78", "USD") == Money("-123456.78", "USD")
+        assert Money("10.00", "USD") / 4 == Money("2.5", "USD")
+
+
+def test_bad_rounding_and_format_spec_are_validation_errors() -> None:
+    with pytest.raises(ValidationError):
+        Money("1", "USD").round("HALF_UP")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        format(Money("1", "USD"), "zz")

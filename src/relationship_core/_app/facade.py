@@ -45,11 +45,13 @@ from relationship_core._domain.engagements import Engagement, EngagementKind, In
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.ids import IdGenerator
 from relationship_core._domain.parties import Party
+from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._plugins.specs import EventHandlerSpec
 from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.url import StorageURL
+from relationship_core.exceptions import CorruptRecordError
 
 T = TypeVar("T")
 
@@ -71,7 +73,7 @@ class EngagementRepository(Repository[Engagement]):
         self, kind: EngagementKind | str, *, limit: int = 100, after: str | None = None
     ) -> Results[Engagement]:
         """Engagements of *kind*: asking for customers includes clients (every client is one)."""
-        wanted = EngagementKind(kind)
+        wanted = to_enum(EngagementKind, "kind", kind)
         if wanted is EngagementKind.CUSTOMER:
             return self.query(limit=limit, after=after)
         return self.query(kind=wanted.value, limit=limit, after=after)
@@ -184,7 +186,7 @@ class JobQueue:
 
     def get(self, job_id: str) -> Job | None:
         """A job by id."""
-        return self._backend.get_job(job_id)
+        return self._backend.get_job(check_text("job_id", job_id))
 
 
 @attrs.define
@@ -278,11 +280,16 @@ class CRM:
         return UnitOfWork(self, actor, causation_id=causation_id, correlation_id=correlation_id)
 
     def migrate(self) -> str:
-        """Bring every stored document to the current layout and re-index it; a summary."""
+        """Bring every stored document to the current layout and re-index it; a summary.
+
+        Records that cannot be loaded (`CorruptRecordError`) are left
+        untouched and listed at the end of the summary, every one of them.
+        """
         # Layout changes the backend made when it was opened, reported once.
         reported: list[str] = getattr(self.backend, "schema_changes", [])
         changes = list(reported)
         reported.clear()
+        corrupt: list[CorruptRecordError] = []
         for mapping in self.registry:
             upgraded = reindexed = 0
             after = None
@@ -290,7 +297,11 @@ class CRM:
                 page = self.backend.query(Query(mapping.kind, limit=500, after=after))
                 writes = []
                 for record in page.records:
-                    obj = mapping.from_record(record)
+                    try:
+                        obj = mapping.from_record(record)
+                    except CorruptRecordError as error:
+                        corrupt.append(error)  # left as it is; listed below, all of them
+                        continue
                     indexed = mapping.index_values(obj)
                     old = record.schema_version < mapping.schema_version
                     if old or indexed != record.indexed:
@@ -308,6 +319,12 @@ class CRM:
                     f"{mapping.kind}: {upgraded} upgraded to layout {mapping.schema_version}, "
                     f"{reindexed} re-indexed"
                 )
+        if corrupt:
+            changes.append(
+                f"{len(corrupt)} stored record(s) cannot be loaded and were left as they are; "
+                "repair or delete them:"
+            )
+            changes.extend(f"  {e.kind} {e.record_id!r}: {e.reason}" for e in corrupt)
         if not changes:
             return "schema up to date; nothing to migrate"
         return "\n".join(changes)

@@ -21,9 +21,10 @@ import attrs
 
 from relationship_core import _serialize
 from relationship_core._domain.actor import Actor
+from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
 from relationship_core._storage.contract import IndexValue, Record, Write
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
-from relationship_core.exceptions import SchemaError, ValidationError
+from relationship_core.exceptions import CorruptRecordError, SchemaError, ValidationError
 
 __all__ = ["ACTOR_KEY", "KindMapping", "MappingRegistry", "Upgrade"]
 
@@ -39,6 +40,8 @@ Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 def _fields(
     value: Mapping[str, tuple[str, Callable[[Any], IndexValue]]],
 ) -> dict[str, tuple[str, Callable[[Any], IndexValue]]]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("indexed", value, "expected {field: (type, extractor)}")
     return dict(value)
 
 
@@ -89,6 +92,19 @@ class KindMapping(Generic[T]):
     references: dict[str, str] = attrs.field(factory=dict, converter=_references)
 
     def __attrs_post_init__(self) -> None:
+        check_text("kind", self.kind, max_length=MAX_ID_LENGTH)
+        if not isinstance(self.cls, type):
+            raise ValidationError("cls", self.cls, "expected the class to store")
+        version = self.schema_version
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValidationError("schema_version", version, "expected a whole number from 1")
+        if not isinstance(self.upgrades, Mapping):
+            raise ValidationError("upgrades", self.upgrades, "expected {version: function}")
+        for name, spec in self.indexed.items():
+            if not (isinstance(spec, tuple) and len(spec) == 2 and callable(spec[1])):
+                raise ValidationError(
+                    f"indexed[{name!r}]", spec, "expected (type, extractor), e.g. ('str', f)"
+                )
         missing = [v for v in range(1, self.schema_version) if v not in self.upgrades]
         if missing:
             raise ValidationError(
@@ -165,8 +181,22 @@ class KindMapping(Generic[T]):
         return data
 
     def from_record(self, record: Record) -> T:
-        """Rebuild the object stored in *record* (upgrading old documents)."""
-        return self.structure(self.upgrade(record), self.cls)
+        """Rebuild the object stored in *record* (upgrading old documents).
+
+        A document that does not rebuild (damaged, or refused by today's
+        domain rules) raises `CorruptRecordError` naming the kind and id.
+        """
+        try:
+            return self.structure(self.upgrade(record), self.cls)
+        except SchemaError:
+            raise
+        except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # ValidationError from the serialiser or the domain; the builtins
+            # from an upgrade function meeting a document it did not expect.
+            reason = (
+                str(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            )
+            raise CorruptRecordError(record.kind, record.id, reason) from exc
 
 
 class MappingRegistry:
@@ -174,11 +204,13 @@ class MappingRegistry:
 
     def __init__(self, mappings: Iterable[KindMapping[Any]] = ()) -> None:
         self._by_kind: dict[str, KindMapping[Any]] = {}
-        for mapping in mappings:
-            self.register(mapping)
+        for mapping in items("mappings", mappings):
+            self.register(mapping)  # type: ignore[arg-type]  # register checks the type
 
     def register(self, mapping: KindMapping[Any]) -> KindMapping[Any]:
         """Add a mapping; a kind or class already registered differently is refused."""
+        if not isinstance(mapping, KindMapping):
+            raise ValidationError("mapping", mapping, "expected a KindMapping")
         existing = self._by_kind.get(mapping.kind)
         if existing is not None and existing is not mapping:
             raise ValidationError("kind", mapping.kind, "already registered")
@@ -200,6 +232,7 @@ class MappingRegistry:
 
     def get(self, kind: str) -> KindMapping[Any]:
         """The mapping of *kind*, or ``ValidationError`` listing the known kinds."""
+        check_text("kind", kind)
         try:
             return self._by_kind[kind]
         except KeyError:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from relationship_core._app.mapping import KindMapping
+from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
 from relationship_core._storage.contract import Condition, Query, Record
 from relationship_core.exceptions import NotFoundError, ValidationError
 
@@ -126,8 +127,15 @@ class Repository(Generic[T]):
         self._crm._known.remember(obj, record.version)
         return obj
 
+    def _require_own(self, obj: object) -> None:
+        if not isinstance(obj, self.mapping.cls):
+            raise ValidationError(
+                "obj", obj, f"a {self.kind} repository stores {self.mapping.cls.__name__} objects"
+            )
+
     def find(self, id: str) -> T | None:
         """The aggregate with this id, or ``None``."""
+        check_text("id", id, max_length=MAX_ID_LENGTH)
         if self._uow is not None:
             entry = self._uow._entries.get((self.kind, id))
             if entry is not None:
@@ -144,11 +152,16 @@ class Repository(Generic[T]):
 
     def get_many(self, ids: Sequence[str]) -> dict[str, T]:
         """The aggregates with these ids that exist, by id."""
-        records = self._crm.backend.get_many(self.kind, ids)
+        wanted = [
+            check_text(f"ids[{i}]", v, max_length=MAX_ID_LENGTH)
+            for i, v in enumerate(items("ids", ids))
+        ]
+        records = self._crm.backend.get_many(self.kind, wanted)
         return {rid: self._load(rec) for rid, rec in records.items()}
 
     def add(self, obj: T) -> T:
-        """Store a new aggregate (``ConflictError`` if its id is taken)."""
+        """Store a new aggregate (``DuplicateIdError`` if its id is taken)."""
+        self._require_own(obj)
         if self._uow is None:
             with self._crm.unit_of_work() as uow:
                 uow.repository(self.mapping).add(obj)
@@ -163,6 +176,7 @@ class Repository(Generic[T]):
         objects obtained elsewhere (e.g. ``crm.parties.get`` before the unit
         of work began). The write names the version the object was read at.
         """
+        self._require_own(obj)
         if self._uow is None:
             with self._crm.unit_of_work() as uow:
                 uow.repository(self.mapping).update(obj)

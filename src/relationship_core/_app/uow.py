@@ -206,6 +206,8 @@ class UnitOfWork:
 
     def enqueue(self, job: NewJob) -> None:
         """Enqueue a job in this unit of work's transaction."""
+        if not isinstance(job, NewJob):
+            raise ValidationError("job", job, "expected a NewJob")
         self._extra_jobs.append(job)
 
     def publish(self, event: DomainEvent, *, kind: str = "") -> None:

@@ -39,8 +39,20 @@ class Currency:
         minor_units: Digits after the decimal point: JPY 0, USD 2, KWD 3.
     """
 
-    code: str
+    code: str = attrs.field()
     minor_units: int = attrs.field(eq=False)
+
+    @minor_units.validator
+    def _check(self, attribute: attrs.Attribute[int], value: object) -> None:
+        # Built directly, a currency must still be a row of the table (use `of`).
+        if not isinstance(self.code, str) or self.code not in MINOR_UNITS:
+            raise ValidationError(
+                "currency", self.code, "unknown ISO 4217 currency code; use Currency.of('USD')"
+            )
+        if value != MINOR_UNITS[self.code] or isinstance(value, bool):
+            raise ValidationError(
+                "minor_units", value, f"{self.code} has {MINOR_UNITS[self.code]} minor units"
+            )
 
     _cache: ClassVar[dict[str, Currency]] = {}
 
@@ -49,11 +61,11 @@ class Currency:
         """Look a currency up by its code (case-insensitive); unknown codes are refused."""
         if isinstance(code, Currency):
             return code
+        if not isinstance(code, str):  # before the cache: a list is not even hashable
+            raise ValidationError("currency", code, "expected an ISO 4217 code such as 'USD'")
         found = cls._cache.get(code)
         if found is not None:
             return found
-        if not isinstance(code, str):
-            raise ValidationError("currency", code, "expected an ISO 4217 code such as 'USD'")
         upper = code.strip().upper()
         units = MINOR_UNITS.get(upper)
         if units is None:

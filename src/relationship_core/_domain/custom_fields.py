@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
@@ -14,10 +14,17 @@ import attrs
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.money import Money
 from relationship_core._domain.timeutil import require_date
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import a_bool, check_text, items, plain_text, to_enum
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["CustomFieldDefinition", "CustomFieldSchema", "FieldType"]
+__all__ = [
+    "CustomFieldDefinition",
+    "CustomFieldSchema",
+    "FieldType",
+    "check_custom_fields",
+    "check_custom_value",
+    "custom_path",
+]
 
 #: What a custom field may hold once validated.
 CustomValue = str | int | Decimal | Money | date | bool
@@ -42,7 +49,57 @@ def _field_type(value: object) -> FieldType:
 
 
 def _choices(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return tuple(check_text(f"choices[{i}]", c) for i, c in enumerate(items("choices", value)))
+
+
+def custom_path(key: str) -> str:
+    """The field path errors name for a custom field: ``custom_fields['industry']``."""
+    return f"custom_fields[{key!r}]"
+
+
+#: Whole numbers are kept within 64 bits so every backend and JSON reader holds them.
+_INT_LIMIT = 2**63
+
+
+def check_custom_value(key: str, value: object) -> CustomValue:
+    """Return *value* if a custom field can hold (and a store can keep) it.
+
+    Without a schema, a value must still be one of the kinds the serialiser
+    round-trips: text, a whole number within 64 bits, a bool, a finite
+    ``Decimal``, `Money` or a calendar date.
+    """
+    field = custom_path(key)
+    if isinstance(value, bool | Money):
+        return value
+    if isinstance(value, int):
+        if not -_INT_LIMIT <= value < _INT_LIMIT:
+            raise ValidationError(field, value, "whole numbers must fit in 64 bits")
+        return value
+    if isinstance(value, str):
+        return check_text(field, value, blank=True, multiline=True)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationError(field, value, "must be a finite number")
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValidationError(
+        field,
+        value,
+        "expected text, a whole number, True/False, a Decimal, Money or a date "
+        "(floats, None, lists, dicts and datetimes cannot be stored)",
+    )
+
+
+def check_custom_fields(values: object) -> dict[str, CustomValue]:
+    """A copy of *values* with every key and value checked by `check_custom_value`."""
+    if not isinstance(values, Mapping):
+        raise ValidationError("custom_fields", values, "expected a mapping of key to value")
+    result: dict[str, CustomValue] = {}
+    for key, value in values.items():
+        check_text(f"custom_fields[{key!r}]", key, max_length=63)
+        result[key] = check_custom_value(key, value)
+    return result
 
 
 def _key(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -50,6 +107,11 @@ def _key(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
         raise ValidationError(
             attribute.name, value, "use lower_snake_case starting with a letter, at most 63 chars"
         )
+
+
+def _max_length(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(attribute.name, value, "expected a whole number of at least 1")
 
 
 @attrs.frozen
@@ -68,11 +130,11 @@ class CustomFieldDefinition:
 
     key: str = attrs.field(validator=_key)
     type: FieldType = attrs.field(converter=_field_type)
-    label: str = ""
-    required: bool = False
+    label: str = attrs.field(default="", validator=plain_text)
+    required: bool = attrs.field(default=False, validator=a_bool)
     choices: tuple[str, ...] = attrs.field(default=(), converter=_choices)
     currency: str | None = None
-    max_length: int = 1000
+    max_length: int = attrs.field(default=1000, validator=_max_length)
 
     def __attrs_post_init__(self) -> None:
         if self.type is FieldType.CHOICE and not self.choices:
@@ -92,13 +154,9 @@ class CustomFieldDefinition:
 
     def validate(self, value: object) -> CustomValue:
         """Return *value* checked (and coerced where lossless) for this field."""
-        field = f"custom_fields.{self.key}"
+        field = custom_path(self.key)
         if self.type is FieldType.TEXT:
-            if not isinstance(value, str):
-                raise ValidationError(field, value, "expected text")
-            if len(value) > self.max_length:
-                raise ValidationError(field, value, f"longer than {self.max_length} characters")
-            return value
+            return check_text(field, value, blank=True, multiline=True, max_length=self.max_length)
         if self.type is FieldType.MONEY:
             if not isinstance(value, Money):
                 raise ValidationError(field, value, "expected Money, e.g. Money('10', 'EUR')")
@@ -106,7 +164,7 @@ class CustomFieldDefinition:
                 raise ValidationError(field, value, f"expected an amount in {self.currency}")
             return value
         if self.type is FieldType.CHOICE:
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 choices = ", ".join(map(repr, self.choices))
                 raise ValidationError(field, value, f"expected one of {choices}")
             return str(value)
@@ -116,6 +174,8 @@ class CustomFieldDefinition:
 def _number(field: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, value, "expected a whole number")
+    if not -_INT_LIMIT <= value < _INT_LIMIT:
+        raise ValidationError(field, value, "whole numbers must fit in 64 bits")
     return value
 
 
@@ -154,7 +214,11 @@ def _definitions(
     value: Iterable[CustomFieldDefinition],
 ) -> Mapping[str, CustomFieldDefinition]:
     result: dict[str, CustomFieldDefinition] = {}
-    for definition in value:
+    for index, definition in enumerate(items("definitions", value)):
+        if not isinstance(definition, CustomFieldDefinition):
+            raise ValidationError(
+                f"definitions[{index}]", definition, "expected a CustomFieldDefinition"
+            )
         if definition.key in result:
             raise ValidationError("definitions", definition.key, "each key may be declared once")
         result[definition.key] = definition
@@ -181,16 +245,18 @@ class CustomFieldSchema:
 
     def validate(self, values: Mapping[str, object]) -> dict[str, CustomValue]:
         """Check every value against its definition; unknown keys and missing required ones fail."""
+        if not isinstance(values, Mapping):
+            raise ValidationError("custom_fields", values, "expected a mapping of key to value")
         result: dict[str, CustomValue] = {}
         for key, value in values.items():
             definition = self.definitions.get(key)
             if definition is None:
                 known = ", ".join(sorted(self.definitions)) or "none declared"
                 raise ValidationError(
-                    f"custom_fields.{key}", value, f"no such custom field; known: {known}"
+                    custom_path(key), value, f"no such custom field; known: {known}"
                 )
             result[key] = definition.validate(value)
         for key, definition in self.definitions.items():
             if definition.required and key not in result:
-                raise ValidationError(f"custom_fields.{key}", None, "this field is required")
+                raise ValidationError(custom_path(key), None, "this field is required")
         return result

@@ -21,9 +21,12 @@ from relationship_core._domain.timeutil import require_aware, require_date, to_z
 from relationship_core._domain.validators import (
     a_date,
     aware,
+    identifier,
     non_empty_text,
     optional_text,
+    plain_text,
     to_enum,
+    tuple_of,
 )
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
@@ -108,8 +111,8 @@ class KindChange:
         reason: Why, in words.
     """
 
-    from_kind: EngagementKind
-    to_kind: EngagementKind
+    from_kind: EngagementKind = attrs.field(converter=_kind)
+    to_kind: EngagementKind = attrs.field(converter=_kind)
     on: date = attrs.field(validator=a_date)
     at: datetime = attrs.field(validator=aware)
     reason: str = attrs.field(validator=non_empty_text)
@@ -173,12 +176,12 @@ class Interaction:
         by: The colleague involved, if any.
     """
 
-    id: str = attrs.field(factory=new_id)
-    engagement_id: str = attrs.field(validator=non_empty_text)
-    party_id: str = attrs.field(validator=non_empty_text)
+    id: str = attrs.field(factory=new_id, validator=identifier)
+    engagement_id: str = attrs.field(validator=identifier)
+    party_id: str = attrs.field(validator=identifier)
     channel: Channel = attrs.field(converter=_channel)
     occurred_at: datetime = attrs.field(validator=aware)
-    summary: str = ""
+    summary: str = attrs.field(default="", validator=plain_text)
     direction: Direction = attrs.field(default=Direction.OUTBOUND, converter=_direction)
     by: str | None = attrs.field(default=None, validator=optional_text)
 
@@ -187,9 +190,14 @@ def _zone(value: object) -> ZoneInfo:
     return to_zone("time_zone", value)
 
 
+def _history(value: object) -> tuple[KindChange, ...]:
+    return tuple_of("history", KindChange, value)
+
+
 def last_contact(interactions: Iterable[Interaction]) -> datetime | None:
     """The latest ``occurred_at`` among *interactions*, or ``None`` if there are none."""
-    return max((i.occurred_at for i in interactions), default=None)
+    given = tuple_of("interactions", Interaction, interactions)
+    return max((i.occurred_at for i in given), default=None)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
@@ -214,15 +222,15 @@ class Engagement(EventRecorder):
         history: Promotions and lapses, oldest first.
     """
 
-    id: str = attrs.field(factory=new_id)
-    party_id: str = attrs.field(validator=non_empty_text)
+    id: str = attrs.field(factory=new_id, validator=identifier)
+    party_id: str = attrs.field(validator=identifier)
     kind: EngagementKind = attrs.field(converter=_kind)
     acquired_on: date = attrs.field(validator=a_date)
     time_zone: ZoneInfo = attrs.field(default=ZoneInfo("UTC"), converter=_zone)
     sales_rep: str | None = attrs.field(default=None, validator=optional_text)
     account_manager: str | None = attrs.field(default=None, validator=optional_text)
     support_team: str | None = attrs.field(default=None, validator=optional_text)
-    history: tuple[KindChange, ...] = attrs.field(factory=tuple, converter=tuple)
+    history: tuple[KindChange, ...] = attrs.field(factory=tuple, converter=_history)
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:

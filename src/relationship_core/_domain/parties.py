@@ -11,11 +11,24 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from relationship_core._domain.custom_fields import CustomFieldSchema, CustomValue
+from relationship_core._domain.custom_fields import (
+    CustomFieldSchema,
+    CustomValue,
+    check_custom_fields,
+)
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.timeutil import require_date, to_zone
-from relationship_core._domain.validators import a_date, non_empty_text
+from relationship_core._domain.validators import (
+    a_bool,
+    a_date,
+    check_text,
+    identifier,
+    items,
+    non_empty_text,
+    optional_text,
+    tuple_of,
+)
 from relationship_core.exceptions import NotFoundError, ValidationError
 
 __all__ = [
@@ -34,9 +47,7 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def _validate_email(text: str) -> str:
-    if not isinstance(text, str):
-        raise ValidationError("email", text, "expected an e-mail address as text")
-    stripped = text.strip()
+    stripped = check_text("email", text).strip()
     local, at, domain = stripped.rpartition("@")
     problem = None
     if not at or not local or not domain:
@@ -75,12 +86,11 @@ class EmailAddress:
 
 
 def _emails(values: Iterable[EmailAddress | str]) -> tuple[EmailAddress, ...]:
-    if isinstance(values, str | EmailAddress):
-        values = [values]
+    given = [values] if isinstance(values, str | EmailAddress) else items("emails", values)
     result: list[EmailAddress] = []
-    for index, item in enumerate(values):
+    for index, item in enumerate(given):
         try:
-            email = item if isinstance(item, EmailAddress) else EmailAddress(item)
+            email = item if isinstance(item, EmailAddress) else EmailAddress(item)  # type: ignore[arg-type]  # validated
         except ValidationError as exc:
             raise ValidationError(f"emails[{index}]", exc.value, exc.reason) from None
         if email not in result:
@@ -89,13 +99,10 @@ def _emails(values: Iterable[EmailAddress | str]) -> tuple[EmailAddress, ...]:
 
 
 def _tags(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):
-        values = [values]
+    given = [values] if isinstance(values, str) else items("tags", values)
     result = set()
-    for tag in values:
-        if not isinstance(tag, str) or not tag.strip():
-            raise ValidationError("tags", tag, "a tag is non-empty text")
-        clean = " ".join(tag.split()).lower()
+    for tag in given:
+        clean = " ".join(check_text("tags", tag).split()).lower()
         if len(clean) > 64:
             raise ValidationError("tags", tag, "a tag is at most 64 characters")
         result.add(clean)
@@ -107,9 +114,7 @@ def _zone(value: object) -> ZoneInfo:
 
 
 def _custom(values: Mapping[str, CustomValue]) -> dict[str, CustomValue]:
-    if not isinstance(values, Mapping):
-        raise ValidationError("custom_fields", values, "expected a mapping of key to value")
-    return dict(values)
+    return check_custom_fields(values)
 
 
 class PartyKind(enum.Enum):
@@ -133,7 +138,7 @@ class Party(EventRecorder):
     """
 
     kind: PartyKind = attrs.field(init=False, default=PartyKind.PERSON)
-    id: str = attrs.field(factory=new_id)
+    id: str = attrs.field(factory=new_id, validator=identifier)
     name: str = attrs.field(validator=non_empty_text)
     emails: tuple[EmailAddress, ...] = attrs.field(factory=tuple, converter=_emails)
     time_zone: ZoneInfo = attrs.field(default=ZoneInfo("UTC"), converter=_zone)
@@ -169,7 +174,7 @@ class Person(Party):
     """
 
     kind: PartyKind = attrs.field(init=False, default=PartyKind.PERSON)
-    phone: str | None = None
+    phone: str | None = attrs.field(default=None, validator=optional_text)
 
 
 @attrs.frozen(kw_only=True)
@@ -184,9 +189,9 @@ class ContactRole:
         valid_to: Last day the role holds (inclusive); ``None`` while current.
     """
 
-    person_id: str = attrs.field(validator=non_empty_text)
+    person_id: str = attrs.field(validator=identifier)
     title: str = attrs.field(validator=non_empty_text)
-    decision_maker: bool = False
+    decision_maker: bool = attrs.field(default=False, validator=a_bool)
     valid_from: date = attrs.field(validator=a_date)
     valid_to: date | None = attrs.field(default=None)
 
@@ -205,6 +210,10 @@ class ContactRole:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+def _contacts(value: object) -> tuple[ContactRole, ...]:
+    return tuple_of("contacts", ContactRole, value)
+
+
 @attrs.define(kw_only=True)
 class Organisation(Party):
     """A company or other body; people act for it through `ContactRole` s.
@@ -214,7 +223,7 @@ class Organisation(Party):
     """
 
     kind: PartyKind = attrs.field(init=False, default=PartyKind.ORGANISATION)
-    contacts: tuple[ContactRole, ...] = attrs.field(factory=tuple, converter=tuple)
+    contacts: tuple[ContactRole, ...] = attrs.field(factory=tuple, converter=_contacts)
 
     def add_contact(
         self,
