@@ -14,7 +14,7 @@ from relationship_core._app.facade import CRM, open_store
 from relationship_core._storage.contract import Write
 from relationship_core.exceptions import BackendUnavailableError
 
-from .conftest import terms
+from .conftest import save_parties, terms
 
 #: 11:00 UTC on 31 December: 1 January 01:00 on Kiritimati (UTC+14), still
 #: 31 December 00:00 in Pago Pago (UTC-11).
@@ -22,6 +22,7 @@ NEW_YEAR = datetime(2026, 12, 31, 11, tzinfo=UTC)
 
 
 def fulfilled_order(billing: BillingService, order_id: str, party_id: str, price: str) -> None:
+    save_parties(billing.crm, [party_id])  # references are checked: the party first
     billing.place_order(party_id, [LineItem("Work", 1, Money(price, "USD"))], order_id=order_id)
     billing.assign_order(order_id, "team")
     billing.start_order(order_id)
@@ -35,6 +36,7 @@ def far_apart(billing: BillingService) -> None:
         ("A-kiritimati", "Pacific/Kiritimati", date(2027, 1, 1)),
         ("B-pago", "Pacific/Pago_Pago", date(2026, 12, 31)),
     ):
+        save_parties(billing.crm, [f"P-{rid}"])  # references are checked: the party first
         billing.start_retainer(f"P-{rid}", terms(time_zone=zone), retainer_id=rid, starts_on=day)
 
 
@@ -130,6 +132,7 @@ def test_an_unavailable_store_stops_the_run_with_what_was_done(tmp_path: Path) -
     clock = _LockingClock(datetime(2026, 1, 1, 9, tzinfo=UTC), path, n=1_000_000)
     with open_store(f"sqlite:///{path}?timeout=0.05", clock=clock) as crm:
         billing = BillingService(crm, business="acme")
+        save_parties(crm, [f"P{n}" for n in range(1, 5)])  # references are checked: parties first
         for n in range(1, 5):
             billing.start_retainer(
                 f"P{n}", terms(), retainer_id=f"R{n}", starts_on=date(2026, 1, 1)

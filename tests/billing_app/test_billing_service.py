@@ -22,7 +22,7 @@ from relationship_core import (
     Refund,
     RetainerStatus,
 )
-from relationship_core._app import billing as billing_module
+from relationship_core._app.billing import run as billing_module
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._app.kinds import ENGAGEMENTS, INTERACTIONS, PARTIES
@@ -35,7 +35,7 @@ from relationship_core.exceptions import (
     ValidationError,
 )
 
-from .conftest import START, terms
+from .conftest import START, save_parties, terms
 
 
 def stored_invoices(crm: CRM) -> list[Invoice]:
@@ -265,6 +265,7 @@ def test_bad_input_is_refused_with_the_field_named(crm: CRM) -> None:
 def test_without_a_date_each_retainer_is_billed_through_its_own_local_today(
     billing: BillingService, clock: ManualClock
 ) -> None:
+    save_parties(billing.crm, ["R-AKL", "R-NYC"])  # references are checked: parties first
     for rid, zone in [("R-AKL", "Pacific/Auckland"), ("R-NYC", "America/New_York")]:
         billing.start_retainer(
             rid, terms("100.00", time_zone=zone), retainer_id=rid, starts_on=date(2026, 1, 1)

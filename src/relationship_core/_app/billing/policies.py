@@ -1,0 +1,112 @@
+"""The billing policies, as event handlers run inside the unit of work of the change.
+
+The billing feature plugin contributes them (``relationship_core_event_handlers``):
+
+* ``billing.start-retainer-on-promotion``: a promotion starts the retainer
+  its `RetainerPlan` holds (the terms `BillingService.promote` wrote);
+* ``billing.end-retainers-on-lapse``: a lapse ends the engagement's open retainers;
+* ``billing.order-paid``: an order's invoice paid in full marks the order paid;
+* ``billing.invoice-on-fulfilment``: a fulfilled order gets its invoice, issued
+  on the business's date and numbered from its sequence. On by default;
+  ``open(url, config={"billing": {"invoice_on_fulfilment": False}})`` switches
+  it off (the run's order pass, or `BillingService.invoice_order`, then
+  invoices fulfilled orders).
+
+Every handler is idempotent: an event handled again (a replay) finds its work
+done (the retainer started, the order invoiced or paid) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from relationship_core._app.billing.context import invoice_numbers
+from relationship_core._app.uow import UnitOfWork
+from relationship_core._billing.biller import invoice_for_order
+from relationship_core._billing.events import InvoicePaid, OrderFulfilled
+from relationship_core._billing.invoices import Invoice, InvoiceSource
+from relationship_core._billing.lifecycle import (
+    RetainerPlan,
+    end_retainer_on_lapse,
+    start_retainer_for,
+)
+from relationship_core._billing.orders import Order, OrderStatus
+from relationship_core._billing.retainer import Retainer, RetainerStatus
+from relationship_core._domain.business import Business
+from relationship_core._domain.engagements import ClientLapsed, CustomerPromoted, Engagement
+from relationship_core._plugins.specs import EventHandlerSpec
+
+__all__ = [
+    "BILLING_HANDLERS",
+    "end_retainers_on_lapse",
+    "invoice_on_fulfilment",
+    "mark_order_paid",
+    "start_retainer_on_promotion",
+]
+
+#: The setting of the ``billing`` feature that switches `invoice_on_fulfilment`.
+INVOICE_ON_FULFILMENT = "invoice_on_fulfilment"
+
+
+def start_retainer_on_promotion(event: CustomerPromoted, uow: UnitOfWork) -> None:
+    """Start the retainer the engagement's plan holds, once."""
+    plan = uow.repository(RetainerPlan).find(event.aggregate_id)
+    if plan is None or plan.terms is None or plan.retainer_id is None:
+        return  # promoted without billing terms, or started already
+    retainers = uow.repository(Retainer)
+    if retainers.find(plan.retainer_id) is None:
+        engagement: Engagement = uow.engagements.get(event.aggregate_id)
+        retainers.add(
+            start_retainer_for(
+                engagement,
+                plan.terms,
+                event.occurred_at,
+                retainer_id=plan.retainer_id,
+                business=plan.business,
+            )
+        )
+    plan.terms = None
+
+
+def end_retainers_on_lapse(event: ClientLapsed, uow: UnitOfWork) -> None:
+    """End every open retainer of the lapsed engagement (as its plan says: now or at period end)."""
+    plan = uow.repository(RetainerPlan).find(event.aggregate_id)
+    immediately = plan is not None and plan.end_immediately
+    for retainer in uow.repository(Retainer).iterate(engagement_id=event.aggregate_id):
+        if retainer.status is not RetainerStatus.CANCELLED:
+            end_retainer_on_lapse(retainer, event, immediately=immediately)
+    if plan is not None:
+        plan.end_immediately = False
+
+
+def mark_order_paid(event: InvoicePaid, uow: UnitOfWork) -> None:
+    """An order's invoice was paid in full: the order is paid."""
+    invoice = uow.repository(Invoice).find(event.aggregate_id)
+    if invoice is None or invoice.source is not InvoiceSource.ORDER or invoice.source_id is None:
+        return
+    order = uow.repository(Order).find(invoice.source_id)
+    if order is not None and order.status is OrderStatus.INVOICED:
+        order.mark_paid(event.occurred_at)
+
+
+def invoice_on_fulfilment(event: OrderFulfilled, uow: UnitOfWork) -> None:
+    """Issue a fulfilled order's invoice, unless switched off or invoiced already."""
+    if not uow.config("billing").get(INVOICE_ON_FULFILMENT, True):
+        return
+    order = uow.repository(Order).get(event.aggregate_id)
+    if order.invoice_id is not None or order.status is not OrderStatus.FULFILLED:
+        return  # a replay: invoiced (or further) already
+    business = uow.repository(Business).get(order.business)
+    at = event.occurred_at
+    invoice = invoice_for_order(order, at)
+    invoice.issue(invoice_numbers(uow, business), at.astimezone(business.time_zone).date(), at)
+    uow.add(invoice)
+
+
+#: Every billing handler, in the order they are registered.
+BILLING_HANDLERS: tuple[EventHandlerSpec, ...] = (
+    EventHandlerSpec(
+        "billing.start-retainer-on-promotion", CustomerPromoted.name, start_retainer_on_promotion
+    ),  # type: ignore[arg-type]
+    EventHandlerSpec("billing.end-retainers-on-lapse", ClientLapsed.name, end_retainers_on_lapse),  # type: ignore[arg-type]
+    EventHandlerSpec("billing.order-paid", InvoicePaid.name, mark_order_paid),  # type: ignore[arg-type]
+    EventHandlerSpec("billing.invoice-on-fulfilment", OrderFulfilled.name, invoice_on_fulfilment),  # type: ignore[arg-type]
+)
