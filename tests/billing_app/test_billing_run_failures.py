@@ -11,6 +11,8 @@ import pytest
 from relationship_core import BillingInterruptedError, LineItem, ManualClock, Money
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import CRM, open_store
+from relationship_core._app.uow import UnitOfWork
+from relationship_core._domain.events import DomainEvent
 from relationship_core._storage.contract import Write
 from relationship_core.exceptions import BackendUnavailableError
 
@@ -111,25 +113,19 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
     assert (again.invoices_issued, [f.id for f in again.failures]) == (0, ["R2"])
 
 
-class _LockingClock(ManualClock):
-    """A clock that, on its *n*-th reading, has another process take the database's write lock."""
-
-    def __init__(self, at: datetime, path: Path, n: int) -> None:
-        super().__init__(at)
-        self._path, self._left = path, n
-        self.locker: sqlite3.Connection | None = None
-
-    def now(self) -> datetime:
-        self._left -= 1
-        if self._left == 0:
-            self.locker = sqlite3.connect(self._path, isolation_level=None)
-            self.locker.execute("BEGIN IMMEDIATE")
-        return super().now()
-
-
 def test_an_unavailable_store_stops_the_run_with_what_was_done(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
-    clock = _LockingClock(datetime(2026, 1, 1, 9, tzinfo=UTC), path, n=1_000_000)
+    clock = ManualClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
+    lockers: list[sqlite3.Connection] = []
+
+    def lock_the_database(event: DomainEvent, uow: UnitOfWork) -> None:
+        # R1 is committed; as R2's invoice is about to be written, another
+        # process takes the write lock, so R2's transaction cannot begin.
+        if getattr(event, "party_id", None) == "P2" and not lockers:
+            locker = sqlite3.connect(path, isolation_level=None)
+            locker.execute("BEGIN IMMEDIATE")
+            lockers.append(locker)
+
     with open_store(f"sqlite:///{path}?timeout=0.05", clock=clock) as crm:
         billing = BillingService(crm, business="acme")
         save_parties(crm, [f"P{n}" for n in range(1, 5)])  # references are checked: parties first
@@ -137,16 +133,16 @@ def test_an_unavailable_store_stops_the_run_with_what_was_done(tmp_path: Path) -
             billing.start_retainer(
                 f"P{n}", terms(), retainer_id=f"R{n}", starts_on=date(2026, 1, 1)
             )
-        clock._left = 2  # R1 bills; the lock is taken as R2 reads the clock
+        crm.bus.register("invoice.issued", lock_the_database, name="test.lock")
         with pytest.raises(BillingInterruptedError) as info:
             billing.run(date(2026, 1, 1))
         assert isinstance(info.value, BackendUnavailableError)
         done = info.value.run
         assert ([i.source_id for i in done.invoices], done.failures) == (["R1"], ())
         assert "run again" in str(info.value)
-        assert clock.locker is not None
-        clock.locker.rollback()
-        clock.locker.close()
+        assert lockers
+        lockers[0].rollback()
+        lockers[0].close()
         rest = billing.run(date(2026, 1, 1))  # the store is back: the rest, once
         assert sorted(i.source_id or "" for i in rest.invoices) == ["R2", "R3", "R4"]
         assert rest.ok
