@@ -75,14 +75,15 @@ def save_parties(crm: CRM, ids: Iterable[str]) -> None:
                 uow.parties.add(Person(id=pid, name=f"Client {pid}"))
 
 
-#: These tests exercise the run's order pass, so the fulfilment handler is
-#: off; test_billing_policies.py covers it on (the default).
+#: The fulfilment handler switched off: fulfilled orders wait for the run's
+#: order pass (or `invoice_order`). The default, on, invoices at fulfilment.
 BY_THE_RUN = {"billing": {"invoice_on_fulfilment": False}}
 
 
 @pytest.fixture
 def crm(store_url: str, clock: ManualClock) -> Iterator[CRM]:
-    with open_store(store_url, clock=clock, config=BY_THE_RUN) as store:
+    """A store with the billing feature's defaults (fulfilment invoices at once)."""
+    with open_store(store_url, clock=clock) as store:
         save_parties(store, PARTIES)
         yield store
 
@@ -90,6 +91,19 @@ def crm(store_url: str, clock: ManualClock) -> Iterator[CRM]:
 @pytest.fixture
 def billing(crm: CRM) -> BillingService:
     return BillingService(crm, business="acme")
+
+
+@pytest.fixture
+def crm_by_the_run(store_url: str, clock: ManualClock) -> Iterator[CRM]:
+    """A store whose fulfilled orders are invoiced by the run (handler switched off)."""
+    with open_store(store_url, clock=clock, config=BY_THE_RUN) as store:
+        save_parties(store, PARTIES)
+        yield store
+
+
+@pytest.fixture
+def billing_by_the_run(crm_by_the_run: CRM) -> BillingService:
+    return BillingService(crm_by_the_run, business="acme")
 
 
 def terms(fee: str = "310.00", currency: str = "USD", **extra: object) -> RetainerTerms:

@@ -186,18 +186,17 @@ def test_an_order_from_placement_to_payment_and_refund(
         billing.fulfil_order("O1")
     billing.assign_order("O1", "workshop-team")
     billing.start_order("O1")
-    billing.fulfil_order("O1")
-    assert billing.run(date(2026, 1, 2), orders=False).invoices_issued == 0
-    run = billing.run(date(2026, 1, 2))
-    assert run.orders_invoiced == 1
-    (invoice,) = run.invoices
-    assert (invoice.id, invoice.number, invoice.total) == (
-        "order:O1",
+    fulfilled = billing.fulfil_order("O1")  # the fulfilment handler invoices it at once
+    assert fulfilled.invoice_id == "order:O1"
+    invoice = billing.invoices.get("order:O1")
+    assert (invoice.number, invoice.total, invoice.issued_on) == (
         "INV-2026-000001",
         order.total,
+        date(2026, 1, 1),
     )
     assert billing.invoice_order("O1").number == "INV-2026-000001"  # idempotent
-    assert billing.run(date(2026, 1, 3)).invoices_issued == 0
+    run = billing.run(date(2026, 1, 3))  # nothing left for the run's order pass
+    assert (run.invoices_issued, run.orders_invoiced) == (0, 0)
 
     payment = Payment("pay-1", invoice.total, START, "card")
     paid = billing.record_payment("order:O1", payment)
