@@ -11,8 +11,7 @@ from datetime import date
 
 import pytest
 
-from relationship_core import Money
-from relationship_core import Person
+from relationship_core import Money, Person
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._billing.biller import bill_retainer
 from relationship_core._billing.cycles import BillingCycle

@@ -22,7 +22,9 @@ from relationship_core.exceptions import ValidationError
 __all__ = ["RetainerPlan", "end_retainer_on_lapse", "start_retainer_for"]
 
 
-def _terms(_instance: object, _attribute: object, value: object) -> None:
+def _terms(
+    _instance: object, _attribute: attrs.Attribute[RetainerTerms | None], value: object
+) -> None:
     if value is not None and not isinstance(value, RetainerTerms):
         raise ValidationError("terms", value, "expected RetainerTerms")
 

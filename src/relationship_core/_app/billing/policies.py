@@ -18,6 +18,9 @@ done (the retainer started, the order invoiced or paid) and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from relationship_core._app.billing.context import invoice_numbers
 from relationship_core._app.uow import UnitOfWork
 from relationship_core._billing.biller import invoice_for_order
@@ -32,6 +35,7 @@ from relationship_core._billing.orders import Order, OrderStatus
 from relationship_core._billing.retainer import Retainer, RetainerStatus
 from relationship_core._domain.business import Business
 from relationship_core._domain.engagements import ClientLapsed, CustomerPromoted, Engagement
+from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.specs import EventHandlerSpec
 
 __all__ = [
@@ -44,6 +48,8 @@ __all__ = [
 
 #: The setting of the ``billing`` feature that switches `invoice_on_fulfilment`.
 INVOICE_ON_FULFILMENT = "invoice_on_fulfilment"
+
+E = TypeVar("E", bound=DomainEvent)
 
 
 def start_retainer_on_promotion(event: CustomerPromoted, uow: UnitOfWork) -> None:
@@ -101,12 +107,22 @@ def invoice_on_fulfilment(event: OrderFulfilled, uow: UnitOfWork) -> None:
     uow.add(invoice)
 
 
+def _spec(name: str, cls: type[E], react: Callable[[E, UnitOfWork], None]) -> EventHandlerSpec:
+    """*react* to events of *cls*, as the bus calls handlers (with any `DomainEvent`)."""
+
+    def handle(event: DomainEvent, uow: UnitOfWork) -> None:
+        if isinstance(event, cls):  # the bus dispatches by name; the class is what we read
+            react(event, uow)
+
+    handle.__name__ = handle.__qualname__ = react.__name__
+    handle.__doc__ = react.__doc__
+    return EventHandlerSpec(name, cls.name, handle)
+
+
 #: Every billing handler, in the order they are registered.
 BILLING_HANDLERS: tuple[EventHandlerSpec, ...] = (
-    EventHandlerSpec(
-        "billing.start-retainer-on-promotion", CustomerPromoted.name, start_retainer_on_promotion
-    ),  # type: ignore[arg-type]
-    EventHandlerSpec("billing.end-retainers-on-lapse", ClientLapsed.name, end_retainers_on_lapse),  # type: ignore[arg-type]
-    EventHandlerSpec("billing.order-paid", InvoicePaid.name, mark_order_paid),  # type: ignore[arg-type]
-    EventHandlerSpec("billing.invoice-on-fulfilment", OrderFulfilled.name, invoice_on_fulfilment),  # type: ignore[arg-type]
+    _spec("billing.start-retainer-on-promotion", CustomerPromoted, start_retainer_on_promotion),
+    _spec("billing.end-retainers-on-lapse", ClientLapsed, end_retainers_on_lapse),
+    _spec("billing.order-paid", InvoicePaid, mark_order_paid),
+    _spec("billing.invoice-on-fulfilment", OrderFulfilled, invoice_on_fulfilment),
 )
