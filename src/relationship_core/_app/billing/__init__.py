@@ -61,7 +61,15 @@ __all__ = [
     "RetainerCommands",
 ]
 
-_KINDS = ("business", "retainer", "invoice", "credit_note", "order", "invoice_sequence")
+_KINDS = (
+    "business",
+    "retainer",
+    "invoice",
+    "credit_note",
+    "order",
+    "invoice_sequence",
+    "retainer_plan",
+)
 
 
 def _ensure_business(context: BillingContext, *, explicit: bool) -> Business:
