@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from relationship_core import (
+    DEFAULT_BUSINESS,
+    Business,
     Engagement,
     EventHandlerSpec,
     InvoiceStatus,
     LineItem,
     ManualClock,
     Money,
+    Order,
     OrderStatus,
     Payment,
     Person,
@@ -120,6 +123,35 @@ def test_each_business_numbers_its_fulfilled_orders(crm: CRM) -> None:
         "order:S-O1": ("INV-2026-000001", "studio"),
         "order:H-O1": ("SHOP-2026-000001", "shop"),
     }
+
+
+def test_an_order_fulfilled_outside_the_service_is_invoiced_too(crm: CRM) -> None:
+    # Pure-domain code: an order of the default business, fulfilled in a unit of work.
+    at = crm.clock.now()
+    order = Order.place("O-plain", "P-buyer", [LineItem("Kit", 1, Money("5.00", "EUR"))], at)
+    order.assign("team", at)
+    order.start_work(at)
+    order.fulfil(at)
+    with crm.unit_of_work() as uow:
+        uow.add(order)
+    invoice = crm.repository("invoice").get("order:O-plain")
+    assert (invoice.number, invoice.business) == ("INV-2026-000001", DEFAULT_BUSINESS)
+    assert crm.repository("business").get(DEFAULT_BUSINESS) == Business.create(DEFAULT_BUSINESS)
+    assert BillingService(crm).orders.get("O-plain").status is OrderStatus.INVOICED
+
+
+def test_an_order_of_an_unknown_business_cannot_be_fulfilled(crm: CRM) -> None:
+    at = crm.clock.now()
+    order = Order.place(
+        "O-lost", "P-buyer", [LineItem("Kit", 1, Money("5.00", "EUR"))], at, business="nowhere"
+    )
+    order.assign("team", at)
+    order.start_work(at)
+    order.fulfil(at)
+    with pytest.raises(ValidationError) as info, crm.unit_of_work() as uow:
+        uow.add(order)
+    assert (info.value.field, info.value.value) == ("order.business", "nowhere")
+    assert crm.repository("order").find("O-lost") is None  # nothing was written
 
 
 # -- switched off ------------------------------------------------------------------

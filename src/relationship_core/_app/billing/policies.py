@@ -33,10 +33,11 @@ from relationship_core._billing.lifecycle import (
 )
 from relationship_core._billing.orders import Order, OrderStatus
 from relationship_core._billing.retainer import Retainer, RetainerStatus
-from relationship_core._domain.business import Business
+from relationship_core._domain.business import DEFAULT_BUSINESS, Business, NumberingScheme
 from relationship_core._domain.engagements import ClientLapsed, CustomerPromoted, Engagement
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "BILLING_HANDLERS",
@@ -93,6 +94,27 @@ def mark_order_paid(event: InvoicePaid, uow: UnitOfWork) -> None:
         order.mark_paid(event.occurred_at)
 
 
+def _business_of(uow: UnitOfWork, order: Order) -> Business:
+    """The order's stored business; the default one is stored on first use, as by the service."""
+    businesses = uow.repository(Business)
+    found = businesses.find(order.business)
+    if found is not None:
+        return found
+    if (
+        order.business == DEFAULT_BUSINESS
+    ):  # an order of pure-domain code: what BillingService(crm) stores
+        return businesses.add(
+            Business.create(DEFAULT_BUSINESS, numbering=NumberingScheme.with_prefixes())
+        )
+    raise ValidationError(
+        "order.business",
+        order.business,
+        "no such business is stored, so the order cannot be numbered; create it first "
+        "(BillingService(crm, business=...)) or switch invoicing on fulfilment off "
+        '(open(url, config={"billing": {"invoice_on_fulfilment": False}}))',
+    )
+
+
 def invoice_on_fulfilment(event: OrderFulfilled, uow: UnitOfWork) -> None:
     """Issue a fulfilled order's invoice, unless switched off or invoiced already."""
     if not uow.config("billing").get(INVOICE_ON_FULFILMENT, True):
@@ -100,7 +122,7 @@ def invoice_on_fulfilment(event: OrderFulfilled, uow: UnitOfWork) -> None:
     order = uow.repository(Order).get(event.aggregate_id)
     if order.invoice_id is not None or order.status is not OrderStatus.FULFILLED:
         return  # a replay: invoiced (or further) already
-    business = uow.repository(Business).get(order.business)
+    business = _business_of(uow, order)
     at = event.occurred_at
     invoice = invoice_for_order(order, at)
     invoice.issue(invoice_numbers(uow, business), at.astimezone(business.time_zone).date(), at)
