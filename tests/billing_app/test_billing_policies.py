@@ -125,15 +125,20 @@ def test_each_business_numbers_its_fulfilled_orders(crm: CRM) -> None:
     }
 
 
-def test_an_order_fulfilled_outside_the_service_is_invoiced_too(crm: CRM) -> None:
-    # Pure-domain code: an order of the default business, fulfilled in a unit of work.
-    at = crm.clock.now()
-    order = Order.place("O-plain", "P-buyer", [LineItem("Kit", 1, Money("5.00", "EUR"))], at)
+def fulfilled_in_domain(order_id: str, at: datetime, business: str = DEFAULT_BUSINESS) -> Order:
+    """An order placed and fulfilled by pure-domain code, not saved yet."""
+    lines = [LineItem("Kit", 1, Money("5.00", "EUR"))]
+    order = Order.place(order_id, "P-buyer", lines, at, business=business)
     order.assign("team", at)
     order.start_work(at)
     order.fulfil(at)
+    return order
+
+
+def test_an_order_fulfilled_outside_the_service_is_invoiced_too(crm: CRM) -> None:
+    # Pure-domain code: an order of the default business, fulfilled in a unit of work.
     with crm.unit_of_work() as uow:
-        uow.add(order)
+        uow.add(fulfilled_in_domain("O-plain", crm.clock.now()))
     invoice = crm.repository("invoice").get("order:O-plain")
     assert (invoice.number, invoice.business) == ("INV-2026-000001", DEFAULT_BUSINESS)
     assert crm.repository("business").get(DEFAULT_BUSINESS) == Business.create(DEFAULT_BUSINESS)
@@ -141,13 +146,7 @@ def test_an_order_fulfilled_outside_the_service_is_invoiced_too(crm: CRM) -> Non
 
 
 def test_an_order_of_an_unknown_business_cannot_be_fulfilled(crm: CRM) -> None:
-    at = crm.clock.now()
-    order = Order.place(
-        "O-lost", "P-buyer", [LineItem("Kit", 1, Money("5.00", "EUR"))], at, business="nowhere"
-    )
-    order.assign("team", at)
-    order.start_work(at)
-    order.fulfil(at)
+    order = fulfilled_in_domain("O-lost", crm.clock.now(), business="nowhere")
     with pytest.raises(ValidationError) as info, crm.unit_of_work() as uow:
         uow.add(order)
     assert (info.value.field, info.value.value) == ("order.business", "nowhere")
