@@ -31,8 +31,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-import relationship_core._app.billing_kinds  # noqa: F401 - registers the billing kinds
-from relationship_core import BillingCycle, ManualClock, Money, RetainerTerms
+from relationship_core import BillingCycle, ManualClock, Money, Person, Retainer, RetainerTerms
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import open_store
 
@@ -44,9 +43,8 @@ def ours(path: Path, count: int) -> tuple[float, int, list[str]]:
     with open_store(f"sqlite:///{path}?synchronous=normal", clock=clock) as crm:
         billing = BillingService(crm, business="bench")
         with crm.unit_of_work() as uow:
-            from relationship_core import Retainer
-
             for i in range(count):
+                uow.add(Person(id=f"P{i}", name=f"Client {i}"))  # retainers reference their party
                 terms = RetainerTerms(
                     Money(Decimal(1000 + i).scaleb(-2) * 100, "EUR"),
                     BillingCycle.monthly(),

@@ -1,7 +1,8 @@
 """A year of billing in a store: one retainer client and one per-purchase customer.
 
 The billing service keeps retainers, orders and invoices in a store opened by
-URL; the biller runs on the first of every month (as cron would) and is safe
+URL; an order is invoiced when it is fulfilled (in the same unit of work),
+and the biller runs on the first of every month (as cron would) and is safe
 to run again. Runs on ``memory://`` by default; pass a URL to use another
 store, e.g. ``python examples/billing_year.py sqlite:///billing.db``.
 
@@ -13,14 +14,15 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 
-# Exported as relationship_core.BillingService once the lead adds it.
 from relationship_core import (
     BillingCycle,
     BillingService,
+    Invoice,
     LineItem,
     LineKind,
     ManualClock,
     Money,
+    Organisation,
     Payment,
     RetainerTerms,
     monthly_recurring_revenue,
@@ -31,6 +33,9 @@ from relationship_core import open as open_store
 def main(url: str = "memory://") -> None:
     clock = ManualClock(datetime(2026, 1, 1, 8, tzinfo=UTC))
     with open_store(url, clock=clock) as crm:
+        # Billing records reference their party: save the parties first.
+        crm.parties.add(Organisation(id="client-1", name="Atelier Client"))
+        crm.parties.add(Organisation(id="customer-1", name="Print Customer"))
         billing = BillingService(crm, business="studio", payment_terms_days=14)
         billing.start_retainer(
             "client-1",
@@ -44,7 +49,7 @@ def main(url: str = "memory://") -> None:
             retainer_id="R-1",
             starts_on=date(2026, 1, 20),  # mid-month: the first invoice is prorated
         )
-        print(f"{'run on':<12}{'invoice':<18}{'for':<10}{'net':>10}{'total':>11}")
+        print(f"{'on':<12}{'invoice':<18}{'for':<10}{'net':>10}{'total':>11}")
         year_total: dict[str, Money] = {}
         for month in range(1, 13):
             day = date(2026, month, 1)
@@ -64,10 +69,12 @@ def main(url: str = "memory://") -> None:
             )
             billing.assign_order(order_id, "print-shop")
             billing.start_order(order_id)
-            billing.fulfil_order(order_id)
+            order = billing.fulfil_order(order_id)  # the fulfilment handler invoices it
             run = billing.run(day)
             assert billing.run(day).invoices_issued == 0  # running again bills nothing
-            for invoice in run.invoices:
+            sale = billing.invoices.get(order.invoice_id or f"order:{order_id}")
+            issued: list[Invoice] = [sale, *run.invoices]  # in issue order
+            for invoice in issued:
                 who = "retainer" if invoice.source_id == "R-1" else "order"
                 print(
                     f"{day.isoformat():<12}{invoice.number:<18}{who:<10}"
@@ -76,8 +83,11 @@ def main(url: str = "memory://") -> None:
                 billing.record_payment(
                     invoice.id, Payment(f"pay-{invoice.number}", invoice.total, clock.now())
                 )
-            for code, amount in run.billed.items():
-                year_total[code] = year_total[code] + amount if code in year_total else amount
+            for invoice in issued:
+                code = invoice.currency.code
+                year_total[code] = (
+                    year_total[code] + invoice.total if code in year_total else invoice.total
+                )
         retainers = list(billing.retainers.iterate())
         mrr = monthly_recurring_revenue(retainers, date(2026, 12, 31), "EUR")
         paid = sum(1 for _ in billing.invoices.iterate(status="paid"))

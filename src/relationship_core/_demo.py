@@ -3,7 +3,9 @@
 Everything goes through the facade (`open_store`)
 and the `BillingService`, with a
 `ManualClock` walking through 2026 one day at a time;
-the biller runs every evening, as a scheduler would run it. At the end the
+a fulfilled order is invoiced at once (the billing feature's fulfilment
+handler, in the same unit of work) and the biller runs every evening for the
+retainer, as a scheduler would run it. At the end the
 store is opened again and its records and events are counted, to show that
 everything was persisted.
 """
@@ -17,7 +19,6 @@ from itertools import zip_longest
 
 import attrs
 
-import relationship_core._app.billing_kinds  # noqa: F401 - registers the billing kinds
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._billing.cycles import BillingCycle
@@ -74,7 +75,10 @@ def _heading(write: Write, text: str) -> None:
 
 
 class _Story:
-    """The year, day by day: actions at 10:00 UTC, the biller at 18:00 UTC."""
+    """The year, day by day: actions at 10:00 UTC, the biller at 18:00 UTC.
+
+    Orders are invoiced when fulfilled; the evening run bills the retainer.
+    """
 
     def __init__(self, crm: CRM, clock: ManualClock, write: Write) -> None:
         self.crm = crm
@@ -90,14 +94,23 @@ class _Story:
     def at(self, day: date, hour: int = 10) -> datetime:
         return self.clock.set(datetime.combine(day, time(hour), UTC))
 
+    def _issued(self, invoice: Invoice, day: date, delay: int) -> None:
+        self.issued.append(invoice)
+        self.pay_on[day + timedelta(days=delay)].append((invoice.id, invoice.number or ""))
+
     def nightly_run(self, day: date) -> list[Invoice]:
         self.at(day, 18)
         run = self.billing.run()
         for invoice in run.invoices:
-            self.issued.append(invoice)
-            delay = 7 if invoice.source_id and invoice.source_id.startswith("O-") else 10
-            self.pay_on[day + timedelta(days=delay)].append((invoice.id, invoice.number or ""))
+            self._issued(invoice, day, 10)
         return list(run.invoices)
+
+    def fulfil(self, order_id: str, day: date) -> tuple[Order, Invoice]:
+        """Fulfil *order_id*: the fulfilment handler issues its invoice in the same commit."""
+        order = self.billing.fulfil_order(order_id)
+        invoice = self.billing.invoices.get(order.invoice_id or f"order:{order_id}")
+        self._issued(invoice, day, 7)
+        return order, invoice
 
     def payments_due(self, day: date) -> None:
         for invoice_id, number in self.pay_on.pop(day, []):
@@ -180,9 +193,8 @@ def _first_purchase(story: _Story) -> tuple[Organisation, Engagement]:
     story.billing.start_order("O-1001")
     moves.append("in progress")
     story.at(date(2026, 1, 8))
-    order = story.billing.fulfil_order("O-1001")
+    order, invoice = story.fulfil("O-1001", date(2026, 1, 8))  # invoiced in the same commit
     moves.append("fulfilled")
-    (invoice,) = story.nightly_run(date(2026, 1, 8))
     moves.append(f"invoiced {invoice.number}")
     story.at(date(2026, 1, 12))
     story.billing.record_payment(
@@ -254,7 +266,9 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
                 support_team="support-desk",
             )
         )
-    _heading(write, "4. A year of billing (the biller runs every evening)")
+    _heading(
+        write, "4. A year of billing (orders invoiced when fulfilled, the biller every evening)"
+    )
     write(f"  Client: {client.name} (retainer)  Customer: {school.name} (per purchase)")
     day = date(2026, 1, 15)
     while day <= date(2026, 12, 31):
@@ -283,7 +297,7 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
         if day.day == 21:
             story.billing.start_order(f"O-{2000 + day.month}")
         if day.day == 22:
-            story.billing.fulfil_order(f"O-{2000 + day.month}")
+            story.fulfil(f"O-{2000 + day.month}", day)
         story.nightly_run(day)
         day += timedelta(days=1)
     rerun = story.billing.run(date(2026, 12, 31))
@@ -408,7 +422,7 @@ def _all_events(crm: CRM) -> list[StoredEvent]:
 def run_demo(write: Write, url: str) -> DemoResult:
     """Tell the story on the store at *url* (which must be empty) and read it back."""
     clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
-    with open_store(url, clock=clock) as crm:
+    with open_store(url, clock=clock) as crm:  # the defaults: fulfilment invoices at once
         if crm.parties.query(limit=1).items:
             raise ValidationError("store", url, "the demo needs an empty store; give a fresh one")
         story = _Story(crm, clock, write)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from relationship_core import LineItem, Money, Order
+from relationship_core import LineItem, Money, Order, Person
 from relationship_core import open as open_store
 from relationship_core.analytics import TimeUnit, customer_summary, transactions_from_store
 from relationship_core.exceptions import ValidationError
@@ -22,6 +22,8 @@ def _order(order_id: str, party: str, at: datetime, price: str) -> Order:
 
 def test_orders_in_a_store_become_a_summary() -> None:
     with open_store("memory://") as crm:
+        for name in ("ada", "bob"):  # references are checked: the parties first
+            crm.parties.add(Person(id=name, name=name.title()))
         with crm.unit_of_work() as uow:
             uow.add(_order("o1", "ada", START, "10.00"))
             uow.add(_order("o2", "ada", START + timedelta(weeks=2), "30.00"))

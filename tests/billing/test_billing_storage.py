@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from relationship_core import Money
+from relationship_core import Money, Person
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._billing.biller import bill_retainer
 from relationship_core._billing.cycles import BillingCycle
@@ -28,6 +28,7 @@ def crm() -> Iterator[CRM]:
     with open_store("memory://") as store:
         with store.unit_of_work() as uow:
             terms = RetainerTerms(Money("310.00", "USD"), BillingCycle.monthly(), "UTC")
+            uow.parties.add(Person(id="P1", name="Pat"))  # references are checked: the party first
             retainer = Retainer.start("R1", "P1", terms, AT, starts_on=date(2026, 1, 1))
             uow.add(retainer)
             uow.add(InvoiceNumberSequence("acme"))

@@ -10,14 +10,13 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-import relationship_core._app.billing_kinds  # noqa: F401 - registers the billing kinds
-from relationship_core import BillingCycle, ManualClock, Money, RetainerTerms
+from relationship_core import BillingCycle, ManualClock, Money, Person, RetainerTerms
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import CRM, open_store
 
@@ -63,15 +62,48 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+#: The parties these tests bill. Billing records reference their party, and a
+#: unit of work refuses a dangling reference, so `crm` saves them first.
+PARTIES = ("P1", "P2", "P3", "P5", "P-buyer")
+
+
+def save_parties(crm: CRM, ids: Iterable[str]) -> None:
+    """Save a person under each id (references are checked when a unit of work commits)."""
+    with crm.unit_of_work() as uow:
+        for pid in ids:
+            if uow.parties.find(pid) is None:
+                uow.parties.add(Person(id=pid, name=f"Client {pid}"))
+
+
+#: The fulfilment handler switched off: fulfilled orders wait for the run's
+#: order pass (or `invoice_order`). The default, on, invoices at fulfilment.
+BY_THE_RUN = {"billing": {"invoice_on_fulfilment": False}}
+
+
 @pytest.fixture
 def crm(store_url: str, clock: ManualClock) -> Iterator[CRM]:
+    """A store with the billing feature's defaults (fulfilment invoices at once)."""
     with open_store(store_url, clock=clock) as store:
+        save_parties(store, PARTIES)
         yield store
 
 
 @pytest.fixture
 def billing(crm: CRM) -> BillingService:
     return BillingService(crm, business="acme")
+
+
+@pytest.fixture
+def crm_by_the_run(store_url: str, clock: ManualClock) -> Iterator[CRM]:
+    """A store whose fulfilled orders are invoiced by the run (handler switched off)."""
+    with open_store(store_url, clock=clock, config=BY_THE_RUN) as store:
+        save_parties(store, PARTIES)
+        yield store
+
+
+@pytest.fixture
+def billing_by_the_run(crm_by_the_run: CRM) -> BillingService:
+    return BillingService(crm_by_the_run, business="acme")
 
 
 def terms(fee: str = "310.00", currency: str = "USD", **extra: object) -> RetainerTerms:

@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relationship_core import Invoice, ManualClock
-from relationship_core._app import billing as billing_module
 from relationship_core._app.billing import BillingRun, BillingService
+from relationship_core._app.billing import run as billing_module
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._billing.biller import bill_retainer as real_bill_retainer
 from relationship_core._billing.biller import period_key
 
-from .conftest import START, terms
+from .conftest import START, save_parties, terms
 
 RETAINERS = [f"R{n}" for n in range(6)]
 
@@ -56,6 +56,7 @@ def test_two_billers_racing_on_sqlite_bill_each_period_once(
     with open_store(url, clock=clock) as crm:
         setup = BillingService(crm, business="acme")
         for rid in RETAINERS:
+            save_parties(crm, [f"P-{rid}"])  # references are checked: the party first
             setup.start_retainer(f"P-{rid}", terms("100.00"), retainer_id=rid)
     barrier = threading.Barrier(2)
 
@@ -131,6 +132,7 @@ def test_random_runs_with_crashes_never_skip_nor_double_nor_leave_gaps(
     with open_store("memory://", clock=clock) as crm:
         billing = BillingService(crm, business="acme")
         for rid in RETAINERS:
+            save_parties(crm, [f"P-{rid}"])  # references are checked: the party first
             billing.start_retainer(f"P-{rid}", terms("100.00"), retainer_id=rid)
         for on, crash_at in plan:
             clock.set(datetime.combine(on, time(10), UTC))

@@ -16,7 +16,7 @@ from relationship_core._domain.events import DomainEvent
 from relationship_core._storage.contract import Write
 from relationship_core.exceptions import BackendUnavailableError
 
-from .conftest import terms
+from .conftest import save_parties, terms
 
 #: 11:00 UTC on 31 December: 1 January 01:00 on Kiritimati (UTC+14), still
 #: 31 December 00:00 in Pago Pago (UTC-11).
@@ -24,6 +24,7 @@ NEW_YEAR = datetime(2026, 12, 31, 11, tzinfo=UTC)
 
 
 def fulfilled_order(billing: BillingService, order_id: str, party_id: str, price: str) -> None:
+    save_parties(billing.crm, [party_id])  # references are checked: the party first
     billing.place_order(party_id, [LineItem("Work", 1, Money(price, "USD"))], order_id=order_id)
     billing.assign_order(order_id, "team")
     billing.start_order(order_id)
@@ -37,12 +38,14 @@ def far_apart(billing: BillingService) -> None:
         ("A-kiritimati", "Pacific/Kiritimati", date(2027, 1, 1)),
         ("B-pago", "Pacific/Pago_Pago", date(2026, 12, 31)),
     ):
+        save_parties(billing.crm, [f"P-{rid}"])  # references are checked: the party first
         billing.start_retainer(f"P-{rid}", terms(time_zone=zone), retainer_id=rid, starts_on=day)
 
 
 def test_a_run_around_new_year_numbers_every_document_by_the_business_date(
-    crm: CRM, clock: ManualClock
+    crm_by_the_run: CRM, clock: ManualClock
 ) -> None:
+    crm = crm_by_the_run  # the order waits for the run's order pass
     clock.set(NEW_YEAR)
     billing = BillingService(crm, business="acme")  # the business keeps UTC: 31 December
     far_apart(billing)
@@ -73,8 +76,9 @@ def test_a_business_far_east_numbers_into_its_new_year(crm: CRM, clock: ManualCl
 
 
 def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
-    crm: CRM, billing: BillingService
+    crm_by_the_run: CRM, billing_by_the_run: BillingService
 ) -> None:
+    crm, billing = crm_by_the_run, billing_by_the_run  # the run's order pass bills O1
     billing.start_retainer("P1", terms(), retainer_id="R1", starts_on=date(2026, 1, 1))
     billing.start_retainer("P3", terms(), retainer_id="R3", starts_on=date(2026, 1, 1))
     # A damaged record between them, due like the others.
@@ -126,6 +130,7 @@ def test_an_unavailable_store_stops_the_run_with_what_was_done(tmp_path: Path) -
 
     with open_store(f"sqlite:///{path}?timeout=0.05", clock=clock) as crm:
         billing = BillingService(crm, business="acme")
+        save_parties(crm, [f"P{n}" for n in range(1, 5)])  # references are checked: parties first
         for n in range(1, 5):
             billing.start_retainer(
                 f"P{n}", terms(), retainer_id=f"R{n}", starts_on=date(2026, 1, 1)

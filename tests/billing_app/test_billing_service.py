@@ -22,8 +22,8 @@ from relationship_core import (
     Refund,
     RetainerStatus,
 )
-from relationship_core._app import billing as billing_module
 from relationship_core._app.billing import BillingService
+from relationship_core._app.billing import run as billing_module
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._app.kinds import ENGAGEMENTS, INTERACTIONS, PARTIES
 from relationship_core._app.mapping import MappingRegistry
@@ -35,7 +35,7 @@ from relationship_core.exceptions import (
     ValidationError,
 )
 
-from .conftest import START, terms
+from .conftest import START, save_parties, terms
 
 
 def stored_invoices(crm: CRM) -> list[Invoice]:
@@ -186,18 +186,17 @@ def test_an_order_from_placement_to_payment_and_refund(
         billing.fulfil_order("O1")
     billing.assign_order("O1", "workshop-team")
     billing.start_order("O1")
-    billing.fulfil_order("O1")
-    assert billing.run(date(2026, 1, 2), orders=False).invoices_issued == 0
-    run = billing.run(date(2026, 1, 2))
-    assert run.orders_invoiced == 1
-    (invoice,) = run.invoices
-    assert (invoice.id, invoice.number, invoice.total) == (
-        "order:O1",
+    fulfilled = billing.fulfil_order("O1")  # the fulfilment handler invoices it at once
+    assert fulfilled.invoice_id == "order:O1"
+    invoice = billing.invoices.get("order:O1")
+    assert (invoice.number, invoice.total, invoice.issued_on) == (
         "INV-2026-000001",
         order.total,
+        date(2026, 1, 1),
     )
     assert billing.invoice_order("O1").number == "INV-2026-000001"  # idempotent
-    assert billing.run(date(2026, 1, 3)).invoices_issued == 0
+    run = billing.run(date(2026, 1, 3))  # nothing left for the run's order pass
+    assert (run.invoices_issued, run.orders_invoiced) == (0, 0)
 
     payment = Payment("pay-1", invoice.total, START, "card")
     paid = billing.record_payment("order:O1", payment)
@@ -265,6 +264,7 @@ def test_bad_input_is_refused_with_the_field_named(crm: CRM) -> None:
 def test_without_a_date_each_retainer_is_billed_through_its_own_local_today(
     billing: BillingService, clock: ManualClock
 ) -> None:
+    save_parties(billing.crm, ["R-AKL", "R-NYC"])  # references are checked: parties first
     for rid, zone in [("R-AKL", "Pacific/Auckland"), ("R-NYC", "America/New_York")]:
         billing.start_retainer(
             rid, terms("100.00", time_zone=zone), retainer_id=rid, starts_on=date(2026, 1, 1)

@@ -1,7 +1,8 @@
 """The billing kinds: businesses, retainers, invoices, credit notes, orders, number sequences.
 
-Importing this module registers them on `DEFAULT_MAPPINGS`, so every
-store opened afterwards knows them (``relationship_core`` imports it).
+The billing feature plugin (`relationship_core._plugins.billing`) contributes
+them, with the references between them, to every store `relationship_core.open`
+opens; nothing is registered by importing this module.
 
 Every billing record names its business (indexed ``business``), so a run
 reads only its own business's records; layout 2 added it (see
@@ -23,10 +24,10 @@ from relationship_core._app.business_kinds import (
     with_business,
     with_sequence_business,
 )
-from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping
 from relationship_core._billing.biller import next_billing_date
 from relationship_core._billing.invoices import CreditNote, Invoice
+from relationship_core._billing.lifecycle import RetainerPlan
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import Order
 from relationship_core._billing.retainer import Retainer
@@ -38,6 +39,7 @@ __all__ = [
     "INVOICE_SEQUENCES",
     "ORDERS",
     "RETAINERS",
+    "RETAINER_PLANS",
 ]
 
 RETAINERS: KindMapping[Retainer] = KindMapping(
@@ -111,6 +113,12 @@ INVOICE_SEQUENCES: KindMapping[InvoiceNumberSequence] = KindMapping(
     indexed={"business": ("str?", lambda s: s.business), "prefix": ("str", lambda s: s.prefix)},
 )
 
+RETAINER_PLANS: KindMapping[RetainerPlan] = KindMapping(
+    "retainer_plan",
+    RetainerPlan,
+    indexed={"business": ("str", lambda p: p.business)},
+)
+
 #: Every billing mapping, in registration order.
 BILLING_MAPPINGS: tuple[KindMapping[Any], ...] = (
     BUSINESSES,
@@ -119,7 +127,5 @@ BILLING_MAPPINGS: tuple[KindMapping[Any], ...] = (
     CREDIT_NOTES,
     ORDERS,
     INVOICE_SEQUENCES,
+    RETAINER_PLANS,
 )
-
-for _mapping in BILLING_MAPPINGS:
-    register_mapping(_mapping)  # the same object again is a no-op

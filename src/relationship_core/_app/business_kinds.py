@@ -1,7 +1,7 @@
 """The ``business`` kind, and the upgrade that gives older billing records a business.
 
-Importing this module registers the kind on `DEFAULT_MAPPINGS` (the billing
-kinds import it). Billing records written before businesses existed (layout
+The billing feature plugin contributes the kind (``relationship_core_kinds``);
+nothing is registered by importing this module. Billing records written before businesses existed (layout
 1) are read as records of `DEFAULT_BUSINESS`, except number sequences, whose
 id (``"<business>:invoices"``) names their business already;
 ``relationship-core migrate`` rewrites them at layout 2 and indexes the key.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 
@@ -34,6 +33,3 @@ def with_sequence_business(data: dict[str, Any]) -> dict[str, Any]:
     """Layout 1 -> 2 of a number sequence: the business its id names (``"acme:invoices"``)."""
     key, sep, _ = str(data.get("id", "")).rpartition(":")
     return {**data, "business": data.get("business", key if sep and key else DEFAULT_BUSINESS)}
-
-
-register_mapping(BUSINESSES)

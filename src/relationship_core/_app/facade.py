@@ -27,7 +27,7 @@ Examples:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
@@ -35,7 +35,7 @@ import attrs
 
 from relationship_core._app.bus import DEFAULT_MAX_DEPTH, EventBus
 from relationship_core._app.envelope import EventTypes, LoggedEvent
-from relationship_core._app.features import Features, wire
+from relationship_core._app.features import FeatureConfig, Features, feature_config, wire
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
@@ -206,6 +206,7 @@ class CRM:
         bus: The event handlers run in each unit of work (``crm.bus.register``).
         actor: Who units of work act for unless told (default: the system).
         features: Everything the plugins contributed (job handlers, rule actions...).
+        config: Settings per feature (``open(url, config={"billing": {...}})``).
     """
 
     backend: StorageBackend
@@ -216,6 +217,9 @@ class CRM:
     bus: EventBus = attrs.field(factory=EventBus, kw_only=True)
     actor: Actor = attrs.field(factory=Actor.system, kw_only=True)
     features: Features | None = attrs.field(default=None, kw_only=True, repr=False)
+    config: FeatureConfig = attrs.field(
+        factory=lambda: feature_config(None), converter=feature_config, kw_only=True, repr=False
+    )
     _known: Known = attrs.field(factory=Known, init=False, repr=False)
     _ids: IdGenerator = attrs.field(init=False, repr=False)
 
@@ -350,6 +354,7 @@ def open_store(
     handlers: Iterable[EventHandlerSpec] = (),
     actor: Actor | None = None,
     max_event_depth: int = DEFAULT_MAX_DEPTH,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> CRM:
     """Open the store at *url* (``memory://``, ``sqlite:///crm.db``, ``postgresql://…``).
 
@@ -367,6 +372,9 @@ def open_store(
         actor: Who units of work act for unless told (default: the system).
         max_event_depth: Levels of events handlers may cause, one after the
             other, before the unit of work fails (default 8).
+        config: Settings per feature, ``{feature: {setting: value}}``, e.g.
+            ``{"billing": {"invoice_on_fulfilment": False}}``; each feature
+            documents its own (its handlers read them with ``uow.config(name)``).
     """
     if job_rule is not None:
         warnings.warn(
@@ -376,7 +384,13 @@ def open_store(
             stacklevel=2,
         )
     manager = plugins or get_plugin_manager()
-    features = wire(manager, registry=registry, handlers=handlers, max_event_depth=max_event_depth)
+    features = wire(
+        manager,
+        registry=registry,
+        handlers=handlers,
+        max_event_depth=max_event_depth,
+        config=config,
+    )
     backend = manager.open_backend(url, features.registry.schema())
     return CRM(
         backend,
@@ -387,6 +401,7 @@ def open_store(
         bus=features.bus,
         actor=actor or Actor.system(),
         features=features,
+        config=features.config,
     )
 
 

@@ -9,7 +9,9 @@ time, except, for one release, what the deprecated ``register_mapping`` /
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
 
 import attrs
 
@@ -26,8 +28,34 @@ from relationship_core._plugins.specs import (
     NotificationChannelSpec,
     RuleActionSpec,
 )
+from relationship_core.exceptions import ValidationError
 
-__all__ = ["Features", "wire"]
+__all__ = ["FeatureConfig", "Features", "feature_config", "wire"]
+
+#: Settings per feature, as given to ``open(url, config={"billing": {...}})``; read-only.
+FeatureConfig = Mapping[str, Mapping[str, Any]]
+
+
+def feature_config(config: object) -> FeatureConfig:
+    """*config* checked (feature name -> mapping of settings) and frozen.
+
+    The composition root only carries settings; what a setting means, and
+    its default, belongs to the feature that reads it (``uow.config("billing")``).
+    """
+    if config is None:
+        return MappingProxyType({})
+    if not isinstance(config, Mapping):
+        raise ValidationError(
+            "config", config, "give a mapping of feature name to settings, e.g. {'billing': {...}}"
+        )
+    out: dict[str, Mapping[str, Any]] = {}
+    for feature, settings in config.items():
+        if not isinstance(feature, str) or not isinstance(settings, Mapping):
+            raise ValidationError(
+                f"config[{feature!r}]", settings, "give a mapping of setting name to value"
+            )
+        out[feature] = MappingProxyType(dict(settings))
+    return MappingProxyType(out)
 
 
 @attrs.frozen
@@ -41,6 +69,8 @@ class Features:
         job_handlers: The job handlers, by queue (the job runner looks them up here).
         rule_actions: Rule actions, by name.
         notification_channels: Notification channels, by name.
+        config: The settings `open` was given, per feature (a feature's handlers
+            read theirs with ``uow.config(name)``).
     """
 
     registry: MappingRegistry
@@ -49,6 +79,7 @@ class Features:
     job_handlers: Named[JobHandlerSpec]
     rule_actions: Named[RuleActionSpec]
     notification_channels: Named[NotificationChannelSpec]
+    config: FeatureConfig = attrs.field(factory=lambda: MappingProxyType({}))
 
 
 def _kinds(manager: PluginManager) -> MappingRegistry:
@@ -75,6 +106,7 @@ def wire(
     registry: MappingRegistry | None = None,
     handlers: Iterable[EventHandlerSpec] = (),
     max_event_depth: int = DEFAULT_MAX_DEPTH,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Features:
     """Build one store's features from *manager*'s plugins (and the application's *handlers*)."""
     contributed: list[EventHandlerSpec] = manager.event_handlers().values()
@@ -88,4 +120,5 @@ def wire(
         manager.job_handlers(),
         manager.rule_actions(),
         manager.notification_channels(),
+        feature_config(config),
     )

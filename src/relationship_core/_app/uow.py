@@ -26,7 +26,7 @@ A unit of work belongs to one thread; the CRM that makes them may be shared.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, overload
 
 import attrs
@@ -88,6 +88,11 @@ class Session(Protocol):
     @property
     def actor(self) -> Actor:
         """The default actor of units of work."""
+        ...
+
+    @property
+    def config(self) -> Mapping[str, Mapping[str, Any]]:
+        """Settings per feature, as given to ``open(url, config=...)``."""
         ...
 
     @property
@@ -203,6 +208,10 @@ class UnitOfWork:
         """Add a new aggregate of any registered class."""
         self._track(self._crm.registry.for_object(obj), obj, None, None, new=True)
         return obj
+
+    def config(self, feature: str) -> Mapping[str, Any]:
+        """The settings *feature* was given by ``open(url, config={feature: {...}})`` (``{}``: none)."""
+        return self._crm.config.get(feature, {})
 
     def enqueue(self, job: NewJob) -> None:
         """Enqueue a job in this unit of work's transaction."""

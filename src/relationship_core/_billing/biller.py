@@ -253,8 +253,12 @@ def issue_documents(
     return issued
 
 
-def invoice_for_order(order: Order, at: datetime, *, payment_terms_days: int = 0) -> Invoice:
+def invoice_for_order(
+    order: Order, at: datetime, *, payment_terms_days: int | None = None
+) -> Invoice:
     """A draft invoice for a fulfilled order; marks the order invoiced.
+
+    It falls due *payment_terms_days* after issue (default: the order's own terms).
 
     Its id and idempotency key are ``"order:<order id>"``, so invoicing the
     same order twice cannot store two invoices.
@@ -270,7 +274,9 @@ def invoice_for_order(order: Order, at: datetime, *, payment_terms_days: int = 0
         party_id=order.party_id,
         currency=order.currency,
         lines=order.lines,
-        payment_terms_days=payment_terms_days,
+        payment_terms_days=(
+            order.payment_terms_days if payment_terms_days is None else payment_terms_days
+        ),
         source=InvoiceSource.ORDER,
         source_id=order.id,
         idempotency_key=key,

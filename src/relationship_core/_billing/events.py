@@ -1,17 +1,19 @@
 """Domain events of the revenue models, for the rule engine and the event log.
 
-Every class is registered under a dotted name (``EVENT_TYPES["order.fulfilled"]``).
+Every class names itself (``OrderFulfilled.name == "order.fulfilled"``); the
+billing feature plugin contributes them to every store it opens.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 import attrs
 
 from relationship_core._billing.cycles import BillingCycle
-from relationship_core._domain.events import DomainEvent, register_event
+from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.money import Money
 
 __all__ = [
@@ -38,10 +40,11 @@ __all__ = [
 
 
 # -- retainers -------------------------------------------------------------------
-@register_event("retainer.started")
 @attrs.frozen(kw_only=True)
 class RetainerStarted(DomainEvent):
     """A retainer began; the client is billed from *starts_on*."""
+
+    name: ClassVar[str] = "retainer.started"
 
     party_id: str
     engagement_id: str | None
@@ -50,10 +53,11 @@ class RetainerStarted(DomainEvent):
     starts_on: date
 
 
-@register_event("retainer.fee_changed")
 @attrs.frozen(kw_only=True)
 class RetainerFeeChanged(DomainEvent):
     """The fee changed from *effective_on* (a mid-period change is prorated)."""
+
+    name: ClassVar[str] = "retainer.fee_changed"
 
     party_id: str
     old_fee: Money
@@ -61,28 +65,31 @@ class RetainerFeeChanged(DomainEvent):
     effective_on: date
 
 
-@register_event("retainer.paused")
 @attrs.frozen(kw_only=True)
 class RetainerPaused(DomainEvent):
     """Billing stopped from *paused_on* until the retainer is resumed."""
+
+    name: ClassVar[str] = "retainer.paused"
 
     party_id: str
     paused_on: date
 
 
-@register_event("retainer.resumed")
 @attrs.frozen(kw_only=True)
 class RetainerResumed(DomainEvent):
     """Billing restarts on *resumed_on*."""
+
+    name: ClassVar[str] = "retainer.resumed"
 
     party_id: str
     resumed_on: date
 
 
-@register_event("retainer.cancelled")
 @attrs.frozen(kw_only=True)
 class RetainerCancelled(DomainEvent):
     """The retainer ends on *ends_on* (exclusive); *immediately* means mid-period."""
+
+    name: ClassVar[str] = "retainer.cancelled"
 
     party_id: str
     ends_on: date
@@ -90,10 +97,11 @@ class RetainerCancelled(DomainEvent):
     reason: str
 
 
-@register_event("retainer.hours_recorded")
 @attrs.frozen(kw_only=True)
 class RetainerHoursRecorded(DomainEvent):
     """Hours were worked; *overage_hours* of them exceeded the bank."""
+
+    name: ClassVar[str] = "retainer.hours_recorded"
 
     party_id: str
     hours: Decimal
@@ -102,71 +110,79 @@ class RetainerHoursRecorded(DomainEvent):
 
 
 # -- orders ------------------------------------------------------------------------
-@register_event("order.placed")
 @attrs.frozen(kw_only=True)
 class OrderPlaced(DomainEvent):
     """A customer placed an order."""
+
+    name: ClassVar[str] = "order.placed"
 
     party_id: str
     total: Money
 
 
-@register_event("order.assigned")
 @attrs.frozen(kw_only=True)
 class OrderAssigned(DomainEvent):
     """The order went to a fulfilment team."""
+
+    name: ClassVar[str] = "order.assigned"
 
     party_id: str
     team: str
 
 
-@register_event("order.started")
 @attrs.frozen(kw_only=True)
 class OrderStarted(DomainEvent):
     """Work on the order began."""
 
+    name: ClassVar[str] = "order.started"
+
     party_id: str
 
 
-@register_event("order.fulfilled")
 @attrs.frozen(kw_only=True)
 class OrderFulfilled(DomainEvent):
     """The order was delivered; it can now be invoiced."""
+
+    name: ClassVar[str] = "order.fulfilled"
 
     party_id: str
     total: Money
 
 
-@register_event("order.invoiced")
 @attrs.frozen(kw_only=True)
 class OrderInvoiced(DomainEvent):
     """An invoice was made for the order."""
+
+    name: ClassVar[str] = "order.invoiced"
 
     party_id: str
     invoice_id: str
 
 
-@register_event("order.paid")
 @attrs.frozen(kw_only=True)
 class OrderPaid(DomainEvent):
     """The order's invoice was paid in full."""
 
+    name: ClassVar[str] = "order.paid"
+
     party_id: str
 
 
-@register_event("order.cancelled")
 @attrs.frozen(kw_only=True)
 class OrderCancelled(DomainEvent):
     """The order was cancelled before fulfilment."""
+
+    name: ClassVar[str] = "order.cancelled"
 
     party_id: str
     reason: str
 
 
-@register_event("order.refunded")
 @attrs.frozen(kw_only=True)
 class OrderRefunded(DomainEvent):
     """Money went back to the customer; *full* when nothing is left."""
+
+    name: ClassVar[str] = "order.refunded"
 
     party_id: str
     amount: Money
@@ -174,10 +190,11 @@ class OrderRefunded(DomainEvent):
 
 
 # -- invoices ------------------------------------------------------------------------
-@register_event("invoice.issued")
 @attrs.frozen(kw_only=True)
 class InvoiceIssued(DomainEvent):
     """An invoice got its number and was sent."""
+
+    name: ClassVar[str] = "invoice.issued"
 
     party_id: str
     number: str
@@ -186,10 +203,11 @@ class InvoiceIssued(DomainEvent):
     due_on: date
 
 
-@register_event("invoice.payment_received")
 @attrs.frozen(kw_only=True)
 class PaymentReceived(DomainEvent):
     """A payment (possibly partial) was recorded against an invoice."""
+
+    name: ClassVar[str] = "invoice.payment_received"
 
     party_id: str
     payment_id: str
@@ -197,29 +215,32 @@ class PaymentReceived(DomainEvent):
     balance: Money
 
 
-@register_event("invoice.paid")
 @attrs.frozen(kw_only=True)
 class InvoicePaid(DomainEvent):
     """Nothing is left to pay on the invoice."""
+
+    name: ClassVar[str] = "invoice.paid"
 
     party_id: str
     number: str
 
 
-@register_event("invoice.voided")
 @attrs.frozen(kw_only=True)
 class InvoiceVoided(DomainEvent):
     """An issued invoice was voided; its number stays used (no gaps)."""
+
+    name: ClassVar[str] = "invoice.voided"
 
     party_id: str
     number: str
     reason: str
 
 
-@register_event("credit_note.issued")
 @attrs.frozen(kw_only=True)
 class CreditNoteIssued(DomainEvent):
     """A credit note was issued, optionally against an invoice."""
+
+    name: ClassVar[str] = "credit_note.issued"
 
     party_id: str
     number: str

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from relationship_core._billing._checks import require_money, require_text
+from relationship_core._billing._checks import require_count, require_money, require_text
 from relationship_core._billing.events import (
     OrderAssigned,
     OrderCancelled,
@@ -122,6 +122,9 @@ class Order(LineTotals, EventRecorder):
     refunds: tuple[Refund, ...] = ()
     fulfilled_at: datetime | None = None
     business: str = DEFAULT_BUSINESS
+    payment_terms_days: int = attrs.field(
+        default=0, validator=lambda _i, a, v: require_count(a.name, v, minimum=0)
+    )
     _events: list[DomainEvent] = events_field()
 
     @classmethod
@@ -133,8 +136,13 @@ class Order(LineTotals, EventRecorder):
         at: datetime,
         *,
         business: str = DEFAULT_BUSINESS,
+        payment_terms_days: int = 0,
     ) -> Order:
-        """Place an order of products and services (at least one line, one currency)."""
+        """Place an order of products and services (at least one line, one currency).
+
+        *payment_terms_days* are agreed now: its invoice falls due that many
+        days after it is issued, whoever issues it.
+        """
         require_aware("placed_at", at)
         items = tuple(lines)
         if not items:
@@ -161,6 +169,7 @@ class Order(LineTotals, EventRecorder):
             currency=currency,
             lines=items,
             business=business,
+            payment_terms_days=payment_terms_days,
         )
         order._record(
             OrderPlaced(aggregate_id=id, occurred_at=at, party_id=party_id, total=order.total)
