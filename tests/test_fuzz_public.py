@@ -116,17 +116,6 @@ KNOWN_ESCAPES: dict[str, str] = dict.fromkeys(
         "start_retainer_for",
     ],
     "billing internals (_billing)",
-) | dict.fromkeys(
-    [
-        "KindSpec",
-        "MemoryBackend",
-        "PluginManager",
-        "Query",
-        "Schema",
-        "StorageBackendSpec",
-        "run_query",
-    ],
-    "storage and plugin internals (_storage, _plugins)",
 )
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pluggy
 
+from relationship_core._domain.validators import check_text, items
 from relationship_core._plugins.markers import PROJECT, HookSpecs
 from relationship_core._plugins.named import Contribution, Named
 from relationship_core._plugins.specs import (
@@ -37,6 +38,7 @@ from relationship_core.exceptions import (
     DuplicateBackendError,
     PluginLoadError,
     UnknownBackendError,
+    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -67,6 +69,14 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.core", "relationship_core._plugins.core"),
     ("relationship_core.billing", "relationship_core._plugins.billing"),
 )
+
+
+def _default_plugin(n: int, value: object) -> tuple[str, str]:
+    if not (
+        isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
+    ):
+        raise ValidationError(f"default_plugins[{n}]", value, "expected (name, 'module:attribute')")
+    return value
 
 
 def blocked_from_env() -> frozenset[str]:
@@ -144,8 +154,16 @@ class PluginManager:
         self.pm.add_hookspecs(HookSpecs)
         self.hooks = TypedHooks(self)
         self.load_errors: list[PluginLoadError] = []
-        self.blocked = frozenset(blocked) if blocked is not None else blocked_from_env()
-        self._defaults = tuple(default_plugins)
+        self.blocked = (
+            frozenset(
+                check_text(f"blocked[{n}]", b) for n, b in enumerate(items("blocked", blocked))
+            )
+            if blocked is not None
+            else blocked_from_env()
+        )
+        self._defaults = tuple(
+            _default_plugin(n, d) for n, d in enumerate(items("default_plugins", default_plugins))
+        )
         self._entry_points = entry_points
         self._loaded = False
         self._lock = threading.RLock()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from relationship_core._domain.validators import items
 from relationship_core._storage.protocols import BackendFactory
 from relationship_core._storage.schema import check_identifier
 from relationship_core.exceptions import ValidationError
@@ -38,11 +39,10 @@ JobHandler = Callable[["Job", "UnitOfWork"], None]
 
 
 def _schemes(value: object) -> tuple[str, ...]:
-    items: Iterable[str] = (value,) if isinstance(value, str) else value  # type: ignore[assignment]
-    schemes = tuple(items)
+    schemes = (value,) if isinstance(value, str) else tuple(items("schemes", value))
     for scheme in schemes:
         check_identifier("schemes", scheme)
-    return schemes
+    return schemes  # type: ignore[return-value]  # each checked to be an identifier
 
 
 def _name(field: str) -> Callable[[object, attrs.Attribute[Any], object], None]:

@@ -8,13 +8,14 @@ apply identically (kinds, fields, value types, cursors) live in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from relationship_core._domain.ids import new_id
+from relationship_core._domain.validators import items
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -142,8 +143,15 @@ class Condition:
 def _conditions(value: object) -> tuple[Condition, ...]:
     if isinstance(value, Condition):
         return (value,)
-    items: Iterable[Any] = value  # type: ignore[assignment]
-    return tuple(i if isinstance(i, Condition) else Condition(*i) for i in items)
+    out = []
+    for n, item in enumerate(items("where", value)):
+        if isinstance(item, Condition):
+            out.append(item)
+        elif isinstance(item, tuple | list) and len(item) == 3:
+            out.append(Condition(*item))
+        else:
+            raise ValidationError(f"where[{n}]", item, "expected a Condition or (field, op, value)")
+    return tuple(out)
 
 
 @attrs.frozen

@@ -78,6 +78,8 @@ class MemoryBackend:
     capabilities: frozenset[Capability] = frozenset({"threads"})
 
     def __init__(self, schema: Schema) -> None:
+        if not isinstance(schema, Schema):
+            raise ValidationError("schema", schema, "expected a Schema of the kinds to store")
         self.schema = schema
         self._lock = threading.RLock()
         self._records: dict[str, dict[str, _Row]] = {k.name: {} for k in schema.kinds}

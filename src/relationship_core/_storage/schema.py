@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, cast
 
 import attrs
 
+from relationship_core._domain.validators import items
 from relationship_core._storage.contract import (
     Condition,
     Delete,
@@ -249,10 +250,20 @@ def _fields(value: Mapping[str, str | FieldSpec] | Iterable[FieldSpec]) -> tuple
             if isinstance(spec, FieldSpec):
                 out.append(spec)
                 continue
+            if not isinstance(spec, str):
+                raise ValidationError(f"fields[{name!r}]", spec, f"one of {FIELD_TYPES}")
             nullable = spec.endswith("?")
             out.append(FieldSpec(name, cast(FieldType, spec.rstrip("?")), nullable))
         return tuple(out)
-    return tuple(value)
+    return _all_of("fields", FieldSpec, value)
+
+
+def _all_of(field: str, cls: type[Any], value: object) -> tuple[Any, ...]:
+    out = tuple(items(field, value))
+    for n, item in enumerate(out):
+        if not isinstance(item, cls):
+            raise ValidationError(f"{field}[{n}]", item, f"expected a {cls.__name__}")
+    return out
 
 
 @attrs.frozen
@@ -358,7 +369,7 @@ class CheckedQuery:
 
 
 def _kinds(value: Iterable[KindSpec]) -> tuple[KindSpec, ...]:
-    return tuple(value)
+    return _all_of("kinds", KindSpec, value)
 
 
 @attrs.frozen
@@ -592,6 +603,8 @@ def run_query(records: Iterable[Record], checked: CheckedQuery) -> Page:
     Backends that hold their records in memory (and the reference model of
     the conformance kit) use this, so they order and page exactly alike.
     """
+    if not isinstance(checked, CheckedQuery):
+        raise ValidationError("checked", checked, "expected Schema.check_query(query)'s result")
     q = checked.query
 
     def key(rec: Record) -> tuple[Any, str]:
