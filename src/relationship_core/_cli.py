@@ -50,13 +50,15 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         run_demo(write, url)
     except RelationshipCoreError as error:
-        print(f"relationship-core demo: {error}", file=sys.stderr)
+        print(f"relationship-core demo: on the store {redact(url)}: {error}", file=sys.stderr)
         return 2
     finally:
         if folder is not None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     print()
-    if folder is None:
+    if url.startswith("memory:"):
+        print("The memory:// store ended with the command.")
+    elif folder is None:
         note = " (--keep changes nothing: a store given by --store is always kept)"
         print(f"The store is kept at {redact(url)}{note if args.keep else ''}.")
     elif args.keep:

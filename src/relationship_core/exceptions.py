@@ -220,9 +220,12 @@ class EventCascadeError(RelationshipCoreError):
     """
 
     def __init__(self, chain: Sequence[tuple[str, str]], limit: int) -> None:
-        self.chain = tuple(chain)
+        self.chain = tuple(chain) if isinstance(chain, Iterable) else (chain,)
         self.limit = limit
-        steps = " -> ".join(f"{event} (by {handler})" for handler, event in self.chain)
+        steps = " -> ".join(
+            f"{step[1]} (by {step[0]})" if isinstance(step, tuple) and len(step) == 2 else str(step)
+            for step in self.chain
+        )
         super().__init__(
             f"event handlers cascaded deeper than {limit} events: {steps}; "
             "break the loop in one of these handlers, or raise max_event_depth if the chain "
@@ -357,7 +360,7 @@ class UnknownContributionError(PluginError, LookupError):
     def __init__(self, what: str, name: str, available: Sequence[str], message: str = "") -> None:
         self.what = what
         self.name = name
-        self.available = tuple(available)
+        self.available = _names(available)
         listed = ", ".join(map(repr, self.available)) or "none"
         super().__init__(
             name,
@@ -401,6 +404,7 @@ def _scheme_hint(scheme: str, available: Sequence[str]) -> str:
     """What to do about an unknown scheme: a near miss, the extra, or a plugin."""
     import difflib
 
+    scheme = str(scheme)
     if scheme.startswith("postgres") and not {"postgres", "postgresql"} & set(available):
         return "Install the PostgreSQL extra: pip install 'relationship-core[postgres]'"
     close = difflib.get_close_matches(scheme, available, n=1)

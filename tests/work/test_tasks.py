@@ -68,7 +68,7 @@ def test_order_task_done_yields_fulfil_command() -> None:
 def test_custom_fields_validated() -> None:
     with pytest.raises(ValidationError) as missing:
         Task.create("x", by="a", at=T0, schema=SCHEMA, fields={"product": "rye"})
-    assert missing.value.field == "custom_fields.quantity"
+    assert missing.value.field == "custom_fields['quantity']"
     task = Task.create("x", by="a", at=T0, schema=SCHEMA, fields={"quantity": 1})
     with pytest.raises(ValidationError) as bad:
         task.set_fields({"product": "baguette"}, SCHEMA)

@@ -15,6 +15,7 @@ from typing import Any
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._domain.engagements import Engagement, Interaction
 from relationship_core._domain.parties import Party
+from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "DEFAULT_MAPPINGS",
@@ -76,6 +77,8 @@ def register_mapping(mapping: KindMapping[Any]) -> KindMapping[Any]:
     (see docs/plugins.md); this keeps working for one release. The library's
     own kinds, which its built-in plugins contribute, are accepted silently.
     """
+    if not isinstance(mapping, KindMapping):
+        raise ValidationError("mapping", mapping, "expected a KindMapping")
     if not mapping.cls.__module__.startswith("relationship_core."):
         warnings.warn(
             "register_mapping() is deprecated: contribute the KindMapping with a "

@@ -46,6 +46,10 @@ def _fields(
 
 
 def _references(value: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("references", value, "expected {field: referenced kind}")
+    for field, kind in value.items():
+        check_text(f"references[{field!r}]", kind, max_length=MAX_ID_LENGTH)
     return dict(value)
 
 

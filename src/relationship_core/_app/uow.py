@@ -38,6 +38,7 @@ from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
+from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
 from relationship_core._storage.contract import NewEvent, NewJob, Write
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core.exceptions import (
@@ -158,6 +159,11 @@ class UnitOfWork:
     ) -> None:
         if actor is not None and not isinstance(actor, Actor):
             raise ValidationError("actor", actor, "give an Actor, e.g. Actor.person('u-42')")
+        if not all(hasattr(crm, need) for need in ("backend", "registry", "actor", "new_id")):
+            raise ValidationError("crm", crm, "expected an open store: use crm.unit_of_work()")
+        for name, value in (("causation_id", causation_id), ("correlation_id", correlation_id)):
+            if value is not None:
+                check_text(name, value, max_length=MAX_ID_LENGTH)
         self._crm = crm
         self.actor: Actor = actor or crm.actor
         #: This unit of work's own id: the causation of the events its command records.

@@ -13,10 +13,12 @@ from typing import Generic, TypeVar
 
 import attrs
 
+from relationship_core._domain.validators import check_text, items
 from relationship_core.exceptions import (
     DuplicateContributionError,
     PluginError,
     UnknownContributionError,
+    ValidationError,
 )
 
 __all__ = ["Contribution", "Named"]
@@ -84,15 +86,17 @@ class Named(Generic[T]):
         unknown: Callable[[str, str, Sequence[str]], PluginError] = _unknown,
         notes: Iterable[str] = (),
     ) -> None:
-        self.what = what
+        self.what = check_text("what", what)
         self._by_name: dict[str, list[Contribution[T]]] = {}
-        for item in contributions:
+        for n, item in enumerate(items("contributions", contributions)):
+            if not isinstance(item, Contribution):
+                raise ValidationError(f"contributions[{n}]", item, "expected a Contribution")
             same = self._by_name.setdefault(item.name, [])
             if not any(c.plugin == item.plugin for c in same):  # a plugin's first one wins
                 same.append(item)
         self._duplicate = duplicate
         self._unknown = unknown
-        self._notes = tuple(notes)
+        self._notes = tuple(check_text("notes", n) for n in items("notes", notes))
 
     def _one(self, name: str, found: list[Contribution[T]]) -> Contribution[T]:
         plugins = list(dict.fromkeys(c.plugin for c in found))

@@ -35,6 +35,8 @@ def redact(text: str) -> str:
         >>> redact("sqlite:///var/crm.db")
         'sqlite:///var/crm.db'
     """
+    if not isinstance(text, str):
+        raise ValidationError("text", text, "expected the text to redact")
     userinfo = _USERINFO if "//" in text else _BARE_USERINFO
     return _OPTION.sub(rf"\1={MASK}", userinfo.sub(rf"\1\2:{MASK}@", text))
 

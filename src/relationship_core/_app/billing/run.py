@@ -140,9 +140,12 @@ class BillingInterruptedError(BackendUnavailableError):
     """
 
     def __init__(self, run: BillingRun, cause: BackendUnavailableError) -> None:
+        # An error's constructor must never fail itself, whatever it is given.
+        billed = getattr(run, "retainers_billed", "?")
+        invoiced = getattr(run, "orders_invoiced", "?")
         super().__init__(
-            f"the store became unavailable after {run.retainers_billed} retainers billed and "
-            f"{run.orders_invoiced} orders invoiced ({cause}); what was billed is committed, "
+            f"the store became unavailable after {billed} retainers billed and "
+            f"{invoiced} orders invoiced ({cause}); what was billed is committed, "
             "run again when the store is back"
         )
         self.run = run
