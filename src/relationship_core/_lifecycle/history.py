@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import attrs
 
+from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.timeutil import require_aware
 from relationship_core._lifecycle._checks import optional_text, require_bool, require_text
-from relationship_core._lifecycle.actors import Actor
 from relationship_core._lifecycle.definition import DEFAULT_LIFECYCLE, Lifecycle
 from relationship_core._lifecycle.engagement_moves import PlannedMove
 from relationship_core._lifecycle.timeline import LifecycleView, StageMove, timeline_order
