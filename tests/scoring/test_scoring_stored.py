@@ -6,17 +6,26 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import relationship_core as rc
-from relationship_core import Engagement, ManualClock, Person
+from relationship_core import Actor, DomainEvent, Engagement, ManualClock, Person
+from relationship_core._app.uow import UnitOfWork
+from relationship_core._lifecycle.reactions import lifecycle_of
 from relationship_core._lifecycle.service import LifecycleService
 from relationship_core._scoring import (
+    Activity,
     Decay,
     Direction,
     EngagementCriterion,
     FitCriterion,
+    Lead,
     ScoringModel,
     Threshold,
+    ThresholdState,
+    crossings,
+    score,
 )
 from relationship_core._scoring.kinds import PARTY_SCORES
 from relationship_core._scoring.service import ScoringService
@@ -127,3 +136,52 @@ def test_without_a_model_nothing_is_scored(url: str) -> None:
             ScoringService(crm).of(ada.id)
         with pytest.raises(NotFoundError):
             ScoringService(crm).rescore("nobody")
+
+
+@given(counts=st.lists(st.integers(min_value=0, max_value=6), min_size=1, max_size=12))
+def test_stored_crossings_are_the_pure_crossings_of_the_same_scores(counts: list[int]) -> None:
+    """Recording a score sequence fires exactly what `crossings` fires, state carried between."""
+    ladder = ScoringModel(
+        name="ladder",
+        criteria=[EngagementCriterion(name="call", activity="interaction.call", points=10)],
+        thresholds=[
+            Threshold(score=20, stage="marketing-qualified", hysteresis=5),
+            Threshold(score=40, stage="sales-qualified", hysteresis=10),
+        ],
+    )
+    stored = PartyScore(party_id="p", model="ladder")
+    state, expected = ThresholdState(), []
+    for n in counts:
+        lead = Lead(activities=[Activity(type="interaction.call", occurred_at=T0)] * n)
+        result = score(ladder, lead, T0)
+        step = crossings(ladder, state, result.total)
+        state = step.state
+        expected += [(c.threshold.stage, c.direction) for c in step.events]
+        stored.record(ladder, result)
+    fired = [(e.stage, e.direction) for e in stored.pull_events() if isinstance(e, ScoreCrossed)]
+    assert fired == expected
+    assert stored.crossed == state
+
+
+def test_a_rule_may_move_the_lifecycle_on_a_crossing_in_the_same_commit(url: str) -> None:
+    def qualify(event: DomainEvent, uow: UnitOfWork) -> None:
+        assert isinstance(event, ScoreCrossed)
+        if event.direction is Direction.UP:
+            lifecycle_of(uow, event.party_id).move(
+                event.stage,
+                occurred_at=event.occurred_at,
+                recorded_at=event.occurred_at,
+                actor=Actor.rule("mql-threshold"),
+                source_id=uow.envelope(event).id,
+            )
+
+    handlers = [rc.EventHandlerSpec("qualify", "score.crossed", qualify)]
+    with rc.open(url, clock=ManualClock(T0), handlers=handlers) as crm:
+        ScoringService(crm).use(MODEL)
+        ada, deal = _engaged(crm, "vip")
+        _log_call(crm, deal.id, T0)
+        lifecycle = LifecycleService(crm).of(ada.id)
+        assert lifecycle is not None
+        assert [(m.to_stage, m.actor) for m in lifecycle.moves] == [
+            ("marketing-qualified", Actor.rule("mql-threshold"))
+        ]
