@@ -151,7 +151,27 @@ from relationship_core._domain.parties import (
     PartyKind,
     Person,
 )
+from relationship_core._lifecycle import (
+    DEFAULT_LIFECYCLE,
+    DEFAULT_PIPELINE,
+    EngagementEnded,
+    Lifecycle,
+    LifecycleStageChanged,
+    LifecycleView,
+    Opportunity,
+    PartyLifecycle,
+    Period,
+    PipelineForecast,
+    StageMove,
+    weighted_pipeline,
+)
+from relationship_core._lifecycle import Pipeline as DealPipeline
+from relationship_core._lifecycle.reactions import LIFECYCLE_HANDLERS
+from relationship_core._lifecycle.service import LifecycleService
 from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._scoring import ScoreSnapshot, ScoringModel, load_model
+from relationship_core._scoring.service import ScoringService
+from relationship_core._scoring.stored import PartyScore, ScoreCrossed
 from relationship_core._version import __version__
 
 __all__ = [
@@ -302,4 +322,27 @@ __all__ = [
     "RetainerPaused",
     "RetainerResumed",
     "RetainerStarted",
+    # lifecycle and the deal pipeline
+    "DEFAULT_LIFECYCLE",
+    "DEFAULT_PIPELINE",
+    "DealPipeline",
+    "EngagementEnded",
+    "LIFECYCLE_HANDLERS",
+    "Lifecycle",
+    "LifecycleService",
+    "LifecycleStageChanged",
+    "LifecycleView",
+    "Opportunity",
+    "PartyLifecycle",
+    "Period",
+    "PipelineForecast",
+    "StageMove",
+    "weighted_pipeline",
+    # scoring
+    "PartyScore",
+    "ScoreCrossed",
+    "ScoreSnapshot",
+    "ScoringModel",
+    "ScoringService",
+    "load_model",
 ]

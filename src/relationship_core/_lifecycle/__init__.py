@@ -6,8 +6,8 @@ registration of `EVENTS` come with the platform.
 
 from __future__ import annotations
 
+from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.events import DomainEvent
-from relationship_core._lifecycle.actors import Actor, ActorKind
 from relationship_core._lifecycle.deal_events import (
     DEAL_EVENTS,
     OpportunityEvent,

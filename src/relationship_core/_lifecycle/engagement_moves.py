@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import attrs
 
+from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.engagements import (
     ClientLapsed,
     CustomerPromoted,
@@ -25,7 +26,6 @@ from relationship_core._domain.engagements import (
 )
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.validators import a_date, non_empty_text
-from relationship_core._lifecycle.actors import Actor, ActorKind
 from relationship_core._lifecycle.definition import DEFAULT_LIFECYCLE, Lifecycle, StageKind
 from relationship_core.exceptions import ValidationError
 

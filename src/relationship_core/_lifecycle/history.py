@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
 import attrs
 
+from relationship_core._domain.actor import Actor
+from relationship_core._domain.engagements import EngagementKind
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.timeutil import require_aware
 from relationship_core._lifecycle._checks import optional_text, require_bool, require_text
-from relationship_core._lifecycle.actors import Actor
 from relationship_core._lifecycle.definition import DEFAULT_LIFECYCLE, Lifecycle
-from relationship_core._lifecycle.engagement_moves import PlannedMove
+from relationship_core._lifecycle.engagement_moves import (
+    EngagementStageNames,
+    PlannedMove,
+    moves_for_engagement_event,
+)
 from relationship_core._lifecycle.timeline import LifecycleView, StageMove, timeline_order
 from relationship_core.exceptions import ValidationError
 
@@ -39,6 +45,12 @@ class LifecycleStageChanged(DomainEvent):
     backdated: bool = False
 
 
+def _live(value: Mapping[str, EngagementKind]) -> dict[str, EngagementKind]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("engagements", value, "expected a mapping of engagement id to kind")
+    return {str(k): EngagementKind(v) for k, v in value.items()}
+
+
 @attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
 class PartyLifecycle(EventRecorder):
     """The lifecycle stage of one party, as an append-only history.
@@ -53,11 +65,15 @@ class PartyLifecycle(EventRecorder):
         party_id: The party.
         lifecycle: The lifecycle its moves are checked against.
         moves: Every move, in recording order.
+        engagements: The party's live engagements (id -> kind) as the
+            engagement events `follow` has seen them; they decide customer,
+            client and churned.
     """
 
     party_id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
     lifecycle: Lifecycle = DEFAULT_LIFECYCLE
     moves: tuple[StageMove, ...] = attrs.field(factory=tuple, converter=tuple)
+    engagements: dict[str, EngagementKind] = attrs.field(factory=dict, converter=_live)
     _events: list[DomainEvent] = events_field()
 
     def as_of(self, instant: datetime, *, known_at: datetime | None = None) -> LifecycleView:
@@ -86,6 +102,36 @@ class PartyLifecycle(EventRecorder):
             reason_code=planned.reason_code,
             note=planned.note,
         )
+
+    def follow(
+        self,
+        event: DomainEvent,
+        *,
+        recorded_at: datetime,
+        actor: Actor | None = None,
+        names: EngagementStageNames | None = None,
+    ) -> tuple[StageMove, ...]:
+        """Apply what an engagement event means for the stage; the moves it recorded.
+
+        Keeps `engagements` up to date and runs `moves_for_engagement_event`
+        against them. Following the same event again changes nothing: its
+        engagement is already counted, and its moves carry the event's source id.
+        """
+        planned, live = moves_for_engagement_event(
+            event,
+            live=self.engagements,
+            current=self.stage,
+            lifecycle=self.lifecycle,
+            names=names,
+            actor=actor,
+        )
+        done = []
+        for move in planned:
+            floor = self.moves[-1].recorded_at if self.moves else recorded_at
+            done.append(self.apply(move, recorded_at=max(recorded_at, move.occurred_at, floor)))
+        if live != self.engagements:
+            object.__setattr__(self, "engagements", live)
+        return tuple(done)
 
     def move(
         self,

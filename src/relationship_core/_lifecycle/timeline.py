@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from relationship_core._domain.actor import Actor
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._lifecycle.actors import Actor
 from relationship_core._lifecycle.definition import Lifecycle, StageKind
 
 __all__ = ["LifecycleView", "StageMove", "StageStats", "Stay", "timeline_order"]

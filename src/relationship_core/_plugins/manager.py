@@ -68,6 +68,8 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     # Features: the library's own parts, wired exactly like a third-party feature.
     ("relationship_core.core", "relationship_core._plugins.core"),
     ("relationship_core.billing", "relationship_core._plugins.billing"),
+    ("relationship_core.lifecycle", "relationship_core._plugins.lifecycle"),
+    ("relationship_core.scoring", "relationship_core._plugins.scoring"),
 )
 
 

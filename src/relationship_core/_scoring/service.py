@@ -1,0 +1,176 @@
+"""Scoring in a store: models a store scores with, rescoring on the bus, stored snapshots.
+
+Application side of `relationship_core._scoring`. `ScoringService.use`
+gives a store a `ScoringModel` (until ``open(url, config={"scoring": ...})``
+exists, this call is how a store is configured; make it once after opening).
+From then on, every ``interaction.logged`` rescores the interaction's party
+under each model **in the unit of work that logged it**, stores its
+`PartyScore` and publishes ``score.crossed`` for each threshold crossed
+(with the model's hysteresis, remembered in the stored score). Parties record
+no events when they are edited, so after editing a party's attributes call
+`ScoringService.rescore`.
+
+The models live with the store's bus (one set per opened `CRM`); the scores
+themselves are stored.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from relationship_core._app.facade import CRM
+from relationship_core._app.repository import Results
+from relationship_core._domain.actor import Actor
+from relationship_core._domain.engagements import Interaction
+from relationship_core._domain.events import DomainEvent
+from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core._scoring.engine import Lead, score
+from relationship_core._scoring.kinds import PARTY_SCORES
+from relationship_core._scoring.model import ScoringModel
+from relationship_core._scoring.stored import PartyScore, score_id
+from relationship_core.exceptions import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.bus import EventBus
+    from relationship_core._app.uow import UnitOfWork
+
+__all__ = ["RESCORE_HANDLER", "ScoringService", "rescore_party"]
+
+#: The name of the handler `ScoringService.use` registers on a store's bus.
+RESCORE_HANDLER = "scoring.rescore-on-interaction"
+
+
+class _Models:
+    """The models one store's bus scores with (copied on write: handlers read without a lock)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_name: Mapping[str, ScoringModel] = {}
+
+
+_STORES: weakref.WeakKeyDictionary[EventBus, _Models] = weakref.WeakKeyDictionary()
+_STORES_LOCK = threading.Lock()
+
+
+def rescore_party(
+    uow: UnitOfWork,
+    party_id: str,
+    models: Mapping[str, ScoringModel],
+    at: datetime,
+    interaction: Interaction | None = None,
+) -> dict[str, PartyScore]:
+    """Score the party under every model at *at*, in *uow*; its stored scores by model name.
+
+    Reads the party and its stored interactions (plus *interaction*, one this
+    unit of work logged and has not stored yet). A party that is not stored
+    is not scored.
+    """
+    party = uow.parties.find(party_id)
+    if party is None or not models:
+        return {}
+    seen = {i.id: i for i in uow.repository(Interaction).iterate(party_id=party_id)}
+    if interaction is not None:
+        seen[interaction.id] = interaction
+    lead = Lead.from_party(party, interactions=seen.values())
+    repo = uow.repository(PARTY_SCORES)
+    out = {}
+    for name, model in models.items():
+        stored = repo.find(score_id(name, party_id))
+        if stored is None:
+            stored = repo.add(PartyScore(party_id=party_id, model=name))
+        stored.record(model, score(model, lead, at))
+        out[name] = stored
+    return out
+
+
+def _handler(models: _Models) -> EventHandlerSpec:
+    def rescore_on_interaction(event: DomainEvent, uow: UnitOfWork) -> None:
+        party_id = getattr(event, "party_id", None)
+        if not isinstance(party_id, str):
+            raise ValidationError("event.party_id", party_id, f"{event.name} names no party")
+        logged = uow.repository(Interaction).find(getattr(event, "interaction_id", ""))
+        rescore_party(uow, party_id, models.by_name, event.occurred_at, logged)
+
+    return EventHandlerSpec(RESCORE_HANDLER, "interaction.logged", rescore_on_interaction)
+
+
+class ScoringService:
+    """The scoring models of one opened store, and its parties' stored scores.
+
+    Args:
+        crm: The open store (its plugins must include the scoring feature, the default).
+    """
+
+    def __init__(self, crm: CRM) -> None:
+        self._crm = crm
+        with _STORES_LOCK:
+            models = _STORES.get(crm.bus)
+            if models is None:
+                models = _STORES[crm.bus] = _Models()
+        self._models = models
+
+    @property
+    def models(self) -> tuple[ScoringModel, ...]:
+        """The models this store scores with, in the order given."""
+        return tuple(self._models.by_name.values())
+
+    def use(self, model: ScoringModel) -> None:
+        """Score with *model* from now on (replacing a model of the same name)."""
+        if not isinstance(model, ScoringModel):
+            raise ValidationError("model", model, "give a ScoringModel (load_model(...))")
+        with self._models.lock:
+            self._models.by_name = {**self._models.by_name, model.name: model}
+            if RESCORE_HANDLER not in self._crm.bus.names():
+                self._crm.bus.register(_handler(self._models))
+
+    def stop(self, name: str) -> None:
+        """Stop scoring with the model named *name* (its stored scores stay)."""
+        with self._models.lock:
+            if name not in self._models.by_name:
+                known = ", ".join(self._models.by_name) or "none"
+                raise ValidationError("model", name, f"not in use; in use: {known}")
+            self._models.by_name = {k: v for k, v in self._models.by_name.items() if k != name}
+
+    def rescore(
+        self, party_id: str, *, at: datetime | None = None, actor: Actor | None = None
+    ) -> dict[str, PartyScore]:
+        """Score one stored party now (or at *at*) under every model; its scores by model.
+
+        Raises:
+            NotFoundError: The party is not stored.
+        """
+        with self._crm.unit_of_work(actor) as uow:
+            if uow.parties.find(party_id) is None:
+                raise NotFoundError("party", party_id)
+            return rescore_party(uow, party_id, self._models.by_name, at or self._crm.clock.now())
+
+    def of(self, party_id: str, model: str | None = None) -> PartyScore | None:
+        """The party's stored score under *model* (default: the only model in use)."""
+        return self._crm.repository(PARTY_SCORES).find(score_id(self._name(model), party_id))
+
+    def above(
+        self, value: Decimal | int, model: str | None = None, *, limit: int = 100
+    ) -> Results[PartyScore]:
+        """Stored scores over *value* under *model*, highest first."""
+        return self._crm.repository(PARTY_SCORES).query(
+            ("score", "gt", float(value)),
+            model=self._name(model),
+            order_by="score",
+            descending=True,
+            limit=limit,
+        )
+
+    def _name(self, model: str | None) -> str:
+        if model is not None:
+            return model
+        names = list(self._models.by_name)
+        if len(names) != 1:
+            raise ValidationError(
+                "model", None, f"name the model; in use: {', '.join(names) or 'none'}"
+            )
+        return names[0]

@@ -1,0 +1,106 @@
+"""A party's stored score under one model, and the event a threshold crossing publishes.
+
+`PartyScore` is the aggregate a store keeps per party and model: the latest
+`ScoreSnapshot`, its explanation and the thresholds crossed so far (so
+hysteresis holds across units of work and processes). Recording a new score
+records a `ScoreCrossed` event per threshold crossed. Nothing here moves a
+lifecycle: a rule reacting to ``score.crossed`` decides that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+
+from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
+from relationship_core._domain.validators import non_empty_text
+from relationship_core._scoring.engine import Contribution, Score, ScoreSnapshot
+from relationship_core._scoring.model import ScoringModel
+from relationship_core._scoring.thresholds import Crossing, Direction, ThresholdState, crossings
+from relationship_core.exceptions import ValidationError
+
+__all__ = ["PartyScore", "ScoreCrossed", "score_id"]
+
+
+def score_id(model: str, party_id: str) -> str:
+    """The id of *party_id*'s score under the model named *model*: ``"<model>:<party>"``."""
+    return f"{model}:{party_id}"
+
+
+@attrs.frozen(kw_only=True)
+class ScoreCrossed(DomainEvent):
+    """A party's score crossed one of its model's thresholds (up, or down past the hysteresis).
+
+    ``aggregate_id`` is the `PartyScore`'s id.
+    """
+
+    name: ClassVar[str] = "score.crossed"
+
+    party_id: str
+    model: str
+    model_version: str
+    stage: str
+    threshold: Decimal
+    direction: Direction
+    value: Decimal
+
+
+def _contributions(value: Iterable[Contribution]) -> tuple[Contribution, ...]:
+    return tuple(value)
+
+
+@attrs.define(kw_only=True)
+class PartyScore(EventRecorder):
+    """One party's latest score under one model.
+
+    Attributes:
+        id: ``"<model>:<party id>"`` (see `score_id`).
+        party_id: The party.
+        model: The model's name.
+        snapshot: The latest score (``None`` before the first).
+        contributions: Its explanation, summing to ``snapshot.value``.
+        crossed: The model's thresholds the party is above.
+    """
+
+    party_id: str = attrs.field(validator=non_empty_text)
+    model: str = attrs.field(validator=non_empty_text)
+    id: str = attrs.field(
+        default=attrs.Factory(lambda s: score_id(s.model, s.party_id), takes_self=True)
+    )
+    snapshot: ScoreSnapshot | None = None
+    contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions)
+    crossed: ThresholdState = ThresholdState()
+    _events: list[DomainEvent] = events_field()
+
+    @property
+    def value(self) -> Decimal | None:
+        """The latest score, or ``None``."""
+        return None if self.snapshot is None else self.snapshot.value
+
+    def record(self, model: ScoringModel, result: Score) -> tuple[Crossing, ...]:
+        """Keep *result* as the latest score; record `ScoreCrossed` for each threshold crossed."""
+        if model.name != self.model:
+            raise ValidationError("model", model.name, f"this is the score under {self.model!r}")
+        level = min(self.crossed.level, len(model.thresholds))  # the model may have changed
+        step = crossings(model, ThresholdState(level), result.total)
+        self.snapshot = result.snapshot()
+        self.contributions = result.contributions
+        self.crossed = step.state
+        for crossing in step.events:
+            self._record(
+                ScoreCrossed(
+                    aggregate_id=self.id,
+                    occurred_at=result.as_of,
+                    party_id=self.party_id,
+                    model=self.model,
+                    model_version=result.model_version,
+                    stage=crossing.threshold.stage,
+                    threshold=crossing.threshold.score,
+                    direction=crossing.direction,
+                    value=result.total,
+                )
+            )
+        return step.events
