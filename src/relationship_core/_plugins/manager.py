@@ -66,6 +66,8 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     # Features: the library's own parts, wired exactly like a third-party feature.
     ("relationship_core.core", "relationship_core._plugins.core"),
     ("relationship_core.billing", "relationship_core._plugins.billing"),
+    ("relationship_core.work", "relationship_core._plugins.work"),
+    ("relationship_core.support", "relationship_core._plugins.support"),
 )
 
 
