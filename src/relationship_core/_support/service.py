@@ -94,6 +94,21 @@ class SupportService:
         party = _party_by_email(self.crm.repository(Party), email, key)
         return None if party is None else party.id
 
+    def link_contact(self, party_id: str, email: str, *, actor: Actor) -> SupportContact:
+        """Record that *party_id* writes from *email* (any case); an address taken is refused."""
+        key = normalise_email(email)
+
+        def work(uow: UnitOfWork) -> SupportContact:
+            contacts = uow.repository(SupportContact)
+            existing = contacts.find(key)
+            if existing is not None:
+                if existing.party_id != party_id:
+                    raise ValidationError("email", key, "is another party's support contact")
+                return existing
+            return contacts.add(SupportContact(id=key, party_id=party_id))
+
+        return attempt(self.crm, actor, work)
+
     # -- submissions --------------------------------------------------------------------
     def submit(
         self, form: FormSubmission, *, team: str | None = None, actor: Actor | None = None
