@@ -9,7 +9,7 @@ unit of work commits (a task's party, order, engagement and parent must exist).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -34,9 +34,29 @@ def _assignee(task: Task) -> str | None:
     return None if task.assignee is None else f"{task.assignee.kind.value}:{task.assignee.id}"
 
 
+def _task_out(task: Task) -> dict[str, Any]:
+    """The task as JSON; its estimate in whole microseconds (JSON has no durations)."""
+    data: dict[str, Any] = _serialize.unstructure(task)
+    estimate = task.estimate
+    data["estimate"] = None if estimate is None else estimate // timedelta(microseconds=1)
+    return data
+
+
+def _task_in(data: dict[str, Any], cls: type[Task]) -> Task:
+    micros = data.get("estimate")
+    task = _serialize.structure({**data, "estimate": None}, cls)
+    if micros is not None:
+        if isinstance(micros, bool) or not isinstance(micros, int):
+            raise ValidationError("task.estimate", micros, "stored estimate is not microseconds")
+        task.estimate = timedelta(microseconds=micros)
+    return task
+
+
 TASKS: KindMapping[Task] = KindMapping(
     "task",
     Task,
+    unstructure=_task_out,
+    structure=_task_in,
     indexed={
         "party_id": ("str?", lambda t: t.party_id),
         "order_id": ("str?", lambda t: t.order_id),
