@@ -41,19 +41,20 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
     orders = draw(st.lists(party, max_size=4))
     maybe_eng = st.none() | st.integers(0, len(engagements) - 1) if engagements else st.none()
     maybe_order = st.none() | st.integers(0, len(orders) - 1) if orders else st.none()
-    tasks: list[dict[str, Any]] = []
-    for index in range(draw(st.integers(0, 7))):
-        tasks.append(
-            {
-                "party": draw(st.none() | party),
-                "shared": draw(st.booleans()),
-                "order": draw(maybe_order),
-                "engagement": draw(maybe_eng),
-                "parent": draw(st.none() | st.integers(0, index - 1)) if index else None,
-                "done": draw(st.booleans()),
-            }
-        )
-    requirements = draw(st.lists(st.integers(0, len(engagements) - 1), max_size=3)) if engagements else []
+    tasks: list[dict[str, Any]] = [
+        {
+            "party": draw(st.none() | party),
+            "shared": draw(st.booleans()),
+            "order": draw(maybe_order),
+            "engagement": draw(maybe_eng),
+            "parent": draw(st.none() | st.integers(0, index - 1)) if index else None,
+            "done": draw(st.booleans()),
+        }
+        for index in range(draw(st.integers(0, 7)))
+    ]
+    requirements = (
+        draw(st.lists(st.integers(0, len(engagements) - 1), max_size=3)) if engagements else []
+    )
     tickets = draw(st.lists(st.tuples(party, st.booleans()), max_size=4))
     invoices = draw(st.lists(party, max_size=3))
     maybe_invoice = st.none() | st.integers(0, len(invoices) - 1) if invoices else st.none()
@@ -104,7 +105,11 @@ def _store(crm: rc.CRM, plan: dict[str, Any]) -> dict[str, Any]:
         pid = [p.id for p in people]
         for i, who in enumerate(plan["engagements"]):
             eng = Engagement.start(
-                pid[who], kind="customer", acquired_on=date(2026, 3, 2), at=T0, id=f"E{i}",
+                pid[who],
+                kind="customer",
+                acquired_on=date(2026, 3, 2),
+                at=T0,
+                id=f"E{i}",
                 support_team="desk",
             )
             uow.add(eng)
@@ -133,92 +138,118 @@ def _store(crm: rc.CRM, plan: dict[str, Any]) -> dict[str, Any]:
             note("task", task.id, spec["party"])
             if not spec["shared"]:
                 internal.add(task.id)
-        for i, e in enumerate(plan["requirements"]):
-            uow.add(RequirementDocument.create(f"E{e}", {"scope": "x"}, by="ana", at=T0, id=f"R{i}"))
-            note("requirement", f"R{i}", plan["engagements"][e])
-        for i, (who, closed) in enumerate(plan["tickets"]):
-            form = FormSubmission(name="X", email=f"x{i}@example.com", problem="?")
-            ticket = Ticket.open(form, at=T0, id=f"K{i}", party_id=pid[who])
-            if closed:
-                ticket.move("rejected", by="sam", at=T0)
-            uow.add(ticket)
-            note("ticket", ticket.id, who)
-        for i, who in enumerate(plan["invoices"]):
-            uow.add(Invoice(id=f"I{i}", party_id=pid[who], currency="EUR"))
-            note("invoice", f"I{i}", who)
-        for i, (who, inv) in enumerate(plan["credit_notes"]):
-            invoice_id = None if inv is None else f"I{inv}"
-            uow.add(CreditNote(id=f"C{i}", party_id=pid[who], currency="EUR", invoice_id=invoice_id))
-            note("credit_note", f"C{i}", who)
-        for i, ((kind, index), who, shared) in enumerate(plan["comments"]):
-            comment = Comment.write(
-                kind, f"{PREFIX[kind]}{index}", f"comment {i}", author="ana", at=T0,
-                visibility="shared" if shared else "internal", id=f"M{i}",
-                party_id=None if who is None else pid[who],
-            )
-            uow.add(comment)
-            note("comment", comment.id, who)
-            if not shared:
-                internal.add(comment.id)
+        _store_links(uow, plan, pid, note, internal)
     return {"owner": owner, "pid": pid, "internal": internal}
 
 
+def _store_links(
+    uow: rc.UnitOfWork,
+    plan: dict[str, Any],
+    pid: list[str],
+    note: Callable[[str, str, int | None], str],
+    internal: set[str],
+) -> None:
+    """Requirement documents, tickets, billing documents and comments of *plan*."""
+    for i, e in enumerate(plan["requirements"]):
+        uow.add(RequirementDocument.create(f"E{e}", {"scope": "x"}, by="ana", at=T0, id=f"R{i}"))
+        note("requirement", f"R{i}", plan["engagements"][e])
+    for i, (who, closed) in enumerate(plan["tickets"]):
+        form = FormSubmission(name="X", email=f"x{i}@example.com", problem="?")
+        ticket = Ticket.open(form, at=T0, id=f"K{i}", party_id=pid[who])
+        if closed:
+            ticket.move("rejected", by="sam", at=T0)
+        uow.add(ticket)
+        note("ticket", ticket.id, who)
+    for i, who in enumerate(plan["invoices"]):
+        uow.add(Invoice(id=f"I{i}", party_id=pid[who], currency="EUR"))
+        note("invoice", f"I{i}", who)
+    for i, (who, inv) in enumerate(plan["credit_notes"]):
+        invoice_id = None if inv is None else f"I{inv}"
+        uow.add(CreditNote(id=f"C{i}", party_id=pid[who], currency="EUR", invoice_id=invoice_id))
+        note("credit_note", f"C{i}", who)
+    for i, ((kind, index), who, shared) in enumerate(plan["comments"]):
+        comment = Comment.write(
+            kind,
+            f"{PREFIX[kind]}{index}",
+            f"comment {i}",
+            author="ana",
+            at=T0,
+            visibility="shared" if shared else "internal",
+            id=f"M{i}",
+            party_id=None if who is None else pid[who],
+        )
+        uow.add(comment)
+        note("comment", comment.id, who)
+        if not shared:
+            internal.add(comment.id)
+
+
 def _check(crm: rc.CRM, plan: dict[str, Any], world: dict[str, Any]) -> None:
-    owner, pid, internal = world["owner"], world["pid"], world["internal"]
-    for me, party_id in enumerate(pid):
-        view = client_view(crm, party_id)
+    for me in range(len(world["pid"])):
+        _check_party(crm, plan, world, me)
 
-        def mine(kind: str, id: str | None) -> bool:
-            return id is None or owner[kind].get(id) == me
 
-        # No path out of the view reaches another party's record or an internal one.
-        assert view.party.id == party_id
-        assert all(mine("engagement", e.id) for e in view.engagements)
-        for shared in view.tasks:
-            t = shared.task
-            assert mine("task", t.id) and t.id not in internal
-            assert mine("order", t.order_id) and mine("engagement", t.engagement_id)
-            assert mine("task", t.parent_id)
-        for doc in view.requirements:
-            assert mine("requirement", doc.id) and mine("engagement", doc.engagement_id)
-        assert all(mine("invoice", i.id) for i in view.invoices)
-        for note in view.credit_notes:
-            assert mine("credit_note", note.id) and mine("invoice", note.invoice_id)
-        assert all(mine("ticket", t.id) for t in view.tickets)
-        shown = {
-            "task": {t.task.id for t in view.tasks},
-            "requirement": {d.id for d in view.requirements},
-            "ticket": {t.id for t in view.tickets},
-        }
-        for c in view.comments:
-            assert mine("comment", c.id) and c.id not in internal
-            assert c.subject_id in shown[c.subject_kind.value]
+def _check_party(crm: rc.CRM, plan: dict[str, Any], world: dict[str, Any], me: int) -> None:
+    owner, internal = world["owner"], world["internal"]
+    party_id = world["pid"][me]
+    view = client_view(crm, party_id)
 
-        # And everything the party may see is there.
-        def expected_task(i: int) -> bool:
-            spec = plan["tasks"][i]
-            return (
-                spec["party"] == me
-                and spec["shared"]
-                and (spec["order"] is None or plan["orders"][spec["order"]] == me)
-                and (spec["engagement"] is None or plan["engagements"][spec["engagement"]] == me)
-                and (spec["parent"] is None or plan["tasks"][spec["parent"]]["party"] == me)
-            )
+    def mine(kind: str, id: str | None) -> bool:
+        return id is None or owner[kind].get(id) == me
 
-        assert {t.task.id for t in view.tasks} == {
-            f"T{i}" for i in range(len(plan["tasks"])) if expected_task(i)
-        }
-        assert {n.id for n in view.credit_notes} == {
-            f"C{i}"
-            for i, (who, inv) in enumerate(plan["credit_notes"])
-            if who == me and (inv is None or plan["invoices"][inv] == me)
-        }
-        assert len(view.tickets) == sum(1 for who, _ in plan["tickets"] if who == me)
-        assert {c.id for c in view.comments} == {
-            f"M{i}"
-            for i, ((kind, index), who, shared) in enumerate(plan["comments"])
-            if who == me and shared and f"{PREFIX[kind]}{index}" in shown[kind]
-        }
+    # No path out of the view reaches another party's record or an internal one.
+    assert view.party.id == party_id
+    assert all(mine("engagement", e.id) for e in view.engagements)
+    for shared in view.tasks:
+        t = shared.task
+        assert mine("task", t.id)
+        assert t.id not in internal
+        assert mine("order", t.order_id)
+        assert mine("engagement", t.engagement_id)
+        assert mine("task", t.parent_id)
+    for doc in view.requirements:
+        assert mine("requirement", doc.id)
+        assert mine("engagement", doc.engagement_id)
+    assert all(mine("invoice", i.id) for i in view.invoices)
+    for note in view.credit_notes:
+        assert mine("credit_note", note.id)
+        assert mine("invoice", note.invoice_id)
+    assert all(mine("ticket", t.id) for t in view.tickets)
+    shown = {
+        "task": {t.task.id for t in view.tasks},
+        "requirement": {d.id for d in view.requirements},
+        "ticket": {t.id for t in view.tickets},
+    }
+    for c in view.comments:
+        assert mine("comment", c.id)
+        assert c.id not in internal
+        assert c.subject_id in shown[c.subject_kind.value]
+
+    # And everything the party may see is there.
+    def expected_task(i: int) -> bool:
+        spec = plan["tasks"][i]
+        return (
+            spec["party"] == me
+            and spec["shared"]
+            and (spec["order"] is None or plan["orders"][spec["order"]] == me)
+            and (spec["engagement"] is None or plan["engagements"][spec["engagement"]] == me)
+            and (spec["parent"] is None or plan["tasks"][spec["parent"]]["party"] == me)
+        )
+
+    assert {t.task.id for t in view.tasks} == {
+        f"T{i}" for i in range(len(plan["tasks"])) if expected_task(i)
+    }
+    assert {n.id for n in view.credit_notes} == {
+        f"C{i}"
+        for i, (who, inv) in enumerate(plan["credit_notes"])
+        if who == me and (inv is None or plan["invoices"][inv] == me)
+    }
+    assert len(view.tickets) == sum(1 for who, _ in plan["tickets"] if who == me)
+    assert {c.id for c in view.comments} == {
+        f"M{i}"
+        for i, ((kind, index), who, shared) in enumerate(plan["comments"])
+        if who == me and shared and f"{PREFIX[kind]}{index}" in shown[kind]
+    }
 
 
 def _property(make: Callable[[], str]) -> Callable[[dict[str, Any]], None]:
@@ -231,7 +262,9 @@ def _property(make: Callable[[], str]) -> Callable[[dict[str, Any]], None]:
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=plans())
 def test_no_path_leaves_the_party(
     backend: str, plan: dict[str, Any], make_url: Callable[[str], str]
@@ -240,7 +273,9 @@ def test_no_path_leaves_the_party(
 
 
 @pytest.mark.postgres
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=plans())
 def test_no_path_leaves_the_party_on_postgresql(
     plan: dict[str, Any], make_url: Callable[[str], str]

@@ -28,15 +28,19 @@ def test_a_submission_finds_the_party_or_creates_a_customer(url: str) -> None:
         ada = crm.parties.add(Person(name="Ada", emails=["ada@example.com"]))
         support = SupportService(crm)
         first = support.submit(_form())
-        assert first.party_id == ada.id and first.team == "support"
+        assert first.party_id == ada.id
+        assert first.team == "support"
         assert crm.repository(SupportContact).get("ada@example.com").party_id == ada.id
         again = support.submit(_form(" ADA@Example.com"))  # trimmed, any case
         assert again.party_id == ada.id
         new = support.submit(_form("Bob@Example.com", "Bob"), team="returns")
+        assert new.party_id is not None
         bob = crm.parties.get(new.party_id)
-        assert bob.name == "Bob" and str(bob.email) == "Bob@example.com"
+        assert bob.name == "Bob"
+        assert str(bob.email) == "Bob@example.com"
         [engagement] = crm.engagements.of_party(bob.id)
-        assert engagement.kind.value == "customer" and engagement.support_team == "returns"
+        assert engagement.kind.value == "customer"
+        assert engagement.support_team == "returns"
         assert support.submit(_form("bob@example.com", "Robert")).party_id == bob.id
         assert len(crm.parties.query(limit=10)) == 2
         assert {t.id for t in support.tickets.query(party_id=ada.id)} == {first.id, again.id}
@@ -73,6 +77,7 @@ def test_two_submissions_from_a_new_address_race_to_one_party(url: str) -> None:
         other = crm.repository(Ticket).get(raced[1])
         assert ticket.party_id == other.party_id
         assert [p.name for p in crm.parties.query(limit=10)] == ["Nina"]
+        assert ticket.party_id is not None
         assert len(crm.engagements.of_party(ticket.party_id)) == 1
 
 
@@ -85,7 +90,8 @@ def test_a_resolved_ticket_gets_its_survey_in_the_same_commit(url: str) -> None:
         clock.advance(timedelta(hours=1))
         support.move(ticket.id, "resolved", actor=SAM)
         [survey] = support.surveys.query(ticket_id=ticket.id, answered=False)
-        assert survey.id == f"{ticket.id}:csat:1" and survey.party_id == ticket.party_id
+        assert survey.id == f"{ticket.id}:csat:1"
+        assert survey.party_id == ticket.party_id
         assert survey.expires_at == T0 + timedelta(hours=1, days=14)
         answer = support.answer_survey(survey.id, 5, "Thanks")
         assert support.surveys.get(survey.id).answer == answer
@@ -108,7 +114,9 @@ def test_sla_of_a_stored_ticket_in_the_business_hours(url: str) -> None:
         shop = Business.create("shop", time_zone="Europe/London")
         crm.repository(Business).add(shop)
         policy = SlaPolicy(
-            name="high", first_response=timedelta(hours=4), resolution=timedelta(hours=16),
+            name="high",
+            first_response=timedelta(hours=4),
+            resolution=timedelta(hours=16),
             priorities=["high"],
         )
         support = SupportService(crm, business="shop", policies=[policy])
@@ -123,7 +131,9 @@ def test_sla_of_a_stored_ticket_in_the_business_hours(url: str) -> None:
         assert state is not None
         resolution = state.target("resolution")
         assert resolution.elapsed == timedelta(hours=2)  # paused for the night and a day
-        assert resolution.due_at == datetime(2026, 3, 4, 17, tzinfo=UTC)  # 6 h Tuesday, 8 h Wednesday
+        assert resolution.due_at == datetime(
+            2026, 3, 4, 17, tzinfo=UTC
+        )  # 6 h Tuesday, 8 h Wednesday
         assert SupportService(crm, policies=[]).sla(ticket.id) is None
 
 

@@ -1,4 +1,5 @@
 """The work feature in a store: kinds round-trip, the done order task fulfils the order in one commit."""
+# ruff: noqa: DTZ001 - recurrence series start at naive local wall times
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 import relationship_core as rc
-from relationship_core import Actor, Engagement, Money, Person
+from relationship_core import Actor, Engagement, Money, Party, Person
 from relationship_core._app.billing import BillingService
 from relationship_core._billing.lines import LineItem
 from relationship_core._billing.orders import OrderStatus
@@ -18,6 +19,7 @@ from relationship_core._domain.custom_fields import CustomFieldDefinition, Custo
 from relationship_core._domain.events import UnknownEvent
 from relationship_core._work import (
     Assignee,
+    ChecklistItemToggled,
     Comment,
     RecurrenceSeries,
     RequirementDocument,
@@ -38,7 +40,7 @@ SCHEMA = CustomFieldSchema(
 )
 
 
-def _order(crm: rc.CRM, *, start: bool = True) -> tuple[Person, BillingService]:
+def _order(crm: rc.CRM, *, start: bool = True) -> tuple[Party, BillingService]:
     ada = crm.parties.add(Person(name="Ada"))
     billing = BillingService(crm)
     billing.place_order(ada.id, [LINE], order_id="O-1")
@@ -53,14 +55,22 @@ def test_an_order_task_round_trips_and_fulfils_its_order_in_the_same_commit(url:
         ada, billing = _order(crm)
         work = WorkService(crm, schema=SCHEMA)
         task = work.create_task(
-            "Bake O-1", actor=ANA, order_id="O-1", fields={"product": "rye", "quantity": 12},
-            assignee=Assignee.team("bakers"), due_on=date(2026, 3, 3),
-            estimate=timedelta(hours=2), checklists={"ship": ["pack", "label"]}, shared=True,
+            "Bake O-1",
+            actor=ANA,
+            order_id="O-1",
+            fields={"product": "rye", "quantity": 12},
+            assignee=Assignee.team("bakers"),
+            due_on=date(2026, 3, 3),
+            estimate=timedelta(hours=2),
+            checklists={"ship": ["pack", "label"]},
+            shared=True,
         )
         assert task.party_id == ada.id  # the order's party
         stored = work.tasks.get(task.id)
         assert stored == task
-        assert [t.id for t in work.tasks.query(party_id=ada.id, assignee="team:bakers")] == [task.id]
+        assert [t.id for t in work.tasks.query(party_id=ada.id, assignee="team:bakers")] == [
+            task.id
+        ]
         assert [t.id for t in work.tasks.query(("due", "le", date(2026, 3, 3)))] == [task.id]
         checklist = stored.checklists[0]
         assert work.tick(task.id, checklist.id, checklist.items[0].id, actor=ANA)
@@ -70,10 +80,13 @@ def test_an_order_task_round_trips_and_fulfils_its_order_in_the_same_commit(url:
         assert work.tasks.get(task.id).status == "done"
         logged = crm.events.read_logged(limit=100)
         names = [e.event.name for e in logged]
-        assert "task.order_fulfilment_requested" in names and "order.fulfilled" in names
+        assert "task.order_fulfilment_requested" in names
+        assert "order.fulfilled" in names
         assert not any(isinstance(e.event, UnknownEvent) for e in logged)
         toggled = next(e for e in logged if e.event.name == "task.checklist_item_toggled")
-        assert toggled.envelope.actor == ANA and toggled.event.by == "ana"  # type: ignore[attr-defined]
+        assert toggled.envelope.actor == ANA
+        assert isinstance(toggled.event, ChecklistItemToggled)
+        assert toggled.event.by == "ana"
         # Redoing the task after the order moved on changes nothing of the order's.
         work.move(task.id, "in progress", actor=ANA)
         work.move(task.id, "done", actor=ANA)
@@ -117,11 +130,18 @@ def test_series_documents_and_comments_round_trip(url: str) -> None:
         work = WorkService(crm)
         calendar = WorkingCalendar("Europe/London", holidays=[date(2026, 4, 30)])
         books = RecurrenceSeries.on_schedule(
-            "close-books", "FREQ=MONTHLY;BYMONTHDAY=-1", datetime(2026, 4, 1, 17),
-            "Europe/London", roll="preceding", calendar=calendar,
+            "close-books",
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+            datetime(2026, 4, 1, 17),
+            "Europe/London",
+            roll="preceding",
+            calendar=calendar,
         )
         plants = RecurrenceSeries.when_done(
-            "plants", relativedelta(days=5, hours=1), datetime(2026, 3, 2, 9), "Europe/London",
+            "plants",
+            relativedelta(days=5, hours=1),
+            datetime(2026, 3, 2, 9),
+            "Europe/London",
             at_time=time(9),
         )
         for series in (books, plants):
@@ -131,15 +151,21 @@ def test_series_documents_and_comments_round_trip(url: str) -> None:
             assert next_occurrence(stored, None) == next_occurrence(series, None)
         doc = work.write_requirements(engagement.id, {"scope": "A shop"}, actor=ANA)
         doc = work.write_requirements(
-            engagement.id, {"scope": "A shop\nA blog"}, actor=Actor.person("ben"),
+            engagement.id,
+            {"scope": "A shop\nA blog"},
+            actor=Actor.person("ben"),
             document_id=doc.id,
         )
         stored_doc = crm.repository(RequirementDocument).get(doc.id)
         assert [r.by for r in stored_doc.revisions] == ["ana", "ben"]
         assert stored_doc.diff(1, 2) == doc.diff(1, 2)
         comment = work.comment(
-            "requirement", doc.id, "@ben please price the blog", actor=ANA,
-            visibility="internal", people={"ben": "P-ben"},
+            "requirement",
+            doc.id,
+            "@ben please price the blog",
+            actor=ANA,
+            visibility="internal",
+            people={"ben": "P-ben"},
         )
         assert comment.party_id == ada.id
         assert crm.repository(Comment).get(comment.id) == comment

@@ -58,7 +58,9 @@ class SupportService:
         for kind in ("ticket", "survey", "support_contact", "party", "engagement"):
             if kind not in crm.registry:
                 raise ValidationError(
-                    "crm.registry", kind, "this store lacks the support feature; open it with "
+                    "crm.registry",
+                    kind,
+                    "this store lacks the support feature; open it with "
                     "the default plugins (relationship_core.support)",
                 )
         if not isinstance(business, Business):
@@ -161,7 +163,9 @@ class SupportService:
 
         return attempt(self.crm, actor, work)
 
-    def assign(self, ticket_id: str, agent: str, *, actor: Actor, team: str | None = None) -> Ticket:
+    def assign(
+        self, ticket_id: str, agent: str, *, actor: Actor, team: str | None = None
+    ) -> Ticket:
         """Give a ticket to *agent* (and *team*)."""
         return self._change(ticket_id, actor, "assign", agent=agent, team=team)
 

@@ -108,9 +108,7 @@ def _series_in(data: dict[str, Any], _: type[RecurrenceSeries]) -> RecurrenceSer
             after_done=None if delay is None else relativedelta(**delay),
             at_time=None if data["at_time"] is None else time.fromisoformat(data["at_time"]),
             roll=Roll(data["roll"]),
-            calendar=None
-            if calendar is None
-            else _serialize.structure(calendar, WorkingCalendar),
+            calendar=None if calendar is None else _serialize.structure(calendar, WorkingCalendar),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError(

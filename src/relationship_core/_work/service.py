@@ -87,7 +87,9 @@ class WorkService:
         for kind in ("task", "requirement", "comment", "recurrence_series"):
             if kind not in crm.registry:
                 raise ValidationError(
-                    "crm.registry", kind, "this store lacks the work feature; open it with "
+                    "crm.registry",
+                    kind,
+                    "this store lacks the work feature; open it with "
                     "the default plugins (relationship_core.work)",
                 )
         self.crm = crm
@@ -226,9 +228,7 @@ class WorkService:
                 repo.add(doc)
                 return doc
             if existing.engagement_id != engagement_id:
-                raise ValidationError(
-                    "document_id", document_id, "belongs to another engagement"
-                )
+                raise ValidationError("document_id", document_id, "belongs to another engagement")
             existing.revise(sections, by=by, at=now, note=note)
             return existing
 
@@ -253,8 +253,15 @@ class WorkService:
         def work(uow: UnitOfWork) -> Comment:
             party = subject_party(uow, kind, subject_id)
             comment = Comment.write(
-                kind, subject_id, body, author=by, at=now, visibility=visibility,
-                author_kind=author_kind, people=people, party_id=party,
+                kind,
+                subject_id,
+                body,
+                author=by,
+                at=now,
+                visibility=visibility,
+                author_kind=author_kind,
+                people=people,
+                party_id=party,
             )
             uow.add(comment)
             uow.publish(comment.event(), kind="comment")
