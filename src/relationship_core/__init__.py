@@ -152,9 +152,36 @@ from relationship_core._domain.parties import (
     Person,
 )
 from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
+from relationship_core._support.portal import ClientView, SharedTask, client_view
+from relationship_core._support.service import SupportService
 from relationship_core._version import __version__
+from relationship_core._work import (
+    Assignee,
+    Comment,
+    RecurrenceSeries,
+    RequirementDocument,
+    Task,
+    Workflow,
+)
+from relationship_core._work.service import WorkService
 
 __all__ = [
+    "FormSubmission",
+    "SlaPolicy",
+    "Survey",
+    "Ticket",
+    "ClientView",
+    "SharedTask",
+    "client_view",
+    "SupportService",
+    "Assignee",
+    "Comment",
+    "RecurrenceSeries",
+    "RequirementDocument",
+    "Task",
+    "Workflow",
+    "WorkService",
     "__version__",
     # the facade
     "open",
