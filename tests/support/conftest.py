@@ -1,55 +1,18 @@
-"""Stores for the work and support tests: memory, SQLite (tmp_path), PostgreSQL (random schemas)."""
+"""Stores for the support tests: the work tests' fixtures, loaded from their one definition."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import secrets
-from collections.abc import Callable, Iterator
+import importlib.util
 from pathlib import Path
 
-import pytest
+_spec = importlib.util.spec_from_file_location(
+    "_work_test_stores", Path(__file__).parents[1] / "work" / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_stores = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_stores)
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_support_url() -> Iterator[Callable[[], str]]:
-    """``make()``: a fresh ``postgresql://…?schema=…`` URL, or skip without a server."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    import psycopg
-
-    prefix = f"rcs_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    yield lambda: f"{dsn}{sep}schema={prefix}_support{next(_counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-
-
-@pytest.fixture
-def make_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
-    """``make_url(backend)``: a fresh, empty store URL of *backend*."""
-    count = itertools.count()
-
-    def make(backend: str) -> str:
-        if backend == "memory":
-            return "memory://"
-        if backend == "sqlite":
-            return f"sqlite:///{tmp_path / f'support{next(count)}.db'}"
-        pg: Callable[[], str] = request.getfixturevalue("pg_support_url")
-        return pg()
-
-    return make
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
-    """A fresh, empty store URL of each backend."""
-    return make_url(request.param)
+make_url = _stores.make_url
+pg_platform_url = _stores.pg_platform_url
+url = _stores.url

@@ -1,36 +1,26 @@
-"""Stores for the work and support tests: memory, SQLite (tmp_path), PostgreSQL (random schemas)."""
+"""Stores for the work and support tests: memory, SQLite (tmp_path), PostgreSQL (random schemas).
+
+The PostgreSQL schemas come from the platform tests' ``pg_platform_url`` (one definition).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
-import os
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-_counter = itertools.count()
+_spec = importlib.util.spec_from_file_location(
+    "_platform_test_stores", Path(__file__).parents[1] / "app_platform" / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_platform = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_platform)
 
-
-@pytest.fixture(scope="session")
-def pg_work_url() -> Iterator[Callable[[], str]]:
-    """``make()``: a fresh ``postgresql://…?schema=…`` URL, or skip without a server."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    import psycopg
-
-    prefix = f"rcw_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    yield lambda: f"{dsn}{sep}schema={prefix}_work{next(_counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+pg_platform_url = _platform.pg_platform_url
 
 
 @pytest.fixture
@@ -43,7 +33,7 @@ def make_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], 
             return "memory://"
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / f'work{next(count)}.db'}"
-        pg: Callable[[], str] = request.getfixturevalue("pg_work_url")
+        pg: Callable[[], str] = request.getfixturevalue("pg_platform_url")
         return pg()
 
     return make
