@@ -26,6 +26,7 @@ from relationship_core._billing.orders import Order
 from relationship_core._support import FormSubmission, Ticket
 from relationship_core._support.portal import client_view
 from relationship_core._work import Comment, RequirementDocument, Task
+from relationship_core.exceptions import NotFoundError
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 PREFIX = {"task": "T", "requirement": "R", "ticket": "K"}
@@ -281,3 +282,23 @@ def test_no_path_leaves_the_party_on_postgresql(
     plan: dict[str, Any], make_url: Callable[[str], str]
 ) -> None:
     _property(lambda: make_url("postgresql"))(plan)
+
+
+def test_a_view_of_a_party_that_is_not_there_is_refused() -> None:
+    with rc.open("memory://", clock=rc.ManualClock(T0)) as crm, pytest.raises(NotFoundError):
+        client_view(crm, "nobody")
+
+
+def test_sharing_and_unsharing_a_task_shows_and_hides_it_and_its_progress(url: str) -> None:
+    with rc.open(url, clock=rc.ManualClock(T0)) as crm:
+        ada = crm.parties.add(Person(name="Ada"))
+        work = rc.WorkService(crm)
+        sam = rc.Actor.person("sam")
+        task = work.create_task("Design", actor=sam, party_id=ada.id, checklists={"c": ["a", "b"]})
+        work.create_task("Sketch", actor=sam, parent_id=task.id)  # inherits Ada
+        assert client_view(crm, ada.id).tasks == ()
+        work.share(task.id, actor=sam)
+        [shown] = client_view(crm, ada.id).tasks
+        assert (shown.progress.done, shown.progress.total) == (0, 3)
+        work.share(task.id, actor=sam, shared=False)
+        assert client_view(crm, ada.id).tasks == ()

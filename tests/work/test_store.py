@@ -154,8 +154,8 @@ def test_series_documents_and_comments_round_trip(url: str) -> None:
             engagement.id,
             {"scope": "A shop\nA blog"},
             actor=Actor.person("ben"),
-            document_id=doc.id,
         )
+        assert doc.id == f"{engagement.id}:requirements"  # one per engagement
         stored_doc = crm.repository(RequirementDocument).get(doc.id)
         assert [r.by for r in stored_doc.revisions] == ["ana", "ben"]
         assert stored_doc.diff(1, 2) == doc.diff(1, 2)

@@ -214,21 +214,26 @@ class WorkService:
         note: str = "",
         document_id: str | None = None,
     ) -> RequirementDocument:
-        """Start an engagement's requirement document, or revise it when *document_id* is given."""
+        """Write an engagement's requirement document: the first call starts it, later ones revise it.
+
+        One document per engagement by default (id ``"<engagement>:requirements"``),
+        so two writers starting it at once conflict instead of making two.
+        """
         by = actor_name(actor)
         now = self.crm.clock.now()
+        doc_id = f"{engagement_id}:requirements" if document_id is None else document_id
 
         def work(uow: UnitOfWork) -> RequirementDocument:
             repo = uow.repository(RequirementDocument)
-            existing = None if document_id is None else repo.find(document_id)
+            existing = repo.find(doc_id)
             if existing is None:
                 doc = RequirementDocument.create(
-                    engagement_id, sections, by=by, at=now, id=document_id, note=note
+                    engagement_id, sections, by=by, at=now, id=doc_id, note=note
                 )
                 repo.add(doc)
                 return doc
             if existing.engagement_id != engagement_id:
-                raise ValidationError("document_id", document_id, "belongs to another engagement")
+                raise ValidationError("document_id", doc_id, "belongs to another engagement")
             existing.revise(sections, by=by, at=now, note=note)
             return existing
 
