@@ -187,3 +187,18 @@ def test_a_system_actor_and_bad_actors() -> None:
         task = Task.create("y", by="ana", at=T0)
         with pytest.raises(ValidationError, match="shared"):
             task.share("yes")  # type: ignore[arg-type]
+
+
+def test_a_store_without_the_feature_says_which_plugin_it_lacks() -> None:
+    from relationship_core._support.service import SupportService
+    from relationship_core.plugins import PluginManager
+
+    plugins = PluginManager(
+        entry_points=False, blocked=("relationship_core.work", "relationship_core.support")
+    ).load()
+    with rc.open("memory://", plugins=plugins) as crm:
+        assert "task" not in crm.registry
+        with pytest.raises(ValidationError, match=r"relationship_core\.work"):
+            WorkService(crm)
+        with pytest.raises(ValidationError, match=r"relationship_core\.support"):
+            SupportService(crm)
