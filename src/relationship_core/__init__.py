@@ -172,7 +172,19 @@ from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._scoring import ScoreSnapshot, ScoringModel, load_model
 from relationship_core._scoring.service import ScoringService
 from relationship_core._scoring.stored import PartyScore, ScoreCrossed
+from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
+from relationship_core._support.portal import ClientView, SharedTask, client_view
+from relationship_core._support.service import SupportService
 from relationship_core._version import __version__
+from relationship_core._work import (
+    Assignee,
+    Comment,
+    RecurrenceSeries,
+    RequirementDocument,
+    Task,
+    Workflow,
+)
+from relationship_core._work.service import WorkService
 
 __all__ = [
     "__version__",
@@ -345,4 +357,20 @@ __all__ = [
     "ScoringModel",
     "ScoringService",
     "load_model",
+    # work and support
+    "FormSubmission",
+    "SlaPolicy",
+    "Survey",
+    "Ticket",
+    "ClientView",
+    "SharedTask",
+    "client_view",
+    "SupportService",
+    "Assignee",
+    "Comment",
+    "RecurrenceSeries",
+    "RequirementDocument",
+    "Task",
+    "Workflow",
+    "WorkService",
 ]

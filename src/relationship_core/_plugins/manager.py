@@ -70,6 +70,8 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.billing", "relationship_core._plugins.billing"),
     ("relationship_core.lifecycle", "relationship_core._plugins.lifecycle"),
     ("relationship_core.scoring", "relationship_core._plugins.scoring"),
+    ("relationship_core.work", "relationship_core._plugins.work"),
+    ("relationship_core.support", "relationship_core._plugins.support"),
 )
 
 

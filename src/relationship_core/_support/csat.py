@@ -69,6 +69,7 @@ class Survey(EventRecorder):
         sent_at: When it was sent.
         expires_at: The first instant it can no longer be answered.
         answer: The answer, once given.
+        party_id: The ticket's party (copied, so the survey is found by party).
     """
 
     id: str
@@ -76,6 +77,7 @@ class Survey(EventRecorder):
     sent_at: datetime
     expires_at: datetime
     answer: Answer | None = None
+    party_id: str | None = None
     _events: list[DomainEvent] = events_field()
 
     @classmethod
@@ -100,6 +102,7 @@ class Survey(EventRecorder):
             ticket_id=ticket.id,
             sent_at=at,
             expires_at=at + valid_for,
+            party_id=ticket.party_id,
         )
 
     def is_open(self, at: datetime) -> bool:

@@ -139,6 +139,7 @@ class Ticket(EventRecorder):
         responses: When staff answered the customer, oldest first.
         settlement: The refund or credit note that settled a dispute or return.
         duplicate_of: The ticket a duplicate repeats.
+        party_id: The customer (matched by e-mail, or created) it belongs to.
     """
 
     id: str
@@ -159,6 +160,7 @@ class Ticket(EventRecorder):
     responses: list[datetime] = attrs.field(factory=list)
     settlement: Settlement | None = None
     duplicate_of: str | None = None
+    party_id: str | None = None
     _events: list[DomainEvent] = events_field()
 
     @classmethod
@@ -169,6 +171,7 @@ class Ticket(EventRecorder):
         at: datetime,
         id: str | None = None,
         team: str | None = None,
+        party_id: str | None = None,
     ) -> Ticket:
         """A new ticket from a submission (already checked by `FormSubmission`)."""
         if not isinstance(form, FormSubmission):
@@ -187,6 +190,7 @@ class Ticket(EventRecorder):
             status=TicketStatus.NEW,
             created_at=require_aware("at", at),
             team=team,
+            party_id=party_id,
         )
         ticket._record(
             TicketOpened(

@@ -70,6 +70,7 @@ class Comment:
         mentions: The mentioned people's ids, in order.
         at: When written.
         id: The comment's id.
+        party_id: The party whose task, document or ticket it is on (who may see it if shared).
     """
 
     subject_kind: SubjectKind
@@ -81,6 +82,7 @@ class Comment:
     mentions: tuple[str, ...] = ()
     at: datetime
     id: str = attrs.field(factory=new_id)
+    party_id: str | None = None
 
     @classmethod
     def write(
@@ -95,6 +97,7 @@ class Comment:
         author_kind: AuthorKind | str = AuthorKind.STAFF,
         people: Mapping[str, str] | None = None,
         id: str | None = None,
+        party_id: str | None = None,
     ) -> Comment:
         """A checked comment; *people* maps each mentionable handle to a person id."""
         require_aware("at", at)
@@ -125,6 +128,7 @@ class Comment:
             mentions=tuple(dict.fromkeys(mentions)),
             at=at,
             id=new_id() if id is None else id,
+            party_id=party_id,
         )
 
     @property

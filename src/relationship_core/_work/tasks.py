@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import attrs
 
-from relationship_core._domain.custom_fields import CustomFieldSchema
+from relationship_core._domain.custom_fields import CustomFieldSchema, CustomValue
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.timeutil import require_aware, require_date
@@ -183,6 +183,8 @@ class Task(EventRecorder):
         status: Its status's name.
         created_at: When it was created.
         order_id: The order it fulfils, if any.
+        party_id: The client or customer it is for, if any (their portal shows it when shared).
+        shared: Whether the party may see it and its progress (default: internal).
         engagement_id: The engagement it serves, if any.
         parent_id: The parent task of a subtask.
         assignee: The person or team doing it.
@@ -203,6 +205,8 @@ class Task(EventRecorder):
     status: str
     created_at: datetime
     order_id: str | None = None
+    party_id: str | None = None
+    shared: bool = False
     engagement_id: str | None = None
     parent_id: str | None = None
     assignee: Assignee | None = None
@@ -212,7 +216,7 @@ class Task(EventRecorder):
     due_on: date | None = None
     estimate: timedelta | None = attrs.field(default=None, converter=_estimate)
     checklists: list[Checklist] = attrs.field(factory=list)
-    custom_fields: dict[str, object] = attrs.field(factory=dict)
+    custom_fields: dict[str, CustomValue] = attrs.field(factory=dict)
     blocked_by: frozenset[str] = attrs.field(factory=frozenset)
     closed_at: datetime | None = None
     _events: list[DomainEvent] = events_field()
@@ -229,6 +233,8 @@ class Task(EventRecorder):
         schema: CustomFieldSchema | None = None,
         fields: Mapping[str, object] | None = None,
         order_id: str | None = None,
+        party_id: str | None = None,
+        shared: bool = False,
         engagement_id: str | None = None,
         parent: Task | None = None,
         assignee: Assignee | None = None,
@@ -248,6 +254,8 @@ class Task(EventRecorder):
         values = (schema or CustomFieldSchema()).validate(dict(fields or {}))
         if parent is not None and parent.is_closed:
             raise ValidationError("parent", parent.id, "the parent task is closed; reopen it first")
+        if not isinstance(shared, bool):
+            raise ValidationError("shared", shared, "give True (the party sees it) or False")
         task = cls(
             id=new_id() if id is None else id,
             title=title,
@@ -255,6 +263,8 @@ class Task(EventRecorder):
             status=workflow.initial.name,
             created_at=at,
             order_id=order_id,
+            party_id=party_id if parent is None else parent.party_id,
+            shared=shared,
             engagement_id=engagement_id if parent is None else parent.engagement_id,
             parent_id=None if parent is None else parent.id,
             assignee=assignee,
@@ -389,6 +399,14 @@ class Task(EventRecorder):
                 )
             )
         return changed
+
+    def share(self, shared: bool = True) -> None:
+        """Show the task (and its progress) to its party, or hide it again (``False``)."""
+        if not isinstance(shared, bool):
+            raise ValidationError("shared", shared, "give True (the party sees it) or False")
+        if shared and self.party_id is None:
+            raise ValidationError("party_id", None, "a task shared with nobody: give it a party")
+        self.shared = shared
 
     def set_fields(self, values: Mapping[str, object], schema: CustomFieldSchema) -> None:
         """Set custom field values; the whole result is checked against *schema*."""

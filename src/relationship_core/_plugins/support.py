@@ -1,0 +1,43 @@
+"""The "support" feature: tickets, CSAT surveys, the e-mail lookup, and their events.
+
+A built-in plugin (``relationship_core.support``) using the same hooks a
+third-party feature uses. Its handler records a survey when a ticket is
+resolved, in the same unit of work (`relationship_core._support.handlers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from relationship_core._app.mapping import KindMapping
+from relationship_core._domain.events import DomainEvent
+from relationship_core._plugins.markers import hookimpl
+from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core._support.events import SUPPORT_EVENTS, TicketStatusChanged
+from relationship_core._support.handlers import create_survey
+from relationship_core._support.kinds import SUPPORT_MAPPINGS
+
+__all__ = [
+    "relationship_core_event_handlers",
+    "relationship_core_event_types",
+    "relationship_core_kinds",
+]
+
+
+@hookimpl
+def relationship_core_kinds() -> Sequence[KindMapping[Any]]:
+    """Tickets, surveys and support contacts."""
+    return list(SUPPORT_MAPPINGS)
+
+
+@hookimpl
+def relationship_core_event_types() -> Sequence[type[DomainEvent]]:
+    """Every support event class."""
+    return list(SUPPORT_EVENTS)
+
+
+@hookimpl
+def relationship_core_event_handlers() -> Sequence[EventHandlerSpec]:
+    """A resolved ticket gets its CSAT survey record, in the same commit."""
+    return [EventHandlerSpec("support.survey-on-resolve", TicketStatusChanged.name, create_survey)]

@@ -1,0 +1,206 @@
+"""The support service: form submissions to tickets of the right party, moves, SLA, surveys.
+
+Every call is one unit of work by the given `Actor`. A submission finds its
+party through the `SupportContact` of its normalised address, then through
+the parties' e-mail index; a new address gets a `Person` with a customer
+engagement served by the team the form routes to, and a `SupportContact`,
+all in the ticket's unit of work. Two submissions from one new address race
+into the same contact id: the loser's commit fails with ``ConflictError``,
+writes nothing, and is retried once, finding the winner's party.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from relationship_core._domain.actor import Actor
+from relationship_core._domain.business import DEFAULT_BUSINESS, Business
+from relationship_core._domain.engagements import Engagement
+from relationship_core._domain.parties import Party, Person
+from relationship_core._domain.timeutil import require_aware
+from relationship_core._support.csat import Answer, Survey
+from relationship_core._support.forms import FormSubmission
+from relationship_core._support.kinds import SupportContact, normalise_email
+from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
+from relationship_core._support.tickets import Ticket, TicketStatus
+from relationship_core._work.service import actor_name, attempt
+from relationship_core.exceptions import ConflictError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.facade import CRM
+    from relationship_core._app.uow import Repository, UnitOfWork
+
+__all__ = ["SupportService"]
+
+
+class SupportService:
+    """Tickets from forms, their moves, their SLA state in the business's hours, and surveys.
+
+    Args:
+        crm: The open store (with the support feature, as ``relationship_core.open`` gives).
+        business: Whose support this is: a `Business`, or the key of one stored
+            (the default business when none is stored); its `WorkingCalendar`
+            measures SLA time and dates new customers' engagements.
+        policies: The SLA policies, first match wins (`select_policy`).
+        default_team: The team a form without one routes to.
+    """
+
+    def __init__(
+        self,
+        crm: CRM,
+        *,
+        business: Business | str = DEFAULT_BUSINESS,
+        policies: Sequence[SlaPolicy] = (),
+        default_team: str = "support",
+    ) -> None:
+        for kind in ("ticket", "survey", "support_contact", "party", "engagement"):
+            if kind not in crm.registry:
+                raise ValidationError(
+                    "crm.registry",
+                    kind,
+                    "this store lacks the support feature; open it with "
+                    "the default plugins (relationship_core.support)",
+                )
+        if not isinstance(business, Business):
+            stored = crm.repository(Business).find(business) if "business" in crm.registry else None
+            if stored is None and business != DEFAULT_BUSINESS:
+                raise ValidationError(
+                    "business", business, "no such business stored; pass a Business or store it"
+                )
+            business = stored or Business.create(DEFAULT_BUSINESS)
+        if not isinstance(default_team, str) or not default_team.strip():
+            raise ValidationError("default_team", default_team, "give a team name")
+        self.crm = crm
+        self.business = business
+        self.policies = tuple(policies)
+        self.default_team = default_team
+
+    @property
+    def tickets(self) -> Repository[Ticket]:
+        """Tickets (indexed by party, status, closed, priority, type, team, assignee)."""
+        return self.crm.repository(Ticket)
+
+    @property
+    def surveys(self) -> Repository[Survey]:
+        """CSAT surveys (indexed by ticket, party, answered, expires)."""
+        return self.crm.repository(Survey)
+
+    def party_for(self, email: str) -> str | None:
+        """The party writing from *email*, if support knows it or a party has it as primary address."""
+        key = normalise_email(email)
+        contact = self.crm.repository(SupportContact).find(key)
+        if contact is not None:
+            return contact.party_id
+        party = _party_by_email(self.crm.repository(Party), email, key)
+        return None if party is None else party.id
+
+    def link_contact(self, party_id: str, email: str, *, actor: Actor) -> SupportContact:
+        """Record that *party_id* writes from *email* (any case); an address taken is refused."""
+        key = normalise_email(email)
+
+        def work(uow: UnitOfWork) -> SupportContact:
+            contacts = uow.repository(SupportContact)
+            existing = contacts.find(key)
+            if existing is not None:
+                if existing.party_id != party_id:
+                    raise ValidationError("email", key, "is another party's support contact")
+                return existing
+            return contacts.add(SupportContact(id=key, party_id=party_id))
+
+        return attempt(self.crm, actor, work)
+
+    # -- submissions --------------------------------------------------------------------
+    def submit(
+        self, form: FormSubmission, *, team: str | None = None, actor: Actor | None = None
+    ) -> Ticket:
+        """A ticket for a checked submission, for the party writing from its address."""
+        if not isinstance(form, FormSubmission):
+            raise ValidationError("form", form, "build a FormSubmission first; it checks the input")
+        routed = team or self.default_team
+        who = actor or Actor.form()
+        try:
+            return attempt(self.crm, who, lambda uow: self._submit(uow, form, routed), attempts=1)
+        except ConflictError:  # another submission from this address won: retry once
+            return attempt(self.crm, who, lambda uow: self._submit(uow, form, routed), attempts=1)
+
+    def _submit(self, uow: UnitOfWork, form: FormSubmission, team: str) -> Ticket:
+        now = self.crm.clock.now()
+        key = normalise_email(form.email)
+        contacts = uow.repository(SupportContact)
+        contact = contacts.find(key)
+        if contact is None:
+            party = _party_by_email(uow.repository(Party), str(form.email), key)
+            if party is None:
+                party = Person(name=form.name, emails=[form.email])
+                uow.add(party)
+                uow.add(
+                    Engagement.start(
+                        party,
+                        kind="customer",
+                        acquired_on=self.business.today(now),
+                        at=now,
+                        support_team=team,
+                        time_zone=self.business.time_zone,
+                    )
+                )
+            contact = SupportContact(id=key, party_id=party.id)
+            contacts.add(contact)
+        ticket = Ticket.open(form, at=now, team=team, party_id=contact.party_id)
+        uow.add(ticket)
+        return ticket
+
+    # -- moves ----------------------------------------------------------------------------
+    def _change(self, ticket_id: str, actor: Actor, change: str, **kwargs: object) -> Ticket:
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> Ticket:
+            ticket = uow.repository(Ticket).get(ticket_id)
+            getattr(ticket, change)(by=by, at=now, **kwargs)
+            return ticket
+
+        return attempt(self.crm, actor, work)
+
+    def assign(
+        self, ticket_id: str, agent: str, *, actor: Actor, team: str | None = None
+    ) -> Ticket:
+        """Give a ticket to *agent* (and *team*)."""
+        return self._change(ticket_id, actor, "assign", agent=agent, team=team)
+
+    def respond(self, ticket_id: str, *, actor: Actor) -> Ticket:
+        """Staff answered the customer (the first answer stops the first-response clock)."""
+        return self._change(ticket_id, actor, "respond")
+
+    def move(self, ticket_id: str, to: TicketStatus | str, *, actor: Actor) -> Ticket:
+        """Move a ticket; resolving it records its CSAT survey in the same commit."""
+        return self._change(ticket_id, actor, "move", to=to)
+
+    # -- SLA and surveys --------------------------------------------------------------------
+    def sla(self, ticket_id: str, now: datetime | None = None) -> SlaState | None:
+        """The stored ticket's SLA state in the business's working hours (``None``: no policy)."""
+        at = self.crm.clock.now() if now is None else require_aware("now", now)
+        ticket = self.tickets.get(ticket_id)
+        policy = select_policy(self.policies, ticket)
+        return None if policy is None else sla_state(ticket, policy, self.business.calendar, at)
+
+    def answer_survey(
+        self, survey_id: str, score: int, comment: str = "", *, actor: Actor | None = None
+    ) -> Answer:
+        """The customer's one answer to a survey, before it expires."""
+        now = self.crm.clock.now()
+        return attempt(
+            self.crm,
+            actor or Actor.form(),
+            lambda uow: uow.repository(Survey).get(survey_id).respond(score, comment, at=now),
+        )
+
+
+def _party_by_email(parties: Repository[Party], email: str, key: str) -> Party | None:
+    """The first party (by id) whose primary address is *email* as written or normalised."""
+    for candidate in dict.fromkeys((email, key)):
+        page = parties.query(email=candidate, limit=1)
+        if page.items:
+            return page.items[0]
+    return None

@@ -1,0 +1,279 @@
+"""The work service: tasks, checklists, requirement documents and comments kept in a store.
+
+Every call is one unit of work, by the given `Actor` (the actor's id is the
+``by`` of what it records): the change, its events and the handlers'
+reactions (a done order task fulfils the order) commit together. A unit of
+work that loses a race (``ConflictError``) is run again on fresh reads, a
+bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+from relationship_core._billing.orders import Order
+from relationship_core._domain.actor import Actor
+from relationship_core._domain.custom_fields import CustomFieldSchema
+from relationship_core._domain.engagements import Engagement
+from relationship_core._domain.validators import to_enum
+from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
+from relationship_core._work.recurrence import RecurrenceSeries
+from relationship_core._work.requirements import RequirementDocument
+from relationship_core._work.tasks import Assignee, Priority, Task
+from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
+from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.facade import CRM
+    from relationship_core._app.uow import Repository, UnitOfWork
+
+__all__ = ["WorkService", "actor_name", "attempt", "subject_party"]
+
+T = TypeVar("T")
+
+
+def actor_name(actor: Actor) -> str:
+    """The ``by`` an actor leaves on what it records: its id, or its kind for the system."""
+    if not isinstance(actor, Actor):
+        raise ValidationError("actor", actor, "give an Actor, e.g. Actor.person('u-42')")
+    return actor.id if actor.id is not None else actor.kind.value
+
+
+def attempt(crm: CRM, actor: Actor, work: Callable[[UnitOfWork], T], attempts: int = 3) -> T:
+    """``work`` in a unit of work by *actor*, again on a lost race (not on a taken id)."""
+    for left in range(attempts - 1, -1, -1):
+        try:
+            with crm.unit_of_work(actor=actor) as uow:
+                return work(uow)
+        except DuplicateIdError:
+            raise
+        except ConflictError:
+            if not left:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def subject_party(uow: UnitOfWork, kind: SubjectKind, subject_id: str) -> str | None:
+    """The party whose task, requirement document or ticket *subject_id* is (``NotFoundError`` if none)."""
+    if kind is SubjectKind.TASK:
+        party: str | None = uow.repository(Task).get(subject_id).party_id
+        return party
+    if kind is SubjectKind.REQUIREMENT:
+        doc = uow.repository(RequirementDocument).get(subject_id)
+        owner: str = uow.repository(Engagement).get(doc.engagement_id).party_id
+        return owner
+    found: str | None = uow.repository("ticket").get(subject_id).party_id
+    return found
+
+
+class WorkService:
+    """Tasks, checklists, requirement documents and comments on a store.
+
+    Args:
+        crm: The open store (with the work feature, as ``relationship_core.open`` gives).
+        workflow: The business's workflow new tasks follow.
+        schema: The business's custom fields of tasks.
+    """
+
+    def __init__(
+        self,
+        crm: CRM,
+        *,
+        workflow: Workflow = DEFAULT_WORKFLOW,
+        schema: CustomFieldSchema | None = None,
+    ) -> None:
+        for kind in ("task", "requirement", "comment", "recurrence_series"):
+            if kind not in crm.registry:
+                raise ValidationError(
+                    "crm.registry",
+                    kind,
+                    "this store lacks the work feature; open it with "
+                    "the default plugins (relationship_core.work)",
+                )
+        self.crm = crm
+        self.workflow = workflow
+        self.schema = schema or CustomFieldSchema()
+
+    # -- tasks ------------------------------------------------------------------
+    def create_task(
+        self,
+        title: str,
+        *,
+        actor: Actor,
+        order_id: str | None = None,
+        party_id: str | None = None,
+        engagement_id: str | None = None,
+        parent_id: str | None = None,
+        shared: bool = False,
+        assignee: Assignee | None = None,
+        priority: Priority | str = Priority.NORMAL,
+        due_on: date | None = None,
+        estimate: timedelta | None = None,
+        fields: Mapping[str, object] | None = None,
+        checklists: Mapping[str, Iterable[str]] | None = None,
+        task_id: str | None = None,
+    ) -> Task:
+        """A new task; for an order, its party is the order's (another party is refused)."""
+        by = actor_name(actor)
+
+        def work(uow: UnitOfWork) -> Task:
+            party = party_id
+            if order_id is not None:
+                order = uow.repository(Order).get(order_id)
+                if party is not None and party != order.party_id:
+                    raise ValidationError(
+                        "party_id", party, f"order {order_id!r} is another party's"
+                    )
+                party = order.party_id
+            parent = None if parent_id is None else uow.repository(Task).get(parent_id)
+            task = Task.create(
+                title,
+                by=by,
+                at=self.crm.clock.now(),
+                id=task_id,
+                workflow=self.workflow,
+                schema=self.schema,
+                fields=fields,
+                order_id=order_id,
+                party_id=party,
+                shared=shared,
+                engagement_id=engagement_id,
+                parent=parent,
+                assignee=assignee,
+                priority=priority,
+                due_on=due_on,
+                estimate=estimate,
+            )
+            for name, items in (checklists or {}).items():
+                task.add_checklist(name, items)
+            uow.add(task)
+            return task
+
+        return attempt(self.crm, actor, work)
+
+    @property
+    def tasks(self) -> Repository[Task]:
+        """The task repository (indexed by party, order, assignee, status, due, priority)."""
+        return self.crm.repository(Task)
+
+    def _change(self, task_id: str, actor: Actor, change: Callable[[Task, str], T]) -> T:
+        by = actor_name(actor)
+        return attempt(self.crm, actor, lambda uow: change(uow.repository(Task).get(task_id), by))
+
+    def tick(
+        self, task_id: str, checklist_id: str, item_id: str, *, actor: Actor, done: bool = True
+    ) -> bool:
+        """Tick (``done=False``: untick) a checklist item; ``False`` when it already was so."""
+        now = self.crm.clock.now()
+        return self._change(
+            task_id, actor, lambda t, by: t.tick(checklist_id, item_id, by=by, at=now, done=done)
+        )
+
+    def move(self, task_id: str, to: str, *, actor: Actor) -> Task:
+        """Move a task; an order's task moved to done fulfils the order in the same commit."""
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> Task:
+            repo = uow.repository(Task)
+            task = repo.get(task_id)
+            blockers = repo.get_many(sorted(task.blocked_by))
+            task.move(to, by=by, at=now, blockers=blockers)
+            return task
+
+        return attempt(self.crm, actor, work)
+
+    def share(self, task_id: str, *, actor: Actor, shared: bool = True) -> Task:
+        """Show a task and its progress to its party (``shared=False``: hide it)."""
+
+        def change(task: Task, _: str) -> Task:
+            task.share(shared)
+            return task
+
+        return self._change(task_id, actor, change)
+
+    def assign(self, task_id: str, assignee: Assignee | None, *, actor: Actor) -> Task:
+        """Give a task to a person or a team (``None``: unassign)."""
+        now = self.crm.clock.now()
+
+        def change(task: Task, by: str) -> Task:
+            task.assign(assignee, by=by, at=now)
+            return task
+
+        return self._change(task_id, actor, change)
+
+    # -- requirements, comments, series -----------------------------------------------
+    def write_requirements(
+        self,
+        engagement_id: str,
+        sections: Mapping[str, str],
+        *,
+        actor: Actor,
+        note: str = "",
+        document_id: str | None = None,
+    ) -> RequirementDocument:
+        """Write an engagement's requirement document: the first call starts it, later ones revise it.
+
+        One document per engagement by default (id ``"<engagement>:requirements"``),
+        so two writers starting it at once conflict instead of making two.
+        """
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+        doc_id = f"{engagement_id}:requirements" if document_id is None else document_id
+
+        def work(uow: UnitOfWork) -> RequirementDocument:
+            repo = uow.repository(RequirementDocument)
+            existing = repo.find(doc_id)
+            if existing is None:
+                doc = RequirementDocument.create(
+                    engagement_id, sections, by=by, at=now, id=doc_id, note=note
+                )
+                repo.add(doc)
+                return doc
+            if existing.engagement_id != engagement_id:
+                raise ValidationError("document_id", doc_id, "belongs to another engagement")
+            existing.revise(sections, by=by, at=now, note=note)
+            return existing
+
+        return attempt(self.crm, actor, work)
+
+    def comment(
+        self,
+        subject_kind: SubjectKind | str,
+        subject_id: str,
+        body: str,
+        *,
+        actor: Actor,
+        visibility: Visibility | str,
+        author_kind: AuthorKind | str = AuthorKind.STAFF,
+        people: Mapping[str, str] | None = None,
+    ) -> Comment:
+        """Comment on a task, requirement document or ticket; it carries its subject's party."""
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+        kind = to_enum(SubjectKind, "subject_kind", subject_kind)
+
+        def work(uow: UnitOfWork) -> Comment:
+            party = subject_party(uow, kind, subject_id)
+            comment = Comment.write(
+                kind,
+                subject_id,
+                body,
+                author=by,
+                at=now,
+                visibility=visibility,
+                author_kind=author_kind,
+                people=people,
+                party_id=party,
+            )
+            uow.add(comment)
+            uow.publish(comment.event(), kind="comment")
+            return comment
+
+        return attempt(self.crm, actor, work)
+
+    def add_series(self, series: RecurrenceSeries, *, actor: Actor) -> RecurrenceSeries:
+        """Store a recurrence series (the runner creates its occurrences)."""
+        return attempt(self.crm, actor, lambda uow: uow.add(series))
