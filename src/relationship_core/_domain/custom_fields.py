@@ -214,7 +214,9 @@ def _definitions(
     value: Iterable[CustomFieldDefinition],
 ) -> Mapping[str, CustomFieldDefinition]:
     result: dict[str, CustomFieldDefinition] = {}
-    for index, definition in enumerate(items("definitions", value)):
+    # A mapping by key (what the attribute holds, e.g. through attrs.evolve) is taken by its values.
+    given = list(value.values()) if isinstance(value, Mapping) else items("definitions", value)
+    for index, definition in enumerate(given):
         if not isinstance(definition, CustomFieldDefinition):
             raise ValidationError(
                 f"definitions[{index}]", definition, "expected a CustomFieldDefinition"
@@ -240,7 +242,7 @@ class CustomFieldSchema:
     """
 
     definitions: Mapping[str, CustomFieldDefinition] = attrs.field(
-        converter=_definitions, factory=dict
+        converter=_definitions, factory=tuple
     )
 
     def validate(self, values: Mapping[str, object]) -> dict[str, CustomValue]:
