@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from relationship_core._storage.contract import NewJob, Write
+from relationship_core._storage.contract import Job, NewJob, Write
 from relationship_core._storage.protocols import (
     JobControlBackend,
     StorageBackend,
@@ -33,6 +33,12 @@ LEASE = timedelta(minutes=5)
 
 def _tag(rid: str) -> Write:
     return Write("tag", rid, {"by": "handler"}, {"label": rid})
+
+
+def _effect_then_complete(store: JobControlBackend, tag: str, job: Job) -> None:
+    with store.transaction() as tx:
+        tx.put_many([_tag(tag)])
+        tx.complete_job(job)
 
 
 class JobControlTests:
@@ -80,10 +86,15 @@ class JobControlTests:
         store = self.jc(backend)
         jid = self._one(store)
         [job] = store.claim_jobs(worker="w", now=T0, lease=LEASE)
-        with pytest.raises(RuntimeError), store.transaction() as tx:
-            tx.put_many([_tag("t1")])
-            tx.complete_job(job)
-            raise RuntimeError("handler failed after completing")
+
+        def fail_after_completing() -> None:
+            with store.transaction() as tx:
+                tx.put_many([_tag("t1")])
+                tx.complete_job(job)
+                raise RuntimeError("handler failed after completing")
+
+        with pytest.raises(RuntimeError):
+            fail_after_completing()
         still = store.get_job(jid)
         assert still is not None
         assert still.state == "claimed"
@@ -94,9 +105,8 @@ class JobControlTests:
         jid = self._one(store)
         [stale] = store.claim_jobs(worker="w1", now=T0, lease=LEASE)
         [fresh] = store.claim_jobs(worker="w2", now=T0 + LEASE, lease=LEASE)
-        with pytest.raises(LeaseLostError) as lost, store.transaction() as tx:
-            tx.put_many([_tag("stale")])
-            tx.complete_job(stale)
+        with pytest.raises(LeaseLostError) as lost:
+            _effect_then_complete(store, "stale", stale)
         assert lost.value.job_id == jid
         assert store.get_many("tag", ["stale"]) == {}
         with pytest.raises(LeaseLostError):
@@ -151,18 +161,22 @@ class JobControlTests:
                 ]
             )
         [running] = store.claim_jobs(worker="w", now=T0, lease=LEASE)
-        with pytest.raises(RuntimeError), store.transaction() as tx:
-            assert tx.cancel_group("followups:p1") == 2
-            raise RuntimeError("rolled back")
+
+        def cancel_then_fail() -> None:
+            with store.transaction() as tx:
+                assert tx.cancel_group("followups:p1") == 2
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            cancel_then_fail()
         assert store.get_job(ids[1]).state == "pending"  # type: ignore[union-attr]
         with store.transaction() as tx:
             assert tx.cancel_group("followups:p1") == 2
             assert tx.cancel_group("nobody") == 0
         states = [store.get_job(i).state for i in ids]  # type: ignore[union-attr]
         assert states == ["cancelled", "cancelled", "pending"]
-        with pytest.raises(LeaseLostError), store.transaction() as tx:
-            tx.put_many([_tag("late")])
-            tx.complete_job(running)
+        with pytest.raises(LeaseLostError):
+            _effect_then_complete(store, "late", running)
         assert store.get_many("tag", ["late"]) == {}
         later = T0 + timedelta(days=1)
         [other] = store.claim_jobs(worker="w", now=later, lease=LEASE, limit=10)
@@ -193,7 +207,9 @@ class JobControlTests:
             ids = tx.enqueue([NewJob(q, {}, T0) for q in ("a", "b", "a", "a")])
         got = store.list_jobs(queue="a", limit=2)
         rest = store.list_jobs(queue="a", after=got[-1].id)
-        assert [j.id for j in got + rest] == sorted(i for i, q in zip(ids, "abaa") if q == "a")
+        assert [j.id for j in got + rest] == sorted(
+            i for i, q in zip(ids, "abaa", strict=True) if q == "a"
+        )
         assert store.list_jobs(states=["done"]) == []
         with pytest.raises(ValidationError):
             store.list_jobs(states=["nope"])
@@ -224,18 +240,21 @@ class JobControlTests:
         assert sorted(stats) == ["a", "b"]
         assert b2.state == "claimed"
 
-    def test_consumer_positions_commit_with_the_transaction(
-        self, backend: StorageBackend
-    ) -> None:
+    def test_consumer_positions_commit_with_the_transaction(self, backend: StorageBackend) -> None:
         store = self.jc(backend)
         assert store.get_position("mailer") == 0
         with store.transaction() as tx:
             tx.save_position("mailer", 5)
             assert tx.get_position("mailer") == 5
-        with pytest.raises(RuntimeError), store.transaction() as tx:
-            tx.save_position("mailer", 9)
-            tx.save_position("other", 3)
-            raise RuntimeError("rolled back")
+
+        def save_then_fail() -> None:
+            with store.transaction() as tx:
+                tx.save_position("mailer", 9)
+                tx.save_position("other", 3)
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            save_then_fail()
         assert (store.get_position("mailer"), store.get_position("other")) == (5, 0)
         with pytest.raises(ValidationError), store.transaction() as tx:
             tx.save_position("mailer", -1)
