@@ -416,11 +416,14 @@ class UnitOfWork:
         if writes or new_events or jobs or completing is not None or self._cancels:
             try:
                 with self._crm.backend.transaction() as tx:
+                    if completing is not None:
+                        # First: a lost lease is reported as such, before any write conflicts.
+                        cast(JobControlTransaction, tx).complete_job(completing)
                     records = tx.put_many(writes)
                     tx.append_events(new_events)
                     tx.enqueue(jobs)
-                    if completing is not None or self._cancels:
-                        self._finish_jobs(cast(JobControlTransaction, tx), completing)
+                    for group in self._cancels:
+                        cast(JobControlTransaction, tx).cancel_group(group)
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -437,13 +440,6 @@ class UnitOfWork:
         self._published.clear()
         self._completing = None
         self._cancels.clear()
-
-    def _finish_jobs(self, tx: JobControlTransaction, completing: Job | None) -> None:
-        # Complete first, then cancel: a job cancelling its own group still completes.
-        if completing is not None:
-            tx.complete_job(completing)
-        for group in self._cancels:
-            tx.cancel_group(group)
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
