@@ -178,15 +178,15 @@ def test_backoff_schedule_and_seeded_jitter() -> None:
 
 def test_runner_refuses_unknown_queues_and_old_backends() -> None:
     with _open("memory://") as crm:
-        with pytest.raises(ValidationError, match="registered: .*welcome"):
+        with pytest.raises(ValidationError, match=r"registered: .*welcome"):
             rc.Runner(crm, queues=["nope"])
         with pytest.raises(ValidationError, match="batch"):
             rc.Runner(crm, batch=0)
 
         class OldBackend(MemoryBackend):
-            capabilities = frozenset({"threads"})  # type: ignore[assignment]
+            capabilities = frozenset({"threads"})
             contract_version = 1
 
         crm.backend = OldBackend(crm.backend.schema)  # type: ignore[attr-defined]
-        with pytest.raises(CapabilityError, match="OldBackend.*'job_control'"):
+        with pytest.raises(CapabilityError, match=r"OldBackend.*'job_control'"):
             rc.Runner(crm)

@@ -38,8 +38,8 @@ def _write_v1_store(url: str) -> None:
 
         dsn, schema = url.split("?schema=")
         conn = psycopg.connect(dsn, autocommit=True)
-        conn.execute(f'CREATE SCHEMA "{schema}"')  # type: ignore[attr-defined]
-        conn.execute(f'SET search_path TO "{schema}"')  # type: ignore[attr-defined]
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
         ts = T0  # type: ignore[assignment]
     run = conn.execute  # type: ignore[attr-defined]
     run("CREATE TABLE rc_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
@@ -56,9 +56,7 @@ def _write_v1_store(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(
-    request: pytest.FixtureRequest, tmp_path: object
-) -> Callable[[str], str]:
+def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Callable[[str], str]:
     if request.param == "sqlite":
         return lambda name: f"sqlite:///{tmp_path}/{name}.db"
     return request.getfixturevalue("pg_url")  # type: ignore[no-any-return]
@@ -87,14 +85,14 @@ def test_layout_1_store_is_migrated_to_2_on_open(store_url: Callable[[str], str]
 class _OldBackend(MemoryBackend):
     """A backend written for contract 1: no contract_version, no job_control."""
 
-    capabilities = frozenset({"threads"})  # type: ignore[assignment]
+    capabilities = frozenset({"threads"})
 
 
 def test_old_backend_gets_an_error_naming_backend_and_capability() -> None:
     old: StorageBackend = _OldBackend(SCHEMA)
     del_version = type("V1", (_OldBackend,), {"contract_version": 1})(SCHEMA)
-    with pytest.raises(CapabilityError, match="V1.*'job_control'.*contract 1"):
+    with pytest.raises(CapabilityError, match=r"V1.*'job_control'.*contract 1"):
         require_job_control(del_version)
-    with pytest.raises(CapabilityError, match="_OldBackend.*'job_control'") as err:
+    with pytest.raises(CapabilityError, match=r"_OldBackend.*'job_control'") as err:
         require_job_control(old)
     assert (err.value.backend, err.value.capability) == ("_OldBackend", "job_control")
