@@ -363,4 +363,5 @@ class Runner:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            while thread.is_alive():  # short joins, so signal handlers run meanwhile
+                thread.join(0.2)
