@@ -129,10 +129,11 @@ class Runner:
     Examples:
         >>> import relationship_core as rc
         >>> crm = rc.open("memory://")
-        >>> rc.Runner(crm, queues=["nobody.handles.this"])
-        Traceback (most recent call last):
-        ...
-        relationship_core.exceptions.ValidationError: queues='nobody.handles.this': ...
+        >>> try:
+        ...     rc.Runner(crm, queues=["nobody.handles.this"])
+        ... except rc.exceptions.ValidationError as err:
+        ...     print(err.field, err.value)
+        queues nobody.handles.this
 
     Args:
         crm: The open store; its backend must declare ``job_control``.
