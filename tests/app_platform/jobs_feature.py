@@ -8,6 +8,7 @@ the file ``payload["log"]`` (when given), with the job's idempotency key.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,10 +42,17 @@ def flaky(job: Job, uow: rc.UnitOfWork) -> None:
 
 
 def slow(job: Job, uow: rc.UnitOfWork) -> None:
-    """Sleeps ``payload["seconds"]`` (real time), then adds the person."""
+    """Sleeps ``payload["seconds"]`` (real time), then adds the person.
+
+    With ``payload["trace"]`` it appends ``start <job> <pid> <fence>`` to that file first.
+    """
     marker = job.payload.get("started")
     if marker:
         Path(marker).write_text(job.id, encoding="utf-8")
+    trace = job.payload.get("trace")
+    if trace:
+        with Path(trace).open("a", encoding="utf-8") as fh:
+            fh.write(f"start {job.id} {os.getpid()} {job.fence}\n")
     time.sleep(job.payload.get("seconds", 1.0))
     _effect(job, uow)
 
