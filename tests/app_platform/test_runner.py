@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,12 +146,21 @@ def test_a_job_that_recovers_is_done_once(url: str) -> None:
         assert _people(crm, "done-9") == {"done-9"}
 
 
-def test_long_handlers_renew_their_lease(tmp_path: Path) -> None:
-    # Real time: a 0.3 s lease, a 0.8 s handler; without renewal another worker would take it.
-    with rc.open(f"sqlite:///{tmp_path / 'renew.db'}", plugins=manager()) as crm:
-        jid = crm.jobs.enqueue("slow", {"n": 10, "seconds": 0.8})
-        lease = timedelta(seconds=0.3)
-        [result] = rc.Runner(crm, queues=["slow"], lease=lease).run_once()
+def test_long_handlers_renew_their_lease(url: str) -> None:
+    # Real time: a 0.2 s lease, a 0.5 s handler, a rival claiming meanwhile: only renewal
+    # keeps the job from being taken over (and the first run from being lost).
+    with rc.open(url, plugins=manager()) as crm:
+        jid = crm.jobs.enqueue("hook", {"n": 10, "hook": "rival"})
+        lease = timedelta(seconds=0.2)
+        rival: list[list[Job]] = []
+
+        def claim_meanwhile(job: Job, uow: rc.UnitOfWork) -> None:
+            time.sleep(0.5)
+            rival.append(crm.backend.claim_jobs(worker="rival", lease=lease))  # type: ignore[call-arg]
+
+        HOOKS["rival"] = claim_meanwhile
+        [result] = rc.Runner(crm, queues=["hook"], lease=lease).run_once()
+        assert rival == [[]]
         assert result.outcome == "done"
         job = crm.jobs.get(jid)
         assert job is not None

@@ -276,7 +276,8 @@ class Runner:
                 try:
                     self.backend.renew_lease(job, now=self._now(), lease=self.lease)
                 except LeaseLostError:
-                    log.warning("job %s: lease lost while running", job.id)
+                    if not done.is_set():  # not merely the job's own commit, just now
+                        log.warning("job %s: lease lost while running", job.id)
                     return
                 except StorageError as exc:  # try again at the next beat
                     log.warning("job %s: could not renew the lease: %s", job.id, exc)
@@ -336,6 +337,8 @@ class Runner:
         on_result: Callable[[JobResult], None] | None = None,
     ) -> None:
         """Work until *stop* is set, in *concurrency* threads; each finishes the job in hand.
+
+        (With ``batch > 1``, each thread first finishes the jobs it has claimed.)
 
         A thread that finds nothing due waits *poll* seconds (less if *stop* is set).
         """
