@@ -188,3 +188,147 @@ def test_demo_shows_every_interaction_it_stores_in_one_date_format(
     assert len(shown) == int(stored.group(1))
     # Days are ISO dates everywhere; month names only label the billing table's rows.
     assert not re.search(r"\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", out)
+
+
+# -- worker and jobs -------------------------------------------------------------------
+
+TESTS = Path(__file__).parent
+SRC = TESTS.parent / "src"
+PLUGIN = "app_platform.jobs_feature:plugin"
+
+
+def _cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}"}
+    return subprocess.run(  # noqa: S603 - our own command
+        [sys.executable, "-m", "relationship_core._cli", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def _seed(url: str, jobs: list[tuple[str, dict[str, object], int]]) -> list[str]:
+    with open_store(url) as crm:  # enqueueing needs no handlers
+        return [crm.jobs.enqueue(q, p, max_attempts=m) for q, p, m in jobs]
+
+
+def test_worker_once_runs_what_is_due_and_jobs_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    log = tmp_path / "sent.log"
+    ids = _seed(
+        url,
+        [("welcome", {"n": n, "log": str(log)}, 5) for n in range(3)]
+        + [("flaky", {"n": 9}, 1), ("slow", {"n": 8}, 5)],
+    )
+    done = _cli("worker", url, "--once", "--queues", "welcome,flaky", "--plugin", PLUGIN)
+    assert done.returncode == 0, done.stderr
+    assert "worker stopped: 3 done, 0 retried, 1 dead, 0 lost" in done.stdout
+    assert f"job={ids[0]} queue=welcome attempt=1 outcome=done" in done.stderr
+    assert "outcome=dead" in done.stderr
+    assert sorted(log.read_text().split()) == sorted(ids[:3])
+    code, out, err = run(capsys, "jobs", url)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"Store: {url}"
+    assert re.search(r"^flaky\s+0\s+0\s+0\s+1\s+-$", out, re.MULTILINE)
+    assert re.search(r"^slow\s+1\s+1\s+0\s+0\s+\d", out, re.MULTILINE)
+    assert "Oldest due job: queue slow" in out
+    assert f"{ids[3]}  flaky  attempts 1/1  ConnectionError: smtp down" in out
+    code, out, _ = run(capsys, "jobs", url, "--retry", ids[3])
+    assert f"requeued {ids[3]}" in out
+    assert "Dead letters: 0" in out
+    again = _cli("worker", url, "--once", "--queues", "flaky", "--plugin", PLUGIN)
+    assert "1 dead" in again.stdout
+    assert "requeued 1 dead letter" in run(capsys, "jobs", url, "--retry-all")[1]
+    with open_store(url) as crm:  # dead again, without another process
+        [job] = crm.jobs.claim("w", queues=["flaky"])
+        crm.jobs.retry(job, error="still down")
+    assert f"discarded {ids[3]}" in run(capsys, "jobs", url, "--discard", ids[3])[1]
+    code, out, err = run(capsys, "jobs", url, "--discard", ids[0])
+    assert code == 2
+    assert "the job is done; only dead letters can be changed" in err
+
+
+def test_worker_refuses_unknown_queues_and_plugins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    code, _, err = run(capsys, "worker", url, "--once", "--queues", "nope")
+    assert code == 2
+    assert "no job handler is registered for it" in err
+    code, _, err = run(capsys, "worker", url, "--once", "--plugin", "no.such.module:plugin")
+    assert code == 2
+    assert "no.such.module" in err
+
+
+def test_jobs_and_worker_print_postgres_urls_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    dsn = os.environ.get("RELATIONSHIP_CORE_TEST_POSTGRES_DSN")
+    if not dsn or "@" not in dsn or ":" in dsn.split("//")[1].split("@")[0]:
+        pytest.skip("needs RELATIONSHIP_CORE_TEST_POSTGRES_DSN of a trust-auth server")
+    import secrets
+
+    schema = f"rct_{secrets.token_hex(4)}_cli"
+    user = dsn.split("//")[1].split("@")[0]
+    url = dsn.replace(f"//{user}@", f"//{user}:s3cr3t-pw@") + f"?schema={schema}"
+    try:
+        out = _cli("worker", url, "--once", "--plugin", PLUGIN)
+        assert out.returncode == 0, out.stderr
+        code, report, err = run(capsys, "jobs", url)
+        assert code == 0, err
+        for text in (out.stdout, out.stderr, report, err):
+            assert "s3cr3t-pw" not in text
+        assert f"//{user}:***@" in out.stdout
+        assert f"//{user}:***@" in report
+    finally:
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_worker_finishes_the_job_in_hand_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    started = tmp_path / "started"
+    [jid, later] = _seed(
+        url,
+        [("slow", {"n": 1, "seconds": 1.0, "started": str(started)}, 5), ("slow", {"n": 2}, 5)],
+    )
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{TESTS}"}
+    proc = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "relationship_core._cli", "worker", url, "--plugin", PLUGIN],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline, "the worker never started the job"
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "worker stopped: 1 done" in out
+    with open_store(url) as crm:
+        first, second = crm.jobs.get(jid), crm.jobs.get(later)
+        assert first is not None
+        assert second is not None
+        assert (first.state, second.state) == ("done", "pending")

@@ -27,6 +27,7 @@ from relationship_core._app.facade import (
 from relationship_core._app.facade import open_store as open
 from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping, MappingRegistry
+from relationship_core._app.runner import Backoff, JobResult, Runner
 from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
     ACTUAL_DAYS,
@@ -199,6 +200,9 @@ __all__ = [
     "InteractionRepository",
     "EventLog",
     "JobQueue",
+    "Runner",
+    "Backoff",
+    "JobResult",
     "KindMapping",
     "MappingRegistry",
     "register_mapping",

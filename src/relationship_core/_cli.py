@@ -1,4 +1,4 @@
-"""The ``relationship-core`` command: ``demo``, ``migrate URL``, ``--version``."""
+"""The ``relationship-core`` command: ``demo``, ``migrate URL``, ``worker URL``, ``jobs URL``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from relationship_core._cli_jobs import add_job_commands
 from relationship_core._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("url", metavar="URL", help="e.g. sqlite:///crm.db or postgresql://…")
     migrate.set_defaults(run=_migrate)
+    add_job_commands(commands)
     return parser
 
 

@@ -11,7 +11,9 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── InvalidTransitionError (ValueError)   a state machine refused a move
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
-    │   │   └── DuplicateIdError              an added object's id is taken
+    │   │   ├── DuplicateIdError              an added object's id is taken
+    │   │   └── LeaseLostError                a worker no longer holds its job
+    │   ├── CapabilityError                   the backend lacks a needed capability
     │   ├── SchemaError                       stored schema is newer / unmigrated
     │   ├── CorruptRecordError (ValueError)   a stored record cannot be read back or loaded
     │   ├── BackendRefusedError (ValueError)  the database refused a value: not retryable
@@ -39,6 +41,8 @@ __all__ = [
     "StorageError",
     "ConflictError",
     "DuplicateIdError",
+    "LeaseLostError",
+    "CapabilityError",
     "EventCascadeError",
     "SchemaError",
     "CorruptRecordError",
@@ -208,6 +212,47 @@ class DuplicateIdError(ConflictError):
             self,
             f"{kind} {id!r}: this id is taken (a stored {kind} has it); add the new object "
             f"under another id, or get() the stored one and change that instead",
+        )
+
+
+class LeaseLostError(ConflictError):
+    """A worker no longer holds the job it is finishing; its transaction was rolled back.
+
+    The lease lapsed and another worker claimed the job (a newer fence), or the
+    job was cancelled while it ran. Do nothing more for this job: whoever holds
+    it now finishes it.
+
+    Attributes:
+        job_id: The job.
+        state: Its state now (``"gone"`` when it no longer exists).
+    """
+
+    def __init__(self, job_id: str, fence: int, actual: int | None, state: str, owner: str) -> None:
+        self.job_id = job_id
+        self.state = state
+        super().__init__(
+            "job",
+            job_id,
+            fence,
+            actual,
+            detail=f"lease of {owner!r} (fence {fence}) was lost; the job is now {state}",
+        )
+
+
+class CapabilityError(StorageError):
+    """A backend lacks a capability (or contract version) the caller needs.
+
+    Attributes:
+        backend: The backend's class name.
+        capability: What it lacks, e.g. ``"job_control"``.
+    """
+
+    def __init__(self, backend: str, capability: str, hint: str = "") -> None:
+        self.backend = backend
+        self.capability = capability
+        super().__init__(
+            f"the storage backend {backend} does not declare the {capability!r} capability"
+            f"{hint or '; use a backend written for storage contract 2 (memory, SQLite, PostgreSQL)'}"
         )
 
 

@@ -42,6 +42,7 @@ from relationship_core._plugins.specs import (
     StorageBackendSpec,
 )
 from relationship_core._storage.contract import (
+    CONTRACT_VERSION,
     Capability,
     Condition,
     Delete,
@@ -54,6 +55,7 @@ from relationship_core._storage.contract import (
     Op,
     Page,
     Query,
+    QueueStats,
     Record,
     StoredEvent,
     Write,
@@ -61,9 +63,13 @@ from relationship_core._storage.contract import (
 from relationship_core._storage.memory import MemoryBackend
 from relationship_core._storage.protocols import (
     BackendFactory,
+    JobControlBackend,
+    JobControlTransaction,
     Reader,
     StorageBackend,
     Transaction,
+    contract_version,
+    require_job_control,
 )
 from relationship_core._storage.schema import (
     CheckedQuery,
@@ -102,6 +108,11 @@ __all__ = [
     # the contract a backend implements
     "StorageBackend",
     "Transaction",
+    "JobControlBackend",
+    "JobControlTransaction",
+    "CONTRACT_VERSION",
+    "contract_version",
+    "require_job_control",
     "Reader",
     "BackendFactory",
     "Capability",
@@ -134,6 +145,7 @@ __all__ = [
     "NewJob",
     "Job",
     "JobState",
+    "QueueStats",
     # the reference backend
     "MemoryBackend",
 ]

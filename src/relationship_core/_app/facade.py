@@ -48,8 +48,8 @@ from relationship_core._domain.parties import Party
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._plugins.specs import EventHandlerSpec
-from relationship_core._storage.contract import Job, NewJob, Query, StoredEvent
-from relationship_core._storage.protocols import StorageBackend
+from relationship_core._storage.contract import Job, NewJob, Query, QueueStats, StoredEvent
+from relationship_core._storage.protocols import StorageBackend, require_job_control
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import CorruptRecordError
 
@@ -187,6 +187,37 @@ class JobQueue:
     def get(self, job_id: str) -> Job | None:
         """A job by id."""
         return self._backend.get_job(check_text("job_id", job_id))
+
+    # Storage contract 2 (backends declaring ``job_control``).
+
+    def stats(self) -> dict[str, QueueStats]:
+        """Per queue: depth (pending, due, claimed, dead) and the oldest due job's lag."""
+        return require_job_control(self._backend).job_stats(self._now())
+
+    def list_jobs(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Job]:
+        """Jobs in *states* (e.g. ``["dead"]``) and *queue*, by id; page with *after*."""
+        return require_job_control(self._backend).list_jobs(
+            states=states, queue=queue, limit=limit, after=after
+        )
+
+    def requeue(self, job_id: str) -> Job:
+        """Give a dead letter another full set of attempts, due now (its last error kept)."""
+        return require_job_control(self._backend).requeue_job(job_id, due_at=self._now())
+
+    def discard(self, job_id: str) -> Job:
+        """Throw a dead letter away (it stays listed as ``discarded``)."""
+        return require_job_control(self._backend).discard_job(job_id)
+
+    def _now(self) -> datetime | None:
+        # The system clock defers to the store's own (the database server's); others rule.
+        return None if isinstance(self._clock, SystemClock) else self._clock.now()
 
 
 @attrs.define

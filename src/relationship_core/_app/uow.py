@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, cast, overload
 
 import attrs
 
@@ -39,8 +39,12 @@ from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
-from relationship_core._storage.contract import NewEvent, NewJob, Write
-from relationship_core._storage.protocols import StorageBackend
+from relationship_core._storage.contract import Job, NewEvent, NewJob, Write
+from relationship_core._storage.protocols import (
+    JobControlTransaction,
+    StorageBackend,
+    require_job_control,
+)
 from relationship_core.exceptions import (
     ConflictError,
     DuplicateIdError,
@@ -172,6 +176,8 @@ class UnitOfWork:
         self.correlation_id: str = correlation_id or self.causation_id
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._extra_jobs: list[NewJob] = []
+        self._completing: Job | None = None
+        self._cancels: list[str] = []
         self._published: list[tuple[str, DomainEvent]] = []
         self._pending: dict[int, _Pending] = {}
         self._done = False
@@ -220,10 +226,31 @@ class UnitOfWork:
         return self._crm.config.get(feature, {})
 
     def enqueue(self, job: NewJob) -> None:
-        """Enqueue a job in this unit of work's transaction."""
+        """Enqueue a job in this unit of work's transaction.
+
+        In a job's unit of work (`complete_job`), a job without a group joins
+        the group of the job being done, so cancelling the group reaches it too.
+        """
         if not isinstance(job, NewJob):
             raise ValidationError("job", job, "expected a NewJob")
         self._extra_jobs.append(job)
+
+    def complete_job(self, job: Job) -> None:
+        """Complete the claimed *job* in this unit of work's transaction (the runner does this).
+
+        It commits with everything else here, or not at all: when the lease
+        was lost (another worker took the job, its group was cancelled) the
+        commit raises ``LeaseLostError`` and writes nothing.
+        """
+        self._check_open()
+        require_job_control(self._crm.backend)
+        self._completing = job
+
+    def cancel_group(self, group: str) -> None:
+        """Cancel the group's pending and running jobs when this unit of work commits."""
+        self._check_open()
+        require_job_control(self._crm.backend)
+        self._cancels.append(group)
 
     def publish(self, event: DomainEvent, *, kind: str = "") -> None:
         """Append an event no aggregate recorded; it is dispatched and logged with the rest.
@@ -389,6 +416,10 @@ class UnitOfWork:
         rule = self._crm.job_rule
         if rule is not None and pending:
             jobs.extend(rule([p.event for p in pending]))
+        completing = self._completing
+        if completing is not None and completing.group is not None:
+            group = completing.group
+            jobs = [j if j.group is not None else attrs.evolve(j, group=group) for j in jobs]
         new_events = [
             NewEvent(
                 p.event.name,
@@ -399,12 +430,17 @@ class UnitOfWork:
             )
             for p in pending
         ]
-        if writes or new_events or jobs:
+        if writes or new_events or jobs or completing is not None or self._cancels:
             try:
                 with self._crm.backend.transaction() as tx:
+                    if completing is not None:
+                        # First: a lost lease is reported as such, before any write conflicts.
+                        cast(JobControlTransaction, tx).complete_job(completing)
                     records = tx.put_many(writes)
                     tx.append_events(new_events)
                     tx.enqueue(jobs)
+                    for group in self._cancels:
+                        cast(JobControlTransaction, tx).cancel_group(group)
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -419,6 +455,8 @@ class UnitOfWork:
                 entry.obj.pull_events()
         self._extra_jobs.clear()
         self._published.clear()
+        self._completing = None
+        self._cancels.clear()
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
@@ -433,6 +471,8 @@ class UnitOfWork:
         self._extra_jobs.clear()
         self._published.clear()
         self._pending.clear()
+        self._completing = None
+        self._cancels.clear()
 
     def __enter__(self) -> UnitOfWork:
         return self

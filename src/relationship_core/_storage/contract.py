@@ -9,7 +9,7 @@ apply identically (kinds, fields, value types, cursors) live in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -19,6 +19,7 @@ from relationship_core._domain.validators import items
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
+    "CONTRACT_VERSION",
     "Capability",
     "Condition",
     "Delete",
@@ -31,6 +32,7 @@ __all__ = [
     "Op",
     "Page",
     "Query",
+    "QueueStats",
     "Record",
     "StoredEvent",
     "Write",
@@ -43,11 +45,17 @@ IndexValue: TypeAlias = str | int | float | bool | datetime | date | None
 #: Comparison operators a query condition can use.
 Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in"]
 #: The states a job moves through: pending -> claimed -> done, or back to pending
-#: (retry / expired lease), or dead (dead-lettered after too many attempts).
-JobState: TypeAlias = Literal["pending", "claimed", "done", "dead"]
+#: (retry / expired lease), or dead (dead-lettered after too many attempts);
+#: cancelled (its group was cancelled) and discarded (a dead letter thrown away).
+JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled", "discarded"]
 #: Optional abilities a backend declares; the conformance kit skips tests of the
-#: ones it lacks instead of failing them.
-Capability: TypeAlias = Literal["persistent", "threads", "multiprocess"]
+#: ones it lacks instead of failing them. ``job_control`` (contract 2): completing
+#: jobs in a transaction, fencing, renewal, groups, dead letters, consumer positions.
+Capability: TypeAlias = Literal["persistent", "threads", "multiprocess", "job_control"]
+
+#: The storage contract this library speaks. A backend declares the version it
+#: was written for as ``contract_version`` (missing means 1).
+CONTRACT_VERSION = 2
 
 
 # Type aliases carry a docstring too, for help() and the API reference.
@@ -55,8 +63,8 @@ FieldType.__doc__ = (
     "The value types an indexed field can have: str, int, float, bool, datetime, date."
 )
 Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
-JobState.__doc__ = "A job's state: pending, claimed, done or dead."
-Capability.__doc__ = "Optional backend abilities: persistent, threads, multiprocess."
+JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
+Capability.__doc__ = "Optional backend abilities: persistent, threads, multiprocess, job_control."
 
 
 def _frozen_dict(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,6 +253,7 @@ class NewJob:
             a duplicate returns the existing job's id instead.
         max_attempts: Claims allowed before the job is dead-lettered.
         id: Generated unless given.
+        group: Jobs cancelled together, e.g. ``"followups:<proposal id>"``.
     """
 
     queue: str
@@ -253,6 +262,7 @@ class NewJob:
     idempotency_key: str | None = None
     max_attempts: int = 5
     id: str = attrs.field(factory=new_id)
+    group: str | None = None
 
 
 @attrs.frozen
@@ -264,13 +274,17 @@ class Job:
         queue: What kind of work it is.
         payload: JSON-able arguments.
         due_at: Earliest instant it may be claimed (UTC).
-        state: ``pending``, ``claimed``, ``done`` or ``dead``.
+        state: ``pending``, ``claimed``, ``done``, ``dead``, ``cancelled``
+            or ``discarded``.
         attempts: How many times it has been claimed.
         max_attempts: Claims allowed before it is dead-lettered.
         idempotency_key: Its key, if any.
         lease_owner: The worker holding it while ``claimed``.
         lease_expires_at: When the lease lapses and the job is claimable again.
         last_error: What the last failed attempt reported.
+        group: Its group, if any (`Transaction.cancel_group`).
+        fence: Fencing token, +1 on every claim: only the holder of the
+            newest fence may renew, retry or complete the job.
     """
 
     id: str
@@ -284,3 +298,28 @@ class Job:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     last_error: str | None = None
+    group: str | None = None
+    fence: int = 0
+
+
+@attrs.frozen
+class QueueStats:
+    """How one queue is doing (``job_stats``).
+
+    Attributes:
+        queue: The queue.
+        pending: Jobs waiting (due or not).
+        due: Pending jobs due now.
+        claimed: Jobs held by workers.
+        dead: Dead letters.
+        oldest_due: ``due_at`` of the oldest due job (``None`` when none is due).
+        lag: How long the oldest due job has waited (``None`` when none is due).
+    """
+
+    queue: str
+    pending: int = 0
+    due: int = 0
+    claimed: int = 0
+    dead: int = 0
+    oldest_due: datetime | None = None
+    lag: timedelta | None = None

@@ -10,6 +10,7 @@ the backend classes (`SQLiteBackend`, `PostgresBackend`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +19,7 @@ import attrs
 from relationship_core._storage.contract import FieldType, IndexValue
 from relationship_core.exceptions import StorageError
 
-__all__ = ["Conn", "Guarded", "SQLDialect", "Translator", "layout_v1"]
+__all__ = ["Conn", "Guarded", "SQLDialect", "Translator", "layout_v1", "layout_v2"]
 
 #: A DB-API connection (``sqlite3.Connection`` or ``psycopg.Connection``); the skeleton
 #: only calls ``execute(sql, params)`` and ``cursor()`` on it, which both drivers share.
@@ -74,6 +75,8 @@ class SQLDialect:
         reserve_events: ``(conn, n) -> first``: numbers for *n* events, in commit order.
         columns: ``(conn, table) -> names``: columns a table has.
         extra_layout: Statements of layout 1 only this database has.
+        clock: ``(conn) -> now``: the store's own clock for ``now=None`` (the
+            database server's on PostgreSQL, so skewed workers agree).
     """
 
     name: str
@@ -92,6 +95,7 @@ class SQLDialect:
     reserve_events: Callable[[Conn, int], int]
     columns: Callable[[Conn, str], set[str]]
     extra_layout: tuple[str, ...] = ()
+    clock: Callable[[Conn], datetime] = attrs.field(default=lambda _: datetime.now(UTC))
 
     def any_of(self, column: str, values: list[Any]) -> tuple[str, list[Any]]:
         """``column IN (...)`` for *values* (matching nothing when there are none)."""
@@ -121,4 +125,14 @@ def layout_v1(d: SQLDialect) -> tuple[str, ...]:
             lease_owner TEXT, lease_expires_at {d.time_type}, last_error TEXT)""",
         "CREATE INDEX IF NOT EXISTS rc_jobs_due ON rc_jobs (state, due_at, id)",
         "CREATE INDEX IF NOT EXISTS rc_jobs_lease ON rc_jobs (state, lease_expires_at)",
+    )
+
+
+def layout_v2(d: SQLDialect) -> tuple[str, ...]:
+    """Layout version 2 (storage contract 2): job groups and fences, consumer positions."""
+    return (
+        "ALTER TABLE rc_jobs ADD COLUMN job_group TEXT",
+        "ALTER TABLE rc_jobs ADD COLUMN fence BIGINT NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS rc_jobs_group ON rc_jobs (job_group, state)",
+        "CREATE TABLE IF NOT EXISTS rc_positions (consumer TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
     )

@@ -12,7 +12,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -29,9 +28,9 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
+from relationship_core._storage.memjobs import MemoryJobs
 from relationship_core._storage.schema import (
     Schema,
-    check_claim,
     check_position,
     dump_json,
     run_query,
@@ -50,19 +49,7 @@ class _Row:
     indexed: dict[str, Any]
 
 
-def lease_conflict(job: Job, current: Job | None) -> ConflictError:
-    """The error for completing or retrying a job whose lease is no longer held."""
-    return ConflictError(
-        "job",
-        job.id,
-        job.attempts,
-        current.attempts if current else None,
-        detail=f"lease of {job.lease_owner!r} was lost "
-        f"(job is now {current.state if current else 'gone'!r})",
-    )
-
-
-class MemoryBackend:
+class MemoryBackend(MemoryJobs):
     """Records, events and jobs in Python dicts, guarded by one lock.
 
     Examples:
@@ -75,7 +62,7 @@ class MemoryBackend:
         (1, {'body': 'hi'})
     """
 
-    capabilities: frozenset[Capability] = frozenset({"threads"})
+    capabilities: frozenset[Capability] = frozenset({"threads", "job_control"})
 
     def __init__(self, schema: Schema) -> None:
         if not isinstance(schema, Schema):
@@ -86,6 +73,7 @@ class MemoryBackend:
         self._events: list[StoredEvent] = []
         self._jobs: dict[str, Job] = {}
         self._job_keys: dict[str, str] = {}
+        self._positions: dict[str, int] = {}
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------
@@ -127,12 +115,6 @@ class MemoryBackend:
                 for e in self._events[after:][:limit]
             ]
 
-    def get_job(self, job_id: str) -> Job | None:
-        """The job with this id, or ``None``."""
-        with self._lock:
-            self._check_open()
-            return self._jobs.get(job_id)
-
     # -- writes --------------------------------------------------------------------
 
     @contextmanager
@@ -149,94 +131,6 @@ class MemoryBackend:
             finally:
                 tx.closed = True
 
-    def claim_jobs(
-        self,
-        *,
-        worker: str,
-        now: datetime,
-        lease: timedelta,
-        limit: int = 1,
-        queues: Sequence[str] | None = None,
-    ) -> list[Job]:
-        """Lease up to *limit* due jobs to *worker*."""
-        now = check_claim(worker, now, lease, limit)
-        with self._lock:
-            self._check_open()
-            claimed: list[Job] = []
-            due = [
-                j
-                for j in self._jobs.values()
-                if (queues is None or j.queue in queues)
-                and (
-                    (j.state == "pending" and j.due_at <= now)
-                    or (
-                        j.state == "claimed"
-                        and j.lease_expires_at is not None
-                        and j.lease_expires_at <= now
-                    )
-                )
-            ]
-            for job in sorted(due, key=lambda j: (j.due_at, j.id)):
-                if len(claimed) >= limit:
-                    break
-                if job.state == "claimed" and job.attempts >= job.max_attempts:
-                    self._jobs[job.id] = attrs.evolve(
-                        job,
-                        state="dead",
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        last_error="lease expired on the final attempt",
-                    )
-                    continue
-                new = attrs.evolve(
-                    job,
-                    state="claimed",
-                    attempts=job.attempts + 1,
-                    lease_owner=worker,
-                    lease_expires_at=now + lease,
-                )
-                self._jobs[job.id] = new
-                claimed.append(new)
-            return claimed
-
-    def _held(self, job: Job) -> Job:
-        current = self._jobs.get(job.id)
-        if (
-            current is None
-            or current.state != "claimed"
-            or current.lease_owner != job.lease_owner
-            or current.attempts != job.attempts
-        ):
-            raise lease_conflict(job, current)
-        return current
-
-    def complete_job(self, job: Job) -> None:
-        """Mark a claimed job done."""
-        with self._lock:
-            self._check_open()
-            current = self._held(job)
-            self._jobs[job.id] = attrs.evolve(
-                current, state="done", lease_owner=None, lease_expires_at=None
-            )
-
-    def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
-        """Give a claimed job back for a later attempt, or dead-letter it."""
-        due, error = self.schema.check_retry(due_at, error)
-        with self._lock:
-            self._check_open()
-            current = self._held(job)
-            dead = current.attempts >= current.max_attempts
-            new = attrs.evolve(
-                current,
-                state="dead" if dead else "pending",
-                due_at=current.due_at if dead else due,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_error=str(error),
-            )
-            self._jobs[job.id] = new
-            return new
-
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
         with self._lock:
@@ -244,6 +138,7 @@ class MemoryBackend:
             self._records.clear()
             self._events.clear()
             self._jobs.clear()
+            self._positions.clear()
 
 
 class _MemoryTransaction:
@@ -341,13 +236,33 @@ class _MemoryTransaction:
             if job.id in store._jobs:
                 raise ValidationError(f"jobs[{n}].id", job.id, "a job with this id exists")
             store._jobs[job.id] = Job(
-                job.id, job.queue, payload, job.due_at, "pending", 0, job.max_attempts, key
+                job.id,
+                job.queue,
+                payload,
+                job.due_at,
+                "pending",
+                0,
+                job.max_attempts,
+                key,
+                group=job.group,
             )
             self.undo.append(_forget_job(store, job.id, key))
             if key is not None:
                 store._job_keys[key] = job.id
             ids.append(job.id)
         return ids
+
+    def complete_job(self, job: Job) -> None:
+        self._live()._complete(job, self.undo)
+
+    def cancel_group(self, group: str) -> int:
+        return self._live()._cancel_group(group, self.undo)
+
+    def save_position(self, consumer: str, seq: int) -> None:
+        self._live()._save_position(consumer, seq, self.undo)
+
+    def get_position(self, consumer: str) -> int:
+        return self._live().get_position(consumer)
 
     def rollback(self) -> None:
         for action in reversed(self.undo):

@@ -27,7 +27,8 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import urlencode, urlunsplit
 
 from relationship_core._storage.contract import Capability
@@ -115,6 +116,12 @@ def _columns(conn: Conn, table: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def _server_clock(conn: Conn) -> datetime:
+    # The server's clock, not this machine's: workers with skewed clocks still agree.
+    row = conn.execute("SELECT clock_timestamp()").fetchone()
+    return cast(datetime, row[0]).astimezone(UTC)
+
+
 #: PostgreSQL: ``%s`` parameters, typed columns, ``FOR UPDATE SKIP LOCKED`` claims.
 DIALECT = SQLDialect(
     name="PostgreSQL",
@@ -143,6 +150,7 @@ DIALECT = SQLDialect(
         "CREATE TABLE IF NOT EXISTS rc_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
         "INSERT INTO rc_counters (name, value) VALUES ('events', 0) ON CONFLICT DO NOTHING",
     ),
+    clock=_server_clock,
 )
 
 
@@ -175,7 +183,9 @@ class PostgresBackend(SQLStore):
         timeout: Seconds to wait for a connection.
     """
 
-    capabilities: frozenset[Capability] = frozenset({"persistent", "threads", "multiprocess"})
+    capabilities: frozenset[Capability] = frozenset(
+        {"persistent", "threads", "multiprocess", "job_control"}
+    )
     dialect = DIALECT
 
     def __init__(

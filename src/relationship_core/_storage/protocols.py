@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from relationship_core._storage.contract import (
+    CONTRACT_VERSION,
     Capability,
     Delete,
     Job,
@@ -21,14 +22,25 @@ from relationship_core._storage.contract import (
     NewJob,
     Page,
     Query,
+    QueueStats,
     Record,
     StoredEvent,
     Write,
 )
 from relationship_core._storage.schema import Schema
 from relationship_core._storage.url import StorageURL
+from relationship_core.exceptions import CapabilityError
 
-__all__ = ["BackendFactory", "Reader", "StorageBackend", "Transaction"]
+__all__ = [
+    "BackendFactory",
+    "JobControlBackend",
+    "JobControlTransaction",
+    "Reader",
+    "StorageBackend",
+    "Transaction",
+    "contract_version",
+    "require_job_control",
+]
 
 
 @runtime_checkable
@@ -125,6 +137,113 @@ class StorageBackend(Reader, Protocol):
     def close(self) -> None:
         """Release connections and files; the backend is unusable afterwards."""
         ...
+
+
+@runtime_checkable
+class JobControlTransaction(Transaction, Protocol):
+    """A transaction of a backend declaring ``job_control`` (storage contract 2)."""
+
+    def complete_job(self, job: Job) -> None:
+        """Mark *job* done when this transaction commits, with the changes its handler made.
+
+        Raises:
+            LeaseLostError: The job is no longer claimed by ``job.lease_owner``
+                with ``job.fence`` (taken over, cancelled, gone); the whole
+                transaction then rolls back.
+        """
+        ...
+
+    def cancel_group(self, group: str) -> int:
+        """Cancel the group's pending and claimed jobs; how many were cancelled."""
+        ...
+
+    def save_position(self, consumer: str, seq: int) -> None:
+        """Remember that *consumer* has handled the event log up to *seq*."""
+        ...
+
+    def get_position(self, consumer: str) -> int:
+        """The position *consumer* saved last (0 when none), as this transaction sees it."""
+        ...
+
+
+@runtime_checkable
+class JobControlBackend(StorageBackend, Protocol):
+    """A backend declaring ``job_control``: storage contract 2's job queue.
+
+    ``now=None`` means the backend's own clock (the database server's, on
+    PostgreSQL), so workers whose machines disagree on the time still agree.
+    """
+
+    contract_version: int
+
+    def transaction(self) -> AbstractContextManager[JobControlTransaction]:
+        """Begin a transaction; commit on normal exit, roll back on an exception."""
+        ...
+
+    def claim_jobs(
+        self,
+        *,
+        worker: str,
+        now: datetime | None = None,
+        lease: timedelta,
+        limit: int = 1,
+        queues: Sequence[str] | None = None,
+    ) -> list[Job]:
+        """Lease due jobs as `StorageBackend.claim_jobs`; each claim increments ``fence``."""
+        ...
+
+    def renew_lease(self, job: Job, *, now: datetime | None = None, lease: timedelta) -> Job:
+        """Extend the lease to ``now + lease`` (``LeaseLostError`` when no longer held)."""
+        ...
+
+    def list_jobs(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Job]:
+        """Jobs in these states (and queue), ordered by id, after the job id *after*."""
+        ...
+
+    def job_stats(self, now: datetime | None = None) -> dict[str, QueueStats]:
+        """Per queue: pending, due, claimed and dead jobs and the oldest due job's lag."""
+        ...
+
+    def requeue_job(self, job_id: str, *, due_at: datetime | None = None) -> Job:
+        """A dead letter back to pending: attempts reset, its last error kept."""
+        ...
+
+    def discard_job(self, job_id: str) -> Job:
+        """A dead letter thrown away (state ``discarded``)."""
+        ...
+
+    def get_position(self, consumer: str) -> int:
+        """The position *consumer* saved last (0 when none)."""
+        ...
+
+
+def contract_version(backend: object) -> int:
+    """The storage contract *backend* was written for (1 when it does not say)."""
+    version = getattr(backend, "contract_version", 1)
+    return version if isinstance(version, int) and not isinstance(version, bool) else 1
+
+
+def require_job_control(backend: StorageBackend) -> JobControlBackend:
+    """*backend* as a `JobControlBackend`, or ``CapabilityError`` naming what it lacks."""
+    name = type(backend).__name__
+    if contract_version(backend) < CONTRACT_VERSION:
+        raise CapabilityError(
+            name,
+            "job_control",
+            f": it was written for storage contract {contract_version(backend)}, "
+            f"the runner needs contract {CONTRACT_VERSION}; upgrade the backend package "
+            "(see docs/plugins.md, 'What changed for backend authors')",
+        )
+    if "job_control" not in backend.capabilities:
+        raise CapabilityError(name, "job_control")
+    return backend  # type: ignore[return-value]
 
 
 class BackendFactory(Protocol):

@@ -523,6 +523,8 @@ class Schema:
         check_text("id", job.id)
         if job.idempotency_key is not None:
             check_text("idempotency_key", job.idempotency_key, max_len=500)
+        if job.group is not None:
+            check_text("group", job.group, max_len=500)
         mx = job.max_attempts
         if isinstance(mx, bool) or not isinstance(mx, int) or mx < 1:
             raise ValidationError("max_attempts", mx, "an int >= 1")
@@ -566,14 +568,46 @@ def check_position(after: int, limit: int) -> None:
         raise ValidationError("limit", limit, "an int from 1 to 10000")
 
 
-def check_claim(worker: str, now: datetime, lease: timedelta, limit: int) -> datetime:
-    """Check the arguments of ``claim_jobs``; return *now* in UTC."""
+def check_claim(worker: str, now: datetime | None, lease: timedelta, limit: int) -> datetime | None:
+    """Check the arguments of ``claim_jobs``; return *now* in UTC (``None``: the store's clock)."""
     check_text("worker", worker)
-    if not isinstance(lease, timedelta) or lease <= timedelta(0):
-        raise ValidationError("lease", lease, "a positive timedelta")
+    check_lease(lease)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise ValidationError("limit", limit, "an int from 1 to 1000")
-    return _utc("now", now)
+    return None if now is None else _utc("now", now)
+
+
+def check_lease(lease: timedelta) -> None:
+    """Refuse a lease that is not a positive timedelta."""
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise ValidationError("lease", lease, "a positive timedelta")
+
+
+def check_instant(field: str, value: datetime | None) -> datetime | None:
+    """*value* in UTC (``None`` stays ``None``), or ``ValidationError`` naming *field*."""
+    return None if value is None else _utc(field, value)
+
+
+def check_list_jobs(states: Sequence[str] | None, limit: int) -> tuple[str, ...] | None:
+    """Check ``list_jobs``'s states and page size."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        raise ValidationError("limit", limit, "an int from 1 to 10000")
+    if states is None:
+        return None
+    if isinstance(states, str):
+        raise ValidationError("states", states, "a list of states, e.g. ['dead']")
+    known = ("pending", "claimed", "done", "dead", "cancelled", "discarded")
+    for state in states:
+        if state not in known:
+            raise ValidationError("states", state, f"one of {', '.join(known)}")
+    return tuple(states)
+
+
+def check_consumer(consumer: str, seq: int | None = None) -> None:
+    """Refuse a bad consumer name or event-log position."""
+    check_text("consumer", consumer, max_len=200)
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+        raise ValidationError("seq", seq, "a sequence number >= 0")
 
 
 # -- evaluation in Python, for backends that keep records in memory -----------------
@@ -637,4 +671,6 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         lease_owner=row["lease_owner"],
         lease_expires_at=cast(datetime | None, decode_value("datetime", row["lease_expires_at"])),
         last_error=row["last_error"],
+        group=row.get("job_group"),
+        fence=row.get("fence") or 0,
     )

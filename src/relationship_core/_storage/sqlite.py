@@ -153,7 +153,9 @@ class SQLiteBackend(SQLStore):
             refused instead of silently becoming a new, empty store.
     """
 
-    capabilities: frozenset[Capability] = frozenset({"persistent", "threads", "multiprocess"})
+    capabilities: frozenset[Capability] = frozenset(
+        {"persistent", "threads", "multiprocess", "job_control"}
+    )
     dialect = DIALECT
 
     def __init__(

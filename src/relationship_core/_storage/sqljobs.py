@@ -1,10 +1,13 @@
-"""The job queue of the SQL store: enqueue, claim with a lease, complete, retry.
+"""The job queue of the SQL store (storage contract 2), written once for every SQL database.
 
 A claim reads due jobs with the dialect's ``claim_lock`` suffix
 (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so workers on many machines never
-claim one job twice; SQLite: nothing, the transaction holds the write lock).
-Completing or retrying first re-reads the job with ``row_lock`` to prove the
-lease is still held.
+claim one job twice; SQLite: nothing, the transaction holds the write lock)
+and increments the job's fence. Completing, renewing or retrying first
+re-reads the job with ``row_lock`` to prove the lease (owner and fence) is
+still held; completing can happen inside the transaction of the handler's
+own changes, so both commit or neither does. ``now=None`` reads the
+dialect's clock (PostgreSQL: the server's ``clock_timestamp()``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,25 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from relationship_core._storage.contract import Job, NewJob
-from relationship_core._storage.dialect import Conn, SQLDialect
-from relationship_core._storage.memory import lease_conflict
-from relationship_core._storage.schema import Schema, check_claim, job_from_row
+import attrs
 
-__all__ = ["JOB_COLUMNS", "SQLJobs"]
+from relationship_core._storage.contract import Job, NewJob, QueueStats
+from relationship_core._storage.dialect import Conn, SQLDialect
+from relationship_core._storage.memjobs import dead_letter, is_held, lease_conflict
+from relationship_core._storage.schema import (
+    Schema,
+    check_claim,
+    check_consumer,
+    check_instant,
+    check_lease,
+    check_list_jobs,
+    check_text,
+    decode_value,
+    job_from_row,
+)
+from relationship_core.exceptions import StorageError
+
+__all__ = ["JOB_COLUMNS", "SQLJobTransaction", "SQLJobs"]
 
 JOB_COLUMNS = (
     "id",
@@ -33,6 +49,8 @@ JOB_COLUMNS = (
     "lease_owner",
     "lease_expires_at",
     "last_error",
+    "job_group",
+    "fence",
 )
 _COLUMNS = ", ".join(JOB_COLUMNS)
 
@@ -40,6 +58,8 @@ _COLUMNS = ", ".join(JOB_COLUMNS)
 class SQLJobs:
     """Job-queue half of `relationship_core._storage.sqlstore.SQLStore`."""
 
+    #: The storage contract this backend implements.
+    contract_version: int = 2
     dialect: SQLDialect
     schema: Schema
 
@@ -50,7 +70,8 @@ class SQLJobs:
         self._job_select = f"SELECT {_COLUMNS} FROM rc_jobs WHERE id = {ph}"
         self._job_insert = (
             f"{prefix} rc_jobs (id, queue, payload, due_at, state, attempts, max_attempts, "
-            f"idempotency_key) VALUES ({ph}, {ph}, {ph}, {ph}, 'pending', 0, {ph}, {ph}){suffix}"
+            f"idempotency_key, job_group, fence) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, 'pending', 0, {ph}, {ph}, {ph}, 0){suffix}"
         )
         self._job_by_key = f"SELECT id FROM rc_jobs WHERE idempotency_key = {ph}"
         self._claim = (
@@ -60,13 +81,32 @@ class SQLJobs:
             "{queues} ORDER BY due_at, id LIMIT " + ph + d.claim_lock
         )
         self._claimed = (
-            "UPDATE rc_jobs SET state = 'claimed', attempts = attempts + 1, "
+            "UPDATE rc_jobs SET state = 'claimed', attempts = attempts + 1, fence = fence + 1, "
             f"lease_owner = {ph}, lease_expires_at = {ph} WHERE id = {ph}"
         )
         self._settle = (
             f"UPDATE rc_jobs SET state = {ph}, due_at = COALESCE({ph}, due_at), "
             f"lease_owner = NULL, lease_expires_at = NULL, "
             f"last_error = COALESCE({ph}, last_error) WHERE id = {ph}"
+        )
+        self._renew = f"UPDATE rc_jobs SET lease_expires_at = {ph} WHERE id = {ph}"
+        self._cancel = (
+            "UPDATE rc_jobs SET state = 'cancelled', lease_owner = NULL, "
+            f"lease_expires_at = NULL WHERE job_group = {ph} AND state IN ('pending', 'claimed')"
+        )
+        self._requeue = (
+            f"UPDATE rc_jobs SET state = 'pending', attempts = 0, due_at = {ph} WHERE id = {ph}"
+        )
+        self._discard = f"UPDATE rc_jobs SET state = 'discarded' WHERE id = {ph}"
+        self._position = f"SELECT seq FROM rc_positions WHERE consumer = {ph}"
+        self._save = (
+            f"INSERT INTO rc_positions (consumer, seq) VALUES ({ph}, {ph}) "
+            "ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq"
+        )
+        self._counts = "SELECT queue, state, COUNT(*) FROM rc_jobs GROUP BY queue, state"
+        self._due = (
+            "SELECT queue, COUNT(*), MIN(due_at) FROM rc_jobs "
+            f"WHERE state = 'pending' AND due_at <= {ph} GROUP BY queue"
         )
 
     def _reader(self) -> AbstractContextManager[Conn]:
@@ -78,6 +118,9 @@ class SQLJobs:
     def _time(self, value: datetime) -> Any:
         encode = self.dialect.encode
         return value if encode is None else encode("datetime", value)
+
+    def _now(self, conn: Conn, now: datetime | None) -> datetime:
+        return now if now is not None else self.dialect.clock(conn)
 
     def get_job(self, job_id: str) -> Job | None:
         """The job with this id, or ``None``."""
@@ -92,7 +135,7 @@ class SQLJobs:
     def _enqueue(self, conn: Conn, job: NewJob, payload: str) -> str | None:
         """Insert *job*; the id of the job holding its key, or ``None`` if its id is taken."""
         row = (job.id, job.queue, payload, self._time(job.due_at), job.max_attempts)
-        if conn.execute(self._job_insert, (*row, job.idempotency_key)).rowcount == 1:
+        if conn.execute(self._job_insert, (*row, job.idempotency_key, job.group)).rowcount == 1:
             return job.id
         if job.idempotency_key is None:
             return None
@@ -103,15 +146,13 @@ class SQLJobs:
         self,
         *,
         worker: str,
-        now: datetime,
+        now: datetime | None = None,
         lease: timedelta,
         limit: int = 1,
         queues: Sequence[str] | None = None,
     ) -> list[Job]:
-        """Lease up to *limit* due jobs to *worker*."""
-        now = check_claim(worker, now, lease, limit)
-        until = now + lease
-        at = self._time(now)
+        """Lease up to *limit* due jobs to *worker* (``now=None``: the database's clock)."""
+        checked = check_claim(worker, now, lease, limit)
         queue_sql, qparams = "", list[Any]()
         if queues is not None:
             cond, qparams = self.dialect.any_of("queue", list(queues))
@@ -119,6 +160,9 @@ class SQLJobs:
         statement = self._claim.replace("{queues}", queue_sql)
         claimed: list[Job] = []
         with self._writer() as conn:
+            at_now = self._now(conn, checked)
+            until = at_now + lease
+            at = self._time(at_now)
             while len(claimed) < limit:
                 rows = conn.execute(statement, [at, at, *qparams, limit - len(claimed)])
                 jobs = [job_from_row(dict(zip(JOB_COLUMNS, r, strict=True))) for r in rows]
@@ -145,26 +189,37 @@ class SQLJobs:
                             worker,
                             until,
                             job.last_error,
+                            job.group,
+                            job.fence + 1,
                         )
                     )
         return claimed
 
     def _held(self, conn: Conn, job: Job) -> Job:
         current = self._get_job(conn, job.id, lock=True)
-        if (
-            current is None
-            or current.state != "claimed"
-            or current.lease_owner != job.lease_owner
-            or current.attempts != job.attempts
-        ):
+        if not is_held(job, current):
             raise lease_conflict(job, current)
+        assert current is not None  # noqa: S101 - is_held checked it
         return current
 
+    def _complete(self, conn: Conn, job: Job) -> None:
+        self._held(conn, job)
+        conn.execute(self._settle, ("done", None, None, job.id))
+
     def complete_job(self, job: Job) -> None:
-        """Mark a claimed job done."""
+        """Mark a claimed job done (in a transaction of its own)."""
         with self._writer() as conn:
-            self._held(conn, job)
-            conn.execute(self._settle, ("done", None, None, job.id))
+            self._complete(conn, job)
+
+    def renew_lease(self, job: Job, *, now: datetime | None = None, lease: timedelta) -> Job:
+        """Extend the lease of a job still held to ``now + lease``."""
+        check_lease(lease)
+        checked = check_instant("now", now)
+        with self._writer() as conn:
+            current = self._held(conn, job)
+            until = self._now(conn, checked) + lease
+            conn.execute(self._renew, (self._time(until), job.id))
+        return attrs.evolve(current, lease_expires_at=until)
 
     def retry_job(self, job: Job, *, due_at: datetime, error: str) -> Job:
         """Give a claimed job back for a later attempt, or dead-letter it."""
@@ -176,6 +231,109 @@ class SQLJobs:
                 self._settle,
                 ("dead" if dead else "pending", None if dead else self._time(due), error, job.id),
             )
-            result = self._get_job(conn, job.id)
-        assert result is not None  # noqa: S101 - we hold the row (or the write lock)
+            return self._must(conn, job.id)
+
+    def _must(self, conn: Conn, job_id: str) -> Job:
+        result = self._get_job(conn, job_id)
+        if result is None:  # pragma: no cover - we hold the row (or the write lock)
+            raise StorageError(f"job {job_id!r} vanished while locked")
         return result
+
+    def list_jobs(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Job]:
+        """Jobs in *states* (and *queue*), ordered by id, after the job id *after*."""
+        wanted = check_list_jobs(states, limit)
+        ph = self.dialect.ph
+        where, params = ["1 = 1"], list[Any]()
+        if wanted is not None:
+            cond, values = self.dialect.any_of("state", list(wanted))
+            where.append(cond)
+            params.extend(values)
+        if queue is not None:
+            where.append(f"queue = {ph}")
+            params.append(check_text("queue", queue))
+        if after is not None:
+            where.append(f"id > {ph}")
+            params.append(check_text("after", after))
+        statement = (
+            f"SELECT {_COLUMNS} FROM rc_jobs WHERE {' AND '.join(where)} ORDER BY id LIMIT {ph}"
+        )
+        with self._reader() as conn:
+            rows = conn.execute(statement, [*params, limit]).fetchall()
+        return [job_from_row(dict(zip(JOB_COLUMNS, r, strict=True))) for r in rows]
+
+    def job_stats(self, now: datetime | None = None) -> dict[str, QueueStats]:
+        """Per queue: pending, due, claimed and dead jobs, and the oldest due job's lag."""
+        checked = check_instant("now", now)
+        with self._writer() as conn:  # one consistent view, and the database's clock
+            at = self._now(conn, checked)
+            counts = conn.execute(self._counts).fetchall()
+            due = conn.execute(self._due, (self._time(at),)).fetchall()
+        table: dict[str, dict[str, Any]] = {}
+        for queue, state, count in counts:
+            entry = table.setdefault(queue, {})
+            if state in ("pending", "claimed", "dead"):
+                entry[state] = int(count)
+        for queue, count, oldest in due:
+            first = decode_value("datetime", oldest)
+            assert isinstance(first, datetime)  # noqa: S101 - MIN over a NOT NULL column
+            table[queue].update(due=int(count), oldest_due=first, lag=at - first)
+        return {q: QueueStats(q, **table[q]) for q in sorted(table)}
+
+    def _dead_letter_change(self, job_id: str, statement: str, params: tuple[Any, ...]) -> Job:
+        check_text("job_id", job_id)
+        with self._writer() as conn:
+            dead_letter(job_id, self._get_job(conn, job_id, lock=True))
+            conn.execute(statement, params)
+            return self._must(conn, job_id)
+
+    def requeue_job(self, job_id: str, *, due_at: datetime | None = None) -> Job:
+        """A dead letter back to pending, due at *due_at* (default now), attempts reset."""
+        checked = check_instant("due_at", due_at)
+        if checked is None:
+            with self._reader() as conn:
+                checked = self.dialect.clock(conn)
+        return self._dead_letter_change(job_id, self._requeue, (self._time(checked), job_id))
+
+    def discard_job(self, job_id: str) -> Job:
+        """A dead letter thrown away (kept, in state ``discarded``)."""
+        return self._dead_letter_change(job_id, self._discard, (job_id,))
+
+    def _get_position(self, conn: Conn, consumer: str) -> int:
+        check_consumer(consumer)
+        row = conn.execute(self._position, (consumer,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def get_position(self, consumer: str) -> int:
+        """The event-log position *consumer* saved last (0 when none)."""
+        with self._reader() as conn:
+            return self._get_position(conn, consumer)
+
+
+class SQLJobTransaction:
+    """The job operations of `relationship_core._storage.sqlstore.SQLTransaction`."""
+
+    store: SQLJobs
+
+    def _live(self) -> Conn:
+        raise NotImplementedError  # pragma: no cover
+
+    def complete_job(self, job: Job) -> None:
+        self.store._complete(self._live(), job)
+
+    def cancel_group(self, group: str) -> int:
+        check_text("group", group, max_len=500)
+        return int(self._live().execute(self.store._cancel, (group,)).rowcount)
+
+    def save_position(self, consumer: str, seq: int) -> None:
+        check_consumer(consumer, seq)
+        self._live().execute(self.store._save, (consumer, seq))
+
+    def get_position(self, consumer: str) -> int:
+        return self.store._get_position(self._live(), consumer)

@@ -26,7 +26,7 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
-from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1
+from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
 from relationship_core._storage.schema import (
     CheckedWrite,
     KindSpec,
@@ -45,7 +45,7 @@ from relationship_core._storage.sql import (
     table,
     write_runs,
 )
-from relationship_core._storage.sqljobs import SQLJobs
+from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
 from relationship_core.exceptions import (
     ConflictError,
     SchemaError,
@@ -56,7 +56,7 @@ from relationship_core.exceptions import (
 __all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction"]
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 class _KindSQL(NamedTuple):
@@ -160,7 +160,7 @@ class SQLStore(SQLJobs):
                 f"{self.where} has storage layout {current}, newer than this library's "
                 f"{LAYOUT_VERSION}; upgrade relationship_core"
             )
-        migrations = {1: layout_v1(self.dialect)}
+        migrations = {1: layout_v1(self.dialect), 2: layout_v2(self.dialect)}
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
                 conn.execute(statement)
@@ -314,8 +314,10 @@ def executemany(conn: Conn, statement: str, rows: Sequence[Sequence[Any]]) -> in
         cur.close()
 
 
-class SQLTransaction:
+class SQLTransaction(SQLJobTransaction):
     """The writes of one transaction, on the connection that holds it."""
+
+    store: SQLStore
 
     def __init__(self, store: SQLStore, conn: Conn) -> None:
         self.store = store

@@ -15,7 +15,12 @@ empty stores::
             return lambda schema, name="default": MyBackend(tmp_path / name, schema)
 
 Tests of capabilities the backend does not declare (``persistent``,
-``threads``, ``multiprocess``) are skipped, not failed. ``test_state_machine``
+``threads``, ``multiprocess``, ``job_control``) are skipped, not failed; the
+``job_control`` ones (storage contract 2, in
+``relationship_core.testing._storage_jobs``) pin down the job runner's
+guarantee: a job completes inside the transaction of its handler's store
+changes, so those happen exactly once, while effects outside the store are
+at least once and must carry ``job.idempotency_key or job.id``. ``test_state_machine``
 drives the backend and a plain dict model side by side with Hypothesis and
 checks that they agree after every step; tune it with
 ``state_machine_settings``. The refusals every backend must share (over-long
@@ -58,6 +63,7 @@ from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import KindSpec, Schema
 from relationship_core.exceptions import ConflictError, ValidationError
 from relationship_core.testing._storage_input import InputTests
+from relationship_core.testing._storage_jobs import JobControlTests
 
 __all__ = [
     "KIT_SCHEMA",
@@ -137,7 +143,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests(InputTests):
+class StorageBackendTests(InputTests, JobControlTests):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.

@@ -8,7 +8,9 @@ ignored, so a transaction is either wholly in the journal or not at all.
 The reference :class:`~relationship_core.plugins.MemoryBackend` does the
 bookkeeping (versions, queries, leases); this class only records what
 happened and replays it. One process at a time: it declares the
-``persistent`` and ``threads`` capabilities, not ``multiprocess``.
+``persistent``, ``threads`` and ``job_control`` capabilities (storage
+contract 2), not ``multiprocess``. Every instant it journals is resolved
+first (``now=None`` becomes this machine's time), so a replay repeats it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,16 @@ from relationship_core.plugins import (
     Capability,
     Delete,
     Job,
+    JobControlTransaction,
     MemoryBackend,
     NewEvent,
     NewJob,
     Page,
     Query,
+    QueueStats,
     Record,
     Schema,
     StoredEvent,
-    Transaction,
     Write,
     decode_value,
     encode_value,
@@ -51,7 +54,8 @@ class JsonlBackend:
         schema: The kinds to store.
     """
 
-    capabilities: frozenset[Capability] = frozenset({"persistent", "threads"})
+    capabilities: frozenset[Capability] = frozenset({"persistent", "threads", "job_control"})
+    contract_version = 2
 
     def __init__(self, path: str | os.PathLike[str], schema: Schema) -> None:
         self.schema = schema
@@ -91,7 +95,7 @@ class JsonlBackend:
         if "tx" in entry:
             with mem.transaction() as tx:
                 for op, args in entry["tx"]:
-                    _replay_op(self.schema, tx, op, args)
+                    _replay_op(mem, tx, op, args)
         elif "claim" in entry:
             worker, now, seconds, limit, queues = entry["claim"]
             mem.claim_jobs(
@@ -102,9 +106,19 @@ class JsonlBackend:
                 queues=queues,
             )
         elif "complete" in entry:
-            job = mem.get_job(entry["complete"])
-            assert job is not None
-            mem.complete_job(job)
+            mem.complete_job(_current(mem, entry["complete"]))
+        elif "renew" in entry:
+            job_id, now, seconds = entry["renew"]
+            mem.renew_lease(
+                _current(mem, job_id),
+                now=datetime.fromisoformat(now),
+                lease=timedelta(seconds=seconds),
+            )
+        elif "requeue" in entry:
+            job_id, due_at = entry["requeue"]
+            mem.requeue_job(job_id, due_at=datetime.fromisoformat(due_at))
+        elif "discard" in entry:
+            mem.discard_job(entry["discard"])
         elif "retry" in entry:
             job_id, due_at, error = entry["retry"]
             job = mem.get_job(job_id)
@@ -129,10 +143,29 @@ class JsonlBackend:
         """The job with this id, or ``None``."""
         return self._mem.get_job(job_id)
 
+    def list_jobs(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[Job]:
+        """Jobs in *states* (and *queue*), ordered by id."""
+        return self._mem.list_jobs(states=states, queue=queue, limit=limit, after=after)
+
+    def job_stats(self, now: datetime | None = None) -> dict[str, QueueStats]:
+        """Per-queue depth and lag."""
+        return self._mem.job_stats(now)
+
+    def get_position(self, consumer: str) -> int:
+        """The position *consumer* saved last (0 when none)."""
+        return self._mem.get_position(consumer)
+
     # -- writes: apply in memory, journal, then let the change be seen -------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self) -> Iterator[JobControlTransaction]:
         """A memory transaction whose operations are journalled as one line on commit."""
         with self._lock, self._mem.transaction() as inner:
             tx = _JournalledTransaction(self.schema, inner)
@@ -144,12 +177,13 @@ class JsonlBackend:
         self,
         *,
         worker: str,
-        now: datetime,
+        now: datetime | None = None,
         lease: timedelta,
         limit: int = 1,
         queues: Sequence[str] | None = None,
     ) -> list[Job]:
-        """Lease up to *limit* due jobs to *worker*."""
+        """Lease up to *limit* due jobs to *worker* (``now=None``: this machine's clock)."""
+        now = now or datetime.now(UTC)
         with self._lock:
             jobs = self._mem.claim_jobs(
                 worker=worker, now=now, lease=lease, limit=limit, queues=queues
@@ -181,6 +215,29 @@ class JsonlBackend:
             self._append({"retry": [job.id, due_at.isoformat(), result.last_error]})
             return result
 
+    def renew_lease(self, job: Job, *, now: datetime | None = None, lease: timedelta) -> Job:
+        """Extend a held job's lease to ``now + lease``."""
+        now = now or datetime.now(UTC)
+        with self._lock:
+            renewed = self._mem.renew_lease(job, now=now, lease=lease)
+            self._append({"renew": [job.id, now.isoformat(), lease.total_seconds()]})
+            return renewed
+
+    def requeue_job(self, job_id: str, *, due_at: datetime | None = None) -> Job:
+        """A dead letter back to pending."""
+        due_at = due_at or datetime.now(UTC)
+        with self._lock:
+            job = self._mem.requeue_job(job_id, due_at=due_at)
+            self._append({"requeue": [job_id, job.due_at.isoformat()]})
+            return job
+
+    def discard_job(self, job_id: str) -> Job:
+        """A dead letter thrown away."""
+        with self._lock:
+            job = self._mem.discard_job(job_id)
+            self._append({"discard": job_id})
+            return job
+
     def close(self) -> None:
         """Close the journal."""
         with self._lock:
@@ -191,7 +248,7 @@ class JsonlBackend:
 class _JournalledTransaction:
     """Delegates to the memory transaction and remembers what succeeded."""
 
-    def __init__(self, schema: Schema, inner: Transaction) -> None:
+    def __init__(self, schema: Schema, inner: JobControlTransaction) -> None:
         self.schema = schema
         self.inner = inner
         self.ops: list[tuple[str, Any]] = []
@@ -252,12 +309,29 @@ class _JournalledTransaction:
                         j.idempotency_key,
                         j.max_attempts,
                         j.id,
+                        j.group,
                     ]
                     for j in jobs
                 ],
             )
         )
         return ids
+
+    def complete_job(self, job: Job) -> None:
+        self.inner.complete_job(job)
+        self.ops.append(("complete", job.id))
+
+    def cancel_group(self, group: str) -> int:
+        count = self.inner.cancel_group(group)
+        self.ops.append(("cancel", group))
+        return count
+
+    def save_position(self, consumer: str, seq: int) -> None:
+        self.inner.save_position(consumer, seq)
+        self.ops.append(("position", [consumer, seq]))
+
+    def get_position(self, consumer: str) -> int:
+        return self.inner.get_position(consumer)
 
 
 def _indexed_out(schema: Schema, write: Write) -> dict[str, Any]:
@@ -266,7 +340,14 @@ def _indexed_out(schema: Schema, write: Write) -> dict[str, Any]:
     return {f.name: encode_value(f.type, checked.indexed[f.name]) for f in spec.fields}
 
 
-def _replay_op(schema: Schema, tx: Transaction, op: str, args: Any) -> None:
+def _current(mem: MemoryBackend, job_id: str) -> Job:
+    job = mem.get_job(job_id)
+    assert job is not None  # the journal only names jobs it enqueued
+    return job
+
+
+def _replay_op(mem: MemoryBackend, tx: JobControlTransaction, op: str, args: Any) -> None:
+    schema = mem.schema
     if op == "put":
         writes = []
         for kind, rid, data, indexed, expected, schema_version in args:
@@ -286,7 +367,14 @@ def _replay_op(schema: Schema, tx: Transaction, op: str, args: Any) -> None:
     elif op == "enqueue":
         tx.enqueue(
             [
-                NewJob(queue, payload, datetime.fromisoformat(due), key, attempts, jid)
-                for queue, payload, due, key, attempts, jid in args
+                # Lines written before contract 2 have no group (the 7th item).
+                NewJob(queue, payload, datetime.fromisoformat(due), key, attempts, jid, *group)
+                for queue, payload, due, key, attempts, jid, *group in args
             ]
         )
+    elif op == "complete":
+        tx.complete_job(_current(mem, args))
+    elif op == "cancel":
+        tx.cancel_group(args)
+    elif op == "position":
+        tx.save_position(*args)
