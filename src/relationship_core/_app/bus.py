@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from relationship_core._domain.validators import items
 from relationship_core._plugins.specs import ANY_EVENT, EventHandler, EventHandlerSpec
 from relationship_core.exceptions import ValidationError
 
@@ -53,8 +54,8 @@ class EventBus:
         self._lock = threading.Lock()
         self._specs: tuple[EventHandlerSpec, ...] = ()
         self._max_depth = _depth(max_depth)
-        for spec in handlers:
-            self.register(spec)
+        for spec in items("handlers", handlers):
+            self.register(spec)  # type: ignore[arg-type]  # register checks it is a spec
 
     @property
     def max_depth(self) -> int:
