@@ -63,6 +63,7 @@ def _currency(value: Currency | str) -> Currency:
 
 def retainer_mrr(retainer: Retainer, on: date) -> Money:
     """One retainer's MRR on local date *on* (zero when not in service or paused)."""
+    require_instance("retainer", retainer, Retainer)
     require_date("on", on)
     currency = retainer.terms.fee.currency
     if not retainer.is_billable_on(on):
@@ -79,8 +80,8 @@ def retainer_mrr(retainer: Retainer, on: date) -> Money:
     return Money._make(monthly.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN), currency)
 
 
-def _checked(retainers: Iterable[Retainer], currency: Currency) -> list[Retainer]:
-    items = list(retainers)
+def _checked(retainers: Iterable[Retainer], currency: Currency) -> tuple[Retainer, ...]:
+    items = tuple_of("retainers", Retainer, retainers)
     for i, retainer in enumerate(items):
         if retainer.terms.fee.currency != currency:
             raise ValidationError(
@@ -95,6 +96,7 @@ def mrr_by_account(
     retainers: Iterable[Retainer], on: date, currency: Currency | str
 ) -> dict[str, Money]:
     """MRR per party on *on*; accounts with no MRR are left out."""
+    require_date("on", on)
     cur = _currency(currency)
     result: dict[str, Money] = {}
     for retainer in _checked(retainers, cur):
@@ -270,9 +272,11 @@ def revenue_per_account(
     Drafts and void invoices are left out; credit notes are not subtracted
     (subtract them from the result if you need net revenue).
     """
+    require_date("start", start)
+    require_date("end", end)
     cur = _currency(currency)
     result: dict[str, Money] = {}
-    for invoice in invoices:
+    for invoice in tuple_of("invoices", Invoice, invoices):
         if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             continue
         issued = invoice.issued_on
