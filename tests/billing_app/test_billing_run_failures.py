@@ -106,7 +106,7 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
     fulfilled_order(billing, "O1", "P9", "10.00")
     run = billing.run(date(2026, 1, 1))
     assert [(f.kind, f.id, f.error_type) for f in run.failures] == [
-        ("retainer", "R2", "ValidationError")
+        ("retainer", "R2", "CorruptRecordError")
     ]
     assert run.failures[0].error  # the reason, naming the field to fix
     assert sorted(i.source_id or "" for i in run.invoices) == ["O1", "R1", "R3"]
