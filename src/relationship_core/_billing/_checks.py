@@ -5,19 +5,35 @@ from __future__ import annotations
 import decimal
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.money import Money
+from relationship_core._domain.validators import check_text
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "require_count",
+    "require_instance",
     "require_decimal",
     "require_money",
     "require_non_negative_money",
     "require_range",
     "require_text",
 ]
+
+T = TypeVar("T")
+
+
+def require_instance(field: str, value: object, cls: type[T]) -> T:
+    """Return *value* if it is a *cls*: the check public billing functions make at the edge.
+
+    Inside, values are trusted; a wrong type caught here is a `ValidationError`
+    naming the argument instead of an ``AttributeError`` deep in the code.
+    """
+    if not isinstance(value, cls):
+        raise ValidationError(field, value, f"expected a {cls.__name__}")
+    return value
 
 
 def require_count(field: str, value: object, *, minimum: int = 1) -> int:
@@ -77,7 +93,5 @@ def require_range(start_field: str, start: date, end_field: str, end: date) -> N
 
 
 def require_text(field: str, value: object) -> str:
-    """Return *value* if it is a non-blank string."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, value, "expected a non-empty string")
-    return value
+    """Return *value* if it is non-blank single-line text a store can hold (`check_text`)."""
+    return check_text(field, value)

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import attrs
 
+from relationship_core._billing._checks import require_instance, require_text
 from relationship_core._billing.invoices import CreditNote, Invoice, InvoiceSource
 from relationship_core._billing.lines import LineItem, LineKind, sum_lines
 from relationship_core._billing.numbering import InvoiceNumberSequence
@@ -33,6 +34,7 @@ from relationship_core._billing.retainer import BillingTiming, Retainer
 from relationship_core._billing.schedule import BillingPeriod
 from relationship_core._domain.money import Rounding
 from relationship_core._domain.timeutil import require_aware, require_date
+from relationship_core._domain.validators import tuple_of
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -67,6 +69,8 @@ class BillingStep:
 
 def period_key(retainer_id: str, period_start: date) -> str:
     """The idempotency key of a retainer's period: ``"retainer:<id>:<start>"``."""
+    require_text("retainer_id", retainer_id)
+    require_date("period_start", period_start)
     return f"retainer:{retainer_id}:{period_start.isoformat()}"
 
 
@@ -80,6 +84,12 @@ def period_due_on(retainer: Retainer, period: BillingPeriod) -> date:
     In advance: its start (or the retainer's start, if later). In arrears:
     its end (or the retainer's end, if earlier).
     """
+    require_instance("retainer", retainer, Retainer)
+    require_instance("period", period, BillingPeriod)
+    return _due_on(retainer, period)
+
+
+def _due_on(retainer: Retainer, period: BillingPeriod) -> date:
     if retainer.terms.timing is BillingTiming.ADVANCE:
         return max(period.start, retainer.starts_on)
     end = retainer.ends_on
@@ -94,9 +104,10 @@ def next_billing_date(retainer: Retainer) -> date | None:
     nothing is left to bill. Index it so a scheduler can find the retainers
     due on or before today without loading them all.
     """
+    require_instance("retainer", retainer, Retainer)
     period = retainer.schedule.period(retainer.next_period)
     end = retainer.ends_on
-    due = period_due_on(retainer, period) if end is None or period.start < end else None
+    due = _due_on(retainer, period) if end is None or period.start < end else None
     if retainer.pending:
         earliest = min(line.period_start or retainer.starts_on for line in retainer.pending)
         return earliest if due is None else min(due, earliest)
@@ -105,6 +116,12 @@ def next_billing_date(retainer: Retainer) -> date | None:
 
 def next_due_period(retainer: Retainer, through: date) -> BillingPeriod | None:
     """The next unbilled period if it is due on or before *through*."""
+    require_instance("retainer", retainer, Retainer)
+    require_date("through", through)
+    return _next_due(retainer, through)
+
+
+def _next_due(retainer: Retainer, through: date) -> BillingPeriod | None:
     period = retainer.schedule.period(retainer.next_period)
     return period if _is_due(retainer, period, through) else None
 
@@ -187,7 +204,7 @@ def _is_due(retainer: Retainer, period: BillingPeriod, through: date) -> bool:
     end = retainer.ends_on
     if end is not None and period.start >= end:
         return False
-    return period_due_on(retainer, period) <= through
+    return _due_on(retainer, period) <= through
 
 
 def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | None:
@@ -200,7 +217,8 @@ def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | 
     """
     require_date("through", through)
     require_aware("at", at)
-    period = next_due_period(retainer, through)
+    require_instance("retainer", retainer, Retainer)
+    period = _next_due(retainer, through)
     if period is not None:
         return _bill_period(retainer, period)
     if retainer.pending:
@@ -216,6 +234,7 @@ def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[Billi
     """
     require_date("through", through)
     require_aware("at", at)
+    require_instance("retainer", retainer, Retainer)
     schedule = retainer.schedule
     steps = []
     k = retainer.next_period
@@ -240,8 +259,13 @@ def issue_documents(
     at: datetime,
 ) -> list[Invoice | CreditNote]:
     """Issue the documents of *steps* in order, taking numbers from the two sequences."""
+    given = tuple_of("steps", BillingStep, steps)
+    require_instance("invoices", invoices, InvoiceNumberSequence)
+    require_instance("credit_notes", credit_notes, InvoiceNumberSequence)
+    require_date("on", on)
+    require_aware("at", at)
     issued: list[Invoice | CreditNote] = []
-    for step in steps:
+    for step in given:
         document = step.document
         if isinstance(document, Invoice):
             document.issue(invoices, on, at)
@@ -264,6 +288,7 @@ def invoice_for_order(
     same order twice cannot store two invoices.
     """
     require_aware("at", at)
+    require_instance("order", order, Order)
     if order.status is not OrderStatus.FULFILLED:
         raise ValidationError(
             "order.status", order.status.value, "only a fulfilled order can be invoiced"
@@ -295,6 +320,7 @@ def credit_note_for_refund(order: Order, refund: Refund) -> CreditNote:
     the line's tax rate, and a last zero-tax "rounding" line (a cent or two at
     most) makes the note's total equal the refund exactly.
     """
+    require_instance("order", order, Order)
     order.refund(refund)
     key = f"refund:{order.id}:{refund.id}"
     currency = order.currency

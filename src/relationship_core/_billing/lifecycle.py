@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import attrs
 
-from relationship_core._billing._checks import require_text
+from relationship_core._billing._checks import require_instance, require_text
 from relationship_core._billing.retainer import Retainer, RetainerStatus, RetainerTerms
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.engagements import ClientLapsed, Engagement, EngagementKind
@@ -79,6 +79,7 @@ def start_retainer_for(
         ValidationError: The engagement is not a client one.
     """
     require_aware("at", at)
+    require_instance("engagement", engagement, Engagement)
     if engagement.kind is not EngagementKind.CLIENT:
         raise ValidationError(
             "engagement.kind",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import decimal
 import enum
 from datetime import date
 from decimal import Decimal
@@ -11,8 +10,9 @@ import attrs
 
 from relationship_core._billing._checks import require_decimal, require_money, require_text
 from relationship_core._domain.currency import Currency
-from relationship_core._domain.money import _QUANTUM, Money
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.money import Money, Rounding
+from relationship_core._domain.timeutil import require_date
+from relationship_core._domain.validators import optional_text, to_enum
 from relationship_core.exceptions import ValidationError
 
 __all__ = ["LineItem", "LineKind", "sum_lines"]
@@ -45,8 +45,11 @@ def _rate(value: object) -> Decimal:
     return require_decimal("tax_rate", value, minimum=_ZERO, maximum=_ONE)
 
 
-def _round_half_up(amount: Decimal, currency: Currency) -> Decimal:
-    return amount.quantize(_QUANTUM[currency.minor_units], rounding=decimal.ROUND_HALF_UP)
+def _optional_date(
+    instance: object, attribute: attrs.Attribute[date | None], value: object
+) -> None:
+    if value is not None:
+        require_date(attribute.name, value)
 
 
 @attrs.frozen
@@ -85,13 +88,17 @@ class LineItem:
     kind: LineKind = attrs.field(default=LineKind.SERVICE, converter=_to_kind)
     discount: Money | None = attrs.field(default=None)
     tax_rate: Decimal = attrs.field(default=_ZERO, converter=_rate)
-    period_start: date | None = None
-    period_end: date | None = None
-    reference: str | None = None
+    period_start: date | None = attrs.field(default=None, validator=_optional_date)
+    period_end: date | None = attrs.field(default=None, validator=_optional_date)
+    reference: str | None = attrs.field(default=None, validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.quantity <= 0:
             raise ValidationError("quantity", self.quantity, "must be more than zero")
+        try:  # checked here once, so the amounts below never leave Money's bounds
+            gross = self.unit_price * self.quantity
+        except ValidationError as exc:
+            raise ValidationError("quantity", self.quantity, exc.reason) from None
         negative = self.unit_price.amount < 0
         if negative != (self.kind is LineKind.CREDIT) and self.unit_price.amount != 0:
             raise ValidationError(
@@ -103,7 +110,7 @@ class LineItem:
             discount = require_money("discount", self.discount, self.unit_price.currency)
             if discount.amount < 0:
                 raise ValidationError("discount", discount, "cannot be negative")
-            if discount.amount > abs(self.quantity * self.unit_price.amount):
+            if discount.amount > abs(gross.amount):
                 raise ValidationError("discount", discount, "cannot exceed quantity x unit_price")
         if (self.period_start is None) != (self.period_end is None) or (
             self.period_start is not None
@@ -149,30 +156,27 @@ class LineItem:
 
     @property
     def gross(self) -> Money:
-        """``quantity * unit_price``, exact (not rounded)."""
-        return Money._make(self.quantity * self.unit_price.amount, self.unit_price.currency)
+        """``quantity * unit_price`` at Money's working precision (not rounded)."""
+        return self.unit_price * self.quantity
 
     @property
     def net(self) -> Money:
         """After discount, before tax, rounded half up."""
-        currency = self.unit_price.currency
-        amount = self.quantity * self.unit_price.amount
+        amount = self.gross
         if self.discount is not None:
-            amount -= self.discount.amount
-        return Money._make(_round_half_up(amount, currency), currency)
+            amount -= self.discount
+        return amount.round(Rounding.HALF_UP)
 
     @property
     def tax(self) -> Money:
         """Tax on the net amount, rounded half up."""
-        net = self.net
-        return Money._make(_round_half_up(net.amount * self.tax_rate, net.currency), net.currency)
+        return _tax(self.net, self.tax_rate)
 
     @property
     def total(self) -> Money:
         """Net plus tax."""
         net = self.net
-        tax = _round_half_up(net.amount * self.tax_rate, net.currency)
-        return Money._make(net.amount + tax, net.currency)
+        return net + _tax(net, self.tax_rate)
 
     def as_credit(self, description: str | None = None) -> LineItem:
         """A credit line for this line's net amount, at the same tax rate.
@@ -191,19 +195,21 @@ class LineItem:
         )
 
 
+def _tax(net: Money, rate: Decimal) -> Money:
+    return (net * rate).round(Rounding.HALF_UP)
+
+
 def sum_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[Money, Money, Money]:
-    """``(subtotal, tax, total)`` of *lines*: sums of the rounded per-line amounts."""
-    net = _QUANTUM[currency.minor_units] * 0
-    tax = net
+    """``(subtotal, tax, total)`` of *lines*: sums of the rounded per-line amounts.
+
+    Money's arithmetic, so a sum past its bounds is a `ValidationError`.
+    """
+    net = tax = Money.zero(currency)
     for line in lines:
-        line_net = line.net.amount
+        line_net = line.net
         net += line_net
-        tax += _round_half_up(line_net * line.tax_rate, currency)
-    return (
-        Money._make(net, currency),
-        Money._make(tax, currency),
-        Money._make(net + tax, currency),
-    )
+        tax += _tax(line_net, line.tax_rate)
+    return net, tax, net + tax
 
 
 class LineTotals:

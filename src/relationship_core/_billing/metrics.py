@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from relationship_core._billing._checks import require_instance
 from relationship_core._billing.cycles import CycleUnit
 from relationship_core._billing.invoices import Invoice, InvoiceStatus
 from relationship_core._billing.orders import Order, OrderStatus
@@ -35,6 +36,7 @@ from relationship_core._billing.schedule import BillingPeriod
 from relationship_core._domain.currency import Currency
 from relationship_core._domain.money import _QUANTUM, Money
 from relationship_core._domain.timeutil import require_date, to_zone
+from relationship_core._domain.validators import tuple_of
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -61,6 +63,7 @@ def _currency(value: Currency | str) -> Currency:
 
 def retainer_mrr(retainer: Retainer, on: date) -> Money:
     """One retainer's MRR on local date *on* (zero when not in service or paused)."""
+    require_instance("retainer", retainer, Retainer)
     require_date("on", on)
     currency = retainer.terms.fee.currency
     if not retainer.is_billable_on(on):
@@ -77,8 +80,8 @@ def retainer_mrr(retainer: Retainer, on: date) -> Money:
     return Money._make(monthly.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN), currency)
 
 
-def _checked(retainers: Iterable[Retainer], currency: Currency) -> list[Retainer]:
-    items = list(retainers)
+def _checked(retainers: Iterable[Retainer], currency: Currency) -> tuple[Retainer, ...]:
+    items = tuple_of("retainers", Retainer, retainers)
     for i, retainer in enumerate(items):
         if retainer.terms.fee.currency != currency:
             raise ValidationError(
@@ -93,6 +96,7 @@ def mrr_by_account(
     retainers: Iterable[Retainer], on: date, currency: Currency | str
 ) -> dict[str, Money]:
     """MRR per party on *on*; accounts with no MRR are left out."""
+    require_date("on", on)
     cur = _currency(currency)
     result: dict[str, Money] = {}
     for retainer in _checked(retainers, cur):
@@ -233,6 +237,7 @@ def _ratio(numerator: Money, denominator: Money) -> Decimal | None:
 
 def logo_churn_rate(movements: MrrMovements) -> Decimal | None:
     """Churned accounts / accounts with MRR at the start (``None`` with none)."""
+    require_instance("movements", movements, MrrMovements)
     if not movements.starting_accounts:
         return None
     return Decimal(len(movements.churned_accounts)) / len(movements.starting_accounts)
@@ -240,6 +245,7 @@ def logo_churn_rate(movements: MrrMovements) -> Decimal | None:
 
 def revenue_churn_rate(movements: MrrMovements) -> Decimal | None:
     """Gross MRR churn: ``(churn + contraction) / starting``."""
+    require_instance("movements", movements, MrrMovements)
     return _ratio(movements.churn + movements.contraction, movements.starting)
 
 
@@ -248,13 +254,13 @@ def net_revenue_retention(movements: MrrMovements) -> Decimal | None:
 
     New and reactivated accounts are not in the starting cohort, so they are left out.
     """
-    m = movements
+    m = require_instance("movements", movements, MrrMovements)
     return _ratio(m.starting + m.expansion - m.contraction - m.churn, m.starting)
 
 
 def gross_revenue_retention(movements: MrrMovements) -> Decimal | None:
     """GRR: ``(starting - contraction - churn) / starting`` (never above 1)."""
-    m = movements
+    m = require_instance("movements", movements, MrrMovements)
     return _ratio(m.starting - m.contraction - m.churn, m.starting)
 
 
@@ -266,9 +272,11 @@ def revenue_per_account(
     Drafts and void invoices are left out; credit notes are not subtracted
     (subtract them from the result if you need net revenue).
     """
+    require_date("start", start)
+    require_date("end", end)
     cur = _currency(currency)
     result: dict[str, Money] = {}
-    for invoice in invoices:
+    for invoice in tuple_of("invoices", Invoice, invoices):
         if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             continue
         issued = invoice.issued_on
@@ -294,10 +302,12 @@ def purchase_revenue(
     Net of discounts and refunds (the refunded share of the subtotal), before
     tax; cancelled orders count nothing.
     """
+    require_date("start", start)
+    require_date("end", end)
     tz = to_zone("zone", zone)
     cur = _currency(currency)
     total = Money.zero(cur)
-    for order in orders:
+    for order in tuple_of("orders", Order, orders):
         if order.status is OrderStatus.CANCELLED or order.currency != cur:
             continue
         day = order.placed_at.astimezone(tz).date()
@@ -313,5 +323,8 @@ def purchase_revenue_by_period(
     currency: Currency | str,
 ) -> list[tuple[BillingPeriod, Money]]:
     """`purchase_revenue` for each of *periods* (e.g. ``schedule.periods(0, 12)``)."""
-    items = list(orders)
-    return [(p, purchase_revenue(items, p.start, p.end, zone, currency)) for p in periods]
+    items = tuple_of("orders", Order, orders)
+    return [
+        (p, purchase_revenue(items, p.start, p.end, zone, currency))
+        for p in tuple_of("periods", BillingPeriod, periods)
+    ]

@@ -153,6 +153,10 @@ class BillingService:
         invoice_prefix: str | None = None,
         credit_note_prefix: str | None = None,
     ) -> None:
+        if not isinstance(crm, CRM):
+            raise ValidationError(
+                "crm", crm, "expected an open CRM, e.g. relationship_core.open(url)"
+            )
         if not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValidationError("max_attempts", max_attempts, "give a positive integer")
         if not isinstance(payment_terms_days, int) or payment_terms_days < 0:
