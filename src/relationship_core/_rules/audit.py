@@ -116,7 +116,7 @@ def enrolment_id(rule: str, subject: str, event_key: str | None) -> str:
 
 
 RULE_SETS: KindMapping[RuleSetRecord] = KindMapping(
-    "rule_set", RuleSetRecord, indexed={"version": ("str", lambda r: r.version)}
+    "rule_set", RuleSetRecord, indexed={"digest": ("str", lambda r: r.version)}
 )
 RULE_ENROLMENTS: KindMapping[Enrolment] = KindMapping(
     "rule_enrolment",

@@ -232,6 +232,7 @@ def _evaluate(
     facts = _facts(uow, event)
     result = ruleset.index.match_explained(event.name, facts.context)
     names = {rule.name for rule in result.matched}
+    explained = {rule.name: why for rule, why in result.failed}  # the index pruned the others
     matched = sorted(
         (r for r in considered if r.name in names), key=lambda r: -r.priority
     )  # stable: file order within a priority
@@ -255,7 +256,11 @@ def _evaluate(
         ruleset.version,
         tuple(r.name for r in considered),
         tuple(r.name for r in matched),
-        tuple(_failed(rule.name, why) for rule, why in result.failed),
+        tuple(
+            _failed(rule.name, explained.get(rule.name) or rule.condition.explain(facts.context))
+            for rule in considered
+            if rule.name not in names
+        ),
         tuple(planned),
     )
     return plan, facts, decisions

@@ -34,6 +34,7 @@ __all__ = [
     "RuleSpec",
     "check_rules",
     "load_rules",
+    "mission_rules",
     "parse_duration",
 ]
 
@@ -373,3 +374,11 @@ def load_rules(
         raise errors[0]
     assert ruleset is not None  # noqa: S101 - check_rules returns one or the other
     return ruleset
+
+
+def mission_rules(*, crm: object = None) -> RuleSet:
+    """The mission's ready rules (``mission.toml``, packaged): survey on resolve, invoice on fulfilment, proposal follow-up."""
+    from importlib.resources import files
+
+    text = files("relationship_core._rules").joinpath("mission.toml").read_text(encoding="utf-8")
+    return load_rules(text, crm=crm)
