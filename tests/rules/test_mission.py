@@ -75,7 +75,9 @@ def test_the_mission_rules_fire_on_every_backend(url: str) -> None:
         [task] = crm.repository(Task).query(party_id=buyer.id)
         assert task.title == "Follow up the proposal"
         assert task.due_on == date(2026, 3, 6)
-        assert [a.actions[0].status for a in engine.audits_for_rule("follow up a sent proposal")] == [
+        assert [
+            a.actions[0].status for a in engine.audits_for_rule("follow up a sent proposal")
+        ] == [
             "scheduled",
             "done",
         ]

@@ -15,6 +15,8 @@ is bounded by the bus's ``max_event_depth`` like any other handler's.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -125,8 +127,14 @@ def _store(uow: UnitOfWork) -> Session:
 
 
 def _event_key(event: DomainEvent) -> str:
-    """The event's identity across replays: its type, aggregate and instant."""
-    return f"{event.name}|{event.aggregate_id}|{event.occurred_at.isoformat()}"
+    """The event's identity across replays: its type, aggregate, instant and a hash of its data.
+
+    Not the envelope id: republishing a logged event gives it a new envelope,
+    and a replay must meet its enrolments.
+    """
+    data = json.dumps(_serialize.event_to_dict(event)["data"], sort_keys=True, default=str)
+    digest = hashlib.sha256(data.encode()).hexdigest()[:16]
+    return f"{event.name}|{event.aggregate_id}|{event.occurred_at.isoformat()}|{digest}"
 
 
 def _find(uow: UnitOfWork, kind: str, id: object) -> object | None:
@@ -188,7 +196,9 @@ def _failed(rule: str, why: Any) -> FailedRule:
 class _Decision:
     """Whether a rule may act for the subject now, and the enrolment to write if so."""
 
-    def __init__(self, uow: UnitOfWork, rule: RuleSpec, subject: str, event_key: str) -> None:
+    def __init__(
+        self, uow: UnitOfWork, rule: RuleSpec, subject: str, event_key: str, at: datetime
+    ) -> None:
         mode = rule.reentry.mode
         self.id = enrolment_id(rule.name, subject, event_key if mode == "once_per_event" else None)
         self.existing: Enrolment | None = uow.repository(RULE_ENROLMENTS).find(self.id)
@@ -203,8 +213,7 @@ class _Decision:
             self.skipped = "acted for this subject already (once per subject)"
         elif rule.reentry.cooldown is not None:
             until = shift(found.last_at, 1, rule.reentry.cooldown)
-            at = event_key.rsplit("|", 1)[1]
-            if isinstance(until, datetime) and datetime.fromisoformat(at) < until:
+            if isinstance(until, datetime) and at < until:
                 self.skipped = f"cooling down until {until.isoformat()}"
         self.count = found.count + 1
 
@@ -237,7 +246,9 @@ def _evaluate(
         (r for r in considered if r.name in names), key=lambda r: -r.priority
     )  # stable: file order within a priority
     key = _event_key(event)
-    decisions = [(rule, _Decision(uow, rule, facts.subject, key)) for rule in matched]
+    decisions = [
+        (rule, _Decision(uow, rule, facts.subject, key, event.occurred_at)) for rule in matched
+    ]
     planned = [
         PlannedAction(
             rule.name,
