@@ -28,8 +28,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     against = f"the store {redact(url)}" if args.store else "the installed plugins"
     if errors:
-        for error in errors:
-            sys.stdout.write(f"{args.file}: {error.field}: {error.value!r}: {error.reason}\n")
+        for problem in errors:
+            sys.stdout.write(f"{args.file}: {problem.field}: {problem.value!r}: {problem.reason}\n")
         sys.stdout.write(f"{len(errors)} error(s); checked against {against}\n")
         return 1
     assert ruleset is not None  # noqa: S101 - no errors: a rule set

@@ -43,7 +43,7 @@ def crm() -> Iterator[rc.CRM]:
         yield store
 
 
-def start(crm: rc.CRM, party: Person, at: datetime = T0, kind: str = "customer") -> Engagement:
+def start(crm: rc.CRM, party: rc.Party, at: datetime = T0, kind: str = "customer") -> Engagement:
     staff: dict[str, str] = (
         {"support_team": "desk"} if kind == "customer" else {"account_manager": "am-1"}
     )
