@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,7 @@ ACTION_QUEUE = "rules.action"
 _cache_lock = threading.Lock()
 _compiled: dict[str, RuleSet] = {}
 _exposures: dict[tuple[type, ...], Exposure] = {}
+_without_rules: weakref.WeakKeyDictionary[UnitOfWork, bool] = weakref.WeakKeyDictionary()
 
 
 @attrs.frozen
@@ -286,10 +288,14 @@ def _actions(uow: UnitOfWork) -> dict[str, Any]:
 
 
 def _installed(uow: UnitOfWork) -> RuleSet | None:
-    if RULE_SETS.kind not in _store(uow).registry:
+    """The store's rule set as *uow* sees it: read once per unit of work (then it is tracked)."""
+    if RULE_SETS.kind not in _store(uow).registry or uow in _without_rules:
         return None
     record = uow.repository(RULE_SETS).find(ACTIVE)
-    return None if record is None else _ruleset(record)
+    if record is None:
+        _without_rules[uow] = True  # no read per event in a store without rules
+        return None
+    return _ruleset(record)
 
 
 def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
