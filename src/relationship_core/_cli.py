@@ -1,4 +1,4 @@
-"""The ``relationship-core`` command: ``demo``, ``migrate URL``, ``worker URL``, ``jobs URL``."""
+"""The ``relationship-core`` command: ``demo``, ``migrate URL``, ``worker URL``, ``jobs URL``, ``rules check FILE``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from relationship_core._cli_jobs import add_job_commands
+from relationship_core._cli_rules import add_rule_commands
 from relationship_core._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("url", metavar="URL", help="e.g. sqlite:///crm.db or postgresql://…")
     migrate.set_defaults(run=_migrate)
     add_job_commands(commands)
+    add_rule_commands(commands)
     return parser
 
 

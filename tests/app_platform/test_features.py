@@ -117,7 +117,7 @@ def test_a_feature_plugin_is_wired_into_each_store(url: str) -> None:
         assert job.queue == "notes.count"
         assert crm.features is not None
         assert crm.features.job_handlers.get("notes.count").queue == "notes.count"
-        assert crm.features.rule_actions.names() == ["add_note"]
+        assert "add_note" in crm.features.rule_actions.names()  # with the rules feature's built-ins
         assert crm.features.notification_channels.names() == ["carrier-pigeon"]
     # Without the plugin, the same log still reads: the event becomes an UnknownEvent.
     if url != "memory://":
@@ -143,8 +143,8 @@ def test_unknown_names_list_the_known_ones_whatever_is_looked_up() -> None:
     pm = _manager(("notes", NotesFeature()))
     with pytest.raises(UnknownContributionError) as info:
         pm.job_handlers().get("nope")
-    assert info.value.available == ("notes.count",)
-    assert "known: 'notes.count'" in str(info.value)
+    assert "notes.count" in info.value.available  # beside the built-in rules.action
+    assert "'notes.count'" in str(info.value)
     with pytest.raises(UnknownContributionError, match="retainer"):
         pm.kinds().get("retainers")
     assert pm.event_types().get("note.added") is NoteAdded
