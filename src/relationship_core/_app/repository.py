@@ -23,7 +23,7 @@ from relationship_core.exceptions import NotFoundError, ValidationError
 if TYPE_CHECKING:
     from relationship_core._app.uow import Session, UnitOfWork
 
-__all__ = ["Known", "Repository", "Results"]
+__all__ = ["Known", "Repository", "Results", "require_store"]
 
 T = TypeVar("T")
 
@@ -81,6 +81,23 @@ class Known:
         if hit is None or hit[0]() is not obj:
             return None
         return hit[1]
+
+
+#: What a service needs of an open store (a `CRM` has them all).
+_STORE_PARTS = ("backend", "registry", "bus", "unit_of_work")
+
+
+def require_store(field: str, value: object) -> None:
+    """Refuse *value* unless it is an open store, so a service fails at its constructor.
+
+    Without this a wrong argument surfaces later as an ``AttributeError`` deep
+    inside the service; here it is a `ValidationError` naming the field.
+    """
+    missing = [part for part in _STORE_PARTS if not hasattr(value, part)]
+    if missing:
+        raise ValidationError(
+            field, value, "expected an open store (relationship_core.open(url) gives one)"
+        )
 
 
 def _value(value: object) -> object:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from relationship_core._app.repository import require_store
 from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._plugins.specs import JobHandlerSpec
@@ -166,6 +167,7 @@ class Runner:
         heartbeat: bool = True,
         actor: Actor | None = None,
     ) -> None:
+        require_store("crm", crm)
         self.crm = crm
         self.backend = require_job_control(crm.backend)
         handlers = crm.features.job_handlers if crm.features is not None else None

@@ -9,7 +9,13 @@ from typing import Any
 
 import attrs
 
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import (
+    check_text,
+    items,
+    non_empty_text,
+    to_enum,
+    tuple_of,
+)
 from relationship_core._lifecycle._checks import (
     lookup_stage,
     require_mapping,
@@ -35,6 +41,15 @@ class StageKind(enum.Enum):
     RECYCLED = "recycled"
 
 
+def _kind(value: object) -> StageKind:
+    return to_enum(StageKind, "kind", value)
+
+
+def _rank(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValidationError(attribute.name, value, "expected a whole number or None")
+
+
 @attrs.frozen
 class LifecycleStage:
     """One named stage.
@@ -45,17 +60,24 @@ class LifecycleStage:
         rank: Position on the main line, 0 first; ``None`` for outcomes.
     """
 
-    name: str
-    kind: StageKind
-    rank: int | None = None
+    name: str = attrs.field(validator=non_empty_text)
+    kind: StageKind = attrs.field(converter=_kind)
+    rank: int | None = attrs.field(default=None, validator=_rank)
 
 
 def _freeze(table: Mapping[str, Iterable[str]]) -> Mapping[str, frozenset[str]]:
-    return MappingProxyType({k: frozenset(v) for k, v in table.items()})
+    table = require_mapping("transitions", table)
+    return MappingProxyType(
+        {check_text("transitions", k): _names(v, f"transitions.{k}") for k, v in table.items()}
+    )
 
 
-def _names(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+def _names(value: Iterable[str], field: str = "entry") -> frozenset[str]:
+    return frozenset(check_text(field, name) for name in items(field, value))
+
+
+def _stages(value: Iterable[LifecycleStage]) -> tuple[LifecycleStage, ...]:
+    return tuple_of("stages", LifecycleStage, value)
 
 
 @attrs.frozen(eq=False)
@@ -73,8 +95,8 @@ class Lifecycle:
         entry: The stages a party's first move may enter.
     """
 
-    name: str
-    stages: tuple[LifecycleStage, ...]
+    name: str = attrs.field(validator=non_empty_text)
+    stages: tuple[LifecycleStage, ...] = attrs.field(converter=_stages)
     transitions: Mapping[str, frozenset[str]] = attrs.field(converter=_freeze)
     entry: frozenset[str] = attrs.field(converter=_names)
     _by_name: Mapping[str, LifecycleStage] = attrs.field(init=False, repr=False)

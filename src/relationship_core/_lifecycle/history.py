@@ -12,7 +12,14 @@ from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import EngagementKind
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._lifecycle._checks import optional_text, require_bool, require_text
+from relationship_core._domain.validators import (
+    MAX_ID_LENGTH,
+    check_text,
+    identifier,
+    to_enum,
+    tuple_of,
+)
+from relationship_core._lifecycle._checks import optional_text, require_bool
 from relationship_core._lifecycle.definition import DEFAULT_LIFECYCLE, Lifecycle
 from relationship_core._lifecycle.engagement_moves import (
     EngagementStageNames,
@@ -48,7 +55,21 @@ class LifecycleStageChanged(DomainEvent):
 def _live(value: Mapping[str, EngagementKind]) -> dict[str, EngagementKind]:
     if not isinstance(value, Mapping):
         raise ValidationError("engagements", value, "expected a mapping of engagement id to kind")
-    return {str(k): EngagementKind(v) for k, v in value.items()}
+    return {
+        check_text("engagements", k, max_length=MAX_ID_LENGTH): to_enum(
+            EngagementKind, f"engagements.{k}", v
+        )
+        for k, v in value.items()
+    }
+
+
+def _moves(value: object) -> tuple[StageMove, ...]:
+    return tuple_of("moves", StageMove, value)
+
+
+def _lifecycle(_instance: object, attribute: attrs.Attribute[Lifecycle], value: object) -> None:
+    if not isinstance(value, Lifecycle):
+        raise ValidationError(attribute.name, value, "give a Lifecycle (Lifecycle.from_mapping)")
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
@@ -70,9 +91,9 @@ class PartyLifecycle(EventRecorder):
             client and churned.
     """
 
-    party_id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
-    lifecycle: Lifecycle = DEFAULT_LIFECYCLE
-    moves: tuple[StageMove, ...] = attrs.field(factory=tuple, converter=tuple)
+    party_id: str = attrs.field(validator=identifier)
+    lifecycle: Lifecycle = attrs.field(default=DEFAULT_LIFECYCLE, validator=_lifecycle)
+    moves: tuple[StageMove, ...] = attrs.field(factory=tuple, converter=_moves)
     engagements: dict[str, EngagementKind] = attrs.field(factory=dict, converter=_live)
     _events: list[DomainEvent] = events_field()
 

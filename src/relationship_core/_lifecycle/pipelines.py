@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import non_empty_text, to_enum, tuple_of
 from relationship_core._lifecycle._checks import (
     lookup_stage,
     require_bool,
@@ -144,7 +144,7 @@ def _check_stage(stage: DealStage, field: str) -> None:
 
 
 def _stages(value: Iterable[DealStage]) -> tuple[DealStage, ...]:
-    return tuple(value)
+    return tuple_of("stages", DealStage, value)
 
 
 @attrs.frozen(eq=False)
@@ -156,7 +156,7 @@ class Pipeline:
         stages: Its stages in order; open ones first is usual but not required.
     """
 
-    name: str
+    name: str = attrs.field(validator=non_empty_text)
     stages: tuple[DealStage, ...] = attrs.field(converter=_stages)
     _by_name: Mapping[str, DealStage] = attrs.field(init=False, repr=False)
 

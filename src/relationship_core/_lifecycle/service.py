@@ -15,7 +15,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from relationship_core._app.facade import CRM
-from relationship_core._app.repository import Results
+from relationship_core._app.repository import Results, require_store
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.business import DEFAULT_BUSINESS, Business, require_key
 from relationship_core._domain.money import Money
@@ -41,6 +41,7 @@ class LifecycleService:
     """
 
     def __init__(self, crm: CRM, *, business: str = DEFAULT_BUSINESS) -> None:
+        require_store("crm", crm)
         self._crm = crm
         self.business = require_key("business", business)
 

@@ -14,7 +14,9 @@ import attrs
 
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.timeutil import require_aware
+from relationship_core._domain.validators import tuple_of
 from relationship_core._lifecycle.definition import Lifecycle, StageKind
+from relationship_core.exceptions import ValidationError
 
 __all__ = ["LifecycleView", "StageMove", "StageStats", "Stay", "timeline_order"]
 
@@ -113,6 +115,10 @@ class LifecycleView:
         *,
         known_at: datetime | None = None,
     ) -> None:
+        if not isinstance(lifecycle, Lifecycle):
+            raise ValidationError(
+                "lifecycle", lifecycle, "give a Lifecycle (Lifecycle.from_mapping)"
+            )
         self.lifecycle = lifecycle
         self.as_of = require_aware("as_of", as_of)
         if known_at is not None:
@@ -120,7 +126,7 @@ class LifecycleView:
         self._moves = sorted(
             (
                 m
-                for m in moves
+                for m in tuple_of("moves", StageMove, moves)
                 if m.occurred_at <= as_of and (known_at is None or m.recorded_at <= known_at)
             ),
             key=timeline_order,

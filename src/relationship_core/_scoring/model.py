@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import items, to_enum, tuple_of
 from relationship_core._scoring._values import (
     canonical_value,
     cap_value,
@@ -263,15 +263,26 @@ class Threshold:
 
 
 def _criteria(value: Iterable[Criterion]) -> tuple[Criterion, ...]:
-    return tuple(value)
+    criteria = items("criteria", value)
+    for index, criterion in enumerate(criteria):
+        if not isinstance(criterion, FitCriterion | EngagementCriterion):
+            raise ValidationError(
+                f"criteria[{index}]", criterion, "expected a fit or engagement criterion"
+            )
+    return tuple(criteria)  # type: ignore[arg-type]  # checked just above
 
 
 def _groups(value: Iterable[Group]) -> tuple[Group, ...]:
-    return tuple(value)
+    return tuple_of("groups", Group, value)
 
 
 def _thresholds(value: Iterable[Threshold]) -> tuple[Threshold, ...]:
-    return tuple(value)
+    return tuple_of("thresholds", Threshold, value)
+
+
+def _decay(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Decay):
+        raise ValidationError(attribute.name, value, "expected a Decay (or leave the default)")
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
@@ -293,7 +304,7 @@ class ScoringModel:
     criteria: tuple[Criterion, ...] = attrs.field(converter=_criteria)
     groups: tuple[Group, ...] = attrs.field(default=(), converter=_groups)
     total_cap: Decimal | None = attrs.field(default=None, converter=cap_value)
-    decay: Decay = NO_DECAY
+    decay: Decay = attrs.field(default=NO_DECAY, validator=_decay)
     precision: Decimal = attrs.field(default=Decimal("0.01"), converter=precision_value)
     thresholds: tuple[Threshold, ...] = attrs.field(default=(), converter=_thresholds)
 
@@ -302,8 +313,6 @@ class ScoringModel:
         kinds: dict[str, str] = {}
         for index, criterion in enumerate(self.criteria):
             path = f"criteria[{index}]"
-            if not isinstance(criterion, FitCriterion | EngagementCriterion):
-                raise ValidationError(path, criterion, "expected a fit or engagement criterion")
             if criterion.name in names:
                 raise ValidationError(f"{path}.name", criterion.name, "names must be unique")
             names.add(criterion.name)

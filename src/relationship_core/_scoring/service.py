@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from relationship_core._app.facade import CRM
-from relationship_core._app.repository import Results
+from relationship_core._app.repository import Results, require_store
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import Interaction
 from relationship_core._domain.events import DomainEvent
@@ -107,6 +107,7 @@ class ScoringService:
     """
 
     def __init__(self, crm: CRM) -> None:
+        require_store("crm", crm)
         self._crm = crm
         with _STORES_LOCK:
             models = _STORES.get(crm.bus)

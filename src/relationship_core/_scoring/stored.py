@@ -9,14 +9,14 @@ lifecycle: a rule reacting to ``score.crossed`` decides that.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
-from relationship_core._domain.validators import non_empty_text
+from relationship_core._domain.validators import identifier, non_empty_text, tuple_of
 from relationship_core._scoring.engine import Contribution, Score, ScoreSnapshot
 from relationship_core._scoring.model import ScoringModel
 from relationship_core._scoring.thresholds import Crossing, Direction, ThresholdState, crossings
@@ -49,7 +49,19 @@ class ScoreCrossed(DomainEvent):
 
 
 def _contributions(value: Iterable[Contribution]) -> tuple[Contribution, ...]:
-    return tuple(value)
+    return tuple_of("contributions", Contribution, value)
+
+
+def _of(
+    cls: type[object], *, optional: bool = False
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: a *cls* (or ``None`` if *optional*), else `ValidationError`."""
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not (optional and value is None) and not isinstance(value, cls):
+            raise ValidationError(attribute.name, value, f"expected a {cls.__name__}")
+
+    return check
 
 
 @attrs.define(kw_only=True)
@@ -65,14 +77,17 @@ class PartyScore(EventRecorder):
         crossed: The model's thresholds the party is above.
     """
 
-    party_id: str = attrs.field(validator=non_empty_text)
+    party_id: str = attrs.field(validator=identifier)
     model: str = attrs.field(validator=non_empty_text)
     id: str = attrs.field(
-        default=attrs.Factory(lambda s: score_id(s.model, s.party_id), takes_self=True)
+        default=attrs.Factory(lambda s: score_id(s.model, s.party_id), takes_self=True),
+        validator=non_empty_text,
     )
-    snapshot: ScoreSnapshot | None = None
+    snapshot: ScoreSnapshot | None = attrs.field(
+        default=None, validator=_of(ScoreSnapshot, optional=True)
+    )
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions)
-    crossed: ThresholdState = ThresholdState()
+    crossed: ThresholdState = attrs.field(factory=ThresholdState, validator=_of(ThresholdState))
     _events: list[DomainEvent] = events_field()
 
     @property

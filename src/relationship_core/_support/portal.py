@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from relationship_core._app.repository import require_store
 from relationship_core._billing.invoices import CreditNote, Invoice
 from relationship_core._billing.orders import Order
 from relationship_core._domain.engagements import Engagement
@@ -98,6 +99,7 @@ def _visible_task(crm: CRM, task: Task, party_id: str) -> bool:
 
 def client_view(crm: CRM, party_id: str) -> ClientView:
     """Everything *party_id* may see (``NotFoundError`` when there is no such party)."""
+    require_store("crm", crm)
     party = crm.repository(Party).get(party_id)
     engagements = tuple(
         e for e in crm.repository(Engagement).iterate(party_id=party_id) if e.party_id == party_id

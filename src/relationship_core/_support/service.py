@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from relationship_core._app.repository import require_store
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.parties import Party, Person
 from relationship_core._domain.timeutil import require_aware
+from relationship_core._domain.validators import tuple_of
 from relationship_core._support.csat import Answer, Survey
 from relationship_core._support.forms import FormSubmission
 from relationship_core._support.kinds import SupportContact, normalise_email
@@ -55,6 +57,7 @@ class SupportService:
         policies: Sequence[SlaPolicy] = (),
         default_team: str = "support",
     ) -> None:
+        require_store("crm", crm)
         for kind in ("ticket", "survey", "support_contact", "party", "engagement"):
             if kind not in crm.registry:
                 raise ValidationError(
@@ -74,7 +77,7 @@ class SupportService:
             raise ValidationError("default_team", default_team, "give a team name")
         self.crm = crm
         self.business = business
-        self.policies = tuple(policies)
+        self.policies = tuple_of("policies", SlaPolicy, policies)
         self.default_team = default_team
 
     @property

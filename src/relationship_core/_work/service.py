@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
+from relationship_core._app.repository import require_store
 from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.custom_fields import CustomFieldSchema
@@ -84,6 +85,7 @@ class WorkService:
         workflow: Workflow = DEFAULT_WORKFLOW,
         schema: CustomFieldSchema | None = None,
     ) -> None:
+        require_store("crm", crm)
         for kind in ("task", "requirement", "comment", "recurrence_series"):
             if kind not in crm.registry:
                 raise ValidationError(
@@ -93,6 +95,10 @@ class WorkService:
                     "the default plugins (relationship_core.work)",
                 )
         self.crm = crm
+        if not isinstance(workflow, Workflow):
+            raise ValidationError("workflow", workflow, "give a Workflow (Workflow.from_mapping)")
+        if schema is not None and not isinstance(schema, CustomFieldSchema):
+            raise ValidationError("schema", schema, "give a CustomFieldSchema or None")
         self.workflow = workflow
         self.schema = schema or CustomFieldSchema()
 

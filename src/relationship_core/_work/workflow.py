@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import attrs
 
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import check_text, items, non_empty_text, to_enum
 from relationship_core.exceptions import ValidationError
 
 __all__ = ["DEFAULT_WORKFLOW", "Status", "StatusCategory", "Workflow"]
@@ -32,7 +32,16 @@ def _category(value: object) -> StatusCategory:
 
 
 def _transitions(value: Mapping[str, Iterable[str]]) -> Mapping[str, tuple[str, ...]]:
-    return MappingProxyType({k: tuple(v) for k, v in dict(value).items()})
+    if not isinstance(value, Mapping):
+        raise ValidationError("transitions", value, "expected a mapping of name -> names")
+    return MappingProxyType(
+        {
+            check_text("transitions", k): tuple(
+                check_text(f"transitions.{k}", t) for t in items(f"transitions.{k}", v)
+            )
+            for k, v in value.items()
+        }
+    )
 
 
 @attrs.frozen
@@ -44,7 +53,7 @@ class Status:
         category: Open, done or cancelled.
     """
 
-    name: str
+    name: str = attrs.field(validator=non_empty_text)
     category: StatusCategory = attrs.field(default=StatusCategory.OPEN, converter=_category)
 
     @property
@@ -54,11 +63,9 @@ class Status:
 
 
 def _statuses(value: Iterable[Status | Mapping[str, object] | str]) -> tuple[Status, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError("statuses", value, "give a list of statuses")
     result: list[Status] = []
     seen: set[str] = set()
-    for index, given in enumerate(value):
+    for index, given in enumerate(items("statuses", value)):
         item = given
         if isinstance(given, str):
             item = Status(given)
