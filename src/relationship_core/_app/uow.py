@@ -178,6 +178,7 @@ class UnitOfWork:
         self._extra_jobs: list[NewJob] = []
         self._completing: Job | None = None
         self._cancels: list[str] = []
+        self._steps: list[Callable[[JobControlTransaction], None]] = []
         self._published: list[tuple[str, DomainEvent]] = []
         self._pending: dict[int, _Pending] = {}
         self._done = False
@@ -251,6 +252,12 @@ class UnitOfWork:
         self._check_open()
         require_job_control(self._crm.backend)
         self._cancels.append(group)
+
+    def _within_commit(self, step: Callable[[JobControlTransaction], None]) -> None:
+        """Run *step* inside the commit's transaction, after the writes (consumer positions)."""
+        self._check_open()
+        require_job_control(self._crm.backend)
+        self._steps.append(step)
 
     def publish(self, event: DomainEvent, *, kind: str = "") -> None:
         """Append an event no aggregate recorded; it is dispatched and logged with the rest.
@@ -430,7 +437,7 @@ class UnitOfWork:
             )
             for p in pending
         ]
-        if writes or new_events or jobs or completing is not None or self._cancels:
+        if writes or new_events or jobs or completing is not None or self._cancels or self._steps:
             try:
                 with self._crm.backend.transaction() as tx:
                     if completing is not None:
@@ -441,6 +448,8 @@ class UnitOfWork:
                     tx.enqueue(jobs)
                     for group in self._cancels:
                         cast(JobControlTransaction, tx).cancel_group(group)
+                    for step in self._steps:
+                        step(cast(JobControlTransaction, tx))
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -457,6 +466,7 @@ class UnitOfWork:
         self._published.clear()
         self._completing = None
         self._cancels.clear()
+        self._steps.clear()
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
@@ -473,6 +483,7 @@ class UnitOfWork:
         self._pending.clear()
         self._completing = None
         self._cancels.clear()
+        self._steps.clear()
 
     def __enter__(self) -> UnitOfWork:
         return self
