@@ -39,10 +39,11 @@ from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
-from relationship_core._storage.contract import Job, NewEvent, NewJob, Write
+from relationship_core._storage.contract import Job, NewEvent, NewJob, Record, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
     StorageBackend,
+    Transaction,
     require_job_control,
 )
 from relationship_core.exceptions import (
@@ -440,16 +441,7 @@ class UnitOfWork:
         if writes or new_events or jobs or completing is not None or self._cancels or self._steps:
             try:
                 with self._crm.backend.transaction() as tx:
-                    if completing is not None:
-                        # First: a lost lease is reported as such, before any write conflicts.
-                        cast(JobControlTransaction, tx).complete_job(completing)
-                    records = tx.put_many(writes)
-                    tx.append_events(new_events)
-                    tx.enqueue(jobs)
-                    for group in self._cancels:
-                        cast(JobControlTransaction, tx).cancel_group(group)
-                    for step in self._steps:
-                        step(cast(JobControlTransaction, tx))
+                    records = self._write(tx, completing, writes, new_events, jobs)
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -467,6 +459,27 @@ class UnitOfWork:
         self._completing = None
         self._cancels.clear()
         self._steps.clear()
+
+    def _write(
+        self,
+        tx: Transaction,
+        completing: Job | None,
+        writes: list[Write],
+        new_events: list[NewEvent],
+        jobs: list[NewJob],
+    ) -> list[Record]:
+        """Everything this unit of work changes, in the one transaction *tx*."""
+        if completing is not None:
+            # First: a lost lease is reported as such, before any write conflicts.
+            cast(JobControlTransaction, tx).complete_job(completing)
+        records = tx.put_many(writes)
+        tx.append_events(new_events)
+        tx.enqueue(jobs)
+        for group in self._cancels:
+            cast(JobControlTransaction, tx).cancel_group(group)
+        for step in self._steps:
+            step(cast(JobControlTransaction, tx))
+        return records
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
