@@ -185,10 +185,14 @@ def test_a_crash_reruns_the_occurrence_but_enqueues_its_successor_once(url: str)
 
 
 def test_start_is_idempotent_and_checks_its_arguments() -> None:
-    with _open("memory://", rc.ManualClock(T0)) as crm:
+    clock = rc.ManualClock(T0)
+    with _open("memory://", clock) as crm:
         first = crm.schedules.start("s", "tick", every=timedelta(days=7), anchor=T0)
         assert crm.schedules.start("s", "tick", every=timedelta(days=7), anchor=T0) == first
         assert len(crm.jobs.list_jobs()) == 1
+        booted = crm.schedules.start("boot", "tick", every=timedelta(days=1))  # anchor: now
+        clock.advance(timedelta(hours=1))
+        assert crm.schedules.start("boot", "tick", every=timedelta(days=1)) == booted
         bad: list[dict[str, object]] = [
             {"every": timedelta(days=1)},  # another definition under the same name
             {"name": "x y", "every": timedelta(days=1)},
@@ -207,4 +211,4 @@ def test_start_is_idempotent_and_checks_its_arguments() -> None:
                 crm.schedules.start(name, "tick", anchor=T0, **kwargs)  # type: ignore[arg-type]
         with pytest.raises(NotFoundError):
             crm.schedules.cancel("nobody")
-        assert [s.name for s in crm.schedules.list()] == ["s"]
+        assert [s.name for s in crm.schedules.list()] == ["boot", "s"]

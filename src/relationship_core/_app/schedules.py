@@ -238,7 +238,8 @@ class Schedules:
             rrule: Or an RFC 5545 RRULE line, without DTSTART.
             zone: The IANA zone of its wall times.
             anchor: The first occurrence: a local wall time (naive) or aware
-                (default: now, in *zone*).
+                (default: now, in *zone*; when the schedule is stored already,
+                its anchor).
             count: At most this many occurrences.
             until: None after this: a date (its whole local day) or an aware datetime.
             group: The job group (default ``schedule:<name>``).
@@ -277,6 +278,8 @@ class Schedules:
         with self._crm.unit_of_work() as uow:
             stored = uow.repository(SCHEDULES).find(name)
             if stored is not None:
+                if anchor is None:  # "from now" at every boot: the stored one's now
+                    schedule.anchor = stored.anchor
                 if stored.definition() != schedule.definition():
                     raise ValidationError(
                         "name", name, "a schedule with another definition has this name"
