@@ -41,6 +41,8 @@ class Consumer:
     """
 
     def __init__(self, crm: CRM, name: str) -> None:
+        if not all(hasattr(crm, need) for need in ("backend", "events", "unit_of_work")):
+            raise ValidationError("crm", crm, "expected an open store: use crm.consumer(name)")
         self.backend = require_job_control(crm.backend)
         self.crm = crm
         self.name = check_text("name", name, max_length=MAX_ID_LENGTH)

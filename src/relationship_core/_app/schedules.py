@@ -207,6 +207,8 @@ class Schedules:
     """``crm.schedules``: start, cancel and list durable schedules."""
 
     def __init__(self, crm: CRM) -> None:
+        if not all(hasattr(crm, need) for need in ("backend", "clock", "unit_of_work")):
+            raise ValidationError("crm", crm, "expected an open store: use crm.schedules")
         self._crm = crm
 
     def start(
