@@ -167,6 +167,8 @@ class Runner:
         heartbeat: bool = True,
         actor: Actor | None = None,
     ) -> None:
+        if not all(hasattr(crm, need) for need in ("backend", "features", "unit_of_work")):
+            raise ValidationError("crm", crm, "expected an open store: rc.open(url)")
         self.crm = crm
         self.backend = require_job_control(crm.backend)
         handlers = crm.features.job_handlers if crm.features is not None else None
