@@ -15,6 +15,7 @@ from relationship_core._app.billing import (
     BillingService,
 )
 from relationship_core._app.bus import EventBus
+from relationship_core._app.consumers import Consumer
 from relationship_core._app.envelope import Envelope, LoggedEvent
 from relationship_core._app.facade import (
     CRM,
@@ -28,6 +29,7 @@ from relationship_core._app.facade import open_store as open
 from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.runner import Backoff, JobResult, Runner
+from relationship_core._app.schedules import Schedule, Schedules
 from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
     ACTUAL_DAYS,
@@ -203,6 +205,9 @@ __all__ = [
     "Runner",
     "Backoff",
     "JobResult",
+    "Schedule",
+    "Schedules",
+    "Consumer",
     "KindMapping",
     "MappingRegistry",
     "register_mapping",

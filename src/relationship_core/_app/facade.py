@@ -34,10 +34,12 @@ from typing import Any, TypeVar, overload
 import attrs
 
 from relationship_core._app.bus import DEFAULT_MAX_DEPTH, EventBus
+from relationship_core._app.consumers import Consumer
 from relationship_core._app.envelope import EventTypes, LoggedEvent
 from relationship_core._app.features import FeatureConfig, Features, feature_config, wire
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._app.schedules import Schedules
 from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.clock import Clock, SystemClock
@@ -300,6 +302,15 @@ class CRM:
     def jobs(self) -> JobQueue:
         """The job queue."""
         return JobQueue(self.backend, self.clock)
+
+    @property
+    def schedules(self) -> Schedules:
+        """Durable schedules: series of jobs (``crm.schedules.start(name, queue, ...)``)."""
+        return Schedules(self)
+
+    def consumer(self, name: str) -> Consumer:
+        """The stored event consumer *name*: ``crm.consumer("search").process(handler)``."""
+        return Consumer(self, name)
 
     def unit_of_work(
         self,

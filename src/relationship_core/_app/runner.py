@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from relationship_core._app.repository import require_store
+from relationship_core._app.schedules import on_job_complete
 from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._plugins.specs import JobHandlerSpec
@@ -237,6 +238,7 @@ class Runner:
             ):
                 uow.complete_job(job)
                 spec.handler(job, uow)
+                on_job_complete(job, uow)  # a schedule's next occurrence, in this transaction
             outcome: Outcome = "done"
         except LeaseLostError as exc:
             outcome, error = "lost", str(exc)

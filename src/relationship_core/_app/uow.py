@@ -39,10 +39,11 @@ from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
-from relationship_core._storage.contract import Job, NewEvent, NewJob, Write
+from relationship_core._storage.contract import Job, NewEvent, NewJob, Record, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
     StorageBackend,
+    Transaction,
     require_job_control,
 )
 from relationship_core.exceptions import (
@@ -178,6 +179,7 @@ class UnitOfWork:
         self._extra_jobs: list[NewJob] = []
         self._completing: Job | None = None
         self._cancels: list[str] = []
+        self._steps: list[Callable[[JobControlTransaction], None]] = []
         self._published: list[tuple[str, DomainEvent]] = []
         self._pending: dict[int, _Pending] = {}
         self._done = False
@@ -251,6 +253,12 @@ class UnitOfWork:
         self._check_open()
         require_job_control(self._crm.backend)
         self._cancels.append(group)
+
+    def _within_commit(self, step: Callable[[JobControlTransaction], None]) -> None:
+        """Run *step* inside the commit's transaction, after the writes (consumer positions)."""
+        self._check_open()
+        require_job_control(self._crm.backend)
+        self._steps.append(step)
 
     def publish(self, event: DomainEvent, *, kind: str = "") -> None:
         """Append an event no aggregate recorded; it is dispatched and logged with the rest.
@@ -430,17 +438,10 @@ class UnitOfWork:
             )
             for p in pending
         ]
-        if writes or new_events or jobs or completing is not None or self._cancels:
+        if writes or new_events or jobs or completing is not None or self._cancels or self._steps:
             try:
                 with self._crm.backend.transaction() as tx:
-                    if completing is not None:
-                        # First: a lost lease is reported as such, before any write conflicts.
-                        cast(JobControlTransaction, tx).complete_job(completing)
-                    records = tx.put_many(writes)
-                    tx.append_events(new_events)
-                    tx.enqueue(jobs)
-                    for group in self._cancels:
-                        cast(JobControlTransaction, tx).cancel_group(group)
+                    records = self._write(tx, completing, writes, new_events, jobs)
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -457,6 +458,28 @@ class UnitOfWork:
         self._published.clear()
         self._completing = None
         self._cancels.clear()
+        self._steps.clear()
+
+    def _write(
+        self,
+        tx: Transaction,
+        completing: Job | None,
+        writes: list[Write],
+        new_events: list[NewEvent],
+        jobs: list[NewJob],
+    ) -> list[Record]:
+        """Everything this unit of work changes, in the one transaction *tx*."""
+        if completing is not None:
+            # First: a lost lease is reported as such, before any write conflicts.
+            cast(JobControlTransaction, tx).complete_job(completing)
+        records = tx.put_many(writes)
+        tx.append_events(new_events)
+        tx.enqueue(jobs)
+        for group in self._cancels:
+            cast(JobControlTransaction, tx).cancel_group(group)
+        for step in self._steps:
+            step(cast(JobControlTransaction, tx))
+        return records
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
@@ -473,6 +496,7 @@ class UnitOfWork:
         self._pending.clear()
         self._completing = None
         self._cancels.clear()
+        self._steps.clear()
 
     def __enter__(self) -> UnitOfWork:
         return self

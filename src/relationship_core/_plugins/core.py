@@ -11,6 +11,7 @@ from typing import Any
 
 from relationship_core._app.kinds import ENGAGEMENTS, INTERACTIONS, PARTIES
 from relationship_core._app.mapping import KindMapping
+from relationship_core._app.schedules import SCHEDULES
 from relationship_core._domain.engagements import (
     ClientLapsed,
     CustomerPromoted,
@@ -25,8 +26,8 @@ __all__ = ["relationship_core_event_types", "relationship_core_kinds"]
 
 @hookimpl
 def relationship_core_kinds() -> Sequence[KindMapping[Any]]:
-    """Parties, engagements (referencing a party) and interactions (an engagement and party)."""
-    return [PARTIES, ENGAGEMENTS, INTERACTIONS]
+    """Parties, engagements, interactions, and the platform's durable schedules."""
+    return [PARTIES, ENGAGEMENTS, INTERACTIONS, SCHEDULES]
 
 
 @hookimpl

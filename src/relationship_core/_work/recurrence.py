@@ -30,7 +30,15 @@ from relationship_core._domain.timeutil import require_aware, to_zone
 from relationship_core._domain.validators import non_empty_text, to_enum
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["Mode", "Occurrence", "RecurrenceSeries", "Roll", "next_occurrence", "occurrences"]
+__all__ = [
+    "Mode",
+    "Occurrence",
+    "RecurrenceSeries",
+    "Roll",
+    "next_occurrence",
+    "occurrences",
+    "place_wall_time",
+]
 
 _FREQS = (YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY)
 #: How far back to rescan for a wall time that may land after the last key:
@@ -53,6 +61,16 @@ class Mode(enum.Enum):
 
     SCHEDULE = "schedule"  #: on a fixed schedule, whenever the previous one was done
     WHEN_DONE = "when_done"  #: a delay after the previous one is done
+
+
+def place_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The instant a naive local *wall* time names in *zone*, aware, in *zone*.
+
+    A skipped wall time (spring forward) moves forward by the gap; a repeated
+    one (fall back) is its first occurrence (``fold=0``). Tasks' series and the
+    platform's durable schedules both place their occurrences with this.
+    """
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
 
 
 @functools.lru_cache(maxsize=256)
@@ -200,7 +218,7 @@ class RecurrenceSeries:
 
     def _occurrence(self, raw: datetime) -> Occurrence:
         wall = datetime.combine(self._rolled(raw.date()), raw.time())
-        at = wall.replace(tzinfo=self.time_zone, fold=0).astimezone(UTC).astimezone(self.time_zone)
+        at = place_wall_time(wall, self.time_zone)
         return Occurrence(series_id=self.id, local=at.replace(tzinfo=None, fold=0), at=at)
 
 
@@ -240,8 +258,7 @@ def _after_key(series: RecurrenceSeries, after: str | Occurrence) -> Occurrence:
         raise ValidationError("after", after, "the key's time is not an ISO date-time") from None
     if local.tzinfo is not None:
         raise ValidationError("after", after, "a key holds a local wall time, without offset")
-    at = local.replace(tzinfo=series.time_zone, fold=0).astimezone(UTC).astimezone(series.time_zone)
-    return Occurrence(series.id, local, at)
+    return Occurrence(series.id, local, place_wall_time(local, series.time_zone))
 
 
 def _raw(series: RecurrenceSeries, from_wall: datetime | None) -> Iterator[datetime]:
