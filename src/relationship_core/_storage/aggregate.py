@@ -160,12 +160,18 @@ class _Queryable(Protocol):
     def query(self, query: Query) -> Page: ...
 
 
-def aggregate(schema: Schema, store: _Queryable, agg: Aggregate) -> list[Group]:
-    """*agg* computed in Python over the pages of a plain query of *store*.
+def aggregate(
+    schema: Schema, store: _Queryable, agg: Aggregate, *, pushdown: bool = True
+) -> list[Group]:
+    """*agg* over *store*: by the store itself if it declares ``aggregates``, else in Python.
 
-    The fallback for a backend without the ``aggregates`` capability: the
-    same answer, at the cost of reading every matching record once.
+    The Python fallback (also with ``pushdown=False``) reads every matching
+    record once, through plain queries, and gives the same answer.
     """
+    capabilities: frozenset[str] = getattr(store, "capabilities", frozenset())
+    run = getattr(store, "aggregate", None)
+    if pushdown and "aggregates" in capabilities and callable(run):
+        return cast(list[Group], run(agg))
     checked = check_aggregate(schema, agg)
     records: list[Record] = []
     after = None
