@@ -20,7 +20,7 @@ from relationship_core._storage.aggregate import aggregate
 from relationship_core._storage.contract import Aggregate, Measure, Write
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
-from relationship_core.exceptions import ValidationError
+from relationship_core.exceptions import BackendRefusedError, ValidationError
 
 __all__ = ["SALE", "AggregateTests", "sale"]
 
@@ -200,3 +200,11 @@ class AggregateTests:
             tx.put_many([sale("bad", 0, amount=value)])
         assert err.value.field == "indexed.amount"
         assert sales.get_many("sale", ["bad-0"]) == {}
+
+    def test_sum_overflow_is_refused_alike(self, sales: StorageBackend) -> None:
+        _store(sales, "big", [{"qty": 2**62}, {"qty": 2**62}])
+        agg = Aggregate("sale", [("batch", "eq", "big")], [("sum", "qty")])
+        with pytest.raises(BackendRefusedError, match="overflows 64 bits"):
+            aggregate(_SCHEMA, sales, agg)
+        with pytest.raises(BackendRefusedError, match="overflows 64 bits"):
+            aggregate(_SCHEMA, sales, agg, pushdown=False)
