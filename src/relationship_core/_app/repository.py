@@ -195,6 +195,23 @@ class Repository(Generic[T]):
         self._uow._track(self.mapping, obj, version, None, new=False)
         return obj
 
+    def delete(self, obj: T, *, cascade: bool = False) -> None:
+        """Delete an aggregate at the version it was read (``ConflictError`` when stale).
+
+        The mappings' references are checked first: an aggregate others
+        refer to (a party with engagements) is refused with a
+        ``ValidationError`` naming them, unless *cascade* deletes them (and
+        theirs) too. Each deletion appends ``<kind>.deleted`` to the event log.
+        """
+        self._require_own(obj)
+        if self._uow is None:
+            with self._crm.unit_of_work() as uow:
+                uow.repository(self.mapping).delete(obj, cascade=cascade)
+            return
+        if not isinstance(cascade, bool):
+            raise ValidationError("cascade", cascade, "True or False")
+        self._uow._delete(self.mapping, obj, self._crm._known.version(obj), cascade=cascade)
+
     def query(
         self,
         *conditions: Condition | tuple[str, str, object],

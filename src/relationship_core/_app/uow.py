@@ -33,13 +33,14 @@ import attrs
 
 from relationship_core import _serialize
 from relationship_core._app.bus import EventBus
+from relationship_core._app.deletion import mark_deleted
 from relationship_core._app.envelope import Envelope, EventTypes, pack
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
-from relationship_core._storage.contract import Job, NewEvent, NewJob, Write
+from relationship_core._storage.contract import Delete, Job, NewEvent, NewJob, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
     StorageBackend,
@@ -125,6 +126,7 @@ class _Entry:
     mapping: KindMapping[Any]
     version: int | None
     snapshot: dict[str, Any] | None
+    deleted: bool = False
 
 
 @attrs.define
@@ -308,6 +310,13 @@ class UnitOfWork:
             )
         self._entries[key] = _Entry(obj, mapping, None if new else version, snapshot)
 
+    def _delete(
+        self, mapping: KindMapping[Any], obj: object, version: int | None, *, cascade: bool
+    ) -> None:
+        """Mark *obj* deleted at *version* (see `relationship_core._app.deletion`)."""
+        self._check_open()
+        mark_deleted(self, mapping, obj, version, cascade=cascade)
+
     def _adopt_children(self) -> None:
         """Track the aggregates tracked ones created, and theirs, as new."""
         todo = [e.obj for e in self._entries.values()]
@@ -379,7 +388,14 @@ class UnitOfWork:
         for entry in entries:
             for field, ref in entry.mapping.references_of(entry.obj).items():
                 target = entry.mapping.references[field]
-                if (target, ref) not in self._entries:
+                held = self._entries.get((target, ref))
+                if held is not None and held.deleted:
+                    raise ValidationError(
+                        f"{entry.mapping.kind}.{field}",
+                        ref,
+                        f"refers to a {target} deleted in this unit of work",
+                    )
+                if held is None:
                     wanted.setdefault(target, {}).setdefault(ref, (entry.mapping.kind, field))
         for target, refs in wanted.items():
             if target not in self._crm.registry:
@@ -402,15 +418,7 @@ class UnitOfWork:
         """Dispatch events to handlers, then write state, events and jobs atomically."""
         self._check_open()
         pending = self._dispatch()
-        writes: list[Write] = []
-        changed: list[tuple[_Entry, dict[str, Any]]] = []
-        for entry in self._entries.values():
-            data = entry.mapping.unstructure(entry.obj)
-            if entry.snapshot is None or data != entry.snapshot:
-                writes.append(
-                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
-                )
-                changed.append((entry, data))
+        writes, changed, deletes = self._changes()
         self._check_references([entry for entry, _ in changed])
         jobs = list(self._extra_jobs)
         rule = self._crm.job_rule
@@ -430,13 +438,15 @@ class UnitOfWork:
             )
             for p in pending
         ]
-        if writes or new_events or jobs or completing is not None or self._cancels:
+        if writes or deletes or new_events or jobs or completing is not None or self._cancels:
             try:
                 with self._crm.backend.transaction() as tx:
                     if completing is not None:
                         # First: a lost lease is reported as such, before any write conflicts.
                         cast(JobControlTransaction, tx).complete_job(completing)
                     records = tx.put_many(writes)
+                    for delete in deletes:
+                        tx.delete(delete)
                     tx.append_events(new_events)
                     tx.enqueue(jobs)
                     for group in self._cancels:
@@ -450,6 +460,8 @@ class UnitOfWork:
             entry.version = record.version
             entry.snapshot = data
             self._crm._known.remember(entry.obj, record.version)
+        for key in [k for k, e in self._entries.items() if e.deleted]:
+            del self._entries[key]
         for entry in self._entries.values():
             if isinstance(entry.obj, EventRecorder):
                 entry.obj.pull_events()
@@ -457,6 +469,25 @@ class UnitOfWork:
         self._published.clear()
         self._completing = None
         self._cancels.clear()
+
+    def _changes(self) -> tuple[list[Write], list[tuple[_Entry, dict[str, Any]]], list[Delete]]:
+        """The writes of changed objects (with their new documents) and the deletes."""
+        writes: list[Write] = []
+        changed: list[tuple[_Entry, dict[str, Any]]] = []
+        deletes: list[Delete] = []
+        for entry in self._entries.values():
+            if entry.deleted:
+                deletes.append(
+                    Delete(entry.mapping.kind, entry.mapping.id_of(entry.obj), entry.version or 0)
+                )
+                continue
+            data = entry.mapping.unstructure(entry.obj)
+            if entry.snapshot is None or data != entry.snapshot:
+                writes.append(
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                )
+                changed.append((entry, data))
+        return writes, changed, deletes
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""
