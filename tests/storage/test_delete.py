@@ -10,7 +10,7 @@ import pytest
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Engagement
-from relationship_core._domain.parties import Person
+from relationship_core._domain.parties import Party, Person
 from relationship_core.exceptions import ConflictError, ValidationError
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -23,7 +23,7 @@ def crm(request: pytest.FixtureRequest, sqlite_url: Callable[[str], str]) -> Ite
         yield store
 
 
-def _deal(crm: CRM, party: Person) -> Engagement:
+def _deal(crm: CRM, party: Party) -> Engagement:
     deal = Engagement.start(
         party, kind="customer", acquired_on=date(2026, 1, 5), at=T0, support_team="desk"
     )
