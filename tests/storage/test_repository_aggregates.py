@@ -40,9 +40,12 @@ ORDERS = KindMapping(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def crm(request: pytest.FixtureRequest, sqlite_url: Callable[[str], str]) -> Iterator[CRM]:
-    url = "memory://" if request.param == "memory" else sqlite_url("orders")
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")(f"orders_{request.node.name.split('[')[0][-20:]}")
+    else:
+        url = "memory://" if request.param == "memory" else sqlite_url("orders")
     with open_store(url, registry=MappingRegistry([ORDERS])) as store:
         orders = store.repository(Order)
         for n, (customer, amount, currency) in enumerate(
