@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,12 +16,9 @@ from relationship_core.exceptions import ConflictError, ValidationError
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def crm(request: pytest.FixtureRequest, sqlite_url: Callable[[str], str]) -> Iterator[CRM]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("pg_url")(f"delete_{request.node.name.split('[')[0][-20:]}")
-    else:
-        url = "memory://" if request.param == "memory" else sqlite_url("delete")
+@pytest.fixture
+def crm(any_url: str) -> Iterator[CRM]:
+    url = any_url
     with open_store(url, clock=ManualClock(T0)) as store:
         yield store
 

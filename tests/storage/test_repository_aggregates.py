@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
@@ -40,12 +40,9 @@ ORDERS = KindMapping(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def crm(request: pytest.FixtureRequest, sqlite_url: Callable[[str], str]) -> Iterator[CRM]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("pg_url")(f"orders_{request.node.name.split('[')[0][-20:]}")
-    else:
-        url = "memory://" if request.param == "memory" else sqlite_url("orders")
+@pytest.fixture
+def crm(any_url: str) -> Iterator[CRM]:
+    url = any_url
     with open_store(url, registry=MappingRegistry([ORDERS])) as store:
         orders = store.repository(Order)
         for n, (customer, amount, currency) in enumerate(
