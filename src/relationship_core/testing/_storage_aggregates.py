@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relationship_core._storage.aggregate import aggregate
-from relationship_core._storage.contract import Aggregate, Measure, Write
+from relationship_core._storage.contract import Aggregate, Measure, Query, Write
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
 from relationship_core.exceptions import BackendRefusedError, ValidationError
@@ -208,3 +208,20 @@ class AggregateTests:
             aggregate(_SCHEMA, sales, agg)
         with pytest.raises(BackendRefusedError, match="overflows 64 bits"):
             aggregate(_SCHEMA, sales, agg, pushdown=False)
+
+    def test_decimal_fields_order_and_page(self, sales: StorageBackend) -> None:
+        amounts = [Decimal("2.5"), Decimal("-1.000001"), Decimal("10"), Decimal("0.000001"), 3]
+        _store(sales, "order", [{"amount": a} for a in amounts])
+        seen: list[Decimal] = []
+        after = None
+        while True:
+            page = sales.query(
+                Query("sale", [("batch", "eq", "order")], "amount", limit=2, after=after)
+            )
+            seen.extend(r.indexed["amount"] for r in page.records)  # type: ignore[misc]
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+        assert seen == sorted(Decimal(a) for a in amounts)
+        hits = sales.query(Query("sale", [("amount", "ge", Decimal("2.5"))]))
+        assert {r.id for r in hits.records} >= {"order-0", "order-2", "order-4"}
