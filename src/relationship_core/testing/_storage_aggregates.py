@@ -210,7 +210,13 @@ class AggregateTests:
             aggregate(_SCHEMA, sales, agg, pushdown=False)
 
     def test_decimal_fields_order_and_page(self, sales: StorageBackend) -> None:
-        amounts = [Decimal("2.5"), Decimal("-1.000001"), Decimal("10"), Decimal("0.000001"), 3]
+        amounts: list[Decimal | int] = [
+            Decimal("2.5"),
+            Decimal("-1.000001"),
+            Decimal(10),
+            Decimal("0.000001"),
+            3,
+        ]
         _store(sales, "order", [{"amount": a} for a in amounts])
         seen: list[Decimal] = []
         after = None
