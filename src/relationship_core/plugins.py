@@ -47,6 +47,7 @@ from relationship_core._storage.aggregate import (
     CheckedAggregate,
     aggregate,
     check_aggregate,
+    finish_groups,
     run_aggregate,
 )
 from relationship_core._storage.contract import (
@@ -74,6 +75,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.memory import MemoryBackend
 from relationship_core._storage.protocols import (
+    AggregatingReader,
     BackendFactory,
     JobControlBackend,
     JobControlTransaction,
@@ -126,6 +128,7 @@ __all__ = [
     "contract_version",
     "require_job_control",
     "Reader",
+    "AggregatingReader",
     "BackendFactory",
     "Capability",
     "StorageURL",
@@ -142,6 +145,7 @@ __all__ = [
     "CheckedAggregate",
     "check_aggregate",
     "run_aggregate",
+    "finish_groups",
     "aggregate",
     "dump_json",
     "encode_value",
