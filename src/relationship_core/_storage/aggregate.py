@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 
 import attrs
 
+from relationship_core._domain.validators import items
 from relationship_core._storage.contract import (
     Aggregate,
     FieldType,
@@ -109,6 +110,12 @@ def _group_order(key: tuple[IndexValue, ...]) -> tuple[tuple[bool, Any], ...]:
 
 def finish_groups(checked: CheckedAggregate, groups: Iterable[Group]) -> list[Group]:
     """Groups in key order, sums checked alike; one empty group when nothing is grouped."""
+    if not isinstance(checked, CheckedAggregate):
+        raise ValidationError("checked", checked, "expected check_aggregate()'s result")
+    groups = cast(list[Group], list(items("groups", groups)))
+    for n, group in enumerate(groups):
+        if not isinstance(group, Group):
+            raise ValidationError(f"groups[{n}]", group, "expected a Group")
     agg = checked.aggregate
     out = sorted(groups, key=lambda g: _group_order(g.key))
     if not agg.group_by and not out:
