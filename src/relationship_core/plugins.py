@@ -17,8 +17,10 @@ Storage backends are contributed as `StorageBackendSpec` records by the
 hook and chosen by URL scheme. A backend implements `StorageBackend`
 (whose ``transaction()`` yields a `Transaction`) over the value types
 below; the helpers on `Schema` apply the checks every backend must
-apply identically, and `run_query` evaluates a query in Python for
-backends that keep records in memory. The conformance kit in
+apply identically, `run_query` evaluates a query in Python for
+backends that keep records in memory, and `run_aggregate` an `Aggregate`
+(`aggregate` computes one for a backend without the ``aggregates``
+capability, over its plain queries). The conformance kit in
 ``relationship_core.testing.storage`` says whether a backend is correct.
 """
 
@@ -41,15 +43,26 @@ from relationship_core._plugins.specs import (
     RuleActionSpec,
     StorageBackendSpec,
 )
+from relationship_core._storage.aggregate import (
+    CheckedAggregate,
+    aggregate,
+    check_aggregate,
+    finish_groups,
+    run_aggregate,
+)
 from relationship_core._storage.contract import (
     CONTRACT_VERSION,
+    Aggregate,
+    AggregateOp,
     Capability,
     Condition,
     Delete,
     FieldType,
+    Group,
     IndexValue,
     Job,
     JobState,
+    Measure,
     NewEvent,
     NewJob,
     Op,
@@ -62,6 +75,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.memory import MemoryBackend
 from relationship_core._storage.protocols import (
+    AggregatingReader,
     BackendFactory,
     JobControlBackend,
     JobControlTransaction,
@@ -114,6 +128,7 @@ __all__ = [
     "contract_version",
     "require_job_control",
     "Reader",
+    "AggregatingReader",
     "BackendFactory",
     "Capability",
     "StorageURL",
@@ -127,6 +142,11 @@ __all__ = [
     "IndexValue",
     "CheckedQuery",
     "run_query",
+    "CheckedAggregate",
+    "check_aggregate",
+    "run_aggregate",
+    "finish_groups",
+    "aggregate",
     "dump_json",
     "encode_value",
     "decode_value",
@@ -138,6 +158,10 @@ __all__ = [
     "Delete",
     "Condition",
     "Op",
+    "Aggregate",
+    "AggregateOp",
+    "Measure",
+    "Group",
     "Query",
     "Page",
     "NewEvent",

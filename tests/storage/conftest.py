@@ -55,6 +55,17 @@ def sqlite_url(tmp_path: Path) -> Callable[[str], str]:
     return lambda name: f"sqlite:///{tmp_path / name}.db"
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_url(request: pytest.FixtureRequest, sqlite_url: Callable[[str], str]) -> str:
+    """A store URL on each built-in backend in turn (a fresh store per test)."""
+    if request.param == "memory":
+        return "memory://"
+    name = request.node.name.split("[")[0][-20:]
+    if request.param == "sqlite":
+        return sqlite_url(name)
+    return request.getfixturevalue("pg_url")(f"any_{name}")  # type: ignore[no-any-return]
+
+
 Opener = Callable[[Callable[[str], str]], Callable[..., StorageBackend]]
 
 

@@ -21,12 +21,16 @@ import attrs
 
 from relationship_core import _serialize
 from relationship_core._domain.actor import Actor
+from relationship_core._domain.money import Money
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
 from relationship_core._storage.contract import IndexValue, Record, Write
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
 from relationship_core.exceptions import CorruptRecordError, SchemaError, ValidationError
 
-__all__ = ["ACTOR_KEY", "KindMapping", "MappingRegistry", "Upgrade"]
+__all__ = ["ACTOR_KEY", "MONEY", "KindMapping", "MappingRegistry", "Upgrade"]
+
+#: The indexed type of a `Money` value: stored as ``<field>_amount`` and ``<field>_currency``.
+MONEY = "money"
 
 #: Reserved document key holding who wrote the record version.
 ACTOR_KEY = "_actor"
@@ -72,7 +76,10 @@ class KindMapping(Generic[T]):
         cls: The class to rebuild (a base class is fine if the serialiser
             dispatches on a field, as it does for parties).
         indexed: ``{field: (type, extractor)}``; type is a storage field type,
-            with a trailing ``?`` when ``None`` is allowed.
+            with a trailing ``?`` when ``None`` is allowed, or ``"money"``: the
+            extractor returns a `Money`, stored as the fields ``<field>_amount``
+            (decimal) and ``<field>_currency`` (str), which
+            `Repository.total` sums per currency.
         schema_version: Layout version of the documents this code writes.
         upgrades: ``{N: fn}`` turning a version-N document into version N + 1.
         id_of: Reads the id of an object.
@@ -117,17 +124,32 @@ class KindMapping(Generic[T]):
 
     def kind_spec(self) -> KindSpec:
         """The storage declaration of this kind."""
-        return KindSpec(
-            self.kind,
-            [
-                FieldSpec(name, ftype.rstrip("?"), ftype.endswith("?"))  # type: ignore[arg-type]
-                for name, (ftype, _) in self.indexed.items()
-            ],
-        )
+        fields: list[FieldSpec] = []
+        for name, (ftype, _) in self.indexed.items():
+            nullable = ftype.endswith("?")
+            if ftype.rstrip("?") == MONEY:
+                currency = f"{name}_currency"
+                fields.append(FieldSpec(f"{name}_amount", "decimal", nullable, currency))
+                fields.append(FieldSpec(currency, "str", nullable))
+            else:
+                fields.append(FieldSpec(name, ftype.rstrip("?"), nullable))  # type: ignore[arg-type]
+        return KindSpec(self.kind, fields)
 
     def index_values(self, obj: T) -> dict[str, IndexValue]:
-        """The indexed values extracted from *obj*."""
-        return {name: extract(obj) for name, (_, extract) in self.indexed.items()}
+        """The indexed values extracted from *obj* (a money field as amount and currency)."""
+        out: dict[str, IndexValue] = {}
+        for name, (ftype, extract) in self.indexed.items():
+            value = extract(obj)
+            if ftype.rstrip("?") != MONEY:
+                out[name] = value
+            elif value is None:
+                out[f"{name}_amount"] = out[f"{name}_currency"] = None
+            elif isinstance(value, Money):
+                out[f"{name}_amount"] = value.amount
+                out[f"{name}_currency"] = value.currency.code
+            else:
+                raise ValidationError(f"indexed.{name}", value, "a money field extracts a Money")
+        return out
 
     def with_references(self, **references: str) -> KindMapping[T]:
         """A copy also declaring *references* (``field="kind"``)."""

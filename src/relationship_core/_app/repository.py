@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from relationship_core._app.mapping import KindMapping
+from relationship_core._app.mapping import MONEY, KindMapping
+from relationship_core._domain.money import Money
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
-from relationship_core._storage.contract import Condition, Query, Record
+from relationship_core._storage.aggregate import aggregate
+from relationship_core._storage.contract import Aggregate, Condition, Group, Measure, Query, Record
+from relationship_core._storage.schema import Schema
 from relationship_core.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -209,6 +212,23 @@ class Repository(Generic[T]):
         self._uow._track(self.mapping, obj, version, None, new=False)
         return obj
 
+    def delete(self, obj: T, *, cascade: bool = False) -> None:
+        """Delete an aggregate at the version it was read (``ConflictError`` when stale).
+
+        The mappings' references are checked first: an aggregate others
+        refer to (a party with engagements) is refused with a
+        ``ValidationError`` naming them, unless *cascade* deletes them (and
+        theirs) too. Each deletion appends ``<kind>.deleted`` to the event log.
+        """
+        self._require_own(obj)
+        if self._uow is None:
+            with self._crm.unit_of_work() as uow:
+                uow.repository(self.mapping).delete(obj, cascade=cascade)
+            return
+        if not isinstance(cascade, bool):
+            raise ValidationError("cascade", cascade, "True or False")
+        self._uow._delete(self.mapping, obj, self._crm._known.version(obj), cascade=cascade)
+
     def query(
         self,
         *conditions: Condition | tuple[str, str, object],
@@ -253,3 +273,59 @@ class Repository(Generic[T]):
             if page.next_cursor is None:
                 return
             after = page.next_cursor
+
+    # -- exact aggregates ----------------------------------------------------------
+
+    def aggregate(
+        self,
+        *conditions: Condition | tuple[str, str, object],
+        measures: Sequence[Measure | str | tuple[str, str]] = ("count",),
+        group_by: Sequence[str] | str = (),
+        **equals: object,
+    ) -> list[Group]:
+        """Exact ``count``/``sum``/``min``/``max`` over the matching aggregates, per group.
+
+        Conditions are those of `query`. Measures are ``"count"`` or
+        ``(op, field)``, e.g. ``("sum", "total_amount")``; each `Group` has the
+        ``group_by`` values as its ``key`` and ``{"count": 3, "sum(total_amount)":
+        Decimal(...)}`` as its ``values``. Computed by the database where the
+        backend declares ``aggregates``, in Python otherwise: the same answer.
+        """
+        return self._aggregate(conditions, equals, measures, group_by)
+
+    def _aggregate(
+        self,
+        conditions: Sequence[Condition | tuple[str, str, object]],
+        equals: dict[str, object],
+        measures: Sequence[Measure | str | tuple[str, str]],
+        group_by: Sequence[str] | str,
+    ) -> list[Group]:
+        agg = Aggregate(self.kind, _conditions(conditions, equals), measures, group_by)
+        return aggregate(Schema([self.mapping.kind_spec()]), self._crm.backend, agg)
+
+    def count(self, *conditions: Condition | tuple[str, str, object], **equals: object) -> int:
+        """How many aggregates match (the conditions of `query`)."""
+        [group] = self._aggregate(conditions, equals, ("count",), ())
+        return int(group.values["count"])  # type: ignore[arg-type]
+
+    def total(
+        self, field: str, *conditions: Condition | tuple[str, str, object], **equals: object
+    ) -> dict[str, Money]:
+        """The sum of a money field per currency: ``{"EUR": Money(...), "USD": ...}``.
+
+        Amounts in different currencies are never added; currencies without
+        a matching aggregate are absent.
+        """
+        spec = self.mapping.indexed.get(field)
+        if spec is None or spec[0].rstrip("?") != MONEY:
+            money = [n for n, (t, _) in self.mapping.indexed.items() if t.rstrip("?") == MONEY]
+            raise ValidationError(
+                "field", field, f"not a money field of {self.kind}; money fields: {money or 'none'}"
+            )
+        amount, currency = f"{field}_amount", f"{field}_currency"
+        groups = self._aggregate(conditions, equals, [("sum", amount)], [currency])
+        return {
+            str(g.key[0]): Money(g.values[f"sum({amount})"], str(g.key[0]))
+            for g in groups
+            if g.key[0] is not None and g.values[f"sum({amount})"] is not None
+        }

@@ -33,13 +33,14 @@ import attrs
 
 from relationship_core import _serialize
 from relationship_core._app.bus import EventBus
+from relationship_core._app.deletion import mark_deleted
 from relationship_core._app.envelope import Envelope, EventTypes, pack
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
-from relationship_core._storage.contract import Job, NewEvent, NewJob, Record, Write
+from relationship_core._storage.contract import Delete, Job, NewEvent, NewJob, Record, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
     StorageBackend,
@@ -126,6 +127,7 @@ class _Entry:
     mapping: KindMapping[Any]
     version: int | None
     snapshot: dict[str, Any] | None
+    deleted: bool = False
 
 
 @attrs.define
@@ -316,6 +318,13 @@ class UnitOfWork:
             )
         self._entries[key] = _Entry(obj, mapping, None if new else version, snapshot)
 
+    def _delete(
+        self, mapping: KindMapping[Any], obj: object, version: int | None, *, cascade: bool
+    ) -> None:
+        """Mark *obj* deleted at *version* (see `relationship_core._app.deletion`)."""
+        self._check_open()
+        mark_deleted(self, mapping, obj, version, cascade=cascade)
+
     def _adopt_children(self) -> None:
         """Track the aggregates tracked ones created, and theirs, as new."""
         todo = [e.obj for e in self._entries.values()]
@@ -387,7 +396,14 @@ class UnitOfWork:
         for entry in entries:
             for field, ref in entry.mapping.references_of(entry.obj).items():
                 target = entry.mapping.references[field]
-                if (target, ref) not in self._entries:
+                held = self._entries.get((target, ref))
+                if held is not None and held.deleted:
+                    raise ValidationError(
+                        f"{entry.mapping.kind}.{field}",
+                        ref,
+                        f"refers to a {target} deleted in this unit of work",
+                    )
+                if held is None:
                     wanted.setdefault(target, {}).setdefault(ref, (entry.mapping.kind, field))
         for target, refs in wanted.items():
             if target not in self._crm.registry:
@@ -410,15 +426,7 @@ class UnitOfWork:
         """Dispatch events to handlers, then write state, events and jobs atomically."""
         self._check_open()
         pending = self._dispatch()
-        writes: list[Write] = []
-        changed: list[tuple[_Entry, dict[str, Any]]] = []
-        for entry in self._entries.values():
-            data = entry.mapping.unstructure(entry.obj)
-            if entry.snapshot is None or data != entry.snapshot:
-                writes.append(
-                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
-                )
-                changed.append((entry, data))
+        writes, changed, deletes = self._changes()
         self._check_references([entry for entry, _ in changed])
         jobs = list(self._extra_jobs)
         rule = self._crm.job_rule
@@ -438,10 +446,20 @@ class UnitOfWork:
             )
             for p in pending
         ]
-        if writes or new_events or jobs or completing is not None or self._cancels or self._steps:
+        if (
+            writes
+            or deletes
+            or new_events
+            or jobs
+            or completing is not None
+            or self._cancels
+            or self._steps
+        ):
             try:
                 with self._crm.backend.transaction() as tx:
-                    records = self._write(tx, completing, writes, new_events, jobs)
+                    records = self._write(
+                        tx, completing, writes, deletes=deletes, new_events=new_events, jobs=jobs
+                    )
             except ConflictError as exc:
                 raise self._explain(exc) from exc
         else:
@@ -451,6 +469,8 @@ class UnitOfWork:
             entry.version = record.version
             entry.snapshot = data
             self._crm._known.remember(entry.obj, record.version)
+        for key in [k for k, e in self._entries.items() if e.deleted]:
+            del self._entries[key]
         for entry in self._entries.values():
             if isinstance(entry.obj, EventRecorder):
                 entry.obj.pull_events()
@@ -465,6 +485,8 @@ class UnitOfWork:
         tx: Transaction,
         completing: Job | None,
         writes: list[Write],
+        *,
+        deletes: list[Delete],
         new_events: list[NewEvent],
         jobs: list[NewJob],
     ) -> list[Record]:
@@ -473,6 +495,8 @@ class UnitOfWork:
             # First: a lost lease is reported as such, before any write conflicts.
             cast(JobControlTransaction, tx).complete_job(completing)
         records = tx.put_many(writes)
+        for delete in deletes:
+            tx.delete(delete)
         tx.append_events(new_events)
         tx.enqueue(jobs)
         for group in self._cancels:
@@ -480,6 +504,25 @@ class UnitOfWork:
         for step in self._steps:
             step(cast(JobControlTransaction, tx))
         return records
+
+    def _changes(self) -> tuple[list[Write], list[tuple[_Entry, dict[str, Any]]], list[Delete]]:
+        """The writes of changed objects (with their new documents) and the deletes."""
+        writes: list[Write] = []
+        changed: list[tuple[_Entry, dict[str, Any]]] = []
+        deletes: list[Delete] = []
+        for entry in self._entries.values():
+            if entry.deleted:
+                deletes.append(
+                    Delete(entry.mapping.kind, entry.mapping.id_of(entry.obj), entry.version or 0)
+                )
+                continue
+            data = entry.mapping.unstructure(entry.obj)
+            if entry.snapshot is None or data != entry.snapshot:
+                writes.append(
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                )
+                changed.append((entry, data))
+        return writes, changed, deletes
 
     def _explain(self, exc: ConflictError) -> ConflictError:
         """A conflict on an object this unit of work added is a taken id, not a stale read."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -20,6 +21,10 @@ from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "CONTRACT_VERSION",
+    "Aggregate",
+    "AggregateOp",
+    "Group",
+    "Measure",
     "Capability",
     "Condition",
     "Delete",
@@ -39,9 +44,11 @@ __all__ = [
 ]
 
 #: The value types an indexed field can have.
-FieldType: TypeAlias = Literal["str", "int", "float", "bool", "datetime", "date"]
+FieldType: TypeAlias = Literal["str", "int", "float", "bool", "datetime", "date", "decimal"]
 #: A value of an indexed field (``None`` only for nullable fields).
-IndexValue: TypeAlias = str | int | float | bool | datetime | date | None
+IndexValue: TypeAlias = str | int | float | bool | datetime | date | Decimal | None
+#: What an aggregate measure computes.
+AggregateOp: TypeAlias = Literal["count", "sum", "min", "max"]
 #: Comparison operators a query condition can use.
 Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in"]
 #: The states a job moves through: pending -> claimed -> done, or back to pending
@@ -51,7 +58,11 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: Optional abilities a backend declares; the conformance kit skips tests of the
 #: ones it lacks instead of failing them. ``job_control`` (contract 2): completing
 #: jobs in a transaction, fencing, renewal, groups, dead letters, consumer positions.
-Capability: TypeAlias = Literal["persistent", "threads", "multiprocess", "job_control"]
+#: ``aggregates``: the backend computes `Aggregate` queries itself (SQL pushes them
+#: down); without it they are computed in Python over the query results.
+Capability: TypeAlias = Literal[
+    "persistent", "threads", "multiprocess", "job_control", "aggregates"
+]
 
 #: The storage contract this library speaks. A backend declares the version it
 #: was written for as ``contract_version`` (missing means 1).
@@ -60,11 +71,14 @@ CONTRACT_VERSION = 2
 
 # Type aliases carry a docstring too, for help() and the API reference.
 FieldType.__doc__ = (
-    "The value types an indexed field can have: str, int, float, bool, datetime, date."
+    "The value types an indexed field can have: str, int, float, bool, datetime, date, decimal."
 )
 Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
-Capability.__doc__ = "Optional backend abilities: persistent, threads, multiprocess, job_control."
+Capability.__doc__ = (
+    "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates."
+)
+AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 
 
 def _frozen_dict(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,6 +199,80 @@ class Query:
     descending: bool = False
     limit: int = 100
     after: str | None = None
+
+
+def _measures(value: object) -> tuple[Measure, ...]:
+    if isinstance(value, Measure):
+        return (value,)
+    out = []
+    for n, item in enumerate(items("measures", value)):
+        if isinstance(item, Measure):
+            out.append(item)
+        elif isinstance(item, str):
+            out.append(Measure(item))  # type: ignore[arg-type]
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            out.append(Measure(*item))
+        else:
+            raise ValidationError(f"measures[{n}]", item, "expected a Measure or (op, field)")
+    return tuple(out)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(items("group_by", value))  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class Measure:
+    """One computed value of an aggregate: ``count``, or ``sum``/``min``/``max`` of a field.
+
+    ``sum`` takes ``int`` and ``decimal`` fields (a float sum depends on the
+    order of addition, so no two backends would agree); ``min``/``max`` any
+    field but ``bool``. ``None`` values are skipped; over no values the
+    result is ``None`` (``count`` is 0).
+    """
+
+    op: AggregateOp
+    field: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The key of this measure in `Group.values`: ``count``, ``sum(amount)``."""
+        return self.op if self.field is None else f"{self.op}({self.field})"
+
+
+@attrs.frozen
+class Aggregate:
+    """Exact aggregates over the records of one kind matching every condition.
+
+    Attributes:
+        kind: The declared kind.
+        where: Conditions, exactly as in `Query`.
+        measures: What to compute; ``"count"`` and ``("sum", "amount")`` are accepted.
+        group_by: Indexed fields to group by; one `Group` per distinct combination.
+    """
+
+    kind: str
+    where: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    measures: tuple[Measure, ...] = attrs.field(default=(Measure("count"),), converter=_measures)
+    group_by: tuple[str, ...] = attrs.field(default=(), converter=_names)
+
+
+@attrs.frozen
+class Group:
+    """One row of an aggregate's answer.
+
+    Groups come ordered by their key (``None`` first); without ``group_by``
+    there is exactly one, with the empty key, even over no records.
+
+    Attributes:
+        key: The ``group_by`` fields' values.
+        values: ``{Measure.label: value}``.
+    """
+
+    key: tuple[IndexValue, ...]
+    values: dict[str, IndexValue]
 
 
 @attrs.frozen

@@ -16,9 +16,12 @@ from typing import Any
 
 import attrs
 
+from relationship_core._storage.aggregate import check_aggregate, run_aggregate
 from relationship_core._storage.contract import (
+    Aggregate,
     Capability,
     Delete,
+    Group,
     Job,
     NewEvent,
     NewJob,
@@ -62,7 +65,7 @@ class MemoryBackend(MemoryJobs):
         (1, {'body': 'hi'})
     """
 
-    capabilities: frozenset[Capability] = frozenset({"threads", "job_control"})
+    capabilities: frozenset[Capability] = frozenset({"threads", "job_control", "aggregates"})
 
     def __init__(self, schema: Schema) -> None:
         if not isinstance(schema, Schema):
@@ -104,6 +107,15 @@ class MemoryBackend(MemoryJobs):
             page = run_query(light, checked)
             full = tuple(self._record(r.kind, r.id, table[r.id]) for r in page.records)
             return Page(full, page.next_cursor)
+
+    def aggregate(self, agg: Aggregate) -> list[Group]:
+        """Exact aggregates of *agg* (`run_aggregate` over the indexed values)."""
+        checked = check_aggregate(self.schema, agg)
+        with self._lock:
+            self._check_open()
+            table = self._records[agg.kind]
+            light = [self._record(agg.kind, i, r, with_data=False) for i, r in table.items()]
+        return run_aggregate(light, checked)
 
     def read_events(self, after: int = 0, limit: int = 100) -> list[StoredEvent]:
         """Events with ``seq > after``, oldest first."""
@@ -157,6 +169,9 @@ class _MemoryTransaction:
 
     def query(self, query: Query) -> Page:
         return self._live().query(query)
+
+    def aggregate(self, agg: Aggregate) -> list[Group]:
+        return self._live().aggregate(agg)
 
     def put_many(self, writes: Sequence[Write]) -> list[Record]:
         store = self._live()

@@ -133,6 +133,7 @@ DIALECT = SQLDialect(
         "bool": "BOOLEAN",
         "datetime": "TIMESTAMPTZ",
         "date": "DATE",
+        "decimal": "NUMERIC(18, 6)",
     },
     json_type="JSON",
     time_type="TIMESTAMPTZ",
@@ -184,7 +185,7 @@ class PostgresBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control"}
+        {"persistent", "threads", "multiprocess", "job_control", "aggregates"}
     )
     dialect = DIALECT
 

@@ -15,8 +15,10 @@ from typing import Protocol, runtime_checkable
 
 from relationship_core._storage.contract import (
     CONTRACT_VERSION,
+    Aggregate,
     Capability,
     Delete,
+    Group,
     Job,
     NewEvent,
     NewJob,
@@ -32,6 +34,7 @@ from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import CapabilityError
 
 __all__ = [
+    "AggregatingReader",
     "BackendFactory",
     "JobControlBackend",
     "JobControlTransaction",
@@ -53,6 +56,19 @@ class Reader(Protocol):
 
     def query(self, query: Query) -> Page:
         """One page of records matching *query* (see `Query`)."""
+        ...
+
+
+@runtime_checkable
+class AggregatingReader(Reader, Protocol):
+    """A backend (and its transactions) declaring ``aggregates``: it computes them itself."""
+
+    def aggregate(self, aggregate: Aggregate) -> list[Group]:
+        """The groups of *aggregate*, exactly as `run_aggregate` computes them.
+
+        Check it with ``check_aggregate(schema, aggregate)`` first, so every
+        backend refuses the same input alike.
+        """
         ...
 
 

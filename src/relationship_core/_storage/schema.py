@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
 import attrs
@@ -33,6 +34,7 @@ from relationship_core._storage.contract import (
     Record,
     Write,
 )
+from relationship_core._storage.exact import check_decimal, from_units, to_units
 from relationship_core.exceptions import CorruptRecordError, ValidationError
 
 __all__ = [
@@ -53,7 +55,15 @@ __all__ = [
     "run_query",
 ]
 
-FIELD_TYPES: tuple[FieldType, ...] = ("str", "int", "float", "bool", "datetime", "date")
+FIELD_TYPES: tuple[FieldType, ...] = (
+    "str",
+    "int",
+    "float",
+    "bool",
+    "datetime",
+    "date",
+    "decimal",
+)
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,27}")
 _RESERVED = frozenset({"id", "version", "schema_version", "data"})
 _MAX_ID = 200
@@ -187,6 +197,8 @@ def check_value(field: str, ftype: FieldType, value: object) -> IndexValue:  # n
         return _utc(field, value)
     elif ftype == "date" and isinstance(value, date) and not isinstance(value, datetime):
         return value
+    elif ftype == "decimal":
+        return check_decimal(field, value)
     raise ValidationError(field, value, f"expected a value of type {ftype}")
 
 
@@ -200,6 +212,8 @@ def encode_value(ftype: FieldType, value: IndexValue) -> str | int | float | boo
         return cast(date, value).isoformat()
     if ftype == "bool":
         return bool(value)
+    if ftype == "decimal":
+        return to_units(cast(Decimal, value))
     return cast(str | int | float, value)
 
 
@@ -217,6 +231,8 @@ def decode_value(ftype: FieldType, value: Any) -> IndexValue:
         return bool(value)
     if ftype == "float":
         return float(value)
+    if ftype == "decimal":
+        return from_units(value)
     return cast(IndexValue, value)
 
 
@@ -229,11 +245,15 @@ class FieldSpec:
         type: One of ``str``, ``int``, ``float``, ``bool``, ``datetime``, ``date``.
         nullable: Whether ``None`` is allowed. Nullable fields can be
             filtered but not ordered by.
+        currency: For a ``decimal`` money amount, the ``str`` field holding
+            its currency: a sum of it must be grouped by that field, so
+            amounts in different currencies are never added.
     """
 
     name: str
     type: FieldType
     nullable: bool = False
+    currency: str | None = None
 
     def __attrs_post_init__(self) -> None:
         check_identifier("field", self.name)
@@ -294,6 +314,16 @@ class KindSpec:
             if spec.name in by_name:
                 raise ValidationError(f"{self.name}.fields", spec.name, "declared twice")
             by_name[spec.name] = spec
+        for spec in self.fields:
+            if spec.currency is None:
+                continue
+            other = by_name.get(spec.currency)
+            if spec.type != "decimal" or other is None or other.type != "str":
+                raise ValidationError(
+                    f"{self.name}.{spec.name}.currency",
+                    spec.currency,
+                    "a money amount is a decimal field naming a declared str field",
+                )
         object.__setattr__(self, "_by_name", by_name)
 
     def field(self, name: object, *, path: str = "field") -> FieldSpec:

@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from relationship_core._storage.contract import FieldType, IndexValue, Record
+from relationship_core._storage.aggregate import CheckedAggregate
+from relationship_core._storage.contract import Condition, FieldType, IndexValue, Record
 from relationship_core._storage.schema import CheckedQuery, CheckedWrite, KindSpec
 
-__all__ = ["column", "index_name", "select_page", "stored_records", "table", "write_runs"]
+__all__ = [
+    "column",
+    "conditions_sql",
+    "index_name",
+    "select_aggregate",
+    "select_page",
+    "stored_records",
+    "table",
+    "write_runs",
+]
 
 Encoder = Callable[[FieldType, IndexValue], Any]
 
@@ -40,13 +50,13 @@ def record_columns(spec: KindSpec) -> str:
     )
 
 
-def select_page(checked: CheckedQuery, ph: str, encode: Encoder) -> tuple[str, list[Any]]:
-    """SELECT for one page (``limit + 1`` rows, to tell whether more follow)."""
-    q = checked.query
-    spec = checked.spec
+def conditions_sql(
+    where: Sequence[Condition], spec: KindSpec, ph: str, encode: Encoder
+) -> tuple[list[str], list[Any]]:
+    """The clauses and parameters of checked conditions (joined with AND by the caller)."""
     clauses: list[str] = []
     params: list[Any] = []
-    for cond in q.where:
+    for cond in where:
         ftype = spec.field_type(cond.field)
         col = column(cond.field)
         if cond.op == "in":
@@ -62,6 +72,28 @@ def select_page(checked: CheckedQuery, ph: str, encode: Encoder) -> tuple[str, l
             sym = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[cond.op]
             clauses.append(f"{col} {sym} {ph}")
             params.append(encode(ftype, cond.value))  # type: ignore[arg-type]
+    return clauses, params
+
+
+def select_aggregate(checked: CheckedAggregate, ph: str, encode: Encoder) -> tuple[str, list[Any]]:
+    """SELECT of the group keys then the measures, grouped (groups are ordered by the caller)."""
+    agg = checked.aggregate
+    clauses, params = conditions_sql(agg.where, checked.spec, ph, encode)
+    keys = [column(name) for name in agg.group_by]
+    measures = [
+        "COUNT(*)" if m.op == "count" else f"{m.op.upper()}({column(m.field or '')})"
+        for m in agg.measures
+    ]
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    return f"SELECT {', '.join(keys + measures)} FROM {table(agg.kind)}{where}{group}", params
+
+
+def select_page(checked: CheckedQuery, ph: str, encode: Encoder) -> tuple[str, list[Any]]:
+    """SELECT for one page (``limit + 1`` rows, to tell whether more follow)."""
+    q = checked.query
+    spec = checked.spec
+    clauses, params = conditions_sql(q.where, spec, ph, encode)
     order = column(q.order_by)
     direction = "DESC" if q.descending else "ASC"
     if checked.cursor is not None:

@@ -107,6 +107,7 @@ DIALECT = SQLDialect(
         "bool": "INTEGER",
         "datetime": "TEXT",
         "date": "TEXT",
+        "decimal": "INTEGER",  # whole millionths: SQLite's integer SUM is exact
     },
     json_type="TEXT",
     time_type="TEXT",
@@ -116,7 +117,7 @@ DIALECT = SQLDialect(
     row_lock="",
     chunk=500,
     encode=encode_value,
-    decoded=frozenset({"datetime", "date", "bool"}),
+    decoded=frozenset({"datetime", "date", "bool", "decimal"}),
     translate=translate,
     reserve_events=_reserve_events,
     columns=_columns,
@@ -154,7 +155,7 @@ class SQLiteBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control"}
+        {"persistent", "threads", "multiprocess", "job_control", "aggregates"}
     )
     dialect = DIALECT
 

@@ -15,9 +15,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
+from relationship_core._storage.aggregate import CheckedAggregate, check_aggregate, finish_groups
 from relationship_core._storage.contract import (
+    Aggregate,
     Delete,
     FieldType,
+    Group,
+    IndexValue,
     NewEvent,
     NewJob,
     Page,
@@ -27,6 +31,7 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
+from relationship_core._storage.exact import from_units
 from relationship_core._storage.schema import (
     CheckedWrite,
     KindSpec,
@@ -40,6 +45,7 @@ from relationship_core._storage.sql import (
     column,
     index_name,
     record_columns,
+    select_aggregate,
     select_page,
     stored_records,
     table,
@@ -47,6 +53,7 @@ from relationship_core._storage.sql import (
 )
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
 from relationship_core.exceptions import (
+    BackendRefusedError,
     ConflictError,
     SchemaError,
     StorageError,
@@ -253,6 +260,45 @@ class SQLStore(SQLJobs):
         more = len(rows) > query.limit
         return Page(tuple(records), checked.next_cursor(records[-1]) if more else None)
 
+    def _aggregate(self, conn: Conn, agg: Aggregate) -> list[Group]:
+        checked = check_aggregate(self.schema, agg)
+        statement, params = select_aggregate(checked, self.dialect.ph, self.dialect.encode or _same)
+        try:
+            rows = conn.execute(statement, params).fetchall()
+        except Exception as exc:
+            if "integer overflow" in str(exc):  # SQLite's exact SUM ran out of 64 bits
+                raise BackendRefusedError(
+                    f"a sum in {agg.kind} overflows 64 bits; "
+                    "aggregate smaller groups (add a condition or a group_by)"
+                ) from None
+            raise
+        return finish_groups(checked, [self._group(checked, row) for row in rows])
+
+    def _group(self, checked: CheckedAggregate, row: Sequence[Any]) -> Group:
+        agg = checked.aggregate
+        spec = checked.spec
+        n = len(agg.group_by)
+        key = tuple(
+            decode_value(spec.field(name).type, value)
+            for name, value in zip(agg.group_by, row[:n], strict=True)
+        )
+        values: dict[str, IndexValue] = {}
+        for measure, value in zip(agg.measures, row[n:], strict=True):
+            if measure.op == "count" or value is None:
+                values[measure.label] = int(value) if value is not None else None
+                continue
+            ftype = checked.field_type(measure)
+            if measure.op == "sum":  # PostgreSQL sums integers as NUMERIC
+                values[measure.label] = from_units(value) if ftype == "decimal" else int(value)
+            else:
+                values[measure.label] = decode_value(ftype, value)
+        return Group(key, values)
+
+    def aggregate(self, agg: Aggregate) -> list[Group]:
+        """Exact aggregates of *agg*, computed by the database (one statement)."""
+        with self._reader() as conn:
+            return self._aggregate(conn, agg)
+
     def get_many(self, kind: str, ids: Sequence[str]) -> dict[str, Record]:
         """The records of *kind* with these ids that exist."""
         if len(ids) <= 1:
@@ -334,6 +380,9 @@ class SQLTransaction(SQLJobTransaction):
 
     def query(self, query: Query) -> Page:
         return self.store._query(self._live(), query)
+
+    def aggregate(self, agg: Aggregate) -> list[Group]:
+        return self.store._aggregate(self._live(), agg)
 
     def put_many(self, writes: Sequence[Write]) -> list[Record]:
         conn = self._live()

@@ -20,7 +20,7 @@ import attrs
 
 from relationship_core._domain.business import WorkingCalendar
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._domain.validators import non_empty_text, to_enum
+from relationship_core._domain.validators import items, non_empty_text, to_enum
 from relationship_core._support.forms import TicketPriority, TicketType
 from relationship_core._support.tickets import Ticket, TicketStatus
 from relationship_core.exceptions import ValidationError
@@ -77,7 +77,7 @@ def _resolution(value: object) -> timedelta | None:
 def _fraction(value: object) -> Fraction:
     try:
         result = Fraction(str(value)) if not isinstance(value, Fraction) else value
-    except (ValueError, ZeroDivisionError):
+    except (ValueError, ZeroDivisionError, OverflowError):
         raise ValidationError(
             "near_breach", value, "a fraction between 0 and 1, e.g. '0.8'"
         ) from None
@@ -87,11 +87,11 @@ def _fraction(value: object) -> Fraction:
 
 
 def _priorities(value: Iterable[object]) -> frozenset[TicketPriority]:
-    return frozenset(to_enum(TicketPriority, "priorities", v) for v in value)
+    return frozenset(to_enum(TicketPriority, "priorities", v) for v in items("priorities", value))
 
 
 def _types(value: Iterable[object]) -> frozenset[TicketType]:
-    return frozenset(to_enum(TicketType, "types", v) for v in value)
+    return frozenset(to_enum(TicketType, "types", v) for v in items("types", value))
 
 
 @attrs.frozen(kw_only=True)

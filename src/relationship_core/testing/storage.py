@@ -25,7 +25,9 @@ drives the backend and a plain dict model side by side with Hypothesis and
 checks that they agree after every step; tune it with
 ``state_machine_settings``. The refusals every backend must share (over-long
 indexed text, lone surrogates, a string given to ``in``) come from
-``relationship_core.testing._storage_input``. Nothing here is autouse: importing this module
+``relationship_core.testing._storage_input``; exact aggregates and decimal
+fields (SQL or the backend's own computation equal to Python's on random
+data) from ``relationship_core.testing._storage_aggregates``. Nothing here is autouse: importing this module
 changes nothing in your suite until you subclass.
 """
 
@@ -62,6 +64,7 @@ from relationship_core._storage.contract import (
 from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import KindSpec, Schema
 from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.testing._storage_aggregates import AggregateTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
 
@@ -143,7 +146,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests(InputTests, JobControlTests):
+class StorageBackendTests(InputTests, JobControlTests, AggregateTests):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.
