@@ -72,6 +72,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.scoring", "relationship_core._plugins.scoring"),
     ("relationship_core.work", "relationship_core._plugins.work"),
     ("relationship_core.support", "relationship_core._plugins.support"),
+    ("relationship_core.notify", "relationship_core._plugins.notify"),
 )
 
 
