@@ -252,7 +252,9 @@ class Runner:
             outcome, error = "lost", str(exc)
         except Exception as exc:
             chosen = exc.delay if isinstance(exc, RetryAfter) else None
-            error = (str(exc) if chosen is not None else f"{type(exc).__name__}: {exc}")[:_MAX_ERROR]
+            error = (str(exc) if chosen is not None else f"{type(exc).__name__}: {exc}")[
+                :_MAX_ERROR
+            ]
             outcome = self._retry(job, error, time.monotonic() - started, chosen)
         result = JobResult(
             job.id, job.queue, job.attempts, outcome, time.monotonic() - started, error

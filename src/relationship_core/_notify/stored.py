@@ -34,8 +34,8 @@ class StoredNotification:
     """A rendered notification in the outbox, and what became of it.
 
     Attributes:
-        id: The idempotency key: the ``webhook-id`` and the ``Message-ID``'s
-            local part on every attempt.
+        id: The idempotency key: the ``webhook-id`` on every attempt, and what
+            the ``Message-ID`` is derived from.
         channel: The configured channel's name.
         status: ``queued`` (also while retrying; the job holds the attempts),
             ``sent``, ``failed`` or ``suppressed``.
