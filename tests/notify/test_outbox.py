@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import relationship_core as rc
+from relationship_core._app.outbox.service import Notifications
 from relationship_core._notify import EventType, MemoryChannel, Recipient, RetrySchedule
-from relationship_core._notify.outbox import Notifications
 from relationship_core._notify.smtp import message_id
 from relationship_core._notify.templates import NotificationTemplate, load_template
 from relationship_core.exceptions import ValidationError

@@ -3,27 +3,39 @@
 A built-in plugin (``relationship_core.notify``) using the same hooks a
 third-party feature uses: it stores notifications and endpoint states, offers
 the built-in channel kinds, and handles the ``notify.<channel type>`` queues
-with `relationship_core._notify.outbox.deliver_job`. A plugin adding a channel
-kind ``chat`` registers ``JobHandlerSpec("notify.chat", deliver_job)`` too.
+with `relationship_core._app.outbox.service.deliver_job`. A plugin adding a
+channel kind ``chat`` registers ``JobHandlerSpec("notify.chat", deliver_job)`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relationship_core._app.mapping import KindMapping
-from relationship_core._notify.config import BUILTIN_CHANNELS
-from relationship_core._notify.outbox import QUEUE_PREFIX, deliver_job
-from relationship_core._notify.stored import NOTIFY_MAPPINGS
+from relationship_core._app.outbox.stored import NOTIFY_MAPPINGS
 from relationship_core._plugins.markers import hookimpl
 from relationship_core._plugins.specs import JobHandlerSpec, NotificationChannelSpec
+
+if TYPE_CHECKING:
+    from relationship_core._app.uow import UnitOfWork
+    from relationship_core._storage.contract import Job
 
 __all__ = [
     "relationship_core_job_handlers",
     "relationship_core_kinds",
     "relationship_core_notification_channels",
 ]
+
+#: The built-in channel kinds, each delivered from its own queue ``notify.<kind>``.
+BUILTIN_KINDS = ("log", "memory", "smtp", "webhook", "apprise")
+
+
+def deliver(job: Job, uow: UnitOfWork) -> None:
+    """`deliver_job`, imported when first needed (the channels need the ``notify`` extra)."""
+    from relationship_core._app.outbox.service import deliver_job
+
+    deliver_job(job, uow)
 
 
 @hookimpl
@@ -34,7 +46,11 @@ def relationship_core_kinds() -> Sequence[KindMapping[Any]]:
 
 @hookimpl
 def relationship_core_notification_channels() -> Sequence[NotificationChannelSpec]:
-    """The built-in channel kinds: log, memory, smtp, webhook, apprise."""
+    """The built-in channel kinds: log, memory, smtp, webhook, apprise (none without the extra)."""
+    try:
+        from relationship_core._notify.config import BUILTIN_CHANNELS
+    except ImportError:  # pip install 'relationship-core[notify]'
+        return []
     return list(BUILTIN_CHANNELS)
 
 
@@ -42,6 +58,6 @@ def relationship_core_notification_channels() -> Sequence[NotificationChannelSpe
 def relationship_core_job_handlers() -> Sequence[JobHandlerSpec]:
     """One delivery queue per built-in channel kind."""
     return [
-        JobHandlerSpec(QUEUE_PREFIX + spec.name, deliver_job, f"delivers {spec.description}")
-        for spec in BUILTIN_CHANNELS
+        JobHandlerSpec(f"notify.{kind}", deliver, f"delivers notifications on {kind} channels")
+        for kind in BUILTIN_KINDS
     ]

@@ -24,6 +24,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
+from relationship_core._app.outbox.stored import (
+    ENDPOINTS,
+    NOTIFICATIONS,
+    Endpoint,
+    Status,
+    StoredNotification,
+)
 from relationship_core._app.runner import RetryAfter
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._notify.apprise_channel import AppriseChannel
@@ -34,13 +41,6 @@ from relationship_core._notify.results import DeliveryResult, Outcome
 from relationship_core._notify.retry import RetrySchedule
 from relationship_core._notify.simple import LogChannel, MemoryChannel
 from relationship_core._notify.smtp import SmtpChannel
-from relationship_core._notify.stored import (
-    ENDPOINTS,
-    NOTIFICATIONS,
-    Endpoint,
-    Status,
-    StoredNotification,
-)
 from relationship_core._notify.templates import NotificationTemplate
 from relationship_core._notify.webhook import WebhookChannel
 from relationship_core._storage.contract import Job, NewJob

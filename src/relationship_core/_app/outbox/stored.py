@@ -8,13 +8,15 @@ retry sends the same bytes with the same key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from relationship_core._app.mapping import KindMapping
-from relationship_core._notify.message import Category, Notification, Recipient, Unsubscribe
-from relationship_core._notify.results import EndpointState
+
+if TYPE_CHECKING:  # the channels need the notify extra; the kinds do not
+    from relationship_core._notify.message import Notification
+    from relationship_core._notify.results import EndpointState
 
 __all__ = [
     "ENDPOINTS",
@@ -51,7 +53,7 @@ class StoredNotification:
     text: str
     created_at: datetime
     html: str | None = None
-    category: str = Category.TRANSACTIONAL.value
+    category: str = "transactional"
     payload: dict[str, Any] = attrs.field(factory=dict)
     address: str = ""
     name: str = ""
@@ -89,6 +91,13 @@ class StoredNotification:
 
     def notification(self) -> Notification:
         """The message a channel delivers, as it was rendered."""
+        from relationship_core._notify.message import (
+            Category,
+            Notification,
+            Recipient,
+            Unsubscribe,
+        )
+
         unsub = (
             None
             if self.unsubscribe_url is None and self.unsubscribe_mailto is None
@@ -129,6 +138,8 @@ class Endpoint:
     @property
     def state(self) -> EndpointState:
         """As the channels' `EndpointState`."""
+        from relationship_core._notify.results import EndpointState
+
         return EndpointState(
             self.enabled, self.disabled_reason, self.disabled_at, self.last_success_at
         )
