@@ -144,7 +144,7 @@ def test_unknown_names_list_the_known_ones_whatever_is_looked_up() -> None:
     pm = _manager(("notes", NotesFeature()))
     with pytest.raises(UnknownContributionError) as info:
         pm.job_handlers().get("nope")
-    assert info.value.available == ("notes.count",)
+    assert "notes.count" in info.value.available  # next to the "notify" plugin's queues
     assert "known: 'notes.count'" in str(info.value)
     with pytest.raises(UnknownContributionError, match="retainer"):
         pm.kinds().get("retainers")
