@@ -104,6 +104,10 @@ class RetryAfter(Exception):  # noqa: N818 - an instruction to the runner, not a
     """
 
     def __init__(self, delay: timedelta, reason: str) -> None:
+        if not isinstance(delay, timedelta) or delay < timedelta(0):
+            raise ValidationError("delay", delay, "a timedelta >= 0")
+        if not isinstance(reason, str):
+            raise ValidationError("reason", reason, "text saying why, kept as the last error")
         super().__init__(reason)
         self.delay = delay
 
