@@ -28,7 +28,7 @@ from relationship_core._app.facade import (
 from relationship_core._app.facade import open_store as open
 from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping, MappingRegistry
-from relationship_core._app.runner import Backoff, JobResult, Runner
+from relationship_core._app.runner import Backoff, JobResult, RetryAfter, Runner
 from relationship_core._app.schedules import Schedule, Schedules
 from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
@@ -204,6 +204,7 @@ __all__ = [
     "JobQueue",
     "Runner",
     "Backoff",
+    "RetryAfter",
     "JobResult",
     "Schedule",
     "Schedules",

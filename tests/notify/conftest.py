@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import ssl
@@ -240,3 +242,38 @@ def http_server() -> Iterator[HttpServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
+
+
+def _store_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "memory":
+        return "memory://"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'outbox.db'}"
+    dsn = os.environ.get(PG_ENV)
+    if not dsn:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    schema = f"rct_outbox_{secrets.token_hex(4)}"
+    request.addfinalizer(lambda: _drop_schema(dsn, schema))
+    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
+
+
+def _drop_schema(dsn: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store of each backend, PostgreSQL included (for the few cases that need it)."""
+    return _store_url(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def local_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh memory or SQLite store."""
+    return _store_url(request.param, request, tmp_path)

@@ -41,7 +41,7 @@ from relationship_core.exceptions import LeaseLostError, StorageError, Validatio
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
 
-__all__ = ["Backoff", "JobResult", "Outcome", "Runner"]
+__all__ = ["Backoff", "JobResult", "Outcome", "RetryAfter", "Runner"]
 
 log = logging.getLogger("relationship_core.jobs")
 
@@ -96,6 +96,22 @@ class Backoff:
         if self.jitter:
             seconds *= 1 + (rng or random).uniform(-self.jitter, self.jitter)
         return timedelta(seconds=seconds)
+
+
+class RetryAfter(Exception):  # noqa: N818 - an instruction to the runner, not an error kind
+    """Raised by a handler to say when its job runs again (its own schedule, not the `Backoff`).
+
+    The job is retried after *delay* (or dead-lettered after its
+    ``max_attempts``, as any failure) with *reason* as its last error.
+    """
+
+    def __init__(self, delay: timedelta, reason: str) -> None:
+        if not isinstance(delay, timedelta) or delay < timedelta(0):
+            raise ValidationError("delay", delay, "a timedelta >= 0")
+        if not isinstance(reason, str):
+            raise ValidationError("reason", reason, "text saying why, kept as the last error")
+        super().__init__(reason)
+        self.delay = delay
 
 
 @attrs.frozen
@@ -243,17 +259,23 @@ class Runner:
         except LeaseLostError as exc:
             outcome, error = "lost", str(exc)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
-            outcome = self._retry(job, error, time.monotonic() - started)
+            chosen = exc.delay if isinstance(exc, RetryAfter) else None
+            error = (str(exc) if chosen is not None else f"{type(exc).__name__}: {exc}")[
+                :_MAX_ERROR
+            ]
+            outcome = self._retry(job, error, time.monotonic() - started, chosen)
         result = JobResult(
             job.id, job.queue, job.attempts, outcome, time.monotonic() - started, error
         )
         self._log(result)
         return result
 
-    def _retry(self, job: Job, error: str, elapsed: float) -> Outcome:
-        with self._rng_lock:
-            delay = self.backoff.delay(job.attempts, self._rng)
+    def _retry(
+        self, job: Job, error: str, elapsed: float, delay: timedelta | None = None
+    ) -> Outcome:
+        if delay is None:
+            with self._rng_lock:
+                delay = self.backoff.delay(job.attempts, self._rng)
         if self.clock is not None:
             due = self.clock.now() + delay
         elif job.lease_expires_at is not None:

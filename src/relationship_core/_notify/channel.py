@@ -10,6 +10,7 @@ import attrs
 from relationship_core._notify.message import Category, Notification
 from relationship_core._notify.results import DeliveryResult, Outcome
 from relationship_core._notify.secrets import ChannelSecrets
+from relationship_core._plugins.specs import NotificationChannelSpec
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -133,9 +134,12 @@ def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
-@attrs.frozen
-class ChannelSpec:
+@attrs.frozen(init=False)
+class ChannelSpec(NotificationChannelSpec):
     """A kind of channel, contributed by name (built-ins and plugins alike).
+
+    It is the notifier's `NotificationChannelSpec`, so a plugin returns it from
+    ``relationship_core_notification_channels``: its ``send`` is the factory.
 
     Attributes:
         name: The ``type`` that configuration uses (``"smtp"``, ``"webhook"``).
@@ -146,7 +150,20 @@ class ChannelSpec:
             (``{"env": ...}``); a plain value there is refused, never echoed.
     """
 
-    name: str
-    factory: ChannelFactory = attrs.field(repr=False)
-    description: str = ""
     secret_options: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+
+    def __init__(
+        self,
+        name: str,
+        factory: ChannelFactory,
+        description: str = "",
+        secret_options: Iterable[str] = frozenset(),
+    ) -> None:
+        self.__attrs_init__(
+            name=name, send=factory, description=description, secret_options=secret_options
+        )
+
+    @property
+    def factory(self) -> ChannelFactory:
+        """Builds the channel: ``factory(config, secrets)``."""
+        return self.send

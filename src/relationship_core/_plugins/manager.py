@@ -73,6 +73,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.work", "relationship_core._plugins.work"),
     ("relationship_core.support", "relationship_core._plugins.support"),
     ("relationship_core.rules", "relationship_core._plugins.rules"),
+    ("relationship_core.notify", "relationship_core._plugins.notify"),
 )
 
 
