@@ -1,44 +1,20 @@
-"""Stores for the lifecycle feature tests: memory, SQLite (tmp_path), PostgreSQL (random schemas)."""
+"""Stores for the lifecycle feature tests: the platform tests' memory, SQLite and PostgreSQL stores.
+
+One definition of the store fixtures lives in ``tests/app_platform/conftest.py``.
+"""
 
 from __future__ import annotations
 
-import itertools
-import os
-import secrets
-from collections.abc import Callable, Iterator
+import importlib.util
 from pathlib import Path
 
-import pytest
+_spec = importlib.util.spec_from_file_location(
+    "_platform_test_stores_lifecycle", Path(__file__).parents[1] / "app_platform" / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_platform = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_platform)
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_feature_url() -> Iterator[Callable[[], str]]:
-    """``make()``: a fresh ``postgresql://…?schema=…`` URL, or skip without a server."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    import psycopg
-
-    prefix = f"rcf_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    yield lambda: f"{dsn}{sep}schema={prefix}_s{next(_counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty store URL of each backend."""
-    if request.param == "memory":
-        return "memory://"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'feature.db'}"
-    make: Callable[[], str] = request.getfixturevalue("pg_feature_url")
-    return make()
+pg_platform_url = _platform.pg_platform_url
+url = _platform.url
