@@ -24,6 +24,7 @@ from relationship_core._storage.protocols import (
     require_job_control,
 )
 from relationship_core.exceptions import LeaseLostError, NotFoundError, ValidationError
+from relationship_core.testing._kit_schema import KIT_SCHEMA
 
 __all__ = ["JobControlTests"]
 
@@ -260,8 +261,6 @@ class JobControlTests:
             tx.save_position("mailer", -1)
 
     def test_groups_fences_and_positions_survive_reopen(self, make_backend: Any) -> None:
-        from relationship_core.testing.storage import KIT_SCHEMA
-
         first = make_backend(KIT_SCHEMA, "reopenjc")
         missing = {"persistent", "job_control"} - first.capabilities
         if missing:

@@ -62,8 +62,9 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.protocols import StorageBackend
-from relationship_core._storage.schema import KindSpec, Schema
+from relationship_core._storage.schema import Schema
 from relationship_core.exceptions import ConflictError, ValidationError
+from relationship_core.testing._kit_schema import KIT_SCHEMA
 from relationship_core.testing._storage_aggregates import AggregateTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
@@ -77,24 +78,6 @@ __all__ = [
 ]
 
 #: The kinds the kit stores: one of every indexed field type, one nullable.
-KIT_SCHEMA = Schema(
-    [
-        KindSpec(
-            "item",
-            {
-                "name": "str",
-                "rank": "int",
-                "score": "float",
-                "active": "bool",
-                "seen_at": "datetime",
-                "due": "date",
-                "note": "str?",
-            },
-        ),
-        KindSpec("tag", {"label": "str"}),
-    ]
-)
-
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
