@@ -7,7 +7,9 @@ job held and ends after *idle* seconds with none, so a runner left alone
 keeps no thread, and starting a thread per job (a cost as large as a fast
 job itself) is avoided. A renewal that finds the lease lost stops renewing
 that job; it is logged unless the job's own block has ended meanwhile (its
-commit settled the job, just now).
+commit settled the job, just now). Renewals are made one after another, so
+a renewal waiting on a busy store delays the others by that wait: with the
+default five-minute lease, renewed every 100 s, there are 200 s to spare.
 """
 
 from __future__ import annotations
