@@ -381,6 +381,8 @@ def main() -> None:
     def measure(sides: Callable[[int], list[float]]) -> list[tuple[int, list[list[float]]]]:
         return [(procs, [sides(procs) for _ in range(runs)]) for procs in counts]
 
+    if args.quick:
+        print("--quick: a smoke run (one short run per figure), too noisy to quote")
     if args.only in (None, "sqlite"):
         rows = measure(lambda p: sqlite_runs(n, p, args.batch))
         report(f"SQLite (WAL, synchronous=FULL, batch {args.batch})", n, rows)
