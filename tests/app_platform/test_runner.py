@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -200,3 +201,37 @@ def test_runner_refuses_unknown_queues_and_old_backends() -> None:
         crm.backend = OldBackend(crm.backend.schema)  # type: ignore[attr-defined]
         with pytest.raises(CapabilityError, match=r"OldBackend.*'job_control'"):
             rc.Runner(crm)
+
+
+def test_one_heartbeat_thread_renews_every_held_job_then_leaves() -> None:
+    # Real time, short: 50 ms beats, gone after 100 ms idle.
+    from relationship_core._app.heartbeat import Heartbeat
+    from relationship_core.exceptions import LeaseLostError
+
+    with rc.open("memory://", plugins=manager()) as crm:
+        for n in (1, 2):
+            crm.jobs.enqueue("welcome", {"n": n})
+        first, second = crm.jobs.claim("w", limit=2, lease=LEASE)
+        renewed: list[str] = []
+
+        def renew(job: Job) -> None:
+            renewed.append(job.id)
+            if job.id == second.id:  # as if another worker had taken it over
+                raise LeaseLostError(job.id, job.fence, job.fence + 1, "claimed", "w")
+            crm.backend.renew_lease(job, lease=LEASE)  # type: ignore[attr-defined]
+
+        def beating() -> set[threading.Thread]:
+            return {t for t in threading.enumerate() if t.name == "heartbeat" and t.is_alive()}
+
+        others = beating()  # other runners' threads, leaving within their idle second
+        beats = Heartbeat(renew, interval=0.05, idle=0.1)
+        with beats.holding(first), beats.holding(second):
+            time.sleep(0.3)
+            ours = beating() - others
+            assert len(ours) == 1
+        assert renewed.count(first.id) >= 3
+        assert renewed.count(second.id) == 1  # a lost lease is not renewed again
+        deadline = time.monotonic() + 2
+        while ours & beating() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not ours & beating()

@@ -10,7 +10,8 @@ idempotent with the job's key: ``job.idempotency_key or job.id``.
 
 A failing handler is retried after `Backoff`'s delay until the job's
 ``max_attempts``, then dead-lettered with its last error. While a handler
-runs, a heartbeat thread renews the lease every third of it.
+runs, the runner's heartbeat thread (one per runner, see
+`relationship_core._app.heartbeat`) renews the lease every third of it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from relationship_core._app.heartbeat import Heartbeat
 from relationship_core._app.repository import require_store
 from relationship_core._app.schedules import on_job_complete
 from relationship_core._domain.actor import Actor, ActorKind
@@ -223,6 +225,11 @@ class Runner:
         self.actor = actor or Actor(ActorKind.SYSTEM, self.worker)
         self._rng = random.Random(seed)  # noqa: S311 - jitter, not secrets
         self._rng_lock = threading.Lock()
+        # One thread renews the leases of every job this runner's handlers hold.
+        self._beats = Heartbeat(
+            lambda job: self.backend.renew_lease(job, now=self._now(), lease=self.lease),
+            self.lease.total_seconds() / 3,
+        )
 
     def __repr__(self) -> str:
         return f"Runner(worker={self.worker!r}, queues={self.queues!r}, batch={self.batch})"
@@ -294,27 +301,8 @@ class Runner:
         if not self.heartbeat:
             yield
             return
-        done = threading.Event()
-        interval = self.lease.total_seconds() / 3
-
-        def beat() -> None:
-            while not done.wait(interval):
-                try:
-                    self.backend.renew_lease(job, now=self._now(), lease=self.lease)
-                except LeaseLostError:
-                    if not done.is_set():  # not merely the job's own commit, just now
-                        log.warning("job %s: lease lost while running", job.id)
-                    return
-                except StorageError as exc:  # try again at the next beat
-                    log.warning("job %s: could not renew the lease: %s", job.id, exc)
-
-        thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
-        thread.start()
-        try:
+        with self._beats.holding(job):
             yield
-        finally:
-            done.set()
-            thread.join()
 
     def _log(self, r: JobResult) -> None:
         level = logging.INFO if r.outcome == "done" else logging.WARNING

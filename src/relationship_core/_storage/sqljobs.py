@@ -3,9 +3,9 @@
 A claim reads due jobs with the dialect's ``claim_lock`` suffix
 (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so workers on many machines never
 claim one job twice; SQLite: nothing, the transaction holds the write lock)
-and increments the job's fence. Completing, renewing or retrying first
-re-reads the job with ``row_lock`` to prove the lease (owner and fence) is
-still held; completing can happen inside the transaction of the handler's
+and increments the job's fence. Renewing or retrying first re-reads the
+job with ``row_lock`` to prove the lease (owner and fence) is still held;
+completing proves it in its one guarded ``UPDATE``. Completing can happen inside the transaction of the handler's
 own changes, so both commit or neither does. ``now=None`` reads the
 dialect's clock (PostgreSQL: the server's ``clock_timestamp()``).
 """
@@ -88,6 +88,11 @@ class SQLJobs:
             f"UPDATE rc_jobs SET state = {ph}, due_at = COALESCE({ph}, due_at), "
             f"lease_owner = NULL, lease_expires_at = NULL, "
             f"last_error = COALESCE({ph}, last_error) WHERE id = {ph}"
+        )
+        # Completing proves the lease in the same statement: still claimed, same owner and fence.
+        self._done = (
+            "UPDATE rc_jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL "
+            f"WHERE id = {ph} AND state = 'claimed' AND lease_owner = {ph} AND fence = {ph}"
         )
         self._renew = f"UPDATE rc_jobs SET lease_expires_at = {ph} WHERE id = {ph}"
         self._cancel = (
@@ -203,8 +208,11 @@ class SQLJobs:
         return current
 
     def _complete(self, conn: Conn, job: Job) -> None:
-        self._held(conn, job)
-        conn.execute(self._settle, ("done", None, None, job.id))
+        # One guarded UPDATE (it takes the row lock, and PostgreSQL re-checks its condition
+        # after waiting for a concurrent writer); only when no row matched is the job
+        # re-read, to say why the lease is lost.
+        if conn.execute(self._done, (job.id, job.lease_owner, job.fence)).rowcount != 1:
+            raise lease_conflict(job, self._get_job(conn, job.id, lock=True))
 
     def complete_job(self, job: Job) -> None:
         """Mark a claimed job done (in a transaction of its own)."""
