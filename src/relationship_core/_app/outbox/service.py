@@ -27,15 +27,21 @@ from typing import TYPE_CHECKING, Any
 from relationship_core._app.outbox.stored import (
     ENDPOINTS,
     NOTIFICATIONS,
+    REASONS,
+    SUPPRESSIONS,
     Endpoint,
+    Reason,
     Status,
     StoredNotification,
+    Suppression,
+    target_of,
 )
 from relationship_core._app.runner import RetryAfter
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._notify.apprise_channel import AppriseChannel
 from relationship_core._notify.channel import Channel, ChannelSpec
 from relationship_core._notify.config import BUILTIN_CHANNELS, load_channels
+from relationship_core._notify.headers import check_address, check_header_text
 from relationship_core._notify.message import Recipient, Unsubscribe
 from relationship_core._notify.results import DeliveryResult, Outcome
 from relationship_core._notify.retry import RetrySchedule
@@ -138,6 +144,22 @@ def _clock(uow: UnitOfWork) -> Clock:
     return clock if isinstance(clock, Clock) else SystemClock()
 
 
+def _suppressed(uow: UnitOfWork, stored: StoredNotification) -> str | None:
+    """Why *stored* must not be sent (its target is on the suppression list), or ``None``."""
+    entry = uow.repository(SUPPRESSIONS).find(target_of(stored.address, stored.channel))
+    if entry is None or not entry.blocks(stored.category):
+        return None
+    return f"{entry.id} is suppressed ({entry.reason})"
+
+
+def _target(value: object) -> str:
+    if isinstance(value, str) and value.startswith("channel:"):
+        return "channel:" + check_header_text("target", value.removeprefix("channel:"))
+    if isinstance(value, str) and "@" in value:
+        return check_address("target", value).lower()
+    raise ValidationError("target", value, "expected an e-mail address or 'channel:<name>'")
+
+
 def deliver_job(job: Job, uow: UnitOfWork) -> None:
     """The job handler of the ``notify.*`` queues: deliver one stored notification.
 
@@ -154,6 +176,10 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
         endpoint = endpoints.add(Endpoint(id=stored.channel))
     if not endpoint.enabled:
         stored.status, stored.detail = "failed", f"endpoint disabled: {endpoint.disabled_reason}"
+        return
+    blocked = _suppressed(uow, stored)
+    if blocked is not None:  # added while the message waited in the outbox
+        stored.status, stored.detail = "suppressed", f"suppressed at delivery: {blocked}"
         return
     [result] = _channel(uow, stored.channel).deliver([stored.notification()]) or [
         DeliveryResult(stored.id, Outcome.RETRY, "the channel returned no result")
@@ -228,6 +254,12 @@ class Notifications:
             max_attempts=schedule.attempts,
         )
         stored = StoredNotification.of(note, channel=channel, job_id=job.id)
+        blocked = _suppressed(uow, stored)
+        if blocked is not None:  # stored for the record, never queued
+            stored.status, stored.job_id = "suppressed", ""
+            stored.detail = f"suppressed at enqueue: {blocked}"
+            uow.repository(NOTIFICATIONS).add(stored)
+            return stored
         uow.repository(NOTIFICATIONS).add(stored)
         uow.enqueue(job)
         return stored
@@ -269,3 +301,43 @@ class Notifications:
             endpoint = repo.find(name) or repo.add(Endpoint(id=name))
             endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at = False, reason, at
         return endpoint
+
+    def suppress(self, target: str, reason: Reason, *, note: str = "") -> Suppression:
+        """Put *target* (an address, or ``channel:<name>``) on the suppression list.
+
+        ``unsubscribed`` blocks marketing messages; ``hard_bounce``,
+        ``complaint`` and ``manual`` block every message. Checked when a
+        notification is queued and again when it is delivered. Suppressing
+        again replaces the reason and time.
+        """
+        key = _target(target)
+        if reason not in REASONS:
+            raise ValidationError("reason", reason, f"expected one of {', '.join(REASONS)}")
+        text = check_header_text("note", note) if note else ""
+        at = self.crm.clock.now().astimezone(UTC)
+        with self.crm.unit_of_work() as uow:
+            repo = uow.repository(SUPPRESSIONS)
+            entry = repo.find(key)
+            if entry is None:
+                return repo.add(Suppression(id=key, reason=reason, at=at, note=text))
+            entry.reason, entry.at, entry.note = reason, at, text
+        return entry
+
+    def unsuppress(self, target: str) -> Suppression:
+        """Take *target* off the suppression list (by hand); what was removed."""
+        key = _target(target)
+        with self.crm.unit_of_work() as uow:
+            repo = uow.repository(SUPPRESSIONS)
+            entry = repo.find(key)
+            if entry is None:
+                raise NotFoundError("suppression", key)
+            repo.delete(entry)
+        return entry
+
+    def suppressions(self, *, reason: Reason | None = None) -> list[Suppression]:
+        """The suppression list, oldest first, optionally of one reason."""
+        if reason is not None and reason not in REASONS:
+            raise ValidationError("reason", reason, f"expected one of {', '.join(REASONS)}")
+        conditions = [] if reason is None else [("reason", "eq", reason)]
+        repo = self.crm.repository(SUPPRESSIONS)
+        return list(repo.query(*conditions, order_by="at", limit=10_000).items)
