@@ -42,7 +42,7 @@ def test_canonical_tags_are_fixed_points_and_chains_end_in_the_defaults(tag: str
     assert check_locale("locale", tag) == tag
     assert check_locale("locale", tag.lower().replace("-", "_")) == tag
     chain = locale_chain(tag, "fr", "en")
-    language = tag.split("-")[0]
+    language = tag.split("-", maxsplit=1)[0]
     assert chain[0] == tag
     assert len(set(chain)) == len(chain)
     # every tag of the party's own chain is of its language, the language last among them
@@ -61,9 +61,15 @@ def test_the_chain_goes_from_specific_to_general_then_to_the_defaults() -> None:
 
 
 def test_a_recipient_is_made_from_a_party() -> None:
-    ada = rc.Person(name="Ada", emails=["ada@example.com"], locale="de-CH", time_zone="Europe/Zurich")
+    ada = rc.Person(
+        name="Ada", emails=["ada@example.com"], locale="de-CH", time_zone="Europe/Zurich"
+    )
     recipient = recipient_of(ada)
-    assert (recipient.address, recipient.name, recipient.locale) == ("ada@example.com", "Ada", "de_CH")
+    assert (recipient.address, recipient.name, recipient.locale) == (
+        "ada@example.com",
+        "Ada",
+        "de_CH",
+    )
     assert recipient.time_zone.key == "Europe/Zurich"
     assert recipient_of(rc.Person(name="Bob"), default_locale="fr").locale == "fr"
     with pytest.raises(ValidationError):
@@ -96,7 +102,9 @@ def test_parties_stored_before_locales_are_upgraded_on_read_and_by_migrate(crm: 
     assert crm.parties.get(ada.id).locale is None  # read: upgraded on the fly
     summary = crm.migrate()
     assert "party: 2 upgraded to layout 2" in summary
-    assert {r.schema_version for r in crm.backend.get_many("party", [ada.id, acme.id]).values()} == {2}
+    assert {
+        r.schema_version for r in crm.backend.get_many("party", [ada.id, acme.id]).values()
+    } == {2}
     with crm.unit_of_work() as uow:
         uow.parties.get(ada.id).locale = "pt-BR"
     assert [p.name for p in crm.parties.query(locale="pt-BR")] == ["Ada"]

@@ -148,8 +148,8 @@ def _template(
         known = ", ".join(sorted(events)) or "-"
         raise _fail(path, f"{field}.event", event_name, f"unknown event type; known: {known}")
     category = table.get("category")
-    if category is None:
-        raise _fail(path, f"{field}.category", None, "say 'transactional' or 'marketing'")
+    if category not in ("transactional", "marketing"):
+        raise _fail(path, f"{field}.category", category, "say 'transactional' or 'marketing'")
     versions: dict[str, NotificationTemplate] = {}
     for key, value in table.items():
         if key in _SETTINGS:
