@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Mapping, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from relationship_core._app.outbox.stored import (
@@ -50,7 +51,7 @@ from relationship_core._notify.smtp import SmtpChannel
 from relationship_core._notify.templates import NotificationTemplate
 from relationship_core._notify.webhook import WebhookChannel
 from relationship_core._storage.contract import Job, NewJob
-from relationship_core.exceptions import NotFoundError, ValidationError
+from relationship_core.exceptions import ConflictError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
@@ -121,11 +122,27 @@ def _schedule(settings: Mapping[str, Any], channel: str) -> RetrySchedule:
     )
 
 
+#: Channels built from configuration tables, per store: built once, not per delivery.
+_BUILT: dict[int, tuple[weakref.ref[Any], dict[str, Channel]]] = {}
+
+
 def _channel(uow: UnitOfWork, channel: str) -> Channel:
     settings = _settings(uow)
     entry = _entry(settings, channel)
     if isinstance(entry, Channel):
         return entry
+    crm = uow._crm
+    ref, built = _BUILT.get(id(crm), (None, {}))
+    if ref is None or ref() is not crm:  # a new store (or a new one at a reused address)
+        key = id(crm)
+        built = {}
+        _BUILT[key] = (weakref.ref(crm, lambda _: _BUILT.pop(key, None)), built)
+    if channel not in built:
+        built[channel] = _build(uow, channel, entry)
+    return built[channel]
+
+
+def _build(uow: UnitOfWork, channel: str, entry: object) -> Channel:
     features = getattr(uow._crm, "features", None)
     specs: list[ChannelSpec] = list(BUILTIN_CHANNELS)
     if features is not None:
@@ -160,6 +177,34 @@ def _target(value: object) -> str:
     raise ValidationError("target", value, "expected an e-mail address or 'channel:<name>'")
 
 
+#: A success is recorded on the endpoint when the stored one is older than this.
+SUCCESS_RESOLUTION = timedelta(seconds=1)
+
+
+def _record_endpoint(uow: UnitOfWork, name: str, result: DeliveryResult, now: datetime) -> None:
+    """Record *result* on endpoint *name*, in a short unit of work of its own.
+
+    Every delivery to one endpoint would otherwise write the same record, so
+    concurrent workers would conflict and roll back deliveries that were
+    made. A success is recorded at most once per `SUCCESS_RESOLUTION`; a
+    conflict means another worker recorded the endpoint just now: read again.
+    """
+    for _ in range(5):
+        try:
+            with uow._crm.unit_of_work() as own:
+                repo = own.repository(ENDPOINTS)
+                endpoint = repo.find(name) or repo.add(Endpoint(id=name))
+                state = endpoint.state.after(result, now)
+                last = endpoint.last_success_at
+                recent = last is not None and now - last < SUCCESS_RESOLUTION
+                if state == endpoint.state or (state.enabled and endpoint.enabled and recent):
+                    return
+                endpoint.apply(state)
+        except ConflictError:
+            continue
+        return
+
+
 def deliver_job(job: Job, uow: UnitOfWork) -> None:
     """The job handler of the ``notify.*`` queues: deliver one stored notification.
 
@@ -170,11 +215,8 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
     stored = uow.repository(NOTIFICATIONS).find(str(job.payload.get("notification", "")))
     if stored is None or stored.status != "queued":
         return  # removed, or already settled by an earlier attempt
-    endpoints = uow.repository(ENDPOINTS)
-    endpoint = endpoints.find(stored.channel)
-    if endpoint is None:
-        endpoint = endpoints.add(Endpoint(id=stored.channel))
-    if not endpoint.enabled:
+    endpoint = uow.repository(ENDPOINTS).find(stored.channel)
+    if endpoint is not None and not endpoint.enabled:
         stored.status, stored.detail = "failed", f"endpoint disabled: {endpoint.disabled_reason}"
         return
     blocked = _suppressed(uow, stored)
@@ -189,7 +231,7 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
     if result.outcome is Outcome.RETRY:
         wait = _schedule(_settings(uow), stored.channel).delay(job.attempts + 1, key=stored.id)
         raise RetryAfter(wait or timedelta(0), result.detail or "retry")
-    endpoint.apply(endpoint.state.after(result, now))
+    _record_endpoint(uow, stored.channel, result, now)
     if result.outcome is Outcome.DELIVERED:
         stored.status, stored.sent_at = "sent", now
     elif result.outcome is Outcome.SUPPRESSED:
