@@ -16,7 +16,7 @@ __all__ = ["demo_config", "notifications"]
 
 _TEXT = """Dear {{ name }},
 
-invoice {{ number }} for {{ total|money }} is due on {{ due|date('long') }}.
+your invoice for {{ total|money }} is due on {{ due|date('long') }}.
 
 Thank you for your business.
 """
@@ -51,7 +51,7 @@ def notifications(story: Any) -> None:
     issued = EventType("invoice.issued", {"name": str, "number": str, "total": Money, "due": date})
     template = load_template(
         issued,
-        subject="Invoice {{ number }}",
+        subject="Your invoice, due {{ due|date('d MMMM') }}",
         text=_TEXT,
         category="transactional",
     )
@@ -85,4 +85,3 @@ def notifications(story: Any) -> None:
     write(f"  first: Subject: {first.subject}")
     for line in first.text.strip().splitlines():
         write(f"         {line}" if line else "")
-    write(f"  last:  Subject: {mail.sent[-1].subject}")
