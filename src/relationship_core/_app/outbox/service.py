@@ -231,7 +231,11 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
     if result.outcome is Outcome.RETRY:
         wait = _schedule(_settings(uow), stored.channel).delay(job.attempts + 1, key=stored.id)
         raise RetryAfter(wait or timedelta(0), result.detail or "retry")
-    _record_endpoint(uow, stored.channel, result, now)
+    seen = endpoint.last_success_at if endpoint is not None else None
+    if not (  # the common case: a success just recorded by an earlier delivery
+        result.outcome is Outcome.DELIVERED and seen is not None and now - seen < SUCCESS_RESOLUTION
+    ):
+        _record_endpoint(uow, stored.channel, result, now)
     if result.outcome is Outcome.DELIVERED:
         stored.status, stored.sent_at = "sent", now
     elif result.outcome is Outcome.SUPPRESSED:
