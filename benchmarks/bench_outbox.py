@@ -44,7 +44,7 @@ def _receiver(port_out: Any, stop: Any) -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             key = self.headers.get("webhook-id", "")
             if not self.headers.get("webhook-signature", "").startswith("v1,"):
@@ -56,7 +56,7 @@ def _receiver(port_out: Any, stop: Any) -> None:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             with lock:
                 body = json.dumps({"ids": len(seen), "posts": sum(seen.values())}).encode()
                 if self.path == "/reset":
@@ -92,18 +92,31 @@ def ours(n: int, workers: int, port: int, folder: Path, synchronous: str) -> flo
 
     os.environ["BENCH_HOOK_SECRET"] = SECRET
     url = f"sqlite:///{folder / f'ours-{workers}.db'}?synchronous={synchronous}"
-    hook = {"type": "webhook", "url": f"http://127.0.0.1:{port}/hook",
-            "secrets": {"env": "BENCH_HOOK_SECRET"}}
+    hook = {
+        "type": "webhook",
+        "url": f"http://127.0.0.1:{port}/hook",
+        "secrets": {"env": "BENCH_HOOK_SECRET"},
+    }
     crm = rc.open(url, config={"notify": {"channels": {"hooks": hook}}})
     outbox = Notifications(crm)
-    template = load_template(EventType("invoice.paid", {"n": int}), subject="paid {{ n }}",
-                             text="{{ n }}", category="transactional")
+    template = load_template(
+        EventType("invoice.paid", {"n": int}),
+        subject="paid {{ n }}",
+        text="{{ n }}",
+        category="transactional",
+    )
     for start in range(0, n, 500):
         with crm.unit_of_work() as uow:
             for i in range(start, min(n, start + 500)):
-                outbox.notify(uow, channel="hooks", to=Recipient(), template=template,
-                              context={"n": i}, key=f"ours-{workers}-{i}",
-                              payload={"invoice": f"INV-{i}", "amount": "120.00"})
+                outbox.notify(
+                    uow,
+                    channel="hooks",
+                    to=Recipient(),
+                    template=template,
+                    context={"n": i},
+                    key=f"ours-{workers}-{i}",
+                    payload={"invoice": f"INV-{i}", "amount": "120.00"},
+                )
     runner = rc.Runner(crm, queues=["notify.webhook"], worker="bench", batch=BATCH)
     done = threading.Event()
     count = [0]
@@ -119,8 +132,11 @@ def ours(n: int, workers: int, port: int, folder: Path, synchronous: str) -> flo
     if workers == 1:
         runner.drain(on_result=seen)
     else:
-        watcher = threading.Thread(target=runner.run, args=(done,),
-                                   kwargs={"concurrency": workers, "poll": 0.01, "on_result": seen})
+        watcher = threading.Thread(
+            target=runner.run,
+            args=(done,),
+            kwargs={"concurrency": workers, "poll": 0.01, "on_result": seen},
+        )
         watcher.start()
         watcher.join()
     elapsed = time.perf_counter() - t0
@@ -131,24 +147,33 @@ def ours(n: int, workers: int, port: int, folder: Path, synchronous: str) -> flo
 
 
 def hand_written(n: int, workers: int, port: int, folder: Path, synchronous: str) -> float:
-    from relationship_core._notify.signing import signature_header, signing_key
     from relationship_core._notify.secrets import Secret
+    from relationship_core._notify.signing import signature_header, signing_key
 
     path = folder / f"hand-{workers}.db"
     keys = (signing_key(Secret(SECRET)),)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, body BLOB NOT NULL, due REAL NOT NULL,"
-               " status TEXT NOT NULL, lease_until REAL, sent_at REAL)")
+    db.execute(
+        "CREATE TABLE outbox (id TEXT PRIMARY KEY, body BLOB NOT NULL, due REAL NOT NULL,"
+        " status TEXT NOT NULL, lease_until REAL, sent_at REAL)"
+    )
     db.execute("CREATE INDEX outbox_due ON outbox (status, due)")
     now = time.time()
     db.execute("BEGIN")
     for i in range(n):
-        body = json.dumps({"type": "invoice.paid", "timestamp": "2026-01-05T09:00:00Z",
-                           "data": {"invoice": f"INV-{i}", "amount": "120.00"}},
-                          separators=(",", ":")).encode()
-        db.execute("INSERT INTO outbox VALUES (?, ?, ?, 'pending', NULL, NULL)",
-                   (f"hand-{workers}-{i}", body, now))
+        body = json.dumps(
+            {
+                "type": "invoice.paid",
+                "timestamp": "2026-01-05T09:00:00Z",
+                "data": {"invoice": f"INV-{i}", "amount": "120.00"},
+            },
+            separators=(",", ":"),
+        ).encode()
+        db.execute(
+            "INSERT INTO outbox VALUES (?, ?, ?, 'pending', NULL, NULL)",
+            (f"hand-{workers}-{i}", body, now),
+        )
     db.execute("COMMIT")
     db.close()
 
@@ -159,26 +184,40 @@ def hand_written(n: int, workers: int, port: int, folder: Path, synchronous: str
         while True:
             conn.execute("BEGIN IMMEDIATE")
             t = time.time()
-            rows = conn.execute("SELECT id, body FROM outbox WHERE status = 'pending' AND due <= ?"
-                                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due"
-                                " LIMIT ?", (t, t, BATCH)).fetchall()
-            conn.executemany("UPDATE outbox SET lease_until = ? WHERE id = ?",
-                             [(t + 300, r[0]) for r in rows])
+            rows = conn.execute(
+                "SELECT id, body FROM outbox WHERE status = 'pending' AND due <= ?"
+                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due"
+                " LIMIT ?",
+                (t, t, BATCH),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE outbox SET lease_until = ? WHERE id = ?", [(t + 300, r[0]) for r in rows]
+            )
             conn.execute("COMMIT")
             if not rows:
                 break
             for key, body in rows:
                 stamp = int(time.time())
-                http_conn.request("POST", "/hook", body=body, headers={
-                    "content-type": "application/json", "webhook-id": key,
-                    "webhook-timestamp": str(stamp),
-                    "webhook-signature": signature_header(keys, key, stamp, body)})
+                http_conn.request(
+                    "POST",
+                    "/hook",
+                    body=body,
+                    headers={
+                        "content-type": "application/json",
+                        "webhook-id": key,
+                        "webhook-timestamp": str(stamp),
+                        "webhook-signature": signature_header(keys, key, stamp, body),
+                    },
+                )
                 response = http_conn.getresponse()
                 response.read()
                 if 200 <= response.status < 300:
                     conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("UPDATE outbox SET status = 'sent', sent_at = ?,"
-                                 " lease_until = NULL WHERE id = ?", (time.time(), key))
+                    conn.execute(
+                        "UPDATE outbox SET status = 'sent', sent_at = ?,"
+                        " lease_until = NULL WHERE id = ?",
+                        (time.time(), key),
+                    )
                     conn.execute("COMMIT")
         http_conn.close()
         conn.close()
@@ -209,8 +248,10 @@ def main() -> None:
     receiver = multiprocessing.Process(target=_receiver, args=(queue, stop), daemon=True)
     receiver.start()
     port = queue.get(timeout=10)
-    print(f"{n:,} webhooks to a loopback receiver (own process), SQLite synchronous="
-          f"{args.synchronous}, claim batch {BATCH}; {datetime.now(UTC):%Y-%m-%d}")
+    print(
+        f"{n:,} webhooks to a loopback receiver (own process), SQLite synchronous="
+        f"{args.synchronous}, claim batch {BATCH}; {datetime.now(UTC):%Y-%m-%d}"
+    )
     print(f"{'workers':>7}  {'ours':>9}  {'hand-written':>12}  {'ours/s':>8}  {'hand/s':>8}  ratio")
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, 4):
@@ -221,8 +262,10 @@ def main() -> None:
             b = hand_written(n, workers, port, Path(tmp), args.synchronous)
             got = _get(port, "/reset")
             assert got == {"ids": n, "posts": n}, got
-            print(f"{workers:>7}  {a:>8.2f}s  {b:>11.2f}s  {n / a:>8,.0f}  {n / b:>8,.0f}"
-                  f"  {a / b:.2f}x")
+            print(
+                f"{workers:>7}  {a:>8.2f}s  {b:>11.2f}s  {n / a:>8,.0f}  {n / b:>8,.0f}"
+                f"  {a / b:.2f}x"
+            )
     stop.set()
     receiver.join(5)
 

@@ -29,7 +29,10 @@ def _queue(shop: Shop, template: object = ISSUED, to: Recipient = ADA, channel: 
     return stored.id
 
 
-def test_suppressed_at_enqueue_and_at_delivery(store_url: str, shop_factory: list[Shop]) -> None:
+def test_suppressed_at_enqueue_and_at_delivery(
+    store_url: str,
+    shop_factory: list[Shop],  # noqa: F811 - the fixture
+) -> None:
     dev = MemoryChannel("dev")
     shop = open_shop(shop_factory, store_url, {"dev": dev})
     waiting = _queue(shop)  # queued before the bounce arrives
@@ -47,7 +50,8 @@ def test_suppressed_at_enqueue_and_at_delivery(store_url: str, shop_factory: lis
     assert shop.drain() == ["done"]  # only the one queued before
     assert dev.sent == []
     held = shop.outbox.get(waiting)
-    assert held.status == "suppressed" and "at delivery" in held.detail
+    assert held.status == "suppressed"
+    assert "at delivery" in held.detail
     assert [s.id for s in shop.outbox.suppressions(reason="hard_bounce")] == ["ada@example.com"]
     # Removed by hand: sent again.
     assert shop.outbox.unsuppress("ada@example.com").reason == "hard_bounce"
@@ -60,7 +64,8 @@ def test_suppressed_at_enqueue_and_at_delivery(store_url: str, shop_factory: lis
 
 
 def test_an_unsubscribe_blocks_marketing_only_and_endpoints_by_channel(
-    local_url: str, shop_factory: list[Shop]
+    local_url: str,
+    shop_factory: list[Shop],  # noqa: F811 - the fixture
 ) -> None:
     dev = MemoryChannel("dev")
     shop = open_shop(shop_factory, local_url, {"dev": dev})

@@ -69,7 +69,8 @@ def test_a_directory_reads_every_toml_and_refuses_a_name_given_twice(tmp_path: P
     with pytest.raises(ValidationError) as info:
         load_templates(tmp_path, [ISSUED])
     assert info.value.field == "templates.invoice-issued"
-    assert "b.toml" in info.value.reason and "a.toml" in info.value.reason
+    assert "b.toml" in info.value.reason
+    assert "a.toml" in info.value.reason
 
 
 @pytest.mark.parametrize(
