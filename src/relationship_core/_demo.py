@@ -32,6 +32,7 @@ from relationship_core._billing.metrics import (
 )
 from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
+from relationship_core._demo_notify import demo_config, notifications
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
 from relationship_core._domain.ids import IdGenerator
@@ -422,7 +423,7 @@ def _all_events(crm: CRM) -> list[StoredEvent]:
 def run_demo(write: Write, url: str) -> DemoResult:
     """Tell the story on the store at *url* (which must be empty) and read it back."""
     clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
-    with open_store(url, clock=clock) as crm:  # the defaults: fulfilment invoices at once
+    with open_store(url, clock=clock, config=demo_config()) as crm:  # fulfilment invoices at once
         if crm.parties.query(limit=1).items:
             raise ValidationError("store", url, "the demo needs an empty store; give a fresh one")
         story = _Story(crm, clock, write)
@@ -431,6 +432,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
         retainer = _promotion(story, engagement)
         _year(story, client, engagement, retainer)
         _metrics(story, retainer.id)
+        notifications(story)
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
     if not url.startswith("memory:"):

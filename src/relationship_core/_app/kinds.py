@@ -30,13 +30,21 @@ def _opt(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+def with_locale(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 1 -> 2 of a party: no locale known yet (templates use the fallback)."""
+    return {**data, "locale": data.get("locale")}
+
+
 PARTIES: KindMapping[Party] = KindMapping(
     "party",
     Party,
+    schema_version=2,
+    upgrades={1: with_locale},
     indexed={
         "party_kind": ("str", lambda p: p.kind.value),
         "name": ("str", lambda p: p.name),
         "email": ("str?", lambda p: _opt(p.email)),
+        "locale": ("str?", lambda p: p.locale),
     },
 )
 

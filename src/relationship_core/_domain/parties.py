@@ -18,6 +18,7 @@ from relationship_core._domain.custom_fields import (
 )
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.ids import new_id
+from relationship_core._domain.locale import check_locale
 from relationship_core._domain.timeutil import require_date, to_zone
 from relationship_core._domain.validators import (
     a_bool,
@@ -113,6 +114,10 @@ def _zone(value: object) -> ZoneInfo:
     return to_zone("time_zone", value)
 
 
+def _locale(value: object) -> str | None:
+    return None if value is None else check_locale("locale", value)
+
+
 def _custom(values: Mapping[str, CustomValue]) -> dict[str, CustomValue]:
     return check_custom_fields(values)
 
@@ -134,6 +139,8 @@ class Party(EventRecorder):
         emails: Validated addresses, the first is the primary one.
         time_zone: The IANA zone the party lives in; it decides local dates.
         tags: Lower-cased labels such as ``"vip"``.
+        locale: The language (BCP 47 tag, ``"de-CH"``) messages to the party use;
+            ``None`` when unknown (templates then fall back to the business's).
         custom_fields: Values of the business's declared custom fields.
     """
 
@@ -144,6 +151,7 @@ class Party(EventRecorder):
     time_zone: ZoneInfo = attrs.field(default=ZoneInfo("UTC"), converter=_zone)
     tags: frozenset[str] = attrs.field(factory=frozenset, converter=_tags)
     custom_fields: dict[str, CustomValue] = attrs.field(factory=dict, converter=_custom)
+    locale: str | None = attrs.field(default=None, converter=_locale)
     _events: list[DomainEvent] = events_field()
 
     @property

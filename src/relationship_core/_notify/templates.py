@@ -12,6 +12,7 @@ import jinja2
 from babel import Locale
 from jinja2.exceptions import SecurityError
 
+from relationship_core._domain.locale import check_locale
 from relationship_core._notify.check import check_template
 from relationship_core._notify.formatting import FILTERS, for_recipient
 from relationship_core._notify.headers import check_header_text
@@ -74,6 +75,7 @@ class NotificationTemplate:
     text: jinja2.Template = attrs.field(repr=False)
     html: jinja2.Template | None = attrs.field(repr=False)
     limits: RenderLimits
+    locale: str | None = None
 
     def _render(self, part: str, template: jinja2.Template, context: Mapping[str, Any]) -> str:
         try:
@@ -142,11 +144,13 @@ def load_template(
     category: Category | str,
     name: str | None = None,
     limits: RenderLimits = DEFAULT_LIMITS,
+    locale: str | None = None,
 ) -> NotificationTemplate:
     """Compile and check the parts of *event*'s template; every name is checked now.
 
     *category* is required: every template says whether it is
-    ``"transactional"`` or ``"marketing"``.
+    ``"transactional"`` or ``"marketing"``. *locale* (a language tag) says
+    which language the text is in, for `TemplateSet`.
 
     Raises:
         ValidationError: A syntax error, or a name or attribute the event's
@@ -168,4 +172,5 @@ def load_template(
         text=_compile(label, "text", text, event),
         html=None if html is None else _compile(label, "html", html, event),
         limits=limits,
+        locale=None if locale is None else check_locale("locale", locale),
     )

@@ -20,22 +20,29 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Mapping, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from relationship_core._app.outbox.stored import (
     ENDPOINTS,
     NOTIFICATIONS,
+    REASONS,
+    SUPPRESSIONS,
     Endpoint,
+    Reason,
     Status,
     StoredNotification,
+    Suppression,
+    target_of,
 )
 from relationship_core._app.runner import RetryAfter
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._notify.apprise_channel import AppriseChannel
 from relationship_core._notify.channel import Channel, ChannelSpec
 from relationship_core._notify.config import BUILTIN_CHANNELS, load_channels
+from relationship_core._notify.headers import check_address, check_header_text
 from relationship_core._notify.message import Recipient, Unsubscribe
 from relationship_core._notify.results import DeliveryResult, Outcome
 from relationship_core._notify.retry import RetrySchedule
@@ -44,7 +51,7 @@ from relationship_core._notify.smtp import SmtpChannel
 from relationship_core._notify.templates import NotificationTemplate
 from relationship_core._notify.webhook import WebhookChannel
 from relationship_core._storage.contract import Job, NewJob
-from relationship_core.exceptions import NotFoundError, ValidationError
+from relationship_core.exceptions import ConflictError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
@@ -115,11 +122,27 @@ def _schedule(settings: Mapping[str, Any], channel: str) -> RetrySchedule:
     )
 
 
+#: Channels built from configuration tables, per store: built once, not per delivery.
+_BUILT: dict[int, tuple[weakref.ref[Any], dict[str, Channel]]] = {}
+
+
 def _channel(uow: UnitOfWork, channel: str) -> Channel:
     settings = _settings(uow)
     entry = _entry(settings, channel)
     if isinstance(entry, Channel):
         return entry
+    crm = uow._crm
+    ref, built = _BUILT.get(id(crm), (None, {}))
+    if ref is None or ref() is not crm:  # a new store (or a new one at a reused address)
+        key = id(crm)
+        built = {}
+        _BUILT[key] = (weakref.ref(crm, lambda _: _BUILT.pop(key, None)), built)
+    if channel not in built:
+        built[channel] = _build(uow, channel, entry)
+    return built[channel]
+
+
+def _build(uow: UnitOfWork, channel: str, entry: object) -> Channel:
     features = getattr(uow._crm, "features", None)
     specs: list[ChannelSpec] = list(BUILTIN_CHANNELS)
     if features is not None:
@@ -138,6 +161,50 @@ def _clock(uow: UnitOfWork) -> Clock:
     return clock if isinstance(clock, Clock) else SystemClock()
 
 
+def _suppressed(uow: UnitOfWork, stored: StoredNotification) -> str | None:
+    """Why *stored* must not be sent (its target is on the suppression list), or ``None``."""
+    entry = uow.repository(SUPPRESSIONS).find(target_of(stored.address, stored.channel))
+    if entry is None or not entry.blocks(stored.category):
+        return None
+    return f"{entry.id} is suppressed ({entry.reason})"
+
+
+def _target(value: object) -> str:
+    if isinstance(value, str) and value.startswith("channel:"):
+        return "channel:" + check_header_text("target", value.removeprefix("channel:"))
+    if isinstance(value, str) and "@" in value:
+        return check_address("target", value).lower()
+    raise ValidationError("target", value, "expected an e-mail address or 'channel:<name>'")
+
+
+#: A success is recorded on the endpoint when the stored one is older than this.
+SUCCESS_RESOLUTION = timedelta(seconds=1)
+
+
+def _record_endpoint(uow: UnitOfWork, name: str, result: DeliveryResult, now: datetime) -> None:
+    """Record *result* on endpoint *name*, in a short unit of work of its own.
+
+    Every delivery to one endpoint would otherwise write the same record, so
+    concurrent workers would conflict and roll back deliveries that were
+    made. A success is recorded at most once per `SUCCESS_RESOLUTION`; a
+    conflict means another worker recorded the endpoint just now: read again.
+    """
+    for _ in range(5):
+        try:
+            with uow._crm.unit_of_work() as own:
+                repo = own.repository(ENDPOINTS)
+                endpoint = repo.find(name) or repo.add(Endpoint(id=name))
+                state = endpoint.state.after(result, now)
+                last = endpoint.last_success_at
+                recent = last is not None and now - last < SUCCESS_RESOLUTION
+                if state == endpoint.state or (state.enabled and endpoint.enabled and recent):
+                    return
+                endpoint.apply(state)
+        except ConflictError:
+            continue
+        return
+
+
 def deliver_job(job: Job, uow: UnitOfWork) -> None:
     """The job handler of the ``notify.*`` queues: deliver one stored notification.
 
@@ -148,12 +215,13 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
     stored = uow.repository(NOTIFICATIONS).find(str(job.payload.get("notification", "")))
     if stored is None or stored.status != "queued":
         return  # removed, or already settled by an earlier attempt
-    endpoints = uow.repository(ENDPOINTS)
-    endpoint = endpoints.find(stored.channel)
-    if endpoint is None:
-        endpoint = endpoints.add(Endpoint(id=stored.channel))
-    if not endpoint.enabled:
+    endpoint = uow.repository(ENDPOINTS).find(stored.channel)
+    if endpoint is not None and not endpoint.enabled:
         stored.status, stored.detail = "failed", f"endpoint disabled: {endpoint.disabled_reason}"
+        return
+    blocked = _suppressed(uow, stored)
+    if blocked is not None:  # added while the message waited in the outbox
+        stored.status, stored.detail = "suppressed", f"suppressed at delivery: {blocked}"
         return
     [result] = _channel(uow, stored.channel).deliver([stored.notification()]) or [
         DeliveryResult(stored.id, Outcome.RETRY, "the channel returned no result")
@@ -163,7 +231,11 @@ def deliver_job(job: Job, uow: UnitOfWork) -> None:
     if result.outcome is Outcome.RETRY:
         wait = _schedule(_settings(uow), stored.channel).delay(job.attempts + 1, key=stored.id)
         raise RetryAfter(wait or timedelta(0), result.detail or "retry")
-    endpoint.apply(endpoint.state.after(result, now))
+    seen = endpoint.last_success_at if endpoint is not None else None
+    if not (  # the common case: a success just recorded by an earlier delivery
+        result.outcome is Outcome.DELIVERED and seen is not None and now - seen < SUCCESS_RESOLUTION
+    ):
+        _record_endpoint(uow, stored.channel, result, now)
     if result.outcome is Outcome.DELIVERED:
         stored.status, stored.sent_at = "sent", now
     elif result.outcome is Outcome.SUPPRESSED:
@@ -228,6 +300,12 @@ class Notifications:
             max_attempts=schedule.attempts,
         )
         stored = StoredNotification.of(note, channel=channel, job_id=job.id)
+        blocked = _suppressed(uow, stored)
+        if blocked is not None:  # stored for the record, never queued
+            stored.status, stored.job_id = "suppressed", ""
+            stored.detail = f"suppressed at enqueue: {blocked}"
+            uow.repository(NOTIFICATIONS).add(stored)
+            return stored
         uow.repository(NOTIFICATIONS).add(stored)
         uow.enqueue(job)
         return stored
@@ -269,3 +347,43 @@ class Notifications:
             endpoint = repo.find(name) or repo.add(Endpoint(id=name))
             endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at = False, reason, at
         return endpoint
+
+    def suppress(self, target: str, reason: Reason, *, note: str = "") -> Suppression:
+        """Put *target* (an address, or ``channel:<name>``) on the suppression list.
+
+        ``unsubscribed`` blocks marketing messages; ``hard_bounce``,
+        ``complaint`` and ``manual`` block every message. Checked when a
+        notification is queued and again when it is delivered. Suppressing
+        again replaces the reason and time.
+        """
+        key = _target(target)
+        if reason not in REASONS:
+            raise ValidationError("reason", reason, f"expected one of {', '.join(REASONS)}")
+        text = check_header_text("note", note) if note else ""
+        at = self.crm.clock.now().astimezone(UTC)
+        with self.crm.unit_of_work() as uow:
+            repo = uow.repository(SUPPRESSIONS)
+            entry = repo.find(key)
+            if entry is None:
+                return repo.add(Suppression(id=key, reason=reason, at=at, note=text))
+            entry.reason, entry.at, entry.note = reason, at, text
+        return entry
+
+    def unsuppress(self, target: str) -> Suppression:
+        """Take *target* off the suppression list (by hand); what was removed."""
+        key = _target(target)
+        with self.crm.unit_of_work() as uow:
+            repo = uow.repository(SUPPRESSIONS)
+            entry = repo.find(key)
+            if entry is None:
+                raise NotFoundError("suppression", key)
+            repo.delete(entry)
+        return entry
+
+    def suppressions(self, *, reason: Reason | None = None) -> list[Suppression]:
+        """The suppression list, oldest first, optionally of one reason."""
+        if reason is not None and reason not in REASONS:
+            raise ValidationError("reason", reason, f"expected one of {', '.join(REASONS)}")
+        conditions = [] if reason is None else [("reason", "eq", reason)]
+        repo = self.crm.repository(SUPPRESSIONS)
+        return list(repo.query(*conditions, order_by="at", limit=10_000).items)

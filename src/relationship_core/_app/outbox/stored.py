@@ -22,9 +22,13 @@ __all__ = [
     "ENDPOINTS",
     "NOTIFICATIONS",
     "NOTIFY_MAPPINGS",
+    "SUPPRESSIONS",
     "Endpoint",
+    "Reason",
     "Status",
     "StoredNotification",
+    "Suppression",
+    "target_of",
 ]
 
 #: Where a stored notification is: waiting (or retrying), sent, or given up.
@@ -166,5 +170,47 @@ ENDPOINTS: KindMapping[Endpoint] = KindMapping(
     "endpoint_state", Endpoint, indexed={"enabled": ("bool", lambda e: e.enabled)}
 )
 
+#: Why an address or endpoint is on the suppression list.
+Reason = Literal["unsubscribed", "hard_bounce", "complaint", "manual"]
+REASONS: tuple[str, ...] = ("unsubscribed", "hard_bounce", "complaint", "manual")
+
+
+def target_of(address: str, channel: str) -> str:
+    """What a suppression is keyed by: the e-mail address (lower-cased), else the channel.
+
+    Webhooks and other channels that address no one are suppressed by
+    channel name (``"channel:billing-hooks"``).
+    """
+    return address.lower() if address else f"channel:{channel}"
+
+
+@attrs.define(kw_only=True)
+class Suppression:
+    """An address or endpoint that must not be sent to, and why.
+
+    Attributes:
+        id: The target (`target_of`): a lower-cased address or ``channel:<name>``.
+        reason: ``unsubscribed`` (blocks marketing only), ``hard_bounce``,
+            ``complaint`` or ``manual`` (block every message).
+        at: When it was added.
+        note: Free text for whoever looks later (the bounce's diagnostic).
+    """
+
+    id: str
+    reason: str
+    at: datetime
+    note: str = ""
+
+    def blocks(self, category: str) -> bool:
+        """Whether a message of *category* (``transactional``/``marketing``) is blocked."""
+        return self.reason != "unsubscribed" or category == "marketing"
+
+
+SUPPRESSIONS: KindMapping[Suppression] = KindMapping(
+    "suppression",
+    Suppression,
+    indexed={"reason": ("str", lambda s: s.reason), "at": ("datetime", lambda s: s.at)},
+)
+
 #: The outbox's kinds, contributed by the built-in "notify" plugin.
-NOTIFY_MAPPINGS: tuple[KindMapping[Any], ...] = (NOTIFICATIONS, ENDPOINTS)
+NOTIFY_MAPPINGS: tuple[KindMapping[Any], ...] = (NOTIFICATIONS, ENDPOINTS, SUPPRESSIONS)
