@@ -176,8 +176,8 @@ from relationship_core._scoring import ScoreSnapshot, ScoringModel, load_model
 from relationship_core._scoring.service import ScoringService
 from relationship_core._scoring.stored import PartyScore, ScoreCrossed
 from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
-from relationship_core._support.portal import ClientView, SharedTask, client_view
 from relationship_core._support.inbound import MailIntake, MailOutcome
+from relationship_core._support.portal import ClientView, SharedTask, client_view
 from relationship_core._support.receiver import MailReceiver
 from relationship_core._support.service import SupportService
 from relationship_core._version import __version__

@@ -34,25 +34,35 @@ def _mail(
 def test_mail_opens_tickets_and_replies_thread_as_comments(url: str) -> None:
     with rc.open(url, clock=rc.ManualClock(T0)) as crm:
         support = SupportService(crm)
-        with MailReceiver(MailIntake(support, team="mail")) as receiver, smtplib.SMTP(
-            receiver.host, receiver.port
-        ) as smtp:
+        with (
+            MailReceiver(MailIntake(support, team="mail")) as receiver,
+            smtplib.SMTP(receiver.host, receiver.port) as smtp,
+        ):
             smtp.send_message(_mail("Parcel late", "Where is it?", mid="<m1@ada.example>"))
             [ticket] = support.tickets.query(limit=5).items
             assert (ticket.channel.value, ticket.team, ticket.name) == ("email", "mail", "Ada")
             assert ticket.problem == "Parcel late\n\nWhere is it?"
             support.move(ticket.id, "pending_customer", actor=Actor.person("sam"))
-            reply = _mail("Re: Parcel late", "Order 42.", mid="<m2@ada.example>",
-                          In_Reply_To="<staff-1@shop.example>",
-                          References="<m1@ada.example> <staff-1@shop.example>")
+            reply = _mail(
+                "Re: Parcel late",
+                "Order 42.",
+                mid="<m2@ada.example>",
+                In_Reply_To="<staff-1@shop.example>",
+                References="<m1@ada.example> <staff-1@shop.example>",
+            )
             smtp.send_message(reply)
             smtp.send_message(reply)  # delivered twice: stored once
             by_subject = _mail(f"More [#{ticket.id}]", "And a photo.", mid="<m3@ada.example>")
             smtp.send_message(by_subject)
-            other = _mail(f"Re [#{ticket.id}]", "Me too", sender="eve@example.org",
-                          mid="<m4@eve.example>", References="<m1@ada.example>")
+            other = _mail(
+                f"Re [#{ticket.id}]",
+                "Me too",
+                sender="eve@example.org",
+                mid="<m4@eve.example>",
+                References="<m1@ada.example>",
+            )
             smtp.send_message(other)  # not Ada's party: a ticket of its own
-        comments = [c for c in crm.repository(Comment).query(limit=10).items]
+        comments = list(crm.repository(Comment).query(limit=10).items)
         assert sorted(c.body for c in comments) == [
             "More [#" + ticket.id + "]\n\nAnd a photo.",
             "Re: Parcel late\n\nOrder 42.",
@@ -71,9 +81,10 @@ def test_lmtp_and_hostile_mail_is_refused_whole(tmp_path: object) -> None:
     with rc.open("memory://", clock=rc.ManualClock(T0)) as crm:
         support = SupportService(crm)
         intake = MailIntake(support, max_bytes=20_000)
-        with MailReceiver(intake, lmtp=True) as receiver, smtplib.LMTP(
-            receiver.host, receiver.port
-        ) as lmtp:
+        with (
+            MailReceiver(intake, lmtp=True) as receiver,
+            smtplib.LMTP(receiver.host, receiver.port) as lmtp,
+        ):
             lmtp.send_message(_mail("Hi", "Fine", mid="<ok@x.example>"))
             injected = (  # an encoded word hiding CR LF and a Bcc header in the name
                 b"From: =?utf-8?q?Ada=0D=0ABcc=3A_all=40x=2Eorg?= <ada@x.example>\r\n"
@@ -98,7 +109,9 @@ def test_lmtp_and_hostile_mail_is_refused_whole(tmp_path: object) -> None:
             intake.receive(b"Subject: no sender\r\n\r\nhello\r\n")
         with pytest.raises(ValidationError, match="From"):
             intake.receive(b"From: a@x.example, b@x.example\r\nSubject: two\r\n\r\nhi\r\n")
-        bad_utf8 = b"From: c@x.example\r\nSubject: hi\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        bad_utf8 = (
+            b"From: c@x.example\r\nSubject: hi\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        )
         bad_utf8 += b"Content-Transfer-Encoding: 8bit\r\n\r\n\xff\xfe\x00bad\r\n"
         with pytest.raises(ValidationError):
             intake.receive(bad_utf8)

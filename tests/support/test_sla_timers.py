@@ -53,7 +53,11 @@ def test_timers_fire_at_the_right_working_time_and_follow_the_ticket(url: str) -
         clock.set(T0 + timedelta(hours=2))
         [breach] = runner.drain()
         assert breach.outcome == "done"
-        assert _sla_events(crm)[-1] == ("ticket.sla_breached", "first_response", T0 + timedelta(hours=2))
+        assert _sla_events(crm)[-1] == (
+            "ticket.sla_breached",
+            "first_response",
+            T0 + timedelta(hours=2),
+        )
         clock.set(T0 + timedelta(hours=3))
         support.respond(ticket.id, actor=SAM)  # first response met: only resolution timers
         assert [k for k, _ in _pending(crm)] == ["resolution:breach", "resolution:near_breach"]
@@ -77,7 +81,8 @@ def test_timers_fire_at_the_right_working_time_and_follow_the_ticket(url: str) -
             "ticket.sla_near_breach",
         ]
         cancelled = crm.jobs.list_jobs(states=["cancelled"])
-        assert cancelled and {j.group for j in cancelled} == {sla_group(ticket.id)}
+        assert cancelled
+        assert {j.group for j in cancelled} == {sla_group(ticket.id)}
 
 
 def test_no_policy_no_timers_and_a_stale_timer_raises_nothing(url: str) -> None:

@@ -20,7 +20,7 @@ import email
 import email.policy
 import re
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -100,22 +100,20 @@ def parse_mail(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMail
     if len(data) > max_bytes:
         raise ValidationError("message", f"{len(data)} bytes", f"larger than {max_bytes} bytes")
     msg = email.message_from_bytes(bytes(data), policy=email.policy.default)
-    if not isinstance(msg, EmailMessage) or msg.defects and not msg.keys():
+    if not isinstance(msg, EmailMessage) or (msg.defects and not msg.keys()):
         raise ValidationError("message", "<unparsable>", "not an e-mail message")
     sender = _header(msg, "From")
     try:
-        addresses = msg["From"].addresses if msg["From"] is not None else ()
+        addresses: tuple[Any, ...] = tuple(msg["From"].addresses) if msg["From"] is not None else ()
     except (AttributeError, IndexError, ValueError):
         addresses = ()
-    if len(addresses) != 1 or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
+    if len(addresses) != 1 or "@" not in str(addresses[0].addr_spec or ""):
         raise ValidationError("From", sender, "give exactly one sender address")
-    address = addresses[0].addr_spec
-    name = addresses[0].display_name or address.split("@")[0]
+    address = str(addresses[0].addr_spec)
+    name = str(addresses[0].display_name or address.split("@", maxsplit=1)[0])
     subject = _header(msg, "Subject")
     message_id = next(iter(_ids(_header(msg, "Message-ID"))), None)
-    replies = _ids(_header(msg, "In-Reply-To")) + list(
-        reversed(_ids(_header(msg, "References")))
-    )
+    replies = _ids(_header(msg, "In-Reply-To")) + list(reversed(_ids(_header(msg, "References"))))
     try:
         part = msg.get_body(preferencelist=("plain",))
         body = "" if part is None else part.get_content()
@@ -160,7 +158,11 @@ class MailIntake:
     """
 
     def __init__(
-        self, support: SupportService, *, team: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        support: SupportService,
+        *,
+        team: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         from relationship_core._support.service import SupportService
 

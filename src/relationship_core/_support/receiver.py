@@ -95,11 +95,11 @@ class MailReceiver:
             raise MissingExtraError("MailReceiver", "inbound", "aiosmtpd") from None
         lmtp = self.lmtp
 
-        class _Controller(Controller):  # type: ignore[misc]
+        class _Controller(Controller):
             def factory(self) -> Any:
                 if lmtp:
                     return LMTP(self.handler, **self.SMTP_kwargs)
-                return super().factory()
+                return super().factory()  # type: ignore[no-untyped-call]
 
         limit = self.intake.max_bytes
         self._controller = _Controller(
