@@ -67,7 +67,7 @@ def test_demo_keep_leaves_a_store_that_opens_again(capsys: pytest.CaptureFixture
         with open_store(f"sqlite:///{path}") as crm:
             numbers = sorted(i.number for i in crm.repository("invoice").iterate())
             assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 27)]
-            assert len(crm.events.read(limit=1000)) == 169
+            assert len(crm.events.read(limit=1000)) == 177
     finally:
         for file in path.parent.iterdir():
             file.unlink()

@@ -32,6 +32,7 @@ from relationship_core._billing.metrics import (
 )
 from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
+from relationship_core._demo_support import support_chapter
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
 from relationship_core._domain.ids import IdGenerator
@@ -431,6 +432,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
         retainer = _promotion(story, engagement)
         _year(story, client, engagement, retainer)
         _metrics(story, retainer.id)
+        support_chapter(story)
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
     if not url.startswith("memory:"):
