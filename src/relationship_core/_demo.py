@@ -12,6 +12,7 @@ everything was persisted.
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -445,10 +446,11 @@ def run_demo(write: Write, url: str) -> DemoResult:
     families: Counter[str] = Counter()
     for name, count in events.items():
         families[name.split(".")[0]] += count
-    write(
-        f"  events {sum(events.values())}: "
-        + ", ".join(f"{family} {count}" for family, count in sorted(families.items()))
+    summary = f"events {sum(events.values())}: " + ", ".join(
+        f"{family} {count}" for family, count in sorted(families.items())
     )
+    for line in textwrap.wrap(summary, width=96, subsequent_indent="  "):
+        write("  " + line)
     expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
     gaps = "no gaps" if numbers == expected else "GAPS FOUND"
     write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")
