@@ -127,7 +127,7 @@ def by_hand(path: Path, forms: list[FormSubmission]) -> tuple[float, float, dict
         else:
             party = row[0]
         tid = uuid.uuid4().hex
-        ticket = {
+        ticket: dict[str, object] = {
             "name": form.name, "email": str(form.email), "problem": form.problem,
             "priority": form.priority.value, "type": form.type.value, "channel": "form",
             "status": "new", "created_at": now.isoformat(), "history": [], "responses": [],
