@@ -1,9 +1,9 @@
-"""The demo's support chapter: a complaint by e-mail becomes a ticket, resolved within its SLA.
+"""The demo's support chapter: a complaint by form becomes a ticket, resolved within its SLA.
 
-Ada writes to the support address (the message goes through `MailIntake`,
-as `MailReceiver` would hand it over from SMTP); her address finds her
+Ada fills in the support form; her address (in another case) finds her
 party, the ticket gets its SLA timers as jobs, the runner is drained as a
-worker would run it, her reply threads into the ticket as a comment, and the
+worker would run it, her e-mailed reply (through `MailIntake`, as
+`MailReceiver` hands it over from SMTP) threads into the ticket as a comment, and the
 resolution records the CSAT survey she answers.
 """
 
@@ -17,6 +17,7 @@ from relationship_core._app.runner import Runner
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.business import Business
 from relationship_core._support.csat import CsatResponse, csat
+from relationship_core._support.forms import FormSubmission
 from relationship_core._support.inbound import MailIntake
 from relationship_core._support.service import SupportService
 from relationship_core._support.sla import SlaPolicy, SlaTarget
@@ -29,14 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["support_chapter"]
 
 
-def _mail(subject: str, body: str, message_id: str, in_reply_to: str | None = None) -> bytes:
+def _mail(subject: str, body: str, message_id: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Ada Lovelace <ada@analytical.example>"
     msg["To"] = "support@studio.example"
     msg["Subject"] = subject
     msg["Message-ID"] = message_id
-    if in_reply_to is not None:
-        msg["In-Reply-To"] = in_reply_to
     msg.set_content(body)
     return msg.as_bytes()
 
@@ -50,7 +49,7 @@ def support_chapter(story: _Story) -> None:
     from relationship_core._demo import ZONE, _heading
 
     write, clock, crm = story.write, story.clock, story.crm
-    _heading(write, "Support: a complaint by e-mail, resolved within its SLA")
+    _heading(write, "Support: a complaint by form, resolved within its SLA")
     today = clock.now().date()
     monday = today + timedelta(days=7 - today.weekday())
     clock.set(datetime.combine(monday, time(9, 30), UTC))
@@ -62,11 +61,14 @@ def support_chapter(story: _Story) -> None:
     intake = MailIntake(support)
     runner = Runner(crm, queues=[SLA_QUEUE], worker="demo-worker")
     sam = Actor.person("sam.support")
-    opened = intake.receive(
-        _mail("Invoice twice", "I was charged twice for March.", "<c1@analytical.example>")
+    form = FormSubmission(
+        name="Ada Lovelace",
+        email="Ada@analytical.example",
+        problem="I was charged twice for March.",
+        product="retainer",
     )
-    ticket = support.tickets.get(opened.ticket_id)
-    write(f"  {monday} 09:30  e-mail from {ticket.email}: ticket {ticket.id[-6:]}")
+    ticket = support.submit(form)
+    write(f"  {monday} 09:30  web form from {ticket.email}: ticket {ticket.id[-6:]}")
     timers = crm.jobs.list_jobs(states=["pending"])
     write(f"  SLA '{policy.name}': first answer in 4 working hours, resolution in 16;")
     write(f"  {len(timers)} timer jobs in group sla:{ticket.id[-6:]}")
@@ -74,19 +76,18 @@ def support_chapter(story: _Story) -> None:
     support.assign(ticket.id, "sam.support", actor=sam)
     support.respond(ticket.id, actor=sam)
     support.move(ticket.id, "pending_customer", actor=sam)
-    write("  11:00  Sam answers and asks for the invoice numbers (clock paused)")
+    write("  11:00  Sam answers by e-mail, asking for the invoice numbers (clock paused)")
     clock.advance(timedelta(hours=22))  # Tuesday 09:00
     reply = intake.receive(
         _mail(
-            "Re: Invoice twice",
+            f"Re: [#{ticket.id}] Charged twice",
             "INV-2026-000003, twice.",
             "<c2@analytical.example>",
-            in_reply_to="<c1@analytical.example>",
         )
     )
     status = support.tickets.get(ticket.id).status.value
     threaded = "threads in as a comment" if reply.comment_id else "opened a ticket"
-    write(f"  next day 09:00  Ada's reply {threaded}; ticket now {status}")
+    write(f"  next day 09:00  Ada's e-mailed reply {threaded}; ticket now {status}")
     clock.advance(timedelta(hours=2))
     support.move(ticket.id, "resolved", actor=sam)
     ran = runner.drain()
