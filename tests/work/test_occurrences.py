@@ -1,4 +1,5 @@
 """Recurring work on the runner: every occurrence's task once, across DST and worker restarts."""
+# ruff: noqa: DTZ001
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def test_schedule_series_creates_each_task_once_across_dst(url: str) -> None:
             "report",
             "FREQ=WEEKLY;BYDAY=SU;COUNT=4",
             datetime(2026, 3, 15, 2, 30),
-            "Europe/Berlin",  # noqa: DTZ001 (local wall time)
+            "Europe/Berlin",
         )
         work.start_series(sundays, "Weekly report", actor=SAM, checklists={"Do": ["Write", "Send"]})
         runner = rc.Runner(crm, queues=[OCCURRENCE_QUEUE], worker="w1")
@@ -55,7 +56,7 @@ def test_when_done_series_follows_the_completion(url: str) -> None:
             "plants",
             relativedelta(days=5),
             datetime(2026, 3, 2, 9),
-            "Europe/London",  # noqa: DTZ001
+            "Europe/London",
         )
         work.start_series(plants, "Water the plants", actor=SAM)
         runner = rc.Runner(crm, queues=[OCCURRENCE_QUEUE], worker="w")
