@@ -178,6 +178,7 @@ from relationship_core._scoring.stored import PartyScore, ScoreCrossed
 from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
 from relationship_core._support.inbound import MailIntake, MailOutcome
 from relationship_core._support.portal import ClientView, SharedTask, client_view
+from relationship_core._support.public_holidays import public_holidays
 from relationship_core._support.receiver import MailReceiver
 from relationship_core._support.service import SupportService
 from relationship_core._version import __version__
@@ -381,6 +382,7 @@ __all__ = [
     "MailIntake",
     "MailOutcome",
     "MailReceiver",
+    "public_holidays",
     "Assignee",
     "Comment",
     "RecurrenceSeries",
