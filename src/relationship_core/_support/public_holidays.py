@@ -37,7 +37,8 @@ def public_holidays(
     except ImportError:  # pragma: no cover - installed with the test extra
         raise MissingExtraError("public_holidays", "holidays", "holidays") from None
     try:
-        found = holidays.country_holidays(country.upper(), subdiv=subdivision, years=list(wanted))
+        years_list = [int(y) for y in wanted]  # type: ignore[call-overload]
+        found = holidays.country_holidays(country.upper(), subdiv=subdivision, years=years_list)
     except NotImplementedError as exc:
         field = (
             "subdivision" if subdivision is not None and "subdivision" in str(exc) else "country"
