@@ -176,7 +176,10 @@ from relationship_core._scoring import ScoreSnapshot, ScoringModel, load_model
 from relationship_core._scoring.service import ScoringService
 from relationship_core._scoring.stored import PartyScore, ScoreCrossed
 from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
+from relationship_core._support.inbound import MailIntake, MailOutcome
 from relationship_core._support.portal import ClientView, SharedTask, client_view
+from relationship_core._support.public_holidays import public_holidays
+from relationship_core._support.receiver import MailReceiver
 from relationship_core._support.service import SupportService
 from relationship_core._version import __version__
 from relationship_core._work import (
@@ -376,6 +379,10 @@ __all__ = [
     "SharedTask",
     "client_view",
     "SupportService",
+    "MailIntake",
+    "MailOutcome",
+    "MailReceiver",
+    "public_holidays",
     "Assignee",
     "Comment",
     "RecurrenceSeries",

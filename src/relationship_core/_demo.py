@@ -12,6 +12,7 @@ everything was persisted.
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,6 +34,7 @@ from relationship_core._billing.metrics import (
 from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._demo_notify import demo_config, notifications
+from relationship_core._demo_support import support_chapter
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
 from relationship_core._domain.ids import IdGenerator
@@ -433,6 +435,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
         _year(story, client, engagement, retainer)
         _metrics(story, retainer.id)
         notifications(story)
+        support_chapter(story)
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
     if not url.startswith("memory:"):
@@ -445,10 +448,11 @@ def run_demo(write: Write, url: str) -> DemoResult:
     families: Counter[str] = Counter()
     for name, count in events.items():
         families[name.split(".")[0]] += count
-    write(
-        f"  events {sum(events.values())}: "
-        + ", ".join(f"{family} {count}" for family, count in sorted(families.items()))
+    summary = f"events {sum(events.values())}: " + ", ".join(
+        f"{family} {count}" for family, count in sorted(families.items())
     )
+    for line in textwrap.wrap(summary, width=96, subsequent_indent="  "):
+        write("  " + line)
     expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
     gaps = "no gaps" if numbers == expected else "GAPS FOUND"
     write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")

@@ -146,3 +146,24 @@ def test_sla_matches_brute_force_count(
     elif target.running and any(calendar.hours):
         assert target.due_at is not None
         assert calendar.working_time_between(now, target.due_at) == goal_slots * SLOT - elapsed
+
+
+def test_public_holidays_from_the_holidays_package() -> None:
+    import pytest
+
+    from relationship_core import public_holidays
+    from relationship_core.exceptions import ValidationError
+
+    days = public_holidays("gb", [2026], subdivision="ENG")
+    assert date(2026, 12, 25) in days
+    assert days == tuple(sorted(days))
+    cal = WorkingCalendar("Europe/London", holidays=days)
+    assert cal.working_time_between(
+        datetime(2026, 12, 24, 9, tzinfo=UTC), datetime(2026, 12, 29, 9, tzinfo=UTC)
+    ) == timedelta(hours=8)  # the 24th only: 25th, the weekend, 28th (Boxing Day moved)
+    with pytest.raises(ValidationError, match="country"):
+        public_holidays("XX", [2026])
+    with pytest.raises(ValidationError, match="subdivision"):
+        public_holidays("GB", [2026], subdivision="ZZZ")
+    with pytest.raises(ValidationError, match="years"):
+        public_holidays("GB", ["2026"])  # type: ignore[list-item]

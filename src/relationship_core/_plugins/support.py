@@ -2,7 +2,9 @@
 
 A built-in plugin (``relationship_core.support``) using the same hooks a
 third-party feature uses. Its handler records a survey when a ticket is
-resolved, in the same unit of work (`relationship_core._support.handlers`).
+resolved, in the same unit of work (`relationship_core._support.handlers`); its
+job handler raises SLA breach events when a ticket's timers come due
+(`relationship_core._support.timers`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from typing import Any
 from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.markers import hookimpl
-from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._support.events import SUPPORT_EVENTS, TicketStatusChanged
 from relationship_core._support.handlers import create_survey
 from relationship_core._support.kinds import SUPPORT_MAPPINGS
+from relationship_core._support.timers import SLA_QUEUE, raise_sla_event
 
 __all__ = [
     "relationship_core_event_handlers",
     "relationship_core_event_types",
+    "relationship_core_job_handlers",
     "relationship_core_kinds",
 ]
 
@@ -41,3 +45,9 @@ def relationship_core_event_types() -> Sequence[type[DomainEvent]]:
 def relationship_core_event_handlers() -> Sequence[EventHandlerSpec]:
     """A resolved ticket gets its CSAT survey record, in the same commit."""
     return [EventHandlerSpec("support.survey-on-resolve", TicketStatusChanged.name, create_survey)]
+
+
+@hookimpl
+def relationship_core_job_handlers() -> Sequence[JobHandlerSpec]:
+    """SLA timers: a due timer publishes the ticket's near-breach or breach event."""
+    return [JobHandlerSpec(SLA_QUEUE, raise_sla_event, "a ticket's SLA timer came due")]

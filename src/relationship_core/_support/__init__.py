@@ -16,6 +16,8 @@ from relationship_core._support.events import (
     TicketOpened,
     TicketReopened,
     TicketResponded,
+    TicketSlaBreached,
+    TicketSlaNearBreach,
     TicketStatusChanged,
 )
 from relationship_core._support.forms import (
@@ -68,6 +70,8 @@ __all__ = [
     "TicketPriority",
     "TicketReopened",
     "TicketResponded",
+    "TicketSlaBreached",
+    "TicketSlaNearBreach",
     "TicketStatus",
     "TicketStatusChanged",
     "TicketType",

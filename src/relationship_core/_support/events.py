@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 import attrs
@@ -14,6 +15,8 @@ __all__ = [
     "TicketOpened",
     "TicketReopened",
     "TicketResponded",
+    "TicketSlaBreached",
+    "TicketSlaNearBreach",
     "TicketStatusChanged",
 ]
 
@@ -67,6 +70,26 @@ class SurveyAnswered(DomainEvent):
     score: int
 
 
+@attrs.frozen(kw_only=True)
+class TicketSlaNearBreach(DomainEvent):
+    """An SLA target's running clock reached its near-breach share (raised by the runner)."""
+
+    name: ClassVar[str] = "ticket.sla_near_breach"
+    target: str
+    policy: str
+    due_at: datetime  #: the instant the timer marked
+
+
+@attrs.frozen(kw_only=True)
+class TicketSlaBreached(DomainEvent):
+    """An SLA target's running clock passed its goal (raised by the runner): escalate."""
+
+    name: ClassVar[str] = "ticket.sla_breached"
+    target: str
+    policy: str
+    due_at: datetime  #: the instant the timer marked
+
+
 #: The event classes of the support feature, for the platform to register.
 SUPPORT_EVENTS: tuple[type[DomainEvent], ...] = (
     TicketOpened,
@@ -74,4 +97,6 @@ SUPPORT_EVENTS: tuple[type[DomainEvent], ...] = (
     TicketReopened,
     TicketResponded,
     SurveyAnswered,
+    TicketSlaNearBreach,
+    TicketSlaBreached,
 )

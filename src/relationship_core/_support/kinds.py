@@ -24,10 +24,12 @@ from relationship_core._support.csat import Survey
 from relationship_core._support.tickets import Ticket
 
 __all__ = [
+    "MAIL_THREADS",
     "SUPPORT_CONTACTS",
     "SUPPORT_MAPPINGS",
     "SURVEYS",
     "TICKETS",
+    "MailThread",
     "SupportContact",
     "normalise_email",
 ]
@@ -55,6 +57,21 @@ class SupportContact:
 
     id: str = attrs.field(validator=non_empty_text)
     party_id: str = attrs.field(validator=non_empty_text)
+
+
+@attrs.frozen(kw_only=True)
+class MailThread:
+    """Which ticket a received message belongs to (``id`` is its normalised ``Message-ID``).
+
+    Attributes:
+        id: The ``Message-ID`` without its angle brackets, lower-cased.
+        ticket_id: The ticket it opened or was threaded into.
+        comment_id: The comment it became (``None``: it opened the ticket).
+    """
+
+    id: str = attrs.field(validator=non_empty_text)
+    ticket_id: str = attrs.field(validator=non_empty_text)
+    comment_id: str | None = None
 
 
 TICKETS: KindMapping[Ticket] = KindMapping(
@@ -92,5 +109,17 @@ SUPPORT_CONTACTS: KindMapping[SupportContact] = KindMapping(
     references={"party_id": "party"},
 )
 
+MAIL_THREADS: KindMapping[MailThread] = KindMapping(
+    "mail_thread",
+    MailThread,
+    indexed={"ticket_id": ("str", lambda m: m.ticket_id)},
+    references={"ticket_id": "ticket"},
+)
+
 #: Every support mapping, in registration order.
-SUPPORT_MAPPINGS: tuple[KindMapping[Any], ...] = (TICKETS, SURVEYS, SUPPORT_CONTACTS)
+SUPPORT_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    TICKETS,
+    SURVEYS,
+    SUPPORT_CONTACTS,
+    MAIL_THREADS,
+)

@@ -27,6 +27,7 @@ from relationship_core._support.forms import FormSubmission
 from relationship_core._support.kinds import SupportContact, normalise_email
 from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
 from relationship_core._support.tickets import Ticket, TicketStatus
+from relationship_core._support.timers import replace_timers
 from relationship_core._work.service import actor_name, attempt
 from relationship_core.exceptions import ConflictError, ValidationError
 
@@ -45,7 +46,10 @@ class SupportService:
         business: Whose support this is: a `Business`, or the key of one stored
             (the default business when none is stored); its `WorkingCalendar`
             measures SLA time and dates new customers' engagements.
-        policies: The SLA policies, first match wins (`select_policy`).
+        policies: The SLA policies, first match wins (`select_policy`); with any,
+            every change made here replaces the ticket's SLA timer jobs (group
+            ``sla:<ticket>``, queue ``support.sla``), which the runner turns into
+            ``ticket.sla_near_breach`` and ``ticket.sla_breached`` events.
         default_team: The team a form without one routes to.
     """
 
@@ -152,7 +156,14 @@ class SupportService:
             contacts.add(contact)
         ticket = Ticket.open(form, at=now, team=team, party_id=contact.party_id)
         uow.add(ticket)
+        self._timers(uow, ticket, now)
         return ticket
+
+    def _timers(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
+        """Replace the ticket's SLA timer jobs (only when SLA policies are given)."""
+        if self.policies:
+            policy = select_policy(self.policies, ticket)
+            replace_timers(uow, ticket, policy, self.business.calendar, now)
 
     # -- moves ----------------------------------------------------------------------------
     def _change(self, ticket_id: str, actor: Actor, change: str, **kwargs: object) -> Ticket:
@@ -162,6 +173,7 @@ class SupportService:
         def work(uow: UnitOfWork) -> Ticket:
             ticket = uow.repository(Ticket).get(ticket_id)
             getattr(ticket, change)(by=by, at=now, **kwargs)
+            self._timers(uow, ticket, now)
             return ticket
 
         return attempt(self.crm, actor, work)
@@ -179,6 +191,17 @@ class SupportService:
     def move(self, ticket_id: str, to: TicketStatus | str, *, actor: Actor) -> Ticket:
         """Move a ticket; resolving it records its CSAT survey in the same commit."""
         return self._change(ticket_id, actor, "move", to=to)
+
+    def reschedule(self, ticket_id: str, *, actor: Actor) -> Ticket:
+        """Replace a ticket's SLA timers after a change made without this service."""
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> Ticket:
+            ticket = uow.repository(Ticket).get(ticket_id)
+            self._timers(uow, ticket, now)
+            return ticket
+
+        return attempt(self.crm, actor, work)
 
     # -- SLA and surveys --------------------------------------------------------------------
     def sla(self, ticket_id: str, now: datetime | None = None) -> SlaState | None:

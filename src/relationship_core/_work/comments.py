@@ -6,12 +6,13 @@ import enum
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from relationship_core._domain.ids import new_id
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._domain.validators import non_empty_text, to_enum
+from relationship_core._domain.validators import check_text, non_empty_text, to_enum
 from relationship_core._work.events import CommentAdded
 from relationship_core.exceptions import ValidationError
 
@@ -53,6 +54,11 @@ def parse_mentions(body: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_MENTION.findall(body)))
 
 
+def _body(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Free text over several lines (a mailed reply), not blank."""
+    check_text(attribute.name, value, multiline=True)
+
+
 @attrs.frozen(kw_only=True)
 class Comment:
     """A comment, marked internal or shared; its mentions resolved to people.
@@ -77,7 +83,7 @@ class Comment:
     subject_id: str = attrs.field(validator=non_empty_text)
     author_kind: AuthorKind
     author: str = attrs.field(validator=non_empty_text)
-    body: str = attrs.field(validator=non_empty_text)
+    body: str = attrs.field(validator=_body)
     visibility: Visibility
     mentions: tuple[str, ...] = ()
     at: datetime

@@ -18,10 +18,11 @@ from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.custom_fields import CustomFieldSchema
 from relationship_core._domain.engagements import Engagement
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
-from relationship_core._work.recurrence import RecurrenceSeries
+from relationship_core._work.recurrence import RecurrenceSeries, next_occurrence
 from relationship_core._work.requirements import RequirementDocument
+from relationship_core._work.series_jobs import occurrence_job
 from relationship_core._work.tasks import Assignee, Priority, Task
 from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
 from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
@@ -281,5 +282,38 @@ class WorkService:
         return attempt(self.crm, actor, work)
 
     def add_series(self, series: RecurrenceSeries, *, actor: Actor) -> RecurrenceSeries:
-        """Store a recurrence series (the runner creates its occurrences)."""
+        """Store a recurrence series (`start_series` also has the runner create its tasks)."""
         return attempt(self.crm, actor, lambda uow: uow.add(series))
+
+    def start_series(
+        self,
+        series: RecurrenceSeries,
+        title: str,
+        *,
+        actor: Actor,
+        party_id: str | None = None,
+        checklists: Mapping[str, Iterable[str]] | None = None,
+    ) -> RecurrenceSeries:
+        """Store *series* and enqueue its first occurrence: the runner creates each task once.
+
+        Each occurrence's task has the occurrence key as its id and *title*,
+        *party_id* and *checklists*; a schedule series enqueues the next
+        occurrence with each, a "when done" series when the task is closed.
+        """
+        if not isinstance(series, RecurrenceSeries):
+            raise ValidationError("series", series, "give a RecurrenceSeries")
+        check_text("title", title)
+        lists = {
+            check_text("checklists", name): [check_text(name, item) for item in items]
+            for name, items in (checklists or {}).items()
+        }
+        template = {"title": title, "party_id": party_id, "checklists": lists}
+        first = next_occurrence(series, None)
+
+        def work(uow: UnitOfWork) -> RecurrenceSeries:
+            uow.add(series)
+            if first is not None:
+                uow.enqueue(occurrence_job(first, template))
+            return series
+
+        return attempt(self.crm, actor, work)

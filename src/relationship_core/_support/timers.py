@@ -1,0 +1,94 @@
+"""SLA timers as jobs: one job group per ticket, raised as events by the runner.
+
+Every change `SupportService` makes to a ticket recomputes its `SlaState`
+and replaces the ticket's timers in the same commit: the group
+``sla:<ticket>`` is cancelled and the running targets' near-breach and
+breach instants are enqueued again on queue ``support.sla`` (after the
+cancel, in the one transaction). So a pause (pending on the customer), a
+first answer or a closure leaves no timer behind, and a resume gets new
+ones. When a timer comes due, the runner's job publishes
+`TicketSlaNearBreach` or `TicketSlaBreached` on the ticket, in the job's own
+unit of work, so a rule can escalate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from relationship_core._domain.business import WorkingCalendar
+from relationship_core._storage.contract import Job, NewJob
+from relationship_core._support.events import TicketSlaBreached, TicketSlaNearBreach
+from relationship_core._support.sla import SlaPolicy, SlaTarget, SlaTimer, TimerKind, sla_state
+from relationship_core._support.tickets import Ticket, TicketStatus
+from relationship_core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.uow import UnitOfWork
+    from relationship_core._storage.protocols import JobControlTransaction
+
+__all__ = ["SLA_QUEUE", "raise_sla_event", "replace_timers", "sla_group"]
+
+#: The queue of SLA timer jobs (its handler is the support plugin's).
+SLA_QUEUE = "support.sla"
+
+
+def sla_group(ticket_id: str) -> str:
+    """The job group holding a ticket's SLA timers: ``sla:<ticket>``."""
+    return f"sla:{ticket_id}"
+
+
+def _job(timer: SlaTimer, policy: str) -> NewJob:
+    payload = {
+        "ticket": timer.ticket_id,
+        "target": timer.target.value,
+        "kind": timer.kind.value,
+        "at": timer.at.isoformat(),
+        "policy": policy,
+    }
+    return NewJob(SLA_QUEUE, payload, timer.at, group=sla_group(timer.ticket_id))
+
+
+def replace_timers(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    policy: SlaPolicy | None,
+    calendar: WorkingCalendar,
+    now: datetime,
+) -> tuple[SlaTimer, ...]:
+    """Cancel *ticket*'s timers and enqueue those of its SLA state at *now*, in *uow*'s commit."""
+    uow.cancel_group(sla_group(ticket.id))
+    if policy is None:
+        return ()
+    timers = sla_state(ticket, policy, calendar, now).timers
+    jobs = [_job(timer, policy.name) for timer in timers]
+    if jobs:
+
+        def enqueue(tx: JobControlTransaction) -> None:  # after the group's cancel
+            tx.enqueue(jobs)
+
+        uow._within_commit(enqueue)
+    return timers
+
+
+def raise_sla_event(job: Job, uow: UnitOfWork) -> None:
+    """A timer came due: publish its near-breach or breach event, unless it no longer applies."""
+    payload = job.payload
+    try:
+        target = SlaTarget(payload["target"])
+        kind = TimerKind(payload["kind"])
+        due = datetime.fromisoformat(payload["at"])
+        ticket_id = str(payload["ticket"])
+        policy = str(payload["policy"])
+    except (KeyError, ValueError, TypeError):
+        raise ValidationError("job.payload", dict(payload), "not an SLA timer's payload") from None
+    ticket = uow.repository(Ticket).find(ticket_id)
+    if ticket is None or ticket.is_closed or ticket.status is TicketStatus.PENDING_CUSTOMER:
+        return  # replaced timers are cancelled; this guards a timer that raced a change
+    if target is SlaTarget.FIRST_RESPONSE and ticket.first_response_at is not None:
+        return
+    event_type = TicketSlaBreached if kind is TimerKind.BREACH else TicketSlaNearBreach
+    event = event_type(
+        aggregate_id=ticket.id, occurred_at=due, target=target.value, policy=policy, due_at=due
+    )
+    uow.publish(event, kind="ticket")
