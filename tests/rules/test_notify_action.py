@@ -46,7 +46,8 @@ def test_a_rule_queues_a_template_through_the_outbox_once(url: str) -> None:
         )
         crm.engagements.add(engagement)
         [queued] = crm.repository("notification").query()
-        assert queued.status == "queued" and dev.sent == []
+        assert queued.status == "queued"
+        assert dev.sent == []
         [done] = rc.Runner(crm).drain()
         assert done.outcome == "done"
         [sent] = dev.sent
