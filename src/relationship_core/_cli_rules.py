@@ -1,4 +1,4 @@
-"""The ``rules`` command: ``rules check FILE [--store URL]`` validates a rule file."""
+"""The ``rules`` command: ``rules check FILE [--store URL]`` validates a rule file; ``rules explain RULE EVENT_ID --store URL`` reads the audit."""
 
 from __future__ import annotations
 
@@ -40,6 +40,44 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from relationship_core._app.facade import open_store
+    from relationship_core._rules.audit import RULE_AUDITS
+    from relationship_core._storage.url import redact
+    from relationship_core.exceptions import RelationshipCoreError
+
+    try:
+        with open_store(args.store) as crm:
+            audit = crm.repository(RULE_AUDITS).find(f"audit-{args.event_id}")
+    except RelationshipCoreError as error:
+        sys.stderr.write(f"relationship-core rules explain: {redact(args.store)}: {error}\n")
+        return 2
+    if audit is None:
+        sys.stderr.write(f"relationship-core rules explain: no audit of event {args.event_id}\n")
+        return 1
+    out = sys.stdout
+    out.write(f"event {audit.event_id} ({audit.event_type}) for {audit.subject} at ")
+    out.write(f"{audit.at.isoformat()}, rule set {audit.ruleset_version}\n")
+    if args.rule not in audit.considered:
+        out.write(f"{args.rule}: not considered (its triggers do not include {audit.event_type})\n")
+        return 1
+    if args.rule in audit.matched:
+        out.write(f"{args.rule}: matched\n")
+        for outcome in audit.actions:
+            if outcome.rule == args.rule:
+                due = "" if outcome.due is None else f" due {outcome.due.isoformat()}"
+                result = ", ".join(f"{k}={v}" for k, v in outcome.result.items())
+                out.write(f"  {outcome.action}: {outcome.status}{due} {result}\n")
+        return 0
+    out.write(f"{args.rule}: did not match\n")
+    for failed in audit.failed:
+        if failed.rule == args.rule:
+            for condition in failed.conditions:
+                seen = ", ".join(f"{name} = {value}" for name, value in condition.values)
+                out.write(f"  failed: {condition.text}" + (f"  ({seen})" if seen else "") + "\n")
+    return 0
+
+
 def add_rule_commands(commands: Any) -> None:
     """Add ``rules check`` to the command's subparsers."""
     rules = commands.add_parser(
@@ -58,3 +96,14 @@ def add_rule_commands(commands: Any) -> None:
     check.add_argument("file", metavar="FILE", help="a .toml or .json rule file")
     check.add_argument("--store", metavar="URL", help="check against this store's plugins")
     check.set_defaults(run=_check)
+    explain = actions.add_parser(
+        "explain",
+        help="show why RULE did or did not fire on one event (from the audit)",
+        description="Read the audit of EVENT_ID in the store at --store: whether RULE was "
+        "considered and matched, the conditions that failed with the values they saw, and "
+        "its actions' outcomes. Exit 1 when there is no audit or RULE was not considered.",
+    )
+    explain.add_argument("rule", metavar="RULE", help="the rule's name")
+    explain.add_argument("event_id", metavar="EVENT_ID", help="the event's envelope id")
+    explain.add_argument("--store", metavar="URL", required=True, help="the store to read")
+    explain.set_defaults(run=_explain)
