@@ -1,4 +1,4 @@
-"""The ``rules`` command: ``rules check FILE [--store URL]`` validates a rule file."""
+"""The ``rules`` command: ``rules check FILE [--store URL]`` validates a rule file; ``rules explain RULE EVENT_ID --store URL`` reads the audit."""
 
 from __future__ import annotations
 
@@ -40,6 +40,99 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from relationship_core._app.facade import open_store
+    from relationship_core._rules.audit import RULE_AUDITS
+    from relationship_core._storage.url import redact
+    from relationship_core.exceptions import RelationshipCoreError
+
+    try:
+        with open_store(args.store) as crm:
+            audit = crm.repository(RULE_AUDITS).find(f"audit-{args.event_id}")
+    except RelationshipCoreError as error:
+        sys.stderr.write(f"relationship-core rules explain: {redact(args.store)}: {error}\n")
+        return 2
+    if audit is None:
+        sys.stderr.write(f"relationship-core rules explain: no audit of event {args.event_id}\n")
+        return 1
+    out = sys.stdout
+    out.write(f"event {audit.event_id} ({audit.event_type}) for {audit.subject} at ")
+    out.write(f"{audit.at.isoformat()}, rule set {audit.ruleset_version}\n")
+    if args.rule not in audit.considered:
+        out.write(f"{args.rule}: not considered (its triggers do not include {audit.event_type})\n")
+        return 1
+    if args.rule in audit.matched:
+        out.write(f"{args.rule}: matched\n")
+        for outcome in audit.actions:
+            if outcome.rule == args.rule:
+                due = "" if outcome.due is None else f" due {outcome.due.isoformat()}"
+                result = ", ".join(f"{k}={v}" for k, v in outcome.result.items())
+                out.write(f"  {outcome.action}: {outcome.status}{due} {result}\n")
+        return 0
+    out.write(f"{args.rule}: did not match\n")
+    for failed in audit.failed:
+        if failed.rule == args.rule:
+            for condition in failed.conditions:
+                seen = ", ".join(f"{name} = {value}" for name, value in condition.values)
+                out.write(f"  failed: {condition.text}" + (f"  ({seen})" if seen else "") + "\n")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from relationship_core._app.facade import open_store
+    from relationship_core._rules.engine import RuleEngine, handle_event
+    from relationship_core._storage.url import redact
+    from relationship_core.exceptions import RelationshipCoreError
+
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        sys.stderr.write(f"relationship-core rules replay: --since {args.since!r}: give ISO 8601\n")
+        return 2
+    if since.tzinfo is None:
+        sys.stderr.write("relationship-core rules replay: --since needs a UTC offset (or Z)\n")
+        return 2
+    out, fired, seen = sys.stdout, 0, 0
+    try:
+        with open_store(args.store) as crm:
+            engine = RuleEngine(crm)
+            ruleset = None if args.rules is None else engine.load(Path(args.rules))
+            if args.apply and ruleset is not None:
+                sys.stderr.write(
+                    "relationship-core rules replay: --apply runs the installed rules; install FILE first\n"
+                )
+                return 2
+            after = 0
+            while batch := crm.events.read_logged(after, 500):
+                after = batch[-1].seq
+                for logged in batch:
+                    event = logged.event
+                    if event.occurred_at < since:
+                        continue
+                    seen += 1
+                    plan = engine.dry_run(event, ruleset)
+                    if plan is None or not plan.actions:
+                        continue
+                    for action in plan.actions:
+                        state = action.skipped or ("later" if action.delayed else "now")
+                        out.write(
+                            f"{logged.envelope.id} {event.name} {plan.subject}: {action.rule} -> "
+                            f"{action.action} due {action.due.isoformat()} ({state})\n"
+                        )
+                        fired += action.skipped is None
+                    if args.apply and any(a.skipped is None for a in plan.actions):
+                        with crm.unit_of_work() as uow:
+                            handle_event(event, uow)
+    except RelationshipCoreError as error:
+        sys.stderr.write(f"relationship-core rules replay: {redact(args.store)}: {error}\n")
+        return 2
+    mode = "applied" if args.apply else "dry run, nothing written"
+    out.write(f"{seen} event(s) since {since.isoformat()}, {fired} action(s) would run ({mode})\n")
+    return 0
+
+
 def add_rule_commands(commands: Any) -> None:
     """Add ``rules check`` to the command's subparsers."""
     rules = commands.add_parser(
@@ -58,3 +151,28 @@ def add_rule_commands(commands: Any) -> None:
     check.add_argument("file", metavar="FILE", help="a .toml or .json rule file")
     check.add_argument("--store", metavar="URL", help="check against this store's plugins")
     check.set_defaults(run=_check)
+    explain = actions.add_parser(
+        "explain",
+        help="show why RULE did or did not fire on one event (from the audit)",
+        description="Read the audit of EVENT_ID in the store at --store: whether RULE was "
+        "considered and matched, the conditions that failed with the values they saw, and "
+        "its actions' outcomes. Exit 1 when there is no audit or RULE was not considered.",
+    )
+    explain.add_argument("rule", metavar="RULE", help="the rule's name")
+    explain.add_argument("event_id", metavar="EVENT_ID", help="the event's envelope id")
+    explain.add_argument("--store", metavar="URL", required=True, help="the store to read")
+    explain.set_defaults(run=_explain)
+    replay = actions.add_parser(
+        "replay",
+        help="re-run rules over past events (a dry run unless --apply)",
+        description="Evaluate the logged events that occurred at or after --since against the "
+        "installed rule set (or FILE) and print each action that would run, with its due "
+        "time, or why it would be skipped (acted already for that event). Writes nothing "
+        "unless --apply, which runs the installed rules; enrolments keep a replayed event "
+        "from acting twice.",
+    )
+    replay.add_argument("--store", metavar="URL", required=True, help="the store to read")
+    replay.add_argument("--since", metavar="WHEN", required=True, help="ISO 8601 with offset")
+    replay.add_argument("--rules", metavar="FILE", help="a rule file to try instead")
+    replay.add_argument("--apply", action="store_true", help="act (installed rules only)")
+    replay.set_defaults(run=_replay)

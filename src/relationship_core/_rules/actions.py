@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from relationship_core._rules.notify_action import check_notification, send_notification
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
 
@@ -312,6 +313,11 @@ BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
         "issue the fulfilled order's invoice",
     ),
     ("send_survey", RuleAction(send_survey, _check_none), "record the ticket's CSAT survey"),
+    (
+        "send_notification",
+        RuleAction(send_notification, check_notification),
+        "a template's notification through the outbox: template, channel, to",
+    ),
 )
 
 

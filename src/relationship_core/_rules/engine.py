@@ -471,11 +471,11 @@ class RuleEngine:
         record = self.crm.repository(RULE_SETS).find(ACTIVE)
         return None if record is None else _ruleset(record)
 
-    def dry_run(self, event: DomainEvent) -> Plan | None:
-        """What the installed rules would do with *event* (``None``: no rule triggers on it); writes nothing."""
+    def dry_run(self, event: DomainEvent, ruleset: RuleSet | None = None) -> Plan | None:
+        """What the installed rules (or *ruleset*) would do with *event* (``None``: no rule triggers on it); writes nothing."""
         uow = self.crm.unit_of_work()
         try:
-            ruleset = _installed(uow)
+            ruleset = _installed(uow) if ruleset is None else ruleset
             evaluated = None if ruleset is None else _evaluate(uow, ruleset, event)
             return None if evaluated is None else evaluated[0]
         finally:
