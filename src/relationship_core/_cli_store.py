@@ -1,105 +1,112 @@
-"""The ``backup`` command: a consistent copy of an SQLite store while it runs."""
+"""The store commands: ``copy SRC_URL DST_URL`` and ``backup URL FILE``."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sqlite3
 import sys
-from pathlib import Path
+from typing import Any
 
-from relationship_core.exceptions import BackendRefusedError, StorageError, ValidationError
-
-__all__ = ["add_store_commands", "backup_sqlite"]
-
-_PG_HINT = (
-    "backup copies SQLite stores; for PostgreSQL use its own tools, e.g. "
-    "`pg_dump --format=custom --file=crm.dump DBNAME` (or continuous archiving)"
-)
+__all__ = ["add_store_commands"]
 
 
-def _sqlite_path(url: str) -> Path:
-    from relationship_core._storage.url import parse_url
+def _bar(tty: bool) -> Any:
+    seen: dict[str, int] = {}
 
-    parsed = parse_url(url)
-    if parsed.scheme in ("postgresql", "postgres"):
-        raise ValidationError("url", parsed.redacted, _PG_HINT)
-    if parsed.scheme != "sqlite":
-        raise ValidationError("url", parsed.redacted, f"expected a sqlite:/// URL; {_PG_HINT}")
-    if parsed.netloc:
-        raise ValidationError(
-            "url", parsed.redacted, "put the path after three slashes: sqlite:///crm.db"
-        )
-    path = parsed.path[1:] if parsed.path.startswith("/") else parsed.path
-    if not path or path == ":memory:":
-        raise ValidationError("url", parsed.redacted, "give the store's database file")
-    if not Path(path).is_file():
-        raise ValidationError("url", parsed.redacted, f"no SQLite store at {path}")
-    return Path(path)
+    def show(name: str, done: int, total: int) -> None:
+        if tty:
+            width = 30
+            filled = width if total == 0 else min(width, width * done // max(total, 1))
+            bar = "#" * filled + "-" * (width - filled)
+            sys.stdout.write(f"\r{name:<28} [{bar}] {done}/{total}")
+            if done >= total:
+                sys.stdout.write("\n")
+            sys.stdout.flush()
+        elif done >= total or done - seen.get(name, 0) >= 10_000:
+            seen[name] = done
+            sys.stdout.write(f"{name}: {done}/{total} rows\n")
 
-
-def backup_sqlite(url: str, file: str | os.PathLike[str], *, force: bool = False) -> int:
-    """Copy the SQLite store at *url* into *file* through SQLite's online backup API.
-
-    The copy is one consistent snapshot even while other processes write (the
-    source is read in one step, under a read transaction, which WAL lets writers
-    run beside). It is made in a temporary file next to *file* and renamed into
-    place only once checked with ``PRAGMA integrity_check``, so a failed backup
-    never leaves a half-written file. Returns the size of the backup in bytes.
-
-    Raises:
-        ValidationError: *url* is not an SQLite store, or *file* exists and not *force*.
-        StorageError: SQLite failed to read the store or write the copy.
-    """
-    source_path = _sqlite_path(url)
-    target = Path(file)
-    if target.exists() and not force:
-        raise ValidationError("file", str(target), "exists; pass --force to overwrite it")
-    if target.resolve() == source_path.resolve():
-        raise ValidationError("file", str(target), "is the store itself")
-    if not target.parent.is_dir():
-        raise ValidationError("file", str(target), "its folder does not exist")
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with contextlib.closing(sqlite3.connect(source_path, timeout=30)) as source:
-            with contextlib.closing(sqlite3.connect(partial)) as copy:
-                source.backup(copy)  # pages=-1: the whole database in one step
-                copy.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
-                check = copy.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise BackendRefusedError(f"the backup failed its integrity check: {check}")
-        os.replace(partial, target)
-    except sqlite3.Error as exc:
-        raise StorageError(f"SQLite: backup of {source_path} failed: {exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return target.stat().st_size
+    return show
 
 
-def _backup(args: argparse.Namespace) -> int:
+def _copy(args: argparse.Namespace) -> int:
+    import relationship_core._app.billing_kinds  # noqa: F401 - the billing kinds too
+    from relationship_core._app.facade import open_store
+    from relationship_core._storage.copy import copy_store
     from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     try:
-        size = backup_sqlite(args.url, args.file, force=args.force)
+        with open_store(args.source) as src, open_store(args.destination) as dst:
+            report = copy_store(
+                src.backend, dst.backend, batch=args.batch, progress=_bar(sys.stdout.isatty())
+            )
     except RelationshipCoreError as error:
-        print(f"relationship-core backup: {redact(str(error))}", file=sys.stderr)
+        sys.stderr.write(
+            f"relationship-core copy: {redact(args.source)} -> {redact(args.destination)}: "
+            f"{redact(str(error))}\n"
+        )
         return 2
-    print(f"backed up {redact(args.url)} to {args.file} ({size:,} bytes, integrity ok)")
+    rows = sum(report.tables.values())
+    again = " (continued an interrupted copy)" if report.resumed else ""
+    sys.stdout.write(
+        f"Copied {rows} rows in {len(report.tables)} tables to {redact(args.destination)}"
+        f"{again}; counts and checksums match.\n"
+    )
     return 0
 
 
-def add_store_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``backup`` (and the store's other housekeeping commands)."""
+def _backup(args: argparse.Namespace) -> int:
+    from relationship_core._storage.url import parse_url, redact
+    from relationship_core.exceptions import RelationshipCoreError
+
+    try:
+        url = parse_url(args.url)
+    except RelationshipCoreError as error:
+        sys.stderr.write(f"relationship-core backup: {error}\n")
+        return 2
+    if url.scheme != "sqlite" or url.path in {"", "/:memory:"}:
+        sys.stderr.write(
+            f"relationship-core backup: {redact(args.url)}: backup takes an SQLite file store; "
+            "for PostgreSQL use pg_dump (e.g. pg_dump --format=custom --schema=SCHEMA DB > FILE)\n"
+        )
+        return 2
+    try:
+        source = sqlite3.connect(f"file:{url.path}?mode=ro", uri=True)
+        try:
+            target = sqlite3.connect(args.file)
+            try:
+                source.backup(target, pages=1024)
+            finally:
+                target.close()
+        finally:
+            source.close()
+    except sqlite3.Error as error:
+        sys.stderr.write(f"relationship-core backup: {redact(args.url)} -> {args.file}: {error}\n")
+        return 2
+    sys.stdout.write(f"Backed up {redact(args.url)} to {args.file}\n")
+    return 0
+
+
+def add_store_commands(commands: Any) -> None:
+    """Register ``copy`` and ``backup`` on the ``relationship-core`` sub-command set."""
+    copy = commands.add_parser(
+        "copy",
+        help="copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL)",
+        description="Copy every record (with its version), event (with its position), job "
+        "(with its state) and consumer position from SRC_URL into the empty store at DST_URL; "
+        "run it again to continue an interrupted copy. Counts and checksums are checked at the end.",
+    )
+    copy.add_argument("source", metavar="SRC_URL", help="e.g. sqlite:///crm.db")
+    copy.add_argument("destination", metavar="DST_URL", help="e.g. postgresql://crm@db/crm")
+    copy.add_argument("--batch", type=int, default=1000, help="rows per transaction (1000)")
+    copy.set_defaults(run=_copy)
     backup = commands.add_parser(
         "backup",
-        help="a consistent copy of an SQLite store into FILE, while it runs",
-        description="Copy the SQLite store at URL into FILE through SQLite's online backup "
-        "API: consistent while writers run, checked before it is renamed into place. "
-        "For PostgreSQL use pg_dump.",
+        help="a consistent copy of an SQLite store file, taken while it is in use",
+        description="Back up the SQLite store at URL into FILE through SQLite's online backup "
+        "API (consistent while writers run). For PostgreSQL use pg_dump.",
     )
     backup.add_argument("url", metavar="URL", help="e.g. sqlite:///crm.db")
     backup.add_argument("file", metavar="FILE", help="the backup file to write")
-    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     backup.set_defaults(run=_backup)
