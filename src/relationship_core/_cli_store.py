@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_store_commands"]
@@ -71,8 +72,12 @@ def _backup(args: argparse.Namespace) -> int:
             "for PostgreSQL use pg_dump (e.g. pg_dump --format=custom --schema=SCHEMA DB > FILE)\n"
         )
         return 2
+    path = url.path[1:] if url.path.startswith("/") else url.path
+    if not Path(path).is_file():
+        sys.stderr.write(f"relationship-core backup: {redact(args.url)}: no such store file\n")
+        return 2
     try:
-        source = sqlite3.connect(f"file:{url.path}?mode=ro", uri=True)
+        source = sqlite3.connect(path, timeout=30)
         try:
             target = sqlite3.connect(args.file)
             try:
