@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -61,35 +62,41 @@ def _backup(args: argparse.Namespace) -> int:
     from relationship_core._storage.url import parse_url, redact
     from relationship_core.exceptions import RelationshipCoreError
 
+    def fail(message: str) -> int:
+        sys.stderr.write(f"relationship-core backup: {redact(args.url)}: {message}\n")
+        return 2
+
     try:
         url = parse_url(args.url)
     except RelationshipCoreError as error:
-        sys.stderr.write(f"relationship-core backup: {error}\n")
+        sys.stderr.write(f"relationship-core backup: {redact(str(error))}\n")
         return 2
-    if url.scheme != "sqlite" or url.path in {"", "/:memory:"}:
-        sys.stderr.write(
-            f"relationship-core backup: {redact(args.url)}: backup takes an SQLite file store; "
-            "for PostgreSQL use pg_dump (e.g. pg_dump --format=custom --schema=SCHEMA DB > FILE)\n"
+    if url.scheme != "sqlite" or url.path in {"", "/", "/:memory:"}:
+        return fail(
+            "backup copies an SQLite store file; for PostgreSQL use pg_dump "
+            "(pg_dump --format=custom --schema=SCHEMA DBNAME > FILE; restore with pg_restore)"
         )
-        return 2
-    path = url.path[1:] if url.path.startswith("/") else url.path
-    if not Path(path).is_file():
-        sys.stderr.write(f"relationship-core backup: {redact(args.url)}: no such store file\n")
-        return 2
+    path = Path(url.path[1:] if url.path.startswith("/") else url.path)
+    target = Path(args.file)
+    if not path.is_file():
+        return fail(f"no SQLite store at {path}")
+    if target.exists() and not args.force:
+        return fail(f"{target} exists; pass --force to replace it")
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        source = sqlite3.connect(path, timeout=30)
-        try:
-            target = sqlite3.connect(args.file)
-            try:
-                source.backup(target, pages=1024)
-            finally:
-                target.close()
-        finally:
-            source.close()
-    except sqlite3.Error as error:
-        sys.stderr.write(f"relationship-core backup: {redact(args.url)} -> {args.file}: {error}\n")
-        return 2
-    sys.stdout.write(f"Backed up {redact(args.url)} to {args.file}\n")
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as source:
+            partial.unlink(missing_ok=True)
+            with contextlib.closing(sqlite3.connect(partial)) as copy:
+                source.backup(copy, pages=1024)  # SQLite's online backup: one consistent snapshot
+                check = copy.execute("PRAGMA integrity_check").fetchone()
+        if check != ("ok",):
+            return fail(f"the backup failed its integrity check: {check}")
+        partial.replace(target)
+    except (sqlite3.Error, OSError) as error:
+        return fail(f"backup to {target} failed: {error}")
+    finally:
+        partial.unlink(missing_ok=True)
+    sys.stdout.write(f"Backed up {redact(args.url)} to {target} (integrity ok)\n")
     return 0
 
 
@@ -114,4 +121,5 @@ def add_store_commands(commands: Any) -> None:
     )
     backup.add_argument("url", metavar="URL", help="e.g. sqlite:///crm.db")
     backup.add_argument("file", metavar="FILE", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     backup.set_defaults(run=_backup)
