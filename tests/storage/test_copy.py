@@ -42,12 +42,20 @@ def _everything(url: str) -> dict[str, Any]:
                     break
                 after = page.next_cursor
             records[spec.name] = rows
-        events = [(e.seq, e.type, e.aggregate_id, e.occurred_at, dict(e.data)) for e in backend.read_events(0, 10_000)]
+        events = [
+            (e.seq, e.type, e.aggregate_id, e.occurred_at, dict(e.data))
+            for e in backend.read_events(0, 10_000)
+        ]
         jobs = [
             (j.id, j.state, j.attempts, j.lease_owner, j.lease_expires_at, j.due_at, j.group)
             for j in backend.list_jobs(limit=1000)
         ]
-        return {"records": records, "events": events, "jobs": jobs, "position": backend.get_position("copy-test")}
+        return {
+            "records": records,
+            "events": events,
+            "jobs": jobs,
+            "position": backend.get_position("copy-test"),
+        }
 
 
 def test_a_demo_store_goes_to_postgresql_and_back(
@@ -58,7 +66,9 @@ def test_a_demo_store_goes_to_postgresql_and_back(
     assert main(["copy", first, pg]) == 0
     assert main(["copy", pg, back]) == 0
     want = _everything(first)
-    assert want["events"] and want["jobs"] and want["position"] == 42
+    assert want["events"]
+    assert want["jobs"]
+    assert want["position"] == 42
     assert _everything(pg) == want
     assert _everything(back) == want
     with open_store(pg) as crm:  # the copy goes on numbering events after the copied ones
@@ -89,7 +99,9 @@ def test_an_interrupted_copy_continues_to_a_verified_result(
 
 
 def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
-    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str], capsys: pytest.CaptureFixture[str]
+    sqlite_url: Callable[[str], str],
+    pg_url: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, second = sqlite_url("first"), sqlite_url("second")
     _demo_store(first)
@@ -101,7 +113,7 @@ def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
             copy_store(src.backend, dst.backend)
         with pytest.raises(ValidationError):
             copy_store(src.backend, dst.backend, batch=0)
-    secret = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/none"
+    secret = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/none"  # noqa: S105 - a test URL
     assert main(["copy", first, secret]) == 2
     out = capsys.readouterr()
     assert "s3cr3t-pw" not in out.out + out.err

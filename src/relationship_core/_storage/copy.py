@@ -189,56 +189,12 @@ def copy_store(
     for name in names:
         if name not in there:
             raise StorageError(f"the destination has no table {name}: open it with the same kinds")
-        with src._reader() as conn:
-            src_cols = set(src.dialect.columns(conn, name))
-        with dst._reader() as conn:
-            cols = sorted(src_cols & set(dst.dialect.columns(conn, name)))
-        meanings = _meanings(src, name)
-        key = _KEYS.get(name, "id")
-        total = _count(src, name)
-        last, done = state.get(name, [None, 0])
-        after: Any = None if last is None else json.loads(last)
-        copied = _count(dst, name)
-        while not done:
-            rows = _rows(src, name, cols, after, batch)
-            out = [
-                tuple(
-                    _for(dst, meanings.get(c), _canonical(meanings.get(c), v))
-                    for c, v in zip(cols, row, strict=True)
-                )
-                for row in rows
-            ]
-            if rows:
-                after = rows[-1][cols.index(key)]
-            ph = dst.dialect.ph
-            with dst._writer() as conn:
-                if out:
-                    insert = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})"
-                    conn.cursor().executemany(insert, out)
-                done = int(len(rows) < batch)
-                conn.execute(f"DELETE FROM {_PROGRESS} WHERE name = {ph}", (name,))
-                conn.execute(
-                    f"INSERT INTO {_PROGRESS} (name, last, done) VALUES ({ph}, {ph}, {ph})",
-                    (name, json.dumps(after, default=str), done),
-                )
-            copied += len(out)
-            if progress is not None:
-                progress(name, copied, total)
-        report_tables[name] = total
+        report_tables[name] = _copy_table(
+            src, dst, name, state.get(name, [None, 0]), batch, progress
+        )
         _after_table(dst, name)
     for name in names:
-        with src._reader() as conn:
-            cols = sorted(set(src.dialect.columns(conn, name)))
-        with dst._reader() as conn:
-            cols = sorted(set(cols) & set(dst.dialect.columns(conn, name)))
-        meanings = _meanings(src, name)
-        a, b = _count(src, name), _count(dst, name)
-        if a != b:
-            raise StorageError(f"copy check failed: {name} has {a} rows in the source, {b} copied")
-        one, two = _checksum(src, name, cols, meanings), _checksum(dst, name, cols, meanings)
-        if one != two:
-            raise StorageError(f"copy check failed: the rows of {name} differ (checksum)")
-        checksums[name] = one
+        checksums[name] = _verify(src, dst, name)
     with dst._writer() as conn:
         conn.execute(f"DROP TABLE {_PROGRESS}")
     return CopyReport(report_tables, checksums, started is not None)
@@ -251,3 +207,62 @@ def _after_table(dst: Any, name: str) -> None:
     with dst._writer() as conn:
         top = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM rc_events").fetchone()[0]
         conn.execute("UPDATE rc_counters SET value = %s WHERE name = 'events'", (top,))
+
+
+def _columns_of(src: Any, dst: Any, name: str) -> list[str]:
+    with src._reader() as conn:
+        cols = set(src.dialect.columns(conn, name))
+    with dst._reader() as conn:
+        return sorted(cols & set(dst.dialect.columns(conn, name)))
+
+
+def _copy_table(
+    src: Any, dst: Any, name: str, state: list[Any], *, batch: int, progress: Progress | None
+) -> int:
+    """Copy *name*'s rows after the marker *state* (``[last key as JSON, done]``)."""
+    cols = _columns_of(src, dst, name)
+    meanings = _meanings(src, name)
+    key = cols.index(_KEYS.get(name, "id"))
+    total = _count(src, name)
+    last, done = state
+    after: Any = None if last is None else json.loads(last)
+    copied = _count(dst, name)
+    ph = dst.dialect.ph
+    insert = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))})"
+    while not done:
+        rows = _rows(src, name, cols, after, batch)
+        out = [
+            tuple(
+                _for(dst, meanings.get(c), _canonical(meanings.get(c), v))
+                for c, v in zip(cols, row, strict=True)
+            )
+            for row in rows
+        ]
+        if rows:
+            after = rows[-1][key]
+        done = int(len(rows) < batch)
+        with dst._writer() as conn:  # the rows and the marker commit together
+            if out:
+                conn.cursor().executemany(insert, out)
+            conn.execute(f"DELETE FROM {_PROGRESS} WHERE name = {ph}", (name,))
+            conn.execute(
+                f"INSERT INTO {_PROGRESS} (name, last, done) VALUES ({ph}, {ph}, {ph})",
+                (name, json.dumps(after, default=str), done),
+            )
+        copied += len(out)
+        if progress is not None:
+            progress(name, copied, total)
+    return total
+
+
+def _verify(src: Any, dst: Any, name: str) -> str:
+    """The checksum of *name*, the same on both sides (else a StorageError)."""
+    cols = _columns_of(src, dst, name)
+    meanings = _meanings(src, name)
+    a, b = _count(src, name), _count(dst, name)
+    if a != b:
+        raise StorageError(f"copy check failed: {name} has {a} rows in the source, {b} copied")
+    one, two = _checksum(src, name, cols, meanings), _checksum(dst, name, cols, meanings)
+    if one != two:
+        raise StorageError(f"copy check failed: the rows of {name} differ (checksum)")
+    return one
