@@ -87,7 +87,7 @@ def _backup(args: argparse.Namespace) -> int:
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as source:
             partial.unlink(missing_ok=True)
             with contextlib.closing(sqlite3.connect(partial)) as copy:
-                source.backup(copy, pages=1024)  # SQLite's online backup: one consistent snapshot
+                source.backup(copy)  # one step: one read snapshot, writers go on (WAL)
                 check = copy.execute("PRAGMA integrity_check").fetchone()
         if check != ("ok",):
             return fail(f"the backup failed its integrity check: {check}")
