@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import random
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -117,3 +122,20 @@ def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
     assert main(["copy", first, secret]) == 2
     out = capsys.readouterr()
     assert "s3cr3t-pw" not in out.out + out.err
+
+
+def test_a_copy_killed_at_a_random_moment_is_finished_by_running_it_again(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    first, pg = sqlite_url("first"), pg_url("copy_killed")
+    _demo_store(first)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "relationship_core", "copy", first, pg, "--batch", "3"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert child.stdout is not None
+    child.stdout.readline()  # the first table is in: kill it somewhere after that
+    time.sleep(random.uniform(0, 0.3))
+    child.kill()
+    child.wait()
+    assert main(["copy", first, pg]) == 0
+    assert _everything(pg) == _everything(first)

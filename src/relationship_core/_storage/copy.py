@@ -190,7 +190,7 @@ def copy_store(
         if name not in there:
             raise StorageError(f"the destination has no table {name}: open it with the same kinds")
         report_tables[name] = _copy_table(
-            src, dst, name, state.get(name, [None, 0]), batch, progress
+            src, dst, name, state.get(name, [None, 0]), batch=batch, progress=progress
         )
         _after_table(dst, name)
     for name in names:
