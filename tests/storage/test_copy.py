@@ -137,5 +137,6 @@ def test_a_copy_killed_at_a_random_moment_is_finished_by_running_it_again(
     time.sleep(random.uniform(0, 0.3))
     child.kill()
     child.wait()
+    child.stdout.close()
     assert main(["copy", first, pg]) == 0
     assert _everything(pg) == _everything(first)
