@@ -12,6 +12,7 @@ from pathlib import Path
 
 from relationship_core._cli_jobs import add_job_commands
 from relationship_core._cli_rules import add_rule_commands
+from relationship_core._cli_store import add_store_commands
 from relationship_core._version import __version__
 
 __all__ = ["build_parser", "main"]
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
     add_job_commands(commands)
     add_rule_commands(commands)
+    add_store_commands(commands)
     return parser
 
 

@@ -1,0 +1,142 @@
+"""``copy_store`` and ``relationship-core copy``: a demo store both ways, resumed, refused."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import relationship_core._app.billing_kinds  # noqa: F401 - the CLI copies these kinds too
+from relationship_core._app.facade import open_store
+from relationship_core._cli import main
+from relationship_core._demo import run_demo
+from relationship_core._storage.contract import NewJob, Query
+from relationship_core._storage.copy import copy_store
+from relationship_core.exceptions import StorageError, ValidationError
+
+
+def _demo_store(url: str) -> None:
+    run_demo(lambda _line: None, url)
+    with open_store(url) as crm:
+        backend: Any = crm.backend
+        now = datetime.now(UTC)
+        jobs = [NewJob("mail", {"n": n}, now, max_attempts=3, group=f"g{n % 2}") for n in range(7)]
+        with backend.transaction() as tx:
+            tx.enqueue(jobs)
+            tx.save_position("copy-test", 42)
+        backend.claim_jobs(worker="worker-1", now=now, lease=timedelta(minutes=5), limit=2)
+
+
+def _everything(url: str) -> dict[str, Any]:
+    with open_store(url) as crm:
+        backend: Any = crm.backend
+        records: dict[str, Any] = {}
+        for spec in backend.schema.kinds:
+            rows, after = [], None
+            while True:
+                page = backend.query(Query(spec.name, limit=500, after=after))
+                rows += [(r.id, r.version, r.schema_version, dict(r.data)) for r in page.records]
+                if page.next_cursor is None:
+                    break
+                after = page.next_cursor
+            records[spec.name] = rows
+        events = [
+            (e.seq, e.type, e.aggregate_id, e.occurred_at, dict(e.data))
+            for e in backend.read_events(0, 10_000)
+        ]
+        jobs = [
+            (j.id, j.state, j.attempts, j.lease_owner, j.lease_expires_at, j.due_at, j.group)
+            for j in backend.list_jobs(limit=1000)
+        ]
+        return {
+            "records": records,
+            "events": events,
+            "jobs": jobs,
+            "position": backend.get_position("copy-test"),
+        }
+
+
+def test_a_demo_store_goes_to_postgresql_and_back(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    first, pg, back = sqlite_url("first"), pg_url("copy_there"), sqlite_url("back")
+    _demo_store(first)
+    assert main(["copy", first, pg]) == 0
+    assert main(["copy", pg, back]) == 0
+    want = _everything(first)
+    assert want["events"]
+    assert want["jobs"]
+    assert want["position"] == 42
+    assert _everything(pg) == want
+    assert _everything(back) == want
+    with open_store(pg) as crm:  # the copy goes on numbering events after the copied ones
+        backend: Any = crm.backend
+        top = want["events"][-1][0]
+        assert backend.read_events(top - 1, 5)[-1].seq == top
+
+
+def test_an_interrupted_copy_continues_to_a_verified_result(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    first, pg = sqlite_url("first"), pg_url("copy_resumed")
+    _demo_store(first)
+    calls = 0
+
+    def fail_midway(_name: str, _done: int, _total: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+
+    with open_store(first) as src, open_store(pg) as dst:
+        with pytest.raises(KeyboardInterrupt):
+            copy_store(src.backend, dst.backend, batch=20, progress=fail_midway)
+        report = copy_store(src.backend, dst.backend, batch=20)
+    assert report.resumed
+    assert _everything(pg) == _everything(first)
+
+
+def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
+    sqlite_url: Callable[[str], str],
+    pg_url: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, second = sqlite_url("first"), sqlite_url("second")
+    _demo_store(first)
+    _demo_store(second)
+    assert main(["copy", first, second]) == 2
+    assert "not empty" in capsys.readouterr().err
+    with open_store(first) as src, open_store(second) as dst:
+        with pytest.raises(StorageError, match="not empty"):
+            copy_store(src.backend, dst.backend)
+        with pytest.raises(ValidationError):
+            copy_store(src.backend, dst.backend, batch=0)
+    secret = "postgresql://nobody:s3cr3t-pw@127.0.0.1:1/none"  # noqa: S105 - a test URL
+    assert main(["copy", first, secret]) == 2
+    out = capsys.readouterr()
+    assert "s3cr3t-pw" not in out.out + out.err
+
+
+def test_a_copy_killed_at_a_random_moment_is_finished_by_running_it_again(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    first, pg = sqlite_url("first"), pg_url("copy_killed")
+    _demo_store(first)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "relationship_core", "copy", first, pg, "--batch", "3"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert child.stdout is not None
+    child.stdout.readline()  # the first table is in: kill it somewhere after that
+    time.sleep(random.uniform(0, 0.3))
+    child.kill()
+    child.wait()
+    child.stdout.close()
+    assert main(["copy", first, pg]) == 0
+    assert _everything(pg) == _everything(first)
