@@ -10,6 +10,11 @@ under each model **in the unit of work that logged it**, stores its
 no events when they are edited, so after editing a party's attributes call
 `ScoringService.rescore`.
 
+Every rescore also enqueues a job at the instant decay alone would take the
+score below a threshold's ``down`` level (`relationship_core._scoring.decay`),
+so ``score.crossed`` fires then even when the party does nothing; the runner
+(``relationship-core worker``) runs it.
+
 The models live with the store's bus (one set per opened `CRM`); the scores
 themselves are stored.
 """
@@ -28,7 +33,8 @@ from relationship_core._app.repository import Results, require_store
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import Interaction
 from relationship_core._domain.events import DomainEvent
-from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._scoring.decay import DECAY_QUEUE, enqueue_decay_check, is_stale
 from relationship_core._scoring.engine import Lead, score
 from relationship_core._scoring.kinds import PARTY_SCORES
 from relationship_core._scoring.model import ScoringModel
@@ -37,9 +43,10 @@ from relationship_core.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.bus import EventBus
+    from relationship_core._storage.contract import Job
     from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["RESCORE_HANDLER", "ScoringService", "rescore_party"]
+__all__ = ["DECAY_HANDLER", "RESCORE_HANDLER", "ScoringService", "check_decay", "rescore_party"]
 
 #: The name of the handler `ScoringService.use` registers on a store's bus.
 RESCORE_HANDLER = "scoring.rescore-on-interaction"
@@ -84,8 +91,38 @@ def rescore_party(
         if stored is None:
             stored = repo.add(PartyScore(party_id=party_id, model=name))
         stored.record(model, score(model, lead, at))
+        enqueue_decay_check(uow, stored, model, lead, at)
         out[name] = stored
     return out
+
+
+def _models_of(crm: CRM) -> _Models:
+    with _STORES_LOCK:
+        models = _STORES.get(crm.bus)
+        if models is None:
+            models = _STORES[crm.bus] = _Models()
+    return models
+
+
+def check_decay(job: Job, uow: UnitOfWork) -> None:
+    """A decay check is due: rescore the party under its model as of the job's instant.
+
+    Does nothing when the model is no longer in use, the party or its score
+    is gone, or a later rescore made the check stale.
+    """
+    name, party_id = job.payload.get("model"), job.payload.get("party_id")
+    if not isinstance(name, str) or not isinstance(party_id, str):
+        raise ValidationError("job.payload", dict(job.payload), "give party_id and model")
+    model = _models_of(uow._crm).by_name.get(name)
+    if model is None or is_stale(uow.repository(PARTY_SCORES).find(score_id(name, party_id)), job):
+        return
+    rescore_party(uow, party_id, {name: model}, job.due_at)
+
+
+#: The job handler of decay checks (the scoring plugin contributes it).
+DECAY_HANDLER = JobHandlerSpec(
+    DECAY_QUEUE, check_decay, "rescore a party when decay takes its score past a threshold"
+)
 
 
 def _handler(models: _Models) -> EventHandlerSpec:
@@ -109,11 +146,7 @@ class ScoringService:
     def __init__(self, crm: CRM) -> None:
         require_store("crm", crm)
         self._crm = crm
-        with _STORES_LOCK:
-            models = _STORES.get(crm.bus)
-            if models is None:
-                models = _STORES[crm.bus] = _Models()
-        self._models = models
+        self._models = _models_of(crm)
 
     @property
     def models(self) -> tuple[ScoringModel, ...]:
