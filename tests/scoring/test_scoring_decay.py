@@ -73,14 +73,15 @@ def test_decay_below_the_threshold_fires_at_the_predicted_instant(url: str) -> N
         clock.advance(timedelta(hours=3))
         [result] = runner.run_once()
         assert result.outcome == "done", result
-        up_again, down = _crossed(crm)
+        _, down = _crossed(crm)
         assert (down.direction, down.stage) == (Direction.DOWN, "marketing-qualified")
         assert down.value < Decimal(45)
         assert T0 + timedelta(hours=9, minutes=57) < down.occurred_at < T0 + timedelta(hours=10)
         stored = ScoringService(crm).of(ada.id)
         assert stored is not None
         assert stored.crossed.level == 0
-        assert stored.snapshot is not None and stored.snapshot.as_of == down.occurred_at
+        assert stored.snapshot is not None
+        assert stored.snapshot.as_of == down.occurred_at
         clock.advance(timedelta(days=30))
         assert runner.run_once() == []  # below every threshold: no further check
 

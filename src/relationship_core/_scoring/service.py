@@ -43,8 +43,8 @@ from relationship_core.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.bus import EventBus
-    from relationship_core._storage.contract import Job
     from relationship_core._app.uow import UnitOfWork
+    from relationship_core._storage.contract import Job
 
 __all__ = ["DECAY_HANDLER", "RESCORE_HANDLER", "ScoringService", "check_decay", "rescore_party"]
 
@@ -96,11 +96,11 @@ def rescore_party(
     return out
 
 
-def _models_of(crm: CRM) -> _Models:
+def _models_of(bus: EventBus) -> _Models:
     with _STORES_LOCK:
-        models = _STORES.get(crm.bus)
+        models = _STORES.get(bus)
         if models is None:
-            models = _STORES[crm.bus] = _Models()
+            models = _STORES[bus] = _Models()
     return models
 
 
@@ -113,7 +113,7 @@ def check_decay(job: Job, uow: UnitOfWork) -> None:
     name, party_id = job.payload.get("model"), job.payload.get("party_id")
     if not isinstance(name, str) or not isinstance(party_id, str):
         raise ValidationError("job.payload", dict(job.payload), "give party_id and model")
-    model = _models_of(uow._crm).by_name.get(name)
+    model = _models_of(uow._crm.bus).by_name.get(name)
     if model is None or is_stale(uow.repository(PARTY_SCORES).find(score_id(name, party_id)), job):
         return
     rescore_party(uow, party_id, {name: model}, job.due_at)
@@ -146,7 +146,7 @@ class ScoringService:
     def __init__(self, crm: CRM) -> None:
         require_store("crm", crm)
         self._crm = crm
-        self._models = _models_of(crm)
+        self._models = _models_of(crm.bus)
 
     @property
     def models(self) -> tuple[ScoringModel, ...]:
