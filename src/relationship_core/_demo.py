@@ -32,6 +32,7 @@ from relationship_core._billing.metrics import (
 )
 from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
+from relationship_core._demo_pipeline import lead_to_customer
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
 from relationship_core._domain.ids import IdGenerator
@@ -427,6 +428,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
             raise ValidationError("store", url, "the demo needs an empty store; give a fresh one")
         story = _Story(crm, clock, write)
         client, engagement = _first_purchase(story)
+        lead_to_customer(story, client, engagement)
         _conversations(story, engagement)
         retainer = _promotion(story, engagement)
         _year(story, client, engagement, retainer)
@@ -443,10 +445,10 @@ def run_demo(write: Write, url: str) -> DemoResult:
     families: Counter[str] = Counter()
     for name, count in events.items():
         families[name.split(".")[0]] += count
-    write(
-        f"  events {sum(events.values())}: "
-        + ", ".join(f"{family} {count}" for family, count in sorted(families.items()))
-    )
+    parts = [f"{family} {count}" for family, count in sorted(families.items())]
+    write(f"  events {sum(events.values())}: " + ", ".join(parts[:6]))
+    for start in range(6, len(parts), 8):  # more features, more families: wrap
+        write("    " + ", ".join(parts[start : start + 8]))
     expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
     gaps = "no gaps" if numbers == expected else "GAPS FOUND"
     write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")
