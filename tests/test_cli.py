@@ -74,14 +74,17 @@ def test_demo_keep_leaves_a_store_that_opens_again(capsys: pytest.CaptureFixture
         with open_store(f"sqlite:///{path}") as crm:
             numbers = sorted(i.number for i in crm.repository("invoice").iterate())
             assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 27)]
-            # 169 of the billing story, plus the sales chapter's: 5 lifecycle moves,
-            # 5 deal events (opened, 3 stage changes, won), 2 proposal events, 2 crossings.
+            # 169 of the billing story, plus the sales chapter's 5 lifecycle moves, 5 deal
+            # events (opened, 3 stage changes, won), 2 proposal events and 2 crossings, plus
+            # 3 moves the engagements cause (by default): Somerville becomes a customer,
+            # the client promotion and its lapse.
             events = [e.name for _, e in crm.events.read(limit=1000)]
-            assert len(events) == 183
+            assert len(events) == 186
             assert events.count("score.crossed") == 2
             assert events.count("opportunity.won") == 1
-            [lifecycle] = crm.repository("party_lifecycle").iterate()
-            assert lifecycle.stage == "customer"
+            assert events.count("lifecycle.stage_changed") == 8
+            stages = sorted(lc.stage for lc in crm.repository("party_lifecycle").iterate())
+            assert stages == ["customer", "customer"]  # the lapsed client, and the school
     finally:
         for file in path.parent.iterdir():
             file.unlink()

@@ -22,6 +22,7 @@ from relationship_core._domain.parties import Party
 from relationship_core._lifecycle.kinds import OPPORTUNITIES
 from relationship_core._lifecycle.opportunities import Opportunity
 from relationship_core._lifecycle.service import LifecycleService
+from relationship_core._lifecycle.timeline import timeline_order
 from relationship_core._scoring.engine import Activity, Lead, score
 from relationship_core._scoring.kinds import PARTY_SCORES
 from relationship_core._scoring.model import (
@@ -140,6 +141,9 @@ def lead_to_customer(story: _Story, party: Party, engagement: Engagement) -> Non
     write(f"  deal {deal.title!r}, {deal.amount.amount} GBP, owner {deal.owner}:")
     write(f"    {' -> '.join(path[:3])}")
     write(f"    -> {' -> '.join(path[3:])} on {won_at:%Y-%m-%d}")
-    lifecycle.move(party.id, "customer", occurred_at=started, note="first order")
-    stages = " -> ".join(m.to_stage for m in lifecycle.history(party.id))
+    found = lifecycle.of(party.id)
+    if found is None or found.stage != "customer":  # the engagement's start moves it by default
+        lifecycle.move(party.id, "customer", occurred_at=started, note="first order")
+    moves = sorted(lifecycle.history(party.id), key=timeline_order)  # back-dated ones first
+    stages = " -> ".join(m.to_stage for m in moves)
     write(f"  lifecycle: {stages}")
