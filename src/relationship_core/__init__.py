@@ -384,7 +384,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> tuple[EventHandlerSpec, ...]:
     """Deprecated names, each warning once used."""
     if name == "LIFECYCLE_HANDLERS":
         from relationship_core._lifecycle import reactions

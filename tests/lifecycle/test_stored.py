@@ -169,7 +169,7 @@ def test_an_engagement_start_moves_the_party_by_default(url: str) -> None:
 
 def test_the_old_opt_in_names_still_work_and_warn(url: str) -> None:
     with pytest.warns(DeprecationWarning, match="LIFECYCLE_HANDLERS is deprecated"):
-        handlers = rc.LIFECYCLE_HANDLERS  # type: ignore[attr-defined]
+        handlers = rc.LIFECYCLE_HANDLERS
     with rc.open(url, clock=ManualClock(T0), handlers=handlers) as crm:
         with pytest.warns(DeprecationWarning, match="follow_engagements"):
             LifecycleService(crm).follow_engagements()

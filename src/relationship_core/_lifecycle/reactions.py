@@ -74,7 +74,7 @@ ENGAGEMENT_HANDLERS: tuple[EventHandlerSpec, ...] = tuple(
 )
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> tuple[EventHandlerSpec, ...]:
     """``LIFECYCLE_HANDLERS``: deprecated (0.3), the handlers are on by default; it is ``()``."""
     if name == "LIFECYCLE_HANDLERS":
         warnings.warn(
