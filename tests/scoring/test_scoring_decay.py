@@ -114,3 +114,22 @@ def test_decay_checks_can_be_switched_off(url: str) -> None:
         clock.advance(timedelta(days=3))
         assert _runner(crm, clock).run_once() == []
         assert [e.direction for e in _crossed(crm)] == [Direction.UP]
+
+
+def test_models_given_in_the_config_score_from_the_start(url: str) -> None:
+    clock = ManualClock(T0)
+    with rc.open(url, clock=clock, config={"scoring": {"models": [FADING.to_mapping()]}}) as crm:
+        ada, _ = _lead_with_a_call(crm, T0)  # no ScoringService.use: the plugin's handler scores
+        stored = ScoringService(crm).of(ada.id)
+        assert stored is not None
+        assert stored.value == Decimal("50.00")
+        assert [m.name for m in ScoringService(crm).models] == ["fading"]
+
+
+def test_rescoring_can_be_switched_off(url: str) -> None:
+    settings = {"models": [FADING], "rescore_on_interaction": False}
+    with rc.open(url, clock=ManualClock(T0), config={"scoring": settings}) as crm:
+        ada, _ = _lead_with_a_call(crm, T0)
+        scoring = ScoringService(crm)
+        assert scoring.of(ada.id) is None
+        assert scoring.rescore(ada.id)["fading"].value == Decimal("50.00")

@@ -37,6 +37,7 @@ from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._scoring.decay import DECAY_QUEUE, enqueue_decay_check, is_stale
 from relationship_core._scoring.engine import Lead, score
 from relationship_core._scoring.kinds import PARTY_SCORES
+from relationship_core._scoring.loading import load_model
 from relationship_core._scoring.model import ScoringModel
 from relationship_core._scoring.stored import PartyScore, score_id
 from relationship_core.exceptions import NotFoundError, ValidationError
@@ -48,8 +49,14 @@ if TYPE_CHECKING:
 
 __all__ = ["DECAY_HANDLER", "RESCORE_HANDLER", "ScoringService", "check_decay", "rescore_party"]
 
-#: The name of the handler `ScoringService.use` registers on a store's bus.
+#: The name of the rescoring handler the scoring plugin contributes.
 RESCORE_HANDLER = "scoring.rescore-on-interaction"
+
+#: The ``scoring`` setting listing the models a store scores with from the start.
+MODELS = "models"
+
+#: The ``scoring`` setting switching the rescoring handler (default ``True``).
+RESCORE_ON_INTERACTION = "rescore_on_interaction"
 
 
 class _Models:
@@ -58,6 +65,23 @@ class _Models:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_name: Mapping[str, ScoringModel] = {}
+        self.seeded = False
+
+    def seed(self, settings: Mapping[str, object]) -> _Models:
+        """Take the models of ``config={"scoring": {"models": [...]}}``, once per store."""
+        if self.seeded:
+            return self
+        with self.lock:
+            if not self.seeded:
+                given = settings.get(MODELS, ())
+                if not isinstance(given, (list, tuple)):
+                    raise ValidationError(
+                        "config['scoring']['models']", given, "a list of models (or mappings)"
+                    )
+                models = [m if isinstance(m, ScoringModel) else load_model(m) for m in given]
+                self.by_name = {**{m.name: m for m in models}, **self.by_name}
+                self.seeded = True
+        return self
 
 
 _STORES: weakref.WeakKeyDictionary[EventBus, _Models] = weakref.WeakKeyDictionary()
@@ -113,7 +137,7 @@ def check_decay(job: Job, uow: UnitOfWork) -> None:
     name, party_id = job.payload.get("model"), job.payload.get("party_id")
     if not isinstance(name, str) or not isinstance(party_id, str):
         raise ValidationError("job.payload", dict(job.payload), "give party_id and model")
-    model = _models_of(uow._crm.bus).by_name.get(name)
+    model = _models_of(uow._crm.bus).seed(uow.config("scoring")).by_name.get(name)
     if model is None or is_stale(uow.repository(PARTY_SCORES).find(score_id(name, party_id)), job):
         return
     rescore_party(uow, party_id, {name: model}, job.due_at)
@@ -125,15 +149,23 @@ DECAY_HANDLER = JobHandlerSpec(
 )
 
 
-def _handler(models: _Models) -> EventHandlerSpec:
-    def rescore_on_interaction(event: DomainEvent, uow: UnitOfWork) -> None:
-        party_id = getattr(event, "party_id", None)
-        if not isinstance(party_id, str):
-            raise ValidationError("event.party_id", party_id, f"{event.name} names no party")
-        logged = uow.repository(Interaction).find(getattr(event, "interaction_id", ""))
-        rescore_party(uow, party_id, models.by_name, event.occurred_at, logged)
+def rescore_on_interaction(event: DomainEvent, uow: UnitOfWork) -> None:
+    """Rescore the interaction's party under the store's models, in the same unit of work."""
+    settings = uow.config("scoring")
+    if not settings.get(RESCORE_ON_INTERACTION, True):
+        return
+    models = _models_of(uow._crm.bus).seed(settings)
+    if not models.by_name:
+        return
+    party_id = getattr(event, "party_id", None)
+    if not isinstance(party_id, str):
+        raise ValidationError("event.party_id", party_id, f"{event.name} names no party")
+    logged = uow.repository(Interaction).find(getattr(event, "interaction_id", ""))
+    rescore_party(uow, party_id, models.by_name, event.occurred_at, logged)
 
-    return EventHandlerSpec(RESCORE_HANDLER, "interaction.logged", rescore_on_interaction)
+
+#: The rescoring handler (the scoring plugin contributes it to every store).
+RESCORE = EventHandlerSpec(RESCORE_HANDLER, "interaction.logged", rescore_on_interaction)
 
 
 class ScoringService:
@@ -146,7 +178,7 @@ class ScoringService:
     def __init__(self, crm: CRM) -> None:
         require_store("crm", crm)
         self._crm = crm
-        self._models = _models_of(crm.bus)
+        self._models = _models_of(crm.bus).seed(crm.config.get("scoring", {}))
 
     @property
     def models(self) -> tuple[ScoringModel, ...]:
@@ -159,8 +191,8 @@ class ScoringService:
             raise ValidationError("model", model, "give a ScoringModel (load_model(...))")
         with self._models.lock:
             self._models.by_name = {**self._models.by_name, model.name: model}
-            if RESCORE_HANDLER not in self._crm.bus.names():
-                self._crm.bus.register(_handler(self._models))
+            if RESCORE_HANDLER not in self._crm.bus.names():  # a store without the plugin
+                self._crm.bus.register(RESCORE)
 
     def stop(self, name: str) -> None:
         """Stop scoring with the model named *name* (its stored scores stay)."""
