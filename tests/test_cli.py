@@ -27,6 +27,13 @@ def test_demo_tells_a_year_on_a_temporary_sqlite_file(capsys: pytest.CaptureFixt
     assert url is not None
     for expected in (
         "A customer buys",
+        "How they came in: a lead, scored, qualified, a deal won",
+        "2025-12-01  score 45.00 crossed 40 up: marketing-qualified",
+        "2025-12-10  score 77.18 crossed 65 up: sales-qualified",
+        "+10.00 e-mails   3 x email_opened at 5 each, decayed to 2.696 occurrences, capped at 10",
+        "    prospecting (10%) -> qualification (20%) -> proposal (50%)\n",
+        "-> negotiation (80%) -> closed-won on 2026-01-05",
+        "lifecycle: lead -> marketing-qualified -> sales-qualified -> opportunity -> customer",
         "placed -> assigned (workshop-team) -> in progress",
         "-> fulfilled -> invoiced INV-2026-000001 -> paid",
         "Last contact (derived from stored interactions)",
@@ -67,7 +74,17 @@ def test_demo_keep_leaves_a_store_that_opens_again(capsys: pytest.CaptureFixture
         with open_store(f"sqlite:///{path}") as crm:
             numbers = sorted(i.number for i in crm.repository("invoice").iterate())
             assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 27)]
-            assert len(crm.events.read(limit=1000)) == 185
+            # 169 of the billing story, 16 of the work and support chapters, plus the sales chapter's 5 lifecycle moves, 5 deal
+            # events (opened, 3 stage changes, won), 2 proposal events and 2 crossings, plus
+            # 3 moves the engagements cause (by default): Somerville becomes a customer,
+            # the client promotion and its lapse.
+            events = [e.name for _, e in crm.events.read(limit=1000)]
+            assert len(events) == 202
+            assert events.count("score.crossed") == 2
+            assert events.count("opportunity.won") == 1
+            assert events.count("lifecycle.stage_changed") == 8
+            stages = sorted(lc.stage for lc in crm.repository("party_lifecycle").iterate())
+            assert stages == ["customer", "customer"]  # the lapsed client, and the school
     finally:
         for file in path.parent.iterdir():
             file.unlink()

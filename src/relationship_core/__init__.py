@@ -169,7 +169,6 @@ from relationship_core._lifecycle import (
     weighted_pipeline,
 )
 from relationship_core._lifecycle import Pipeline as DealPipeline
-from relationship_core._lifecycle.reactions import LIFECYCLE_HANDLERS
 from relationship_core._lifecycle.service import LifecycleService
 from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._scoring import ScoreSnapshot, ScoringModel, load_model
@@ -352,7 +351,6 @@ __all__ = [
     "DEFAULT_PIPELINE",
     "DealPipeline",
     "EngagementEnded",
-    "LIFECYCLE_HANDLERS",
     "Lifecycle",
     "LifecycleService",
     "LifecycleStageChanged",
@@ -391,3 +389,12 @@ __all__ = [
     "Workflow",
     "WorkService",
 ]
+
+
+def __getattr__(name: str) -> tuple[EventHandlerSpec, ...]:
+    """Deprecated names, each warning once used."""
+    if name == "LIFECYCLE_HANDLERS":
+        from relationship_core._lifecycle import reactions
+
+        return reactions.LIFECYCLE_HANDLERS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,6 +34,7 @@ from relationship_core._billing.metrics import (
 from relationship_core._billing.orders import Order, Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._demo_notify import demo_config, notifications
+from relationship_core._demo_pipeline import lead_to_customer
 from relationship_core._demo_support import support_chapter
 from relationship_core._domain.clock import ManualClock
 from relationship_core._domain.engagements import Channel, Engagement
@@ -210,7 +211,7 @@ def _first_purchase(story: _Story) -> tuple[Organisation, Engagement]:
 
 
 def _conversations(story: _Story, engagement: Engagement) -> None:
-    _heading(story.write, "2. Conversations")
+    _heading(story.write, "3. Conversations")
     for day, channel, summary in [
         (date(2026, 1, 12), Channel.EMAIL, "asked about tailored training"),
         (date(2026, 1, 13), Channel.CALL, "scoping call: monthly advisory"),
@@ -224,7 +225,7 @@ def _conversations(story: _Story, engagement: Engagement) -> None:
 
 
 def _promotion(story: _Story, engagement: Engagement) -> Retainer:
-    _heading(story.write, "3. Promoted to client: a monthly retainer starts")
+    _heading(story.write, "4. Promoted to client: a monthly retainer starts")
     story.at(date(2026, 1, 15))
     terms = RetainerTerms(
         Money("1500.00", "GBP"),
@@ -270,7 +271,7 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
             )
         )
     _heading(
-        write, "4. A year of billing (orders invoiced when fulfilled, the biller every evening)"
+        write, "5. A year of billing (orders invoiced when fulfilled, the biller every evening)"
     )
     write(f"  Client: {client.name} (retainer)  Customer: {school.name} (per purchase)")
     day = date(2026, 1, 15)
@@ -356,7 +357,7 @@ def _year(story: _Story, client: Organisation, engagement: Engagement, retainer:
 
 def _metrics(story: _Story, retainer_id: str) -> None:
     write = story.write
-    _heading(write, "5. Recurring revenue and the lapse")
+    _heading(write, "6. Recurring revenue and the lapse")
     retainers = list(story.billing.retainers.iterate())
     retainer = next(r for r in retainers if r.id == retainer_id)
     change = story.crm.engagements.get(retainer.engagement_id or "").history[-1]
@@ -430,6 +431,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
             raise ValidationError("store", url, "the demo needs an empty store; give a fresh one")
         story = _Story(crm, clock, write)
         client, engagement = _first_purchase(story)
+        lead_to_customer(story, client, engagement)
         _conversations(story, engagement)
         retainer = _promotion(story, engagement)
         _year(story, client, engagement, retainer)
@@ -441,7 +443,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
     if not url.startswith("memory:"):
         with open_store(url) as reopened:
             records, events, numbers = _read_back(reopened)
-    _heading(write, "6. Read back from the store (reopened)")
+    _heading(write, "10. Read back from the store (reopened)")
     counts = [f"{_LABELS[kind]} {count}" for kind, count in records.items()]
     write("  " + "   ".join(counts[:4]))
     write("  " + "   ".join(counts[4:]))

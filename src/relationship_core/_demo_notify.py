@@ -35,7 +35,7 @@ def notifications(story: Any) -> None:
     """Chapter: the invoice e-mails, queued in the outbox and delivered by the runner."""
     write: Callable[[str], None] = story.write
     write("")
-    title = "5b. Notifications: the invoice e-mails (memory channel)"
+    title = "7. Notifications: the invoice e-mails (memory channel)"
     write(title)
     write("-" * len(title))
     channels = story.crm.config.get("notify", {}).get("channels", {})

@@ -55,7 +55,7 @@ def _work(story: _Story, monday: date) -> tuple[WorkService, Runner]:
     from relationship_core._demo import ZONE, _heading
 
     write, crm = story.write, story.crm
-    _heading(write, "Work: an order's task with a checklist, and a recurring report")
+    _heading(write, "8. Work: an order's task with a checklist, and a recurring report")
     story.at(monday, 8)
     party_id = story.billing.orders.get("O-2012").party_id  # the school's December order
     kit = LineItem("Workshop kit", 10, Money("49.00", "GBP"), LineKind.PRODUCT)
@@ -97,7 +97,7 @@ def support_chapter(story: _Story) -> None:
     today = clock.now().date()
     monday = today + timedelta(days=7 - today.weekday())
     work, occurrences = _work(story, monday)
-    _heading(write, "Support: a complaint by form, resolved within its SLA")
+    _heading(write, "9. Support: a complaint by form, resolved within its SLA")
     clock.set(datetime.combine(monday, time(9, 30), UTC))
     policy = SlaPolicy(
         name="standard", first_response=timedelta(hours=4), resolution=timedelta(hours=16)

@@ -61,14 +61,17 @@ def test_handlers_change_enqueue_and_publish_in_the_same_commit(url: str) -> Non
         [job] = crm.jobs.claim("w1")
         assert job.queue == "email.welcome"
         logged = crm.events.read_logged()
-        assert [e.event.name for e in logged] == ["engagement.started", "unknown"]
-        started, pinged = logged
+        names = [e.event.name for e in logged]
+        # Breadth first: the lifecycle move (a built-in handler) and the ping, both caused by the start.
+        assert names == ["engagement.started", "lifecycle.stage_changed", "unknown"]
+        started, moved, pinged = logged
+        assert moved.envelope.causation_id == started.envelope.id
         # Pinged is not a known type of this store: it reads back as UnknownEvent.
         assert isinstance(pinged.event, rc.UnknownEvent)
         assert pinged.event.event_name == "test.pinged"
         assert pinged.envelope.causation_id == started.envelope.id
         assert pinged.envelope.correlation_id == started.envelope.correlation_id == uow.id
-        assert seen == ["engagement.started", "test.pinged"]
+        assert seen == ["engagement.started", "lifecycle.stage_changed", "test.pinged"]
         assert deal.pending_events == ()
 
 

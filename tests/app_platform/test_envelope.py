@@ -26,7 +26,10 @@ def test_every_event_and_record_version_carries_the_actor(url: str) -> None:
                 ada, kind="customer", acquired_on=date(2026, 1, 5), at=T0, support_team="desk"
             )
             uow.engagements.add(deal)
-        [logged] = crm.events.read_logged()
+        logged, moved = crm.events.read_logged()
+        assert moved.event.name == "lifecycle.stage_changed"  # the lifecycle handler's, same actor
+        assert moved.envelope.actor == Actor.person("u-42")
+        assert moved.envelope.causation_id == logged.envelope.id
         assert logged.envelope.actor == Actor.person("u-42")
         assert logged.envelope.causation_id == logged.envelope.correlation_id == uow.id
         assert logged.envelope.schema_version == 1
@@ -36,7 +39,7 @@ def test_every_event_and_record_version_carries_the_actor(url: str) -> None:
         record = crm.backend.get_many("engagement", [deal.id])[deal.id]
         assert KindMapping.actor_of(record).kind is ActorKind.PERSON
         assert crm.engagements.get(deal.id) == deal  # the reserved key is stripped on load
-        [stored] = crm.events.read_stored()
+        stored, _ = crm.events.read_stored()
         assert stored.data["_envelope"]["actor"] == {"kind": "person", "id": "u-42"}
         assert "_envelope" not in attrs.asdict(logged.event)
 
@@ -57,12 +60,13 @@ def test_an_event_type_nobody_knows_reads_as_unknown_event(url: str) -> None:
                     support_team="desk",
                 )
             )
-        first, second = crm.events.read()
+        first, second, moved = crm.events.read()
+        assert moved[1].name == "lifecycle.stage_changed"
         assert isinstance(first[1], rc.UnknownEvent)
         assert (first[1].event_name, first[1].data) == ("made.up", {"colour": "teal"})
         assert (first[1].aggregate_id, first[1].occurred_at) == ("X1", T0)
         assert second[1].name == "engagement.started"
-        [legacy, _] = crm.events.read_logged()
+        [legacy, _, _] = crm.events.read_logged()
         assert legacy.envelope == Envelope()  # stored without an envelope: defaults
 
 

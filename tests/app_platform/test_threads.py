@@ -44,7 +44,10 @@ def test_threads_share_one_crm_on_sqlite(tmp_path: Path) -> None:
         assert len(list(crm.parties.iterate())) == total
         assert len(list(crm.interactions.iterate())) == total
         logged = crm.events.read_logged(limit=1000)
-        assert len(logged) == 2 * total
+        # Per party: started, logged, and the lifecycle's move to "customer".
+        assert len(logged) == 3 * total
+        moves = [e for e in logged if e.event.name == "lifecycle.stage_changed"]
+        assert len({e.event.aggregate_id for e in moves}) == total
         ids = [e.envelope.id for e in logged]
         assert len(set(ids)) == len(ids)
         actors = {e.envelope.actor.id for e in logged}

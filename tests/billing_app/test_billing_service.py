@@ -159,7 +159,8 @@ def test_promotion_starts_a_retainer_and_a_lapse_ends_it(
     assert (stored.engagement_id, stored.status) == (engagement.id, RetainerStatus.ACTIVE)
     assert crm.engagements.get(engagement.id).account_manager == "amy"
     names = [event.name for _, event in crm.events.read()]
-    assert set(names[-2:]) == {"engagement.promoted", "retainer.started"}  # one commit
+    # One commit: the promotion, its retainer and the lifecycle's move to "client".
+    assert set(names[-3:]) == {"engagement.promoted", "retainer.started", "lifecycle.stage_changed"}
     january = billing.run(date(2026, 1, 15)).invoices[0]
     assert january.subtotal == Money("340.00", "USD")  # 17 of 31 days of 620.00
 

@@ -12,7 +12,7 @@ from relationship_core._app.uow import UnitOfWork
 from relationship_core._domain.engagements import CustomerPromoted
 from relationship_core._lifecycle import EngagementEnded, Opportunity, PartyLifecycle, Period
 from relationship_core._lifecycle.kinds import PARTY_LIFECYCLES
-from relationship_core._lifecycle.reactions import LIFECYCLE_HANDLERS, follow_engagement
+from relationship_core._lifecycle.reactions import follow_engagement
 from relationship_core._lifecycle.service import LifecycleService
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
@@ -61,7 +61,7 @@ def test_a_lead_moves_through_stages_and_reads_back_with_its_history(url: str) -
 
 def test_a_promotion_moves_the_party_to_client_through_the_handler(url: str) -> None:
     clock = ManualClock(T0)
-    with rc.open(url, clock=clock, handlers=LIFECYCLE_HANDLERS) as crm:
+    with rc.open(url, clock=clock) as crm:  # on by default
         ada = crm.parties.add(Person(name="Ada"))
         with crm.unit_of_work(actor=Actor.person("ann")) as uow:
             shop = uow.engagements.add(_customer(ada))
@@ -79,8 +79,6 @@ def test_a_promotion_moves_the_party_to_client_through_the_handler(url: str) -> 
 
 def test_replaying_an_engagement_event_does_not_move_twice(url: str) -> None:
     with rc.open(url, clock=ManualClock(T0)) as crm:
-        LifecycleService(crm).follow_engagements()
-        LifecycleService(crm).follow_engagements()  # once is enough
         ada = crm.parties.add(Person(name="Ada"))
         with crm.unit_of_work() as uow:
             shop = uow.engagements.add(_customer(ada))
@@ -111,7 +109,7 @@ def test_replaying_an_engagement_event_does_not_move_twice(url: str) -> None:
 
 
 def test_the_end_of_the_last_engagement_is_churn(url: str) -> None:
-    with rc.open(url, clock=ManualClock(T0), handlers=LIFECYCLE_HANDLERS) as crm:
+    with rc.open(url, clock=ManualClock(T0)) as crm:
         ada = crm.parties.add(Person(name="Ada"))
         with crm.unit_of_work() as uow:
             shop = uow.engagements.add(_customer(ada))
@@ -138,7 +136,7 @@ def test_a_failing_move_writes_nothing(url: str) -> None:
     def boom(event: object, uow: UnitOfWork) -> None:
         raise RuntimeError("later handler failed")
 
-    handlers = [*LIFECYCLE_HANDLERS, rc.EventHandlerSpec("boom", "lifecycle.stage_changed", boom)]
+    handlers = [rc.EventHandlerSpec("boom", "lifecycle.stage_changed", boom)]
     with rc.open(url, clock=ManualClock(T0), handlers=handlers) as crm:
         ada = crm.parties.add(Person(name="Ada"))
         with pytest.raises(RuntimeError), crm.unit_of_work() as uow:
@@ -147,13 +145,38 @@ def test_a_failing_move_writes_nothing(url: str) -> None:
         assert crm.engagements.of_party(ada.id) == []
 
 
-def test_engagements_move_nothing_in_a_store_that_did_not_opt_in(url: str) -> None:
-    with rc.open(url, clock=ManualClock(T0)) as crm:
+def test_engagements_move_nothing_in_a_store_that_switched_them_off(url: str) -> None:
+    off = {"lifecycle": {"follow_engagements": False}}
+    with rc.open(url, clock=ManualClock(T0), config=off) as crm:
         ada = crm.parties.add(Person(name="Ada"))
         with crm.unit_of_work() as uow:
             uow.engagements.add(_customer(ada))
         assert LifecycleService(crm).of(ada.id) is None
         assert [e.name for _, e in crm.events.read()] == ["engagement.started"]
+
+
+def test_an_engagement_start_moves_the_party_by_default(url: str) -> None:
+    with rc.open(url, clock=ManualClock(T0)) as crm:
+        ada = crm.parties.add(Person(name="Ada"))
+        with crm.unit_of_work() as uow:
+            uow.engagements.add(_customer(ada))
+        assert LifecycleService(crm).of(ada.id).stage == "customer"  # type: ignore[union-attr]
+        assert [e.name for _, e in crm.events.read()] == [
+            "engagement.started",
+            "lifecycle.stage_changed",
+        ]
+
+
+def test_the_old_opt_in_names_still_work_and_warn(url: str) -> None:
+    with pytest.warns(DeprecationWarning, match="LIFECYCLE_HANDLERS is deprecated"):
+        handlers = rc.LIFECYCLE_HANDLERS
+    with rc.open(url, clock=ManualClock(T0), handlers=handlers) as crm:
+        with pytest.warns(DeprecationWarning, match="follow_engagements"):
+            LifecycleService(crm).follow_engagements()
+        ada = crm.parties.add(Person(name="Ada"))
+        with crm.unit_of_work() as uow:
+            uow.engagements.add(_customer(ada))
+        assert [m.to_stage for m in LifecycleService(crm).history(ada.id)] == ["customer"]
 
 
 def test_a_lifecycle_needs_a_stored_party(url: str) -> None:

@@ -103,7 +103,8 @@ def test_a_crossing_is_published_once_with_hysteresis(url: str) -> None:
             (Direction.UP, "marketing-qualified", Decimal("50.00")),
             (Direction.DOWN, "marketing-qualified", Decimal("40.00")),
         ]
-        assert LifecycleService(crm).of(ada.id) is None  # nothing moved the lifecycle
+        # The engagement's start made Ada a customer; the crossings moved nothing.
+        assert [m.to_stage for m in LifecycleService(crm).history(ada.id)] == ["customer"]
 
 
 def test_a_score_wobbling_inside_the_hysteresis_crosses_once(url: str) -> None:
@@ -176,7 +177,9 @@ def test_a_rule_may_move_the_lifecycle_on_a_crossing_in_the_same_commit(url: str
             )
 
     handlers = [rc.EventHandlerSpec("qualify", "score.crossed", qualify)]
-    with rc.open(url, clock=ManualClock(T0), handlers=handlers) as crm:
+    # Only the rule moves Ada here (not her engagement's start, which would make her a customer).
+    off = {"lifecycle": {"follow_engagements": False}}
+    with rc.open(url, clock=ManualClock(T0), handlers=handlers, config=off) as crm:
         ScoringService(crm).use(MODEL)
         ada, deal = _engaged(crm, "vip")
         _log_call(crm, deal.id, T0)

@@ -114,7 +114,16 @@ def test_the_deprecated_job_rule_still_enqueues_in_the_same_commit(url: str) -> 
             uow.interactions.add(deal.log_interaction("call", at=T0 + timedelta(hours=1)))
         assert deal.pending_events == ()
         names = [e.name for _, e in crm.events.read()]
-        assert names == ["engagement.started", "engagement.promoted", "interaction.logged"]
+        # Then the lifecycle's moves the start and the promotion cause, in the same commit.
+        assert names == [
+            "engagement.started",
+            "engagement.promoted",
+            "interaction.logged",
+            "lifecycle.stage_changed",
+            "lifecycle.stage_changed",
+        ]
+        moves = [e for _, e in crm.events.read() if e.name == "lifecycle.stage_changed"]
+        assert [m.to_stage for m in moves] == ["customer", "client"]  # type: ignore[attr-defined]
         [(_, promoted)] = [(s, e) for s, e in crm.events.read() if isinstance(e, CustomerPromoted)]
         assert promoted.account_manager == "Grace"
         [job] = crm.jobs.claim("w1")

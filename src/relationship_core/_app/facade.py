@@ -21,7 +21,7 @@ Examples:
     ...                                 at=datetime(2026, 1, 5, 9, tzinfo=UTC), support_team="desk")
     ...         _ = uow.engagements.add(deal)
     ...     [event.name for _, event in crm.events.read()]
-    ['engagement.started']
+    ['engagement.started', 'lifecycle.stage_changed']
 """
 
 from __future__ import annotations

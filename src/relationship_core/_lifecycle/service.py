@@ -9,6 +9,7 @@ clock. Periods and the local days deals close on are the business's
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
@@ -24,7 +25,7 @@ from relationship_core._lifecycle.history import PartyLifecycle
 from relationship_core._lifecycle.kinds import OPPORTUNITIES, PARTY_LIFECYCLES
 from relationship_core._lifecycle.opportunities import Opportunity
 from relationship_core._lifecycle.pipelines import DEFAULT_PIPELINE, Pipeline
-from relationship_core._lifecycle.reactions import LIFECYCLE_HANDLERS, lifecycle_of
+from relationship_core._lifecycle.reactions import lifecycle_of
 from relationship_core._lifecycle.timeline import StageMove
 
 __all__ = ["LifecycleService"]
@@ -54,15 +55,18 @@ class LifecycleService:
         return found.calendar.time_zone if found is not None else ZoneInfo("UTC")
 
     def follow_engagements(self) -> None:
-        """Let engagement events move parties' stages in this store (from now on; once is enough).
+        """Deprecated (0.3): engagement events move parties' stages by default; does nothing.
 
-        Registers `LIFECYCLE_HANDLERS` on the store's bus, unless they are
-        there already (given to ``open(url, handlers=...)``, say).
+        Switch the handlers off with
+        ``open(url, config={"lifecycle": {"follow_engagements": False}})``.
         """
-        names = set(self._crm.bus.names())
-        for spec in LIFECYCLE_HANDLERS:
-            if spec.name not in names:
-                self._crm.bus.register(spec)
+        warnings.warn(
+            "LifecycleService.follow_engagements() is deprecated: engagement events move "
+            "parties' stages by default now (switch: open(url, config={'lifecycle': "
+            "{'follow_engagements': False}}))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
 
     # -- party lifecycles -----------------------------------------------------
     def of(self, party_id: str) -> PartyLifecycle | None:

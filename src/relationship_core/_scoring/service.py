@@ -10,6 +10,11 @@ under each model **in the unit of work that logged it**, stores its
 no events when they are edited, so after editing a party's attributes call
 `ScoringService.rescore`.
 
+Every rescore also enqueues a job at the instant decay alone would take the
+score below a threshold's ``down`` level (`relationship_core._scoring.decay`),
+so ``score.crossed`` fires then even when the party does nothing; the runner
+(``relationship-core worker``) runs it.
+
 The models live with the store's bus (one set per opened `CRM`); the scores
 themselves are stored.
 """
@@ -28,9 +33,11 @@ from relationship_core._app.repository import Results, require_store
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import Interaction
 from relationship_core._domain.events import DomainEvent
-from relationship_core._plugins.specs import EventHandlerSpec
+from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._scoring.decay import DECAY_QUEUE, enqueue_decay_check, is_stale
 from relationship_core._scoring.engine import Lead, score
 from relationship_core._scoring.kinds import PARTY_SCORES
+from relationship_core._scoring.loading import load_model
 from relationship_core._scoring.model import ScoringModel
 from relationship_core._scoring.stored import PartyScore, score_id
 from relationship_core.exceptions import NotFoundError, ValidationError
@@ -38,11 +45,18 @@ from relationship_core.exceptions import NotFoundError, ValidationError
 if TYPE_CHECKING:
     from relationship_core._app.bus import EventBus
     from relationship_core._app.uow import UnitOfWork
+    from relationship_core._storage.contract import Job
 
-__all__ = ["RESCORE_HANDLER", "ScoringService", "rescore_party"]
+__all__ = ["DECAY_HANDLER", "RESCORE_HANDLER", "ScoringService", "check_decay", "rescore_party"]
 
-#: The name of the handler `ScoringService.use` registers on a store's bus.
+#: The name of the rescoring handler the scoring plugin contributes.
 RESCORE_HANDLER = "scoring.rescore-on-interaction"
+
+#: The ``scoring`` setting listing the models a store scores with from the start.
+MODELS = "models"
+
+#: The ``scoring`` setting switching the rescoring handler (default ``True``).
+RESCORE_ON_INTERACTION = "rescore_on_interaction"
 
 
 class _Models:
@@ -51,6 +65,23 @@ class _Models:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.by_name: Mapping[str, ScoringModel] = {}
+        self.seeded = False
+
+    def seed(self, settings: Mapping[str, object]) -> _Models:
+        """Take the models of ``config={"scoring": {"models": [...]}}``, once per store."""
+        if self.seeded:
+            return self
+        with self.lock:
+            if not self.seeded:
+                given = settings.get(MODELS, ())
+                if not isinstance(given, (list, tuple)):
+                    raise ValidationError(
+                        "config['scoring']['models']", given, "a list of models (or mappings)"
+                    )
+                models = [m if isinstance(m, ScoringModel) else load_model(m) for m in given]
+                self.by_name = {**{m.name: m for m in models}, **self.by_name}
+                self.seeded = True
+        return self
 
 
 _STORES: weakref.WeakKeyDictionary[EventBus, _Models] = weakref.WeakKeyDictionary()
@@ -84,19 +115,57 @@ def rescore_party(
         if stored is None:
             stored = repo.add(PartyScore(party_id=party_id, model=name))
         stored.record(model, score(model, lead, at))
+        enqueue_decay_check(uow, stored, model, lead, at)
         out[name] = stored
     return out
 
 
-def _handler(models: _Models) -> EventHandlerSpec:
-    def rescore_on_interaction(event: DomainEvent, uow: UnitOfWork) -> None:
-        party_id = getattr(event, "party_id", None)
-        if not isinstance(party_id, str):
-            raise ValidationError("event.party_id", party_id, f"{event.name} names no party")
-        logged = uow.repository(Interaction).find(getattr(event, "interaction_id", ""))
-        rescore_party(uow, party_id, models.by_name, event.occurred_at, logged)
+def _models_of(bus: EventBus) -> _Models:
+    with _STORES_LOCK:
+        models = _STORES.get(bus)
+        if models is None:
+            models = _STORES[bus] = _Models()
+    return models
 
-    return EventHandlerSpec(RESCORE_HANDLER, "interaction.logged", rescore_on_interaction)
+
+def check_decay(job: Job, uow: UnitOfWork) -> None:
+    """A decay check is due: rescore the party under its model as of the job's instant.
+
+    Does nothing when the model is no longer in use, the party or its score
+    is gone, or a later rescore made the check stale.
+    """
+    name, party_id = job.payload.get("model"), job.payload.get("party_id")
+    if not isinstance(name, str) or not isinstance(party_id, str):
+        raise ValidationError("job.payload", dict(job.payload), "give party_id and model")
+    model = _models_of(uow._crm.bus).seed(uow.config("scoring")).by_name.get(name)
+    if model is None or is_stale(uow.repository(PARTY_SCORES).find(score_id(name, party_id)), job):
+        return
+    rescore_party(uow, party_id, {name: model}, job.due_at)
+
+
+#: The job handler of decay checks (the scoring plugin contributes it).
+DECAY_HANDLER = JobHandlerSpec(
+    DECAY_QUEUE, check_decay, "rescore a party when decay takes its score past a threshold"
+)
+
+
+def rescore_on_interaction(event: DomainEvent, uow: UnitOfWork) -> None:
+    """Rescore the interaction's party under the store's models, in the same unit of work."""
+    settings = uow.config("scoring")
+    if not settings.get(RESCORE_ON_INTERACTION, True):
+        return
+    models = _models_of(uow._crm.bus).seed(settings)
+    if not models.by_name:
+        return
+    party_id = getattr(event, "party_id", None)
+    if not isinstance(party_id, str):
+        raise ValidationError("event.party_id", party_id, f"{event.name} names no party")
+    logged = uow.repository(Interaction).find(getattr(event, "interaction_id", ""))
+    rescore_party(uow, party_id, models.by_name, event.occurred_at, logged)
+
+
+#: The rescoring handler (the scoring plugin contributes it to every store).
+RESCORE = EventHandlerSpec(RESCORE_HANDLER, "interaction.logged", rescore_on_interaction)
 
 
 class ScoringService:
@@ -109,11 +178,7 @@ class ScoringService:
     def __init__(self, crm: CRM) -> None:
         require_store("crm", crm)
         self._crm = crm
-        with _STORES_LOCK:
-            models = _STORES.get(crm.bus)
-            if models is None:
-                models = _STORES[crm.bus] = _Models()
-        self._models = models
+        self._models = _models_of(crm.bus).seed(crm.config.get("scoring", {}))
 
     @property
     def models(self) -> tuple[ScoringModel, ...]:
@@ -126,8 +191,8 @@ class ScoringService:
             raise ValidationError("model", model, "give a ScoringModel (load_model(...))")
         with self._models.lock:
             self._models.by_name = {**self._models.by_name, model.name: model}
-            if RESCORE_HANDLER not in self._crm.bus.names():
-                self._crm.bus.register(_handler(self._models))
+            if RESCORE_HANDLER not in self._crm.bus.names():  # a store without the plugin
+                self._crm.bus.register(RESCORE)
 
     def stop(self, name: str) -> None:
         """Stop scoring with the model named *name* (its stored scores stay)."""
