@@ -60,14 +60,14 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: jobs in a transaction, fencing, renewal, groups, dead letters, consumer positions.
 #: ``aggregates``: the backend computes `Aggregate` queries itself (SQL pushes them
 #: down); without it they are computed in Python over the query results.
-#: ``unique_keys`` (contract 3): the backend enforces `Write.keys` atomically.
+#: ``unique_keys``: the backend enforces `Write.keys` atomically.
 Capability: TypeAlias = Literal[
     "persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
 #: was written for as ``contract_version`` (missing means 1).
-CONTRACT_VERSION = 3
+CONTRACT_VERSION = 2
 
 
 # Type aliases carry a docstring too, for help() and the API reference.

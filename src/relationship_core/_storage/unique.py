@@ -16,11 +16,11 @@ claims; deleting it releases all of them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from relationship_core.exceptions import ValidationError
+from relationship_core.exceptions import UniqueKeyConflictError, ValidationError
 
-__all__ = ["normalise_key", "check_keys", "KeyClaims"]
+__all__ = ["KeyClaims", "MemoryKeys", "check_keys", "normalise_key"]
 
 #: ``((key, normalised value), ...)``, sorted, without duplicates.
 KeyClaims = tuple[tuple[str, str], ...]
@@ -63,3 +63,47 @@ def check_keys(kind: str, declared: Sequence[str], keys: object) -> KeyClaims:
         for n, value in enumerate(values):
             claims.add((key, normalise_key(value, f"keys.{key}[{n}]")))
     return tuple(sorted(claims))
+
+
+class MemoryKeys:
+    """The memory backend's side table: claimed values and who holds them.
+
+    Not locked itself: the backend calls it under its own lock. Each change
+    returns the function that undoes it, for the transaction's rollback.
+    """
+
+    def __init__(self) -> None:
+        self._holder: dict[tuple[str, str, str], str] = {}
+        self._held: dict[tuple[str, str], KeyClaims] = {}
+
+    def claim(self, kind: str, rid: str, claims: KeyClaims) -> Callable[[], None]:
+        """Make *claims* the record's claims, or raise `UniqueKeyConflictError`."""
+        for key, value in claims:
+            holder = self._holder.get((kind, key, value))
+            if holder is not None and holder != rid:
+                raise UniqueKeyConflictError(kind, rid, key, value, holder)
+        undo = self.release(kind, rid)
+        for key, value in claims:
+            self._holder[(kind, key, value)] = rid
+        if claims:
+            self._held[(kind, rid)] = claims
+
+        def restore() -> None:
+            self.release(kind, rid)
+            undo()
+
+        return restore
+
+    def release(self, kind: str, rid: str) -> Callable[[], None]:
+        """Drop every claim of the record."""
+        old = self._held.pop((kind, rid), ())
+        for key, value in old:
+            self._holder.pop((kind, key, value), None)
+
+        def undo() -> None:
+            for key, value in old:
+                self._holder[(kind, key, value)] = rid
+            if old:
+                self._held[(kind, rid)] = old
+
+        return undo
