@@ -27,9 +27,7 @@ def layout_v3(d: SQLDialect) -> tuple[str, ...]:
 
 def release_keys(conn: Conn, d: SQLDialect, kind: str, rid: str) -> None:
     """Drop every claim of one record."""
-    conn.execute(
-        f"DELETE FROM rc_unique WHERE kind = {d.ph} AND record_id = {d.ph}", (kind, rid)
-    )
+    conn.execute(f"DELETE FROM rc_unique WHERE kind = {d.ph} AND record_id = {d.ph}", (kind, rid))
 
 
 def claim_keys(conn: Conn, d: SQLDialect, kind: str, rid: str, claims: KeyClaims) -> None:
