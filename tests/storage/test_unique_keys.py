@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from relationship_core.exceptions import UniqueKeyConflictError
+from relationship_core.exceptions import UniqueKeyConflictError, ValidationError
 from relationship_core.plugins import KindSpec, Schema, Write, get_plugin_manager
 
 SCHEMA = Schema([KindSpec("contact", {"name": "str"}, unique=("email",))])
@@ -98,3 +98,28 @@ def test_layout_2_sqlite_store_is_upgraded_to_3(sqlite_url: Callable[[str], str]
             tx.put_many([Write("contact", "new", {}, {"name": "n"}, keys={"email": ["O@x.org"]})])
     finally:
         store.close()
+
+
+def test_a_mapping_declares_unique_keys_its_writes_claim() -> None:
+    import attrs
+
+    from relationship_core import KindMapping
+
+    @attrs.define
+    class Member:
+        id: str
+        emails: list[str]
+
+    members = KindMapping("member", Member, unique={"email": lambda m: m.emails})
+    assert members.kind_spec().unique == ("email",)
+    store = get_plugin_manager().open_backend("memory://", Schema([members.kind_spec()]))
+    with store.transaction() as tx:
+        tx.put_many([members.to_write(Member("m1", ["A@x.org", "b@x.org"]), None)])
+    with pytest.raises(UniqueKeyConflictError) as err, store.transaction() as tx:
+        tx.put_many([members.to_write(Member("m2", ["B@X.org"]), None)])
+    assert (err.value.key, err.value.value, err.value.holder) == ("email", "b@x.org", "m1")
+    with pytest.raises(ValidationError):
+        KindMapping("member", Member, unique={"email": "not callable"})
+    with pytest.raises(ValidationError):
+        KindMapping("member", Member, unique={"Bad Key": lambda m: m.emails})
+    store.close()
