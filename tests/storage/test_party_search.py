@@ -101,3 +101,28 @@ def test_the_upper_bound_is_above_every_extension_and_below_what_follows(
     if upper:
         assert prefix + rest < upper
         assert prefix <= upper
+
+
+def test_a_store_written_before_name_key_is_searchable_after_migrate(
+    sqlite_url: Callable[[str], str],
+) -> None:
+    import json
+    import sqlite3
+
+    url = sqlite_url("before")
+    with rc.open(url) as crm:
+        ada = crm.parties.add(Person(name="Ada Lovelace"))
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:  # as the store was before parties indexed name_key
+        conn.execute("DROP INDEX rc_ix_party_name_key")
+        conn.execute("ALTER TABLE rc_rec_party DROP COLUMN f_name_key")
+        (fields,) = conn.execute("SELECT fields FROM rc_kinds WHERE kind = 'party'").fetchone()
+        old = {k: v for k, v in json.loads(fields).items() if k != "name_key"}
+        conn.execute("UPDATE rc_kinds SET fields = ? WHERE kind = 'party'", (json.dumps(old),))
+    conn.close()
+    with rc.open(url) as crm:
+        assert crm.parties.get(ada.id).name == "Ada Lovelace"
+        assert list(crm.parties.search("ada")) == []  # not filled yet
+    rc.migrate(url)
+    with rc.open(url) as crm:
+        assert [p.id for p in crm.parties.search("ADA")] == [ada.id]
