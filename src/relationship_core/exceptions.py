@@ -12,6 +12,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   │   ├── DuplicateIdError              an added object's id is taken
+    │   │   ├── UniqueKeyConflictError        a unique key value is taken
     │   │   └── LeaseLostError                a worker no longer holds its job
     │   ├── CapabilityError                   the backend lacks a needed capability
     │   ├── SchemaError                       stored schema is newer / unmigrated
