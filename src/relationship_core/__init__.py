@@ -30,6 +30,7 @@ from relationship_core._app.kinds import register_mapping
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.runner import Backoff, JobResult, RetryAfter, Runner
 from relationship_core._app.schedules import Schedule, Schedules
+from relationship_core._app.search import PartyRepository
 from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
     ACTUAL_DAYS,
@@ -201,6 +202,7 @@ __all__ = [
     "Repository",
     "Results",
     "EngagementRepository",
+    "PartyRepository",
     "InteractionRepository",
     "EventLog",
     "JobQueue",

@@ -12,6 +12,7 @@ catches ``ValueError`` or ``LookupError`` keeps working::
     ├── StorageError                          a backend failed; native errors wrap to this
     │   ├── ConflictError                     optimistic concurrency: stale version
     │   │   ├── DuplicateIdError              an added object's id is taken
+    │   │   ├── UniqueKeyConflictError        a unique key value is taken
     │   │   └── LeaseLostError                a worker no longer holds its job
     │   ├── CapabilityError                   the backend lacks a needed capability
     │   ├── SchemaError                       stored schema is newer / unmigrated
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidTransitionError",
     "StorageError",
     "ConflictError",
+    "UniqueKeyConflictError",
     "DuplicateIdError",
     "LeaseLostError",
     "CapabilityError",
@@ -194,6 +196,30 @@ class ConflictError(StorageError):
             else f"already exists at version {actual}"
         )
         super().__init__(f"{kind} {id!r}: {what}; re-read it and apply the change again")
+
+
+class UniqueKeyConflictError(ConflictError):
+    """A write claimed a unique key value another record already holds; nothing was changed.
+
+    Unique keys are declared by a kind (``KindSpec.unique``) and compared after
+    normalisation (trimmed, case-folded), so ``" Ann@Example.COM"`` and
+    ``"ann@example.com"`` are the same e-mail address.
+
+    Attributes:
+        key: The unique key, e.g. ``"email"``.
+        value: The normalised value claimed twice.
+        holder: The id of the record that holds it (``""`` if another
+            transaction holds it but is not visible yet).
+    """
+
+    def __init__(self, kind: str, id: str, key: str, value: str, holder: str) -> None:
+        self.key = key
+        self.value = value
+        self.holder = holder
+        held = f"{kind} {holder!r}" if holder else "another transaction"
+        ConflictError.__init__(
+            self, kind, id, None, None, detail=f"{key} {value!r} is already held by {held}"
+        )
 
 
 class DuplicateIdError(ConflictError):

@@ -140,3 +140,32 @@ def test_a_copy_killed_at_a_random_moment_is_finished_by_running_it_again(
     child.stdout.close()
     assert main(["copy", first, pg]) == 0
     assert _everything(pg) == _everything(first)
+
+
+def test_unique_keys_travel_with_their_records(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    from relationship_core._storage.copy import copy_store
+    from relationship_core.exceptions import UniqueKeyConflictError
+    from relationship_core.plugins import KindSpec, Schema, Write, get_plugin_manager
+
+    schema = Schema([KindSpec("contact", {"name": "str"}, unique=("email",))])
+    first, pg = sqlite_url("unique_src"), pg_url("copy_unique")
+    manager = get_plugin_manager()
+    source = manager.open_backend(first, schema)
+    with source.transaction() as tx:  # more rows than a batch, keys sharing kind and key
+        tx.put_many(
+            [
+                Write("contact", f"c{n}", {}, {"name": "x"}, keys={"email": [f"p{n}@x.org"]})
+                for n in range(7)
+            ]
+        )
+    destination = manager.open_backend(pg, schema)
+    try:
+        copy_store(source, destination, batch=3)
+        with pytest.raises(UniqueKeyConflictError) as caught, destination.transaction() as tx:
+            tx.put_many([Write("contact", "new", {}, {"name": "y"}, keys={"email": ["P6@x.org"]})])
+        assert caught.value.holder == "c6"
+    finally:
+        source.close()
+        destination.close()

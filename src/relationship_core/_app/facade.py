@@ -40,13 +40,13 @@ from relationship_core._app.features import FeatureConfig, Features, feature_con
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._app.schedules import Schedules
+from relationship_core._app.search import PartyRepository
 from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.clock import Clock, SystemClock
 from relationship_core._domain.engagements import Engagement, EngagementKind, Interaction
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.ids import IdGenerator
-from relationship_core._domain.parties import Party
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._plugins.specs import EventHandlerSpec
@@ -265,9 +265,9 @@ class CRM:
         return self._ids()
 
     @property
-    def parties(self) -> Repository[Party]:
-        """People and organisations."""
-        return Repository(self, self.registry.get("party"))
+    def parties(self) -> PartyRepository:
+        """People and organisations (with `PartyRepository.search`)."""
+        return PartyRepository(self, self.registry.get("party"))
 
     @property
     def engagements(self) -> EngagementRepository:

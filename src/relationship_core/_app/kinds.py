@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from relationship_core._app.mapping import KindMapping, MappingRegistry
+from relationship_core._app.search import search_key
 from relationship_core._domain.engagements import Engagement, Interaction
 from relationship_core._domain.parties import Party
 from relationship_core.exceptions import ValidationError
@@ -45,6 +46,7 @@ PARTIES: KindMapping[Party] = KindMapping(
         "name": ("str", lambda p: p.name),
         "email": ("str?", lambda p: _opt(p.email)),
         "locale": ("str?", lambda p: p.locale),
+        "name_key": ("str", lambda p: search_key(p.name)),
     },
 )
 

@@ -24,7 +24,7 @@ from relationship_core._domain.actor import Actor
 from relationship_core._domain.money import Money
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
 from relationship_core._storage.contract import IndexValue, Record, Write
-from relationship_core._storage.schema import FieldSpec, KindSpec, Schema
+from relationship_core._storage.schema import FieldSpec, KindSpec, Schema, check_identifier
 from relationship_core.exceptions import CorruptRecordError, SchemaError, ValidationError
 
 __all__ = ["ACTOR_KEY", "MONEY", "KindMapping", "MappingRegistry", "Upgrade"]
@@ -54,6 +54,16 @@ def _references(value: Mapping[str, str]) -> dict[str, str]:
         raise ValidationError("references", value, "expected {field: referenced kind}")
     for field, kind in value.items():
         check_text(f"references[{field!r}]", kind, max_length=MAX_ID_LENGTH)
+    return dict(value)
+
+
+def _unique(value: object) -> dict[str, Callable[[Any], Iterable[str]]]:
+    if not isinstance(value, Mapping):
+        raise ValidationError("unique", value, "expected {key: extractor}")
+    for key, extract in value.items():
+        check_identifier("unique", key)
+        if not callable(extract):
+            raise ValidationError(f"unique[{key!r}]", extract, "expected a function")
     return dict(value)
 
 
@@ -88,6 +98,10 @@ class KindMapping(Generic[T]):
         references: ``{field: kind}``: the attribute holds the id of an object of
             that kind (``None`` allowed); a unit of work refuses to commit an
             object whose referenced object exists neither in the store nor in it.
+        unique: ``{key: extractor}``: unique keys of the kind (`KindSpec.unique`);
+            the extractor returns the values *obj* claims (e.g. all its e-mail
+            addresses), and a write claiming a value another object holds
+            raises ``UniqueKeyConflictError``.
     """
 
     kind: str
@@ -101,6 +115,7 @@ class KindMapping(Generic[T]):
     unstructure: Callable[[T], dict[str, Any]] = _serialize.unstructure
     structure: Callable[[dict[str, Any], type[T]], T] = _serialize.structure
     references: dict[str, str] = attrs.field(factory=dict, converter=_references)
+    unique: dict[str, Callable[[Any], Iterable[str]]] = attrs.field(factory=dict, converter=_unique)
 
     def __attrs_post_init__(self) -> None:
         check_text("kind", self.kind, max_length=MAX_ID_LENGTH)
@@ -133,7 +148,7 @@ class KindMapping(Generic[T]):
                 fields.append(FieldSpec(currency, "str", nullable))
             else:
                 fields.append(FieldSpec(name, ftype.rstrip("?"), nullable))  # type: ignore[arg-type]
-        return KindSpec(self.kind, fields)
+        return KindSpec(self.kind, fields, unique=tuple(self.unique))
 
     def index_values(self, obj: T) -> dict[str, IndexValue]:
         """The indexed values extracted from *obj* (a money field as amount and currency)."""
@@ -183,6 +198,7 @@ class KindMapping(Generic[T]):
             self.index_values(obj),
             expected_version,
             self.schema_version,
+            {key: list(extract(obj)) for key, extract in self.unique.items()},
         )
 
     @staticmethod

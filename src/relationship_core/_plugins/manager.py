@@ -35,6 +35,7 @@ from relationship_core._storage.protocols import StorageBackend
 from relationship_core._storage.schema import Schema
 from relationship_core._storage.url import StorageURL, parse_url
 from relationship_core.exceptions import (
+    CapabilityError,
     DuplicateBackendError,
     PluginLoadError,
     UnknownBackendError,
@@ -326,7 +327,17 @@ class PluginManager:
     def open_backend(self, url: str | StorageURL, schema: Schema) -> StorageBackend:
         """Parse *url*, find the backend for its scheme and open it with *schema*."""
         parsed = parse_url(url)
-        return self.backend_for(parsed.scheme).factory(parsed, schema)
+        backend = self.backend_for(parsed.scheme).factory(parsed, schema)
+        unique = [k.name for k in getattr(schema, "kinds", ()) if k.unique]
+        if unique and "unique_keys" not in getattr(backend, "capabilities", ()):
+            backend.close()  # keys it cannot enforce must not be silently ignored
+            raise CapabilityError(
+                type(backend).__name__,
+                "unique_keys",
+                f"; kinds {', '.join(unique)} declare unique keys: "
+                "use the memory, SQLite or PostgreSQL backend",
+            )
+        return backend
 
 
 def _import_target(target: str) -> object:

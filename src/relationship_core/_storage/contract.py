@@ -60,8 +60,9 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: jobs in a transaction, fencing, renewal, groups, dead letters, consumer positions.
 #: ``aggregates``: the backend computes `Aggregate` queries itself (SQL pushes them
 #: down); without it they are computed in Python over the query results.
+#: ``unique_keys``: the backend enforces `Write.keys` atomically.
 Capability: TypeAlias = Literal[
-    "persistent", "threads", "multiprocess", "job_control", "aggregates"
+    "persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -76,7 +77,8 @@ FieldType.__doc__ = (
 Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
-    "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates."
+    "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
+    "unique_keys."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 
@@ -123,6 +125,10 @@ class Write:
         expected_version: The version the writer read; ``None`` means the
             record must not exist yet. A stale value raises ``ConflictError``.
         schema_version: Domain layout version of ``data``.
+        keys: Values each unique key of the kind claims for this record,
+            ``{"email": ["ann@example.com"]}`` (normalised: trimmed,
+            case-folded); a value another record holds raises
+            ``UniqueKeyConflictError``. Keys left out claim nothing.
     """
 
     kind: str
@@ -131,6 +137,7 @@ class Write:
     indexed: dict[str, IndexValue] = attrs.field(factory=dict, converter=_frozen_dict)
     expected_version: int | None = None
     schema_version: int = 1
+    keys: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
 
 
 @attrs.frozen

@@ -39,7 +39,20 @@ _FIXED: dict[str, dict[str, str]] = {
     "rc_jobs": {"payload": _JSON, "due_at": _TIME, "lease_expires_at": _TIME},
 }
 #: The key each table is copied in order of.
-_KEYS = {"rc_events": "seq", "rc_positions": "consumer"}
+_KEYS: dict[str, tuple[str, ...]] = {
+    "rc_events": ("seq",),
+    "rc_positions": ("consumer",),
+    "rc_unique": ("kind", "ukey", "value"),
+}
+
+
+def _key_of(name: str) -> tuple[str, ...]:
+    return _KEYS.get(name, ("id",))
+
+
+def _last_key(cols: Sequence[str], name: str, row: Sequence[Any]) -> list[Any]:
+    return [row[cols.index(column)] for column in _key_of(name)]
+
 
 #: ``(table, rows copied so far, rows in the table)``.
 Progress = Callable[[str, int, int], None]
@@ -124,12 +137,14 @@ def _text(value: Any) -> str:
 
 
 def _rows(store: Any, name: str, cols: Sequence[str], after: Any, limit: int) -> list[Any]:
-    key = _KEYS.get(name, "id")
+    key = _key_of(name)
     ph = store.dialect.ph
-    where = "" if after is None else f" WHERE {key} > {ph}"
-    sql = f"SELECT {', '.join(cols)} FROM {name}{where} ORDER BY {key} LIMIT {int(limit)}"
+    marks = ", ".join([ph] * len(key))
+    where = "" if after is None else f" WHERE ({', '.join(key)}) > ({marks})"
+    sql = f"SELECT {', '.join(cols)} FROM {name}{where} ORDER BY {', '.join(key)}"
     with store._reader() as conn:
-        return list(conn.execute(sql, () if after is None else (after,)).fetchall())
+        params = () if after is None else tuple(after)
+        return list(conn.execute(f"{sql} LIMIT {int(limit)}", params).fetchall())
 
 
 def _count(store: Any, name: str) -> int:
@@ -140,12 +155,11 @@ def _count(store: Any, name: str) -> int:
 def _checksum(store: Any, name: str, cols: Sequence[str], meanings: dict[str, str]) -> str:
     digest = hashlib.sha256()
     after: Any = None
-    key = cols.index(_KEYS.get(name, "id"))
     while rows := _rows(store, name, cols, after, 5000):
         for row in rows:
             canon = [_canonical(meanings.get(c), v) for c, v in zip(cols, row, strict=True)]
             digest.update("|".join(_text(v) for v in canon).encode() + b"\n")
-        after = rows[-1][key]
+        after = _last_key(cols, name, rows[-1])
     return digest.hexdigest()
 
 
@@ -222,7 +236,6 @@ def _copy_table(
     """Copy *name*'s rows after the marker *state* (``[last key as JSON, done]``)."""
     cols = _columns_of(src, dst, name)
     meanings = _meanings(src, name)
-    key = cols.index(_KEYS.get(name, "id"))
     total = _count(src, name)
     last, done = state
     after: Any = None if last is None else json.loads(last)
@@ -239,7 +252,7 @@ def _copy_table(
             for row in rows
         ]
         if rows:
-            after = rows[-1][key]
+            after = _last_key(cols, name, rows[-1])
         done = int(len(rows) < batch)
         with dst._writer() as conn:  # the rows and the marker commit together
             if out:

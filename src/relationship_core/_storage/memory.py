@@ -38,6 +38,7 @@ from relationship_core._storage.schema import (
     dump_json,
     run_query,
 )
+from relationship_core._storage.unique import MemoryKeys
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import ConflictError, StorageError, ValidationError
 
@@ -65,7 +66,9 @@ class MemoryBackend(MemoryJobs):
         (1, {'body': 'hi'})
     """
 
-    capabilities: frozenset[Capability] = frozenset({"threads", "job_control", "aggregates"})
+    capabilities: frozenset[Capability] = frozenset(
+        {"threads", "job_control", "aggregates", "unique_keys"}
+    )
 
     def __init__(self, schema: Schema) -> None:
         if not isinstance(schema, Schema):
@@ -77,6 +80,7 @@ class MemoryBackend(MemoryJobs):
         self._jobs: dict[str, Job] = {}
         self._job_keys: dict[str, str] = {}
         self._positions: dict[str, int] = {}
+        self._keys = MemoryKeys()
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------
@@ -184,6 +188,8 @@ class _MemoryTransaction:
             actual = old.version if old else None
             if actual != write.expected_version:
                 raise ConflictError(write.kind, write.id, write.expected_version, actual)
+            if store.schema.kind(write.kind).unique:
+                self.undo.append(store._keys.claim(write.kind, write.id, write.keys))
             row = _Row((actual or 0) + 1, write.schema_version, text, write.indexed)
             table[write.id] = row
             self.undo.append(_restore(table, write.id, old))
@@ -215,6 +221,7 @@ class _MemoryTransaction:
             )
         del table[delete.id]
         self.undo.append(_restore(table, delete.id, old))
+        self.undo.append(store._keys.release(delete.kind, delete.id))
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         store = self._live()

@@ -185,7 +185,7 @@ class PostgresBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control", "aggregates"}
+        {"persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"}
     )
     dialect = DIALECT
 

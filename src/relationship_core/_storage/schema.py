@@ -35,6 +35,7 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.exact import check_decimal, from_units, to_units
+from relationship_core._storage.unique import KeyClaims, check_keys
 from relationship_core.exceptions import CorruptRecordError, ValidationError
 
 __all__ = [
@@ -286,6 +287,15 @@ def _all_of(field: str, cls: type[Any], value: object) -> tuple[Any, ...]:
     return out
 
 
+def _unique_names(value: object) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else tuple(items("unique", value))
+    for name in names:
+        check_identifier("unique", name)
+    if len(set(names)) != len(names):
+        raise ValidationError("unique", value, "a unique key is declared twice")
+    return names  # type: ignore[return-value]
+
+
 @attrs.frozen
 class KindSpec:
     """A kind of record and its indexed fields.
@@ -301,10 +311,13 @@ class KindSpec:
         name: Identifier of the kind.
         fields: The indexed fields; a mapping ``{"name": "str", "email": "str?"}``
             is accepted (a trailing ``?`` marks a nullable field).
+        unique: Names of unique keys (identifiers): no two records may claim
+            the same normalised value of one (`Write.keys`).
     """
 
     name: str
     fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=_fields)
+    unique: tuple[str, ...] = attrs.field(default=(), converter=_unique_names)
     _by_name: dict[str, FieldSpec] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
@@ -371,6 +384,7 @@ class CheckedWrite(NamedTuple):
     indexed: dict[str, IndexValue]
     expected_version: int | None
     schema_version: int
+    keys: KeyClaims = ()
 
 
 @attrs.frozen
@@ -471,6 +485,7 @@ class Schema:
             spec.check_indexed(write.indexed),
             exp,
             write.schema_version,
+            check_keys(spec.name, spec.unique, write.keys) if write.keys else (),
         )
 
     def check_delete(self, delete: Delete) -> Delete:

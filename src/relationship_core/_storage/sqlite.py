@@ -155,7 +155,7 @@ class SQLiteBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control", "aggregates"}
+        {"persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"}
     )
     dialect = DIALECT
 

@@ -52,6 +52,7 @@ from relationship_core._storage.sql import (
     write_runs,
 )
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
+from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
 from relationship_core.exceptions import (
     BackendRefusedError,
     ConflictError,
@@ -63,7 +64,7 @@ from relationship_core.exceptions import (
 __all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction"]
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 class _KindSQL(NamedTuple):
@@ -167,7 +168,11 @@ class SQLStore(SQLJobs):
                 f"{self.where} has storage layout {current}, newer than this library's "
                 f"{LAYOUT_VERSION}; upgrade relationship_core"
             )
-        migrations = {1: layout_v1(self.dialect), 2: layout_v2(self.dialect)}
+        migrations = {
+            1: layout_v1(self.dialect),
+            2: layout_v2(self.dialect),
+            3: layout_v3(self.dialect),
+        }
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
                 conn.execute(statement)
@@ -392,6 +397,9 @@ class SQLTransaction(SQLJobTransaction):
         # Consecutive writes of one kind and one sort (insert/update) go in one executemany.
         for start, end, insert in write_runs(checked):
             self._run(conn, checked[start:end], texts[start:end], insert=insert)
+        for w in checked:  # after the version checks: a stale write is a plain conflict
+            if schema.kind(w.kind).unique:
+                claim_keys(conn, self.store.dialect, w.kind, w.id, w.keys)
         return stored_records(checked)
 
     def _run(
@@ -440,6 +448,8 @@ class SQLTransaction(SQLJobTransaction):
                 actual,
                 detail="" if actual is not None else "does not exist",
             )
+        if self.store.schema.kind(delete.kind).unique:
+            release_keys(conn, self.store.dialect, delete.kind, delete.id)
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         conn = self._live()

@@ -68,6 +68,7 @@ from relationship_core.testing._kit_schema import KIT_SCHEMA
 from relationship_core.testing._storage_aggregates import AggregateTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
+from relationship_core.testing._storage_unique import UniqueKeyTests
 
 __all__ = [
     "KIT_SCHEMA",
@@ -129,7 +130,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests(InputTests, JobControlTests, AggregateTests):
+class StorageBackendTests(InputTests, JobControlTests, AggregateTests, UniqueKeyTests):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.
