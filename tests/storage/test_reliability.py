@@ -86,9 +86,13 @@ def _check_consistent(url: str, round_: int) -> int:
             limit=1000,
         ):
             jobs.extend(batch)
-    # Whole units of work or none: 100 parties, 100 engagements, 100 events, 100 jobs each.
+    # Whole units of work or none: 100 parties, 100 engagements, 100 events, 100 jobs each,
+    # and the lifecycle feature's reaction to each engagement, in the same unit of work.
     assert len(parties) % 100 == 0
-    assert len(engagements) == len(parties) == len(events) == len(jobs)
+    started = [e for _, e in events if e.name == "engagement.started"]
+    moves = [e for _, e in events if e.name == "lifecycle.stage_changed"]
+    assert len(engagements) == len(parties) == len(started) == len(moves) == len(jobs)
+    assert len(events) == len(started) + len(moves)
     batches: dict[str, int] = {}
     for party in parties:
         [tag] = party.tags
@@ -96,7 +100,7 @@ def _check_consistent(url: str, round_: int) -> int:
     assert set(batches.values()) <= {100}
     assert {e.party_id for e in engagements} == {p.id for p in parties}
     assert [s for s, _ in events] == list(range(1, len(events) + 1))
-    assert {e.aggregate_id for _, e in events} == {e.id for e in engagements}
+    assert {e.aggregate_id for e in started} == {e.id for e in engagements}
     assert {j.payload["e"] for j in jobs} == {e.id for e in engagements}
     return len(batches)
 

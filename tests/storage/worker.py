@@ -68,7 +68,11 @@ def bigtx(url: str) -> None:
     t0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 
     def welcome(events: Sequence[DomainEvent]) -> list[NewJob]:
-        return [NewJob("welcome", {"e": e.aggregate_id}, e.occurred_at) for e in events]
+        return [  # one per engagement, not per reaction (the lifecycle feature's stage moves)
+            NewJob("welcome", {"e": e.aggregate_id}, e.occurred_at)
+            for e in events
+            if e.name == "engagement.started"
+        ]
 
     with open_store(url, clock=ManualClock(t0), job_rule=welcome) as crm:
         batch = 0
