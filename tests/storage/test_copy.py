@@ -69,6 +69,7 @@ def test_a_demo_store_goes_to_postgresql_and_back(
     first, pg, back = sqlite_url("first"), pg_url("copy_there"), sqlite_url("back")
     _demo_store(first)
     assert main(["copy", first, pg]) == 0
+    assert main(["copy", first, pg]) == 0  # a finished copy, run again, is only verified
     assert main(["copy", pg, back]) == 0
     want = _everything(first)
     assert want["events"]
