@@ -309,9 +309,10 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
     if evaluated is None:
         if goals:
             subject = goals[0].result["subject"]
+            ended = tuple(dict.fromkeys(g.rule for g in goals))  # goal rules: considered
             uow.add(
                 _audit(
-                    uow, event, Plan(event.name, subject, ruleset.version, (), (), (), ()), goals
+                    uow, event, Plan(event.name, subject, ruleset.version, ended, (), (), ()), goals
                 )
             )
         return
