@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import relationship_core as rc
 from relationship_core import Money, Person
@@ -121,3 +123,30 @@ def test_bad_follow_up_params_fail_at_load(params: str, field: str) -> None:
     with rc.open("memory://") as crm, pytest.raises(ValidationError) as caught:
         load_rules(follow_rule(params), crm=crm)
     assert caught.value.field == field
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.datetimes(
+        min_value=datetime(2020, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+        max_value=datetime(2035, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    every=st.integers(1, 30),
+    times=st.integers(1, 5),
+    hour=st.integers(0, 23),
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]),
+)
+def test_follow_ups_are_in_working_time_in_order_and_at_most_k(
+    start: datetime, every: int, times: int, hour: int, zone: str
+) -> None:
+    cal = WorkingCalendar(zone, holidays=[date(2026, 12, 25)])
+    dues = follow_up_times(cal, start, {"every_days": every, "times": times, "at": f"{hour:02}:00"})
+    assert len(dues) == times
+    assert dues == sorted(dues)
+    for n, due in enumerate(dues, 1):
+        assert cal.is_working_time(due)
+        earliest = start.astimezone(cal.time_zone).date() + timedelta(days=every * n)
+        assert due.astimezone(cal.time_zone).date() >= earliest
+        if 9 <= hour < 17:  # inside the hours: that local time, on a business day
+            assert due.astimezone(cal.time_zone).hour == hour
