@@ -65,9 +65,11 @@ def test_the_mission_rules_fire_on_every_backend(url: str) -> None:
         )
         with crm.unit_of_work() as uow:
             uow.repository(Opportunity).get(deal.id).send_proposal(at=clock.now())
-        [job] = crm.jobs.list_jobs(queue="rules.action")
-        assert job.due_at == T0 + timedelta(days=3)
-        assert job.group == f"rule:follow up a sent proposal:{buyer.id}"
+        first, second = sorted(crm.jobs.list_jobs(queue="rules.action"), key=lambda j: j.due_at)
+        assert first.due_at == T0 + timedelta(days=3)  # Thursday 09:00 in the business's hours
+        assert second.due_at == T0 + timedelta(days=7)  # the Monday after
+        assert first.group == second.group
+        assert first.group.startswith(f"rule:follow up a sent proposal:{buyer.id}:fup-")
         assert rc.Runner(crm, queues=["rules.action"]).drain() == []  # not due yet
         clock.advance(timedelta(days=3))
         [result] = rc.Runner(crm, queues=["rules.action"]).drain()
@@ -75,9 +77,14 @@ def test_the_mission_rules_fire_on_every_backend(url: str) -> None:
         [task] = crm.repository(Task).query(party_id=buyer.id)
         assert task.title == "Follow up the proposal"
         assert task.due_on == date(2026, 3, 6)
-        assert [
-            a.actions[0].status for a in engine.audits_for_rule("follow up a sent proposal")
-        ] == [
-            "scheduled",
-            "done",
-        ]
+        # the proposal is answered: the second follow-up is cancelled
+        with crm.unit_of_work() as uow:
+            uow.repository(Opportunity).get(deal.id).accept_proposal(at=clock.now())
+        clock.advance(timedelta(days=7))
+        assert rc.Runner(crm, queues=["rules.action"]).drain() == []
+        assert crm.jobs.get(second.id).state == "cancelled"
+        assert sorted(
+            a.action
+            for audit in engine.audits_for_rule("follow up a sent proposal")
+            for a in audit.actions
+        ) == ["create_task", "goal", "schedule_follow_ups"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from relationship_core._rules.followups import check_follow_ups, schedule_follow_ups
 from relationship_core._rules.notify_action import check_notification, send_notification
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
@@ -317,6 +318,14 @@ BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
         "send_notification",
         RuleAction(send_notification, check_notification),
         "a template's notification through the outbox: template, channel, to",
+    ),
+    (
+        "schedule_follow_ups",
+        RuleAction(schedule_follow_ups, check_follow_ups),
+        (
+            "delayed follow-ups in business hours, ended by the rule's goals: "
+            "days or every_days+times, at, business_hours, business, action"
+        ),
     ),
 )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from relationship_core._app.mapping import KindMapping
+from relationship_core._rules.followups import FOLLOW_UPS
 
 if TYPE_CHECKING:
     from relationship_core._app.repository import Repository
@@ -135,7 +136,12 @@ RULE_AUDITS: KindMapping[RuleAudit] = KindMapping(
 )
 
 #: The kinds the rules plugin contributes.
-RULE_MAPPINGS: tuple[KindMapping[Any], ...] = (RULE_SETS, RULE_ENROLMENTS, RULE_AUDITS)
+RULE_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    RULE_SETS,
+    RULE_ENROLMENTS,
+    RULE_AUDITS,
+    FOLLOW_UPS,
+)
 
 
 def audits_for_subject(repo: Repository[RuleAudit], subject: str) -> list[RuleAudit]:

@@ -43,6 +43,7 @@ from relationship_core._rules.audit import (
     enrolment_id,
 )
 from relationship_core._rules.context import Context, Exposure
+from relationship_core._rules.followups import end_by_goals, follow_up_active
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._rules.values import shift
 from relationship_core._storage.contract import NewJob
@@ -303,13 +304,22 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
     ruleset = _installed(uow)
     if ruleset is None:
         return
+    goals = _goals(uow, ruleset, event)
     evaluated = _evaluate(uow, ruleset, event)
     if evaluated is None:
+        if goals:
+            subject = goals[0].result["subject"]
+            ended = tuple(dict.fromkeys(g.rule for g in goals))  # goal rules: considered
+            uow.add(
+                _audit(
+                    uow, event, Plan(event.name, subject, ruleset.version, ended, (), (), ()), goals
+                )
+            )
         return
     plan, facts, decisions = evaluated
     key = _event_key(event)
     actions = _actions(uow)
-    outcomes: list[ActionOutcome] = []
+    outcomes: list[ActionOutcome] = list(goals)
     for rule, decision in decisions:
         if decision.skipped is not None:
             outcomes.extend(
@@ -336,6 +346,21 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
             result = actions[call.name](context, call.params)
             outcomes.append(ActionOutcome(rule.name, call.name, "done", result=dict(result)))
     uow.add(_audit(uow, event, plan, outcomes))
+
+
+def _goals(uow: UnitOfWork, ruleset: RuleSet, event: DomainEvent) -> list[ActionOutcome]:
+    """End the follow-ups whose rules' goals *event* meets (in *uow*); what was ended."""
+    rules = [r for r in ruleset.rules if any(event.name in g.triggers for g in r.goals)]
+    if not rules:
+        return []
+    facts = _facts(uow, event)
+    ended = end_by_goals(
+        uow, rules, event.name, context=facts.context, subject=facts.subject, at=event.occurred_at
+    )
+    return [
+        ActionOutcome(rule, "goal", "done", result={**result, "subject": facts.subject})
+        for rule, result in ended
+    ]
 
 
 def _audit(
@@ -403,7 +428,12 @@ def run_delayed(job: Job, uow: UnitOfWork) -> None:
     )
     actions = _actions(uow)
     outcomes = []
-    for call in p["actions"]:
+    skipped = None if "follow_up" not in p else follow_up_active(uow, p, job.due_at)
+    if skipped is not None:
+        outcomes.append(
+            ActionOutcome(p["rule"], "follow_up", "skipped", result={"reason": skipped})
+        )
+    for call in p["actions"] if skipped is None else ():
         action = actions.get(call["name"])
         if action is None:
             raise ValidationError(

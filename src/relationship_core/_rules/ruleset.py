@@ -29,6 +29,7 @@ from relationship_core.exceptions import ValidationError
 __all__ = [
     "REENTRY_MODES",
     "ActionCall",
+    "Goal",
     "Reentry",
     "RuleSet",
     "RuleSpec",
@@ -42,7 +43,17 @@ __all__ = [
 REENTRY_MODES = ("once_per_event", "once_per_subject", "cooldown")
 
 _RULE_KEYS = frozenset(
-    {"name", "trigger", "condition", "actions", "delay", "reentry", "priority", "enabled"}
+    {
+        "name",
+        "trigger",
+        "condition",
+        "actions",
+        "delay",
+        "reentry",
+        "priority",
+        "enabled",
+        "goals",
+    }
 )
 _UNIT_NAMES = {f"{unit}{plural}": unit for unit in UNITS for plural in ("", "s")}
 
@@ -68,6 +79,22 @@ class ActionCall:
 
     name: str
     params: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Goal:
+    """When one of *triggers* happens for the subject and *condition* holds, its follow-ups end."""
+
+    triggers: tuple[str, ...]
+    condition: CompiledCondition = attrs.field(eq=False)
+
+    def meets(self, event_name: str, context: Any) -> bool:
+        """Whether an event named *event_name*, in *context*, meets this goal."""
+        return event_name in self.triggers and self.condition.evaluate(context)
+
+    def canonical(self) -> dict[str, Any]:
+        """The JSON-able form."""
+        return {"trigger": list(self.triggers), "condition": self.condition.to_json()}
 
 
 @attrs.frozen
@@ -98,6 +125,7 @@ class RuleSpec:
         reentry: How often it may act for one subject.
         priority: Higher runs first among the rules one event matches.
         enabled: Disabled rules are kept but never considered.
+        goals: Events that end the subject's pending follow-ups of this rule.
     """
 
     name: str
@@ -108,6 +136,7 @@ class RuleSpec:
     reentry: Reentry = Reentry()
     priority: int = 0
     enabled: bool = True
+    goals: tuple[Goal, ...] = ()
 
     def due(self, at: datetime) -> datetime:
         """When the actions of an event at *at* run (days on the local calendar of *at*)."""
@@ -128,6 +157,8 @@ class RuleSpec:
         }
         if self.delay is not None:
             out["delay"] = str(self.delay)
+        if self.goals:
+            out["goals"] = [goal.canonical() for goal in self.goals]
         if self.reentry != Reentry():
             out["reentry"] = {"mode": self.reentry.mode}
             if self.reentry.cooldown is not None:
@@ -257,6 +288,7 @@ class _Loader:
                 self.reentry(where.format("reentry"), data.get("reentry")),
                 self.integer(where.format("priority"), data.get("priority", 0)),
                 self.boolean(where.format("enabled"), data.get("enabled", True)),
+                self.goals(where.format("goals"), data.get("goals", [])),
             )
         except ValidationError as error:
             if not error.reason.startswith("rule "):  # name the rule, keep the error's type
@@ -303,6 +335,25 @@ class _Loader:
                 if check is not None:
                     params = check(params, f"{here}.params")
             out.append(ActionCall(name, dict(params)))
+        return tuple(out)
+
+    def goals(self, path: str, value: object) -> tuple[Goal, ...]:
+        if not isinstance(value, list):
+            raise ValidationError(
+                path, value, 'give a list of {trigger = "...", condition = "..."}'
+            )
+        out = []
+        for n, item in enumerate(value):
+            here = f"{path}[{n}]"
+            data = {"trigger": item} if isinstance(item, str) else item
+            if not isinstance(data, Mapping) or set(data) - {"trigger", "condition"}:
+                raise ValidationError(here, item, "give {trigger, condition}")
+            out.append(
+                Goal(
+                    self.triggers(f"{here}.trigger", data.get("trigger")),
+                    compile_condition(data.get("condition", "true"), f"{here}.condition"),
+                )
+            )
         return tuple(out)
 
     def reentry(self, path: str, value: object) -> Reentry:
