@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from relationship_core._cli_jobs import add_job_commands
+from relationship_core._cli_report import add_report_commands
 from relationship_core._cli_rules import add_rule_commands
 from relationship_core._version import __version__
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
     add_job_commands(commands)
     add_rule_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -10,16 +10,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import relationship_core as rc
-from relationship_core import LifecycleService, Money, Opportunity, Period, Person, weighted_pipeline
+from relationship_core import (
+    LifecycleService,
+    Money,
+    Opportunity,
+    Period,
+    Person,
+    weighted_pipeline,
+)
 from relationship_core.exceptions import MissingExtraError, ValidationError
 from relationship_core.reports import PipelineReport, pipeline_report
 
 NOW = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)  # already 1 April in Paris
 
 
-def _deal(party: str, amount: str, currency: str, close: date, stage: str, owner: str) -> Opportunity:
-    return Opportunity.open(party_id=party, title="t", owner=owner, amount=Money(amount, currency),
-                            expected_close=close, at=NOW, stage=stage)
+def _deal(
+    party: str, amount: str, currency: str, close: date, stage: str, owner: str
+) -> Opportunity:
+    return Opportunity.open(
+        party_id=party,
+        title="t",
+        owner=owner,
+        amount=Money(amount, currency),
+        expected_close=close,
+        at=NOW,
+        stage=stage,
+    )
 
 
 def _fill(crm: rc.CRM) -> None:
@@ -85,8 +101,12 @@ def test_frame_and_plot() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"period": "next"}, "period"), ({"by": ["colour"]}, "by"), ({"by": ["owner", "owner"]}, "by"),
-     ({"by": 3}, "by")],
+    [
+        ({"period": "next"}, "period"),
+        ({"by": ["colour"]}, "by"),
+        ({"by": ["owner", "owner"]}, "by"),
+        ({"by": 3}, "by"),
+    ],
 )
 def test_bad_input_is_refused(kwargs: dict[str, object], field: str) -> None:
     with rc.open("memory://") as crm, pytest.raises(ValidationError) as err:
@@ -100,16 +120,33 @@ _STAGES = ["prospecting", "qualification", "proposal", "negotiation"]
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["EUR", "USD"]),
-                          st.integers(0, 200), st.sampled_from(_STAGES),
-                          st.sampled_from(["a", "b"])), max_size=12))
-def test_the_store_sum_equals_the_in_memory_forecast(deals: list[tuple[int, str, int, str, str]]) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**6),
+            st.sampled_from(["EUR", "USD"]),
+            st.integers(0, 200),
+            st.sampled_from(_STAGES),
+            st.sampled_from(["a", "b"]),
+        ),
+        max_size=12,
+    )
+)
+def test_the_store_sum_equals_the_in_memory_forecast(
+    deals: list[tuple[int, str, int, str, str]],
+) -> None:
     with rc.open("memory://", clock=rc.ManualClock(NOW)) as crm:
         party = crm.parties.add(Person(name="Ada")).id
         made = []
         for cents, currency, day, stage, owner in deals:
-            deal = _deal(party, str(Decimal(cents) / 100), currency,
-                         date(2026, 4, 1).fromordinal(date(2026, 4, 1).toordinal() + day), stage, owner)
+            deal = _deal(
+                party,
+                str(Decimal(cents) / 100),
+                currency,
+                date(2026, 4, 1).fromordinal(date(2026, 4, 1).toordinal() + day),
+                stage,
+                owner,
+            )
             crm.repository(Opportunity).add(deal)
             made.append(deal)
         period = Period(date(2026, 5, 1), date(2026, 8, 31))
