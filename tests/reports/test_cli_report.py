@@ -32,7 +32,8 @@ def test_terminal_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["report", url]) == 0
     out = capsys.readouterr().out
     assert "Weighted pipeline" in out
-    assert "500.00 EUR" in out and "1000.00 EUR" in out
+    assert "500.00 EUR" in out
+    assert "1000.00 EUR" in out
     assert main(["report", url, "--period", "this-month"]) == 0
     assert "(nothing)" in capsys.readouterr().out
 
@@ -42,7 +43,8 @@ def test_self_contained_html(tmp_path: Path) -> None:
     page = tmp_path / "out.html"
     assert main(["report", url, "--html", str(page)]) == 0
     text = page.read_text(encoding="utf-8")
-    assert "<table>" in text and "500.00 EUR" in text
+    assert "<table>" in text
+    assert "500.00 EUR" in text
     assert "data:image/png;base64," in text or "no plot" in text
 
 

@@ -190,8 +190,8 @@ def pipeline_report(
                 group=tuple(keys),
                 currency=currency,
                 count=int(group.values["count"]),  # type: ignore[arg-type]
-                weighted=Money(group.values["sum(weighted)"] or 0, currency),  # type: ignore[arg-type]
-                unweighted=Money(group.values["sum(amount_amount)"] or 0, currency),  # type: ignore[arg-type]
+                weighted=Money(group.values["sum(weighted)"] or 0, currency),
+                unweighted=Money(group.values["sum(amount_amount)"] or 0, currency),
             )
         )
     return PipelineReport(period=period, by=fields, rows=tuple(rows))
