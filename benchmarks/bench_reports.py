@@ -92,7 +92,7 @@ def load(crm: rc.CRM, n: int) -> None:
             writes.append(
                 Write("opportunity", f"d{i}", template.data, indexed, None, template.schema_version)
             )
-        with backend.transaction() as tx:  # type: ignore[attr-defined]
+        with backend.transaction() as tx:
             tx.put_many(writes)
 
 
