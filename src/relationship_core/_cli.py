@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from relationship_core._cli_jobs import add_job_commands
+from relationship_core._cli_report import add_report_commands
 from relationship_core._cli_rules import add_rule_commands
 from relationship_core._cli_store import add_store_commands
 from relationship_core._version import __version__
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_job_commands(commands)
     add_rule_commands(commands)
     add_store_commands(commands)
+    add_report_commands(commands)
     return parser
 
 

@@ -15,6 +15,7 @@ month" is one query.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from relationship_core._app.mapping import KindMapping
@@ -71,6 +72,9 @@ PARTY_LIFECYCLES: KindMapping[PartyLifecycle] = KindMapping(
 )
 
 
+_MILLIONTH = Decimal("0.000001")
+
+
 def deal_status(deal: Opportunity) -> str:
     """``"open"``, ``"won"`` or ``"lost"``."""
     if not deal.is_closed:
@@ -91,6 +95,9 @@ OPPORTUNITIES: KindMapping[Opportunity] = KindMapping(
         "status": ("str", deal_status),
         "currency": ("str", lambda d: d.amount.currency.code),
         "closed_at": ("datetime?", lambda d: d.closed_at),
+        # For the reports (exact sums in the store): amount_amount / amount_currency, weighted.
+        "amount": ("money", lambda d: d.amount),
+        "weighted": ("decimal", lambda d: d.weighted_amount.amount.quantize(_MILLIONTH)),
     },
     references={"party_id": "party", "engagement_id": "engagement"},
 )

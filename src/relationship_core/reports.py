@@ -1,0 +1,16 @@
+"""Reports over an open store: plain attrs data, ``.to_frame()``, ``_repr_html_`` and plots.
+
+Each report is computed by the store's exact aggregates (one ``GROUP BY``
+statement on SQLite and PostgreSQL); money is summed per currency, never
+across currencies. pandas and matplotlib (the ``analytics`` extra) are only
+imported by ``to_frame()`` and ``plot()``.
+"""
+
+from relationship_core._reports import (
+    PIPELINE_GROUPINGS,
+    PipelineReport,
+    PipelineReportRow,
+    pipeline_report,
+)
+
+__all__ = ["PIPELINE_GROUPINGS", "PipelineReport", "PipelineReportRow", "pipeline_report"]

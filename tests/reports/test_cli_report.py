@@ -1,0 +1,53 @@
+"""``relationship-core report URL [--period ...] [--html FILE]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import relationship_core as rc
+from relationship_core import LifecycleService, Money, Person
+from relationship_core._cli import main
+
+
+def _store(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/crm.db"
+    with rc.open(url) as crm:
+        ada = crm.parties.add(Person(name="Ada"))
+        service = LifecycleService(crm)
+        service.open_deal(
+            party_id=ada.id,
+            title="a",
+            owner="bob",
+            amount=Money("1000", "EUR"),
+            expected_close=service.next_quarter().start,
+            stage="proposal",
+        )
+    return url
+
+
+def test_terminal_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = _store(tmp_path)
+    assert main(["report", url]) == 0
+    out = capsys.readouterr().out
+    assert "Weighted pipeline" in out
+    assert "500.00 EUR" in out
+    assert "1000.00 EUR" in out
+    assert main(["report", url, "--period", "this-month"]) == 0
+    assert "(nothing)" in capsys.readouterr().out
+
+
+def test_self_contained_html(tmp_path: Path) -> None:
+    url = _store(tmp_path)
+    page = tmp_path / "out.html"
+    assert main(["report", url, "--html", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "<table>" in text
+    assert "500.00 EUR" in text
+    assert "data:image/png;base64," in text or "no plot" in text
+
+
+def test_a_bad_store_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "nosuch://x"]) == 2
+    assert "relationship-core report" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""Every public callable of `relationship_core.reports` refuses junk with the library's errors."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import relationship_core as rc
+from relationship_core import reports
+from relationship_core.exceptions import RelationshipCoreError
+
+_JUNK = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=5),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.dates(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(period=_JUNK, by=_JUNK, business=_JUNK)
+def test_pipeline_report_refuses_junk(period: Any, by: Any, business: Any) -> None:
+    with rc.open("memory://") as crm, contextlib.suppress(RelationshipCoreError):
+        reports.pipeline_report(crm, period, by=by, business=business)
+
+
+@pytest.mark.parametrize("junk", [None, 3, "crm", object()])
+def test_a_store_is_required(junk: object) -> None:
+    with pytest.raises(RelationshipCoreError):
+        reports.pipeline_report(junk)  # type: ignore[arg-type]
