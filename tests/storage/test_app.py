@@ -319,3 +319,12 @@ def test_default_registry_lists_the_core_kinds() -> None:
     assert {m.kind for m in DEFAULT_MAPPINGS} >= {"party", "engagement", "interaction"}
     with pytest.raises(ValidationError):
         DEFAULT_MAPPINGS.register(KindMapping("party", Note))
+
+
+@pytest.mark.parametrize("value", [0, None, 1.5, object()])
+def test_in_with_something_that_is_not_a_sequence_names_the_field(value: object) -> None:
+    from relationship_core.exceptions import ValidationError
+
+    crm = open_store("memory://")
+    with pytest.raises(ValidationError, match="where"):
+        crm.parties.query(("name", "in", value))

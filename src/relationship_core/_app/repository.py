@@ -115,7 +115,9 @@ def _conditions(
     out = []
     for cond in conditions:
         c = cond if isinstance(cond, Condition) else Condition(*cond)  # type: ignore[arg-type]
-        value = [_value(v) for v in c.value] if c.op == "in" else _value(c.value)  # type: ignore[attr-defined]
+        many = c.op == "in" and isinstance(c.value, list | tuple | set | frozenset)
+        # Anything else is left for the schema check, which names the field and the value.
+        value = [_value(v) for v in c.value] if many else _value(c.value)  # type: ignore[attr-defined]
         out.append(Condition(c.field, c.op, value))
     out.extend(Condition(name, "eq", _value(value)) for name, value in equals.items())
     return tuple(out)
