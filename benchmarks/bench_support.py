@@ -131,7 +131,8 @@ def by_hand(path: Path, forms: list[FormSubmission]) -> tuple[float, float, dict
                 engagement = {"kind": "customer", "support_team": "support", "at": now.isoformat()}
                 eid = uuid.uuid4().hex
                 db.execute(
-                    "INSERT INTO engagement VALUES (?, 1, ?, ?)", (eid, party, json.dumps(engagement))
+                    "INSERT INTO engagement VALUES (?, 1, ?, ?)",
+                    (eid, party, json.dumps(engagement)),
                 )
                 # Ours logs the new engagement's engagement.started event: so does this loop.
                 db.execute(
