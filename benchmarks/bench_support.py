@@ -10,10 +10,11 @@ timer jobs (group ``sla:<ticket>``), then the SLA state of every ticket.
 By hand: the same durable work written directly against ``sqlite3``, same
 pragmas, one ``BEGIN IMMEDIATE`` transaction per submission: select the
 contact, select the party by e-mail, insert party, engagement and contact
-rows when new, insert the ticket (JSON), its ``ticket.opened`` event row, and
+rows when new, insert the ticket (JSON), its ``ticket.opened`` event row (and the new
+engagement's ``engagement.started`` row, which ours logs too), and
 four timer job rows whose instants come from the same `WorkingCalendar`
 arithmetic; then the SLA state of every ticket from its stored row. Both
-sides store the same number of tickets, parties and jobs (asserted).
+sides store the same number of tickets, parties, events and jobs (asserted).
 
 Run ``python benchmarks/bench_support.py`` (100,000 submissions) or with
 ``--quick`` (2,000).
@@ -29,6 +30,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from relationship_core import FormSubmission, ManualClock, SlaPolicy, SupportService
 from relationship_core._app.facade import open_store
@@ -72,9 +74,17 @@ def ours(path: Path, forms: list[FormSubmission]) -> tuple[float, float, dict[st
             "tickets": sum(1 for _ in support.tickets.iterate()),
             "parties": sum(1 for _ in crm.parties.iterate()),
             "jobs": crm.jobs.stats()["support.sla"].pending,
+            "events": _count_events(crm.backend),
             "breached": breached,
         }
     return intake, sla, counts
+
+
+def _count_events(backend: Any) -> int:
+    count, after = 0, 0
+    while page := backend.read_events(after, limit=10_000):
+        count, after = count + len(page), page[-1].seq
+    return count
 
 
 _SCHEMA = """
@@ -119,9 +129,16 @@ def by_hand(path: Path, forms: list[FormSubmission]) -> tuple[float, float, dict
                     (party, str(form.email), json.dumps(doc)),
                 )
                 engagement = {"kind": "customer", "support_team": "support", "at": now.isoformat()}
+                eid = uuid.uuid4().hex
                 db.execute(
                     "INSERT INTO engagement VALUES (?, 1, ?, ?)",
-                    (uuid.uuid4().hex, party, json.dumps(engagement)),
+                    (eid, party, json.dumps(engagement)),
+                )
+                # Ours logs the new engagement's engagement.started event: so does this loop.
+                db.execute(
+                    "INSERT INTO event (name, aggregate_id, at, data)"
+                    " VALUES ('engagement.started', ?, ?, ?)",
+                    (eid, now.isoformat(), json.dumps({"party_id": party, "kind": "customer"})),
                 )
             db.execute("INSERT INTO support_contact VALUES (?, 1, ?)", (key, party))
         else:
@@ -170,6 +187,7 @@ def by_hand(path: Path, forms: list[FormSubmission]) -> tuple[float, float, dict
         "tickets": db.execute("SELECT count(*) FROM ticket").fetchone()[0],
         "parties": db.execute("SELECT count(*) FROM party").fetchone()[0],
         "jobs": db.execute("SELECT count(*) FROM job WHERE state = 'pending'").fetchone()[0],
+        "events": db.execute("SELECT count(*) FROM event").fetchone()[0],
         "breached": breached,
     }
     db.close()

@@ -235,3 +235,26 @@ def test_one_heartbeat_thread_renews_every_held_job_then_leaves() -> None:
         while ours & beating() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not ours & beating()
+
+
+def test_a_job_held_while_the_heartbeat_idles_wakes_it_for_its_first_renewal() -> None:
+    # The thread is woken only when a new job's first renewal is due before its wait ends:
+    # here it idles for 5 s, and the job must still be renewed within its 50 ms interval.
+    from relationship_core._app.heartbeat import Heartbeat
+
+    renewed: list[float] = []
+    with rc.open("memory://", plugins=manager()) as crm:
+        for n in (1, 2):
+            crm.jobs.enqueue("welcome", {"n": n})
+        first, second = crm.jobs.claim("w", limit=2, lease=LEASE)
+        beats = Heartbeat(lambda job: renewed.append(time.monotonic()), interval=0.05, idle=5)
+        with beats.holding(first):
+            pass  # the thread starts, finds nothing held, idles
+        time.sleep(0.05)
+        start = time.monotonic()
+        with beats.holding(second):
+            deadline = start + 2
+            while not renewed and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert renewed
+        assert renewed[0] - start < 1.0

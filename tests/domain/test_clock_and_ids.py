@@ -46,3 +46,12 @@ def test_ids_from_a_standing_clock_still_increase() -> None:
     ids = [make() for _ in range(1000)]
     assert ids == sorted(ids)
     assert len(set(ids)) == 1000
+
+
+@given(st.integers(min_value=0, max_value=2**130 - 1))
+def test_the_id_encoding_is_crockford_base32_of_26_digits(value: int) -> None:
+    from relationship_core._domain.ids import _CROCKFORD, _encode
+
+    text = _encode(value)
+    assert len(text) == 26
+    assert sum(_CROCKFORD.index(c) << (5 * (25 - i)) for i, c in enumerate(text)) == value

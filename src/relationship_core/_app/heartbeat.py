@@ -43,6 +43,10 @@ class Heartbeat:
         self._cond = threading.Condition()
         self._held: dict[object, tuple[Job, float]] = {}
         self._thread: threading.Thread | None = None
+        # When the thread's wait ends (0: not waiting, it looks at _held before it waits again).
+        # A job held whose first renewal is due later need not wake it: a thread switch
+        # per job costs as much as a fast job.
+        self._wake_at = 0.0
 
     @contextmanager
     def holding(self, job: Job) -> Iterator[None]:
@@ -51,11 +55,14 @@ class Heartbeat:
             self._reset()
         token = object()
         with self._cond:
-            self._held[token] = (job, time.monotonic() + self.interval)
+            due = time.monotonic() + self.interval
+            self._held[token] = (job, due)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
+                self._wake_at = 0.0
                 self._thread.start()
-            self._cond.notify()
+            elif due < self._wake_at:
+                self._cond.notify()
         try:
             yield
         finally:
@@ -72,12 +79,12 @@ class Heartbeat:
                     if now - idle_since >= self.idle:
                         self._thread = None
                         return
-                    self._cond.wait(self.idle - (now - idle_since))
+                    self._wait(now, self.idle - (now - idle_since))
                     continue
                 idle_since = None
                 due = [(token, job) for token, (job, at) in self._held.items() if at <= now]
                 if not due:
-                    self._cond.wait(min(at for _, at in self._held.values()) - now)
+                    self._wait(now, min(at for _, at in self._held.values()) - now)
                     continue
                 for token, job in due:
                     self._held[token] = (job, now + self.interval)
@@ -87,6 +94,14 @@ class Heartbeat:
                         self._beat(token, job)
                 finally:
                     self._cond.acquire()
+
+    def _wait(self, now: float, timeout: float) -> None:
+        """Wait (holding the condition) until *timeout* has passed or a notify."""
+        self._wake_at = now + timeout
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._wake_at = 0.0
 
     def _beat(self, token: object, job: Job) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,6 +34,12 @@ class Category(enum.Enum):
 def _locale(value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError("recipient.locale", value, "expected a locale like 'en_GB'")
+    return _known_locale(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _known_locale(value: str) -> str:
+    """*value* checked against CLDR once per process (every message names its locale)."""
     try:
         Locale.parse(value.replace("-", "_"))
     except (ValueError, UnknownLocaleError):
