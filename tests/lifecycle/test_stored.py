@@ -239,3 +239,42 @@ def test_a_deal_needs_a_stored_party(url: str) -> None:
             )
         assert caught.value.field == "opportunity.party_id"
         assert list(crm.repository(Opportunity).iterate()) == []
+
+
+def test_ending_the_engagement_itself_is_churn_and_it_stays_ended(url: str) -> None:
+    with rc.open(url, clock=ManualClock(T0)) as crm:
+        ada = crm.parties.add(Person(name="Ada"))
+        with crm.unit_of_work() as uow:
+            shop = uow.engagements.add(_customer(ada))
+        with crm.unit_of_work() as uow:
+            live = uow.engagements.get(shop.id)
+            assert live.is_live
+            live.end(reason_code="moved-away", at=T0 + timedelta(days=30), note="to Leeds")
+        stored = crm.engagements.get(shop.id)
+        assert (stored.ended_on, stored.end_reason, stored.is_live) == (
+            date(2026, 2, 4),
+            "moved-away",
+            False,
+        )
+        lifecycle = LifecycleService(crm).of(ada.id)
+        assert lifecycle is not None
+        assert lifecycle.stage == "churned"
+        with pytest.raises(InvalidTransitionError):
+            stored.end(reason_code="again", at=T0 + timedelta(days=31))
+        with pytest.raises(InvalidTransitionError):
+            stored.promote_to_client(account_manager="amy", reason="back", at=T0)
+        with pytest.raises(ValidationError):
+            _customer(ada).end(reason_code="", at=T0)
+
+
+def test_an_engagement_stored_before_it_could_end_reads_as_live() -> None:
+    from relationship_core._app.kinds import ENGAGEMENTS
+    from relationship_core._serialize import unstructure
+    from relationship_core._storage.contract import Record
+
+    shop = _customer(Person(name="Ada"))
+    data = {k: v for k, v in unstructure(shop).items() if k not in ("ended_on", "end_reason")}
+    old = Record("engagement", shop.id, 1, 1, data)  # layout 1: before `end` existed
+    read = ENGAGEMENTS.from_record(old)
+    assert read.is_live
+    assert (read.ended_on, read.end_reason) == (None, None)

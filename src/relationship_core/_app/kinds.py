@@ -50,9 +50,17 @@ PARTIES: KindMapping[Party] = KindMapping(
     },
 )
 
+
+def with_end(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 1 -> 2 of an engagement: live (not ended) until `Engagement.end` says otherwise."""
+    return {"ended_on": None, "end_reason": None, **data}
+
+
 ENGAGEMENTS: KindMapping[Engagement] = KindMapping(
     "engagement",
     Engagement,
+    schema_version=2,
+    upgrades={1: with_end},
     indexed={
         "party_id": ("str", lambda e: e.party_id),
         "kind": ("str", lambda e: e.kind.value),

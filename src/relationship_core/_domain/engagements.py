@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -36,6 +37,7 @@ __all__ = [
     "CustomerPromoted",
     "Direction",
     "Engagement",
+    "EngagementEnded",
     "EngagementKind",
     "EngagementStarted",
     "Interaction",
@@ -151,6 +153,22 @@ class ClientLapsed(DomainEvent):
     reason: str
 
 
+@attrs.frozen(kw_only=True)
+class EngagementEnded(DomainEvent):
+    """An engagement ended: the party stopped buying or its retainer was cancelled for good.
+
+    A lapse (client back to customer) is not an end; this is. When it ends the
+    party's last live engagement, the party churns (the lifecycle feature).
+    """
+
+    name: ClassVar[str] = "engagement.ended"
+
+    party_id: str = attrs.field(validator=non_empty_text)
+    on: date = attrs.field(validator=a_date)
+    reason_code: str = attrs.field(validator=non_empty_text)
+    note: str = ""
+
+
 @register_event("interaction.logged")
 @attrs.frozen(kw_only=True)
 class InteractionLogged(DomainEvent):
@@ -220,6 +238,8 @@ class Engagement(EventRecorder):
         account_manager: The client's dedicated manager (``None`` for customers).
         support_team: The shared team serving customers (optional for clients).
         history: Promotions and lapses, oldest first.
+        ended_on: The day it ended for good (`end`), or ``None`` while live.
+        end_reason: Why it ended, as a code.
     """
 
     id: str = attrs.field(factory=new_id, validator=identifier)
@@ -231,6 +251,8 @@ class Engagement(EventRecorder):
     account_manager: str | None = attrs.field(default=None, validator=optional_text)
     support_team: str | None = attrs.field(default=None, validator=optional_text)
     history: tuple[KindChange, ...] = attrs.field(factory=tuple, converter=_history)
+    ended_on: date | None = attrs.field(default=None)
+    end_reason: str | None = attrs.field(default=None, validator=optional_text)
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
@@ -332,6 +354,36 @@ class Engagement(EventRecorder):
         self._set(kind=to, history=(*self.history, change), **fields)
         return change
 
+    def end(
+        self, *, reason_code: str, at: datetime, on: date | None = None, note: str = ""
+    ) -> None:
+        """End this engagement for good and record `EngagementEnded`.
+
+        Churn is this explicit end, not a field of its own: when it ends the
+        party's last live engagement, the lifecycle feature moves the party to
+        "churned". *on* defaults to *at*'s day in the account's time zone.
+        """
+        self._live()
+        check = EngagementEnded(
+            aggregate_id=self.id,
+            occurred_at=at,
+            party_id=self.party_id,
+            on=self._effective(on, at),
+            reason_code=reason_code,
+            note=note,
+        )
+        self._set(ended_on=check.on, end_reason=reason_code)
+        self._record(check)
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the engagement has not been ended."""
+        return self.ended_on is None
+
+    def _live(self) -> None:
+        if self.ended_on is not None:
+            raise InvalidTransitionError("engagement", "ended", "ended", [])
+
     def promote_to_client(
         self, *, account_manager: str, reason: str, at: datetime, on: date | None = None
     ) -> KindChange:
@@ -339,6 +391,7 @@ class Engagement(EventRecorder):
 
         *on* is the effective day; it defaults to *at*'s day in the account's time zone.
         """
+        self._live()
         if self.kind is EngagementKind.CLIENT:
             raise InvalidTransitionError("engagement", "client", "client", ["customer"])
         if not isinstance(account_manager, str) or not account_manager.strip():
@@ -372,6 +425,7 @@ class Engagement(EventRecorder):
 
         The support team already on the engagement is kept unless *support_team* names another.
         """
+        self._live()
         if self.kind is EngagementKind.CUSTOMER:
             raise InvalidTransitionError("engagement", "customer", "customer", ["client"])
         team = support_team or self.support_team

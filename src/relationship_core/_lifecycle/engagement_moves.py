@@ -12,8 +12,7 @@ live engagement is churn.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import ClassVar
+from datetime import datetime
 
 import attrs
 
@@ -21,11 +20,11 @@ from relationship_core._domain.actor import Actor, ActorKind
 from relationship_core._domain.engagements import (
     ClientLapsed,
     CustomerPromoted,
+    EngagementEnded,
     EngagementKind,
     EngagementStarted,
 )
 from relationship_core._domain.events import DomainEvent
-from relationship_core._domain.validators import a_date, non_empty_text
 from relationship_core._lifecycle.definition import DEFAULT_LIFECYCLE, Lifecycle, StageKind
 from relationship_core.exceptions import ValidationError
 
@@ -36,22 +35,6 @@ __all__ = [
     "engagement_stage",
     "moves_for_engagement_event",
 ]
-
-
-@attrs.frozen(kw_only=True)
-class EngagementEnded(DomainEvent):
-    """An engagement ended: the party stopped buying or its retainer was cancelled for good.
-
-    A lapse (client back to customer) is not an end; this is. When it ends the
-    party's last live engagement, the party churns.
-    """
-
-    name: ClassVar[str] = "engagement.ended"
-
-    party_id: str = attrs.field(validator=non_empty_text)
-    on: date = attrs.field(validator=a_date)
-    reason_code: str = attrs.field(validator=non_empty_text)
-    note: str = ""
 
 
 @attrs.frozen(kw_only=True)
