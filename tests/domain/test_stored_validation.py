@@ -94,6 +94,8 @@ def _plant(crm: rc.CRM, party_id: str, **changes: Any) -> None:
         "email": None,
         "locale": None,
         "name_key": "ok",
+        "emails": [],
+        "tags": [],
     }
     with crm.backend.transaction() as tx:
         tx.put_many([Write("party", party_id, data, indexed, None, 1)])
