@@ -88,12 +88,14 @@ def test_a_value_changed_in_place_is_refused_before_anything_is_written(crm: rc.
 def _plant(crm: rc.CRM, party_id: str, **changes: Any) -> None:
     """Write a party document that today's domain refuses, straight through the backend."""
     data = {**unstructure(Person(id=party_id, name="ok")), **changes}
-    indexed = {
+    indexed: dict[str, object] = {
         "party_kind": "person",
         "name": "ok",
         "email": None,
         "locale": None,
         "name_key": "ok",
+        "emails": [],
+        "tags": [],
     }
     with crm.backend.transaction() as tx:
         tx.put_many([Write("party", party_id, data, indexed, None, 1)])

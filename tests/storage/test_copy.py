@@ -170,3 +170,34 @@ def test_unique_keys_travel_with_their_records(
     finally:
         source.close()
         destination.close()
+
+
+@pytest.mark.postgres
+def test_multi_valued_fields_travel_both_ways(
+    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+) -> None:
+    from relationship_core.plugins import Condition, KindSpec, Schema, Write, get_plugin_manager
+
+    schema = Schema([KindSpec("tagged", {"name": "str", "tags": "str[]"})])
+    first, pg, back = sqlite_url("multi_src"), pg_url("copy_multi"), sqlite_url("multi_back")
+    manager = get_plugin_manager()
+    stores = [manager.open_backend(u, schema) for u in (first, pg, back)]
+    try:
+        with stores[0].transaction() as tx:  # more rows than a batch, values shared
+            tx.put_many(
+                [
+                    Write("tagged", f"t{n}", {}, {"name": "x", "tags": ["all", f"n{n}"]})
+                    for n in range(7)
+                ]
+                + [Write("tagged", "none", {}, {"name": "x", "tags": []})]
+            )
+        copy_store(stores[0], stores[1], batch=3)
+        copy_store(stores[1], stores[2], batch=3)
+        for store in stores[1:]:
+            page = store.query(Query("tagged", (Condition("tags", "in", ["n6", "n0"]),)))
+            assert [r.id for r in page.records] == ["t0", "t6"]
+            assert store.get_many("tagged", ["t3"])["t3"].indexed["tags"] == ["all", "n3"]
+            assert store.get_many("tagged", ["none"])["none"].indexed["tags"] == []
+    finally:
+        for store in stores:
+            store.close()

@@ -47,6 +47,9 @@ PARTIES: KindMapping[Party] = KindMapping(
         "email": ("str?", lambda p: _opt(p.email)),
         "locale": ("str?", lambda p: p.locale),
         "name_key": ("str", lambda p: search_key(p.name)),
+        # Every address and tag, normalised (lower-cased): conditions `contains` / `in`.
+        "emails": ("str[]", lambda p: [e.value for e in p.emails]),
+        "tags": ("str[]", lambda p: sorted(p.tags)),
     },
 )
 

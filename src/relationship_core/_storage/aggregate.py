@@ -73,7 +73,8 @@ def check_aggregate(schema: Schema, agg: Aggregate) -> CheckedAggregate:
     if len(set(agg.group_by)) != len(agg.group_by):
         raise ValidationError("group_by", agg.group_by, "a field is named twice")
     for n, name in enumerate(agg.group_by):
-        spec.field(name, path=f"group_by[{n}]")
+        if spec.field(name, path=f"group_by[{n}]").type == "str[]":
+            raise ValidationError(f"group_by[{n}]", name, "cannot group by a str[] field")
     return CheckedAggregate(attrs.evolve(agg, where=where.query.where), spec, where)
 
 
@@ -86,6 +87,8 @@ def _check_measure(path: str, spec: KindSpec, measure: Measure, group_by: tuple[
             raise ValidationError(f"{path}.field", measure.field, "count counts records")
         return
     field = spec.field(measure.field, path=f"{path}.field")
+    if field.type == "str[]":
+        raise ValidationError(f"{path}.field", measure.field, "a str[] field has no min/max/sum")
     if measure.op == "sum" and field.type not in _SUMMABLE:
         raise ValidationError(
             f"{path}.field",

@@ -44,13 +44,15 @@ __all__ = [
 ]
 
 #: The value types an indexed field can have.
-FieldType: TypeAlias = Literal["str", "int", "float", "bool", "datetime", "date", "decimal"]
+FieldType: TypeAlias = Literal[
+    "str", "int", "float", "bool", "datetime", "date", "decimal", "str[]"
+]
 #: A value of an indexed field (``None`` only for nullable fields).
-IndexValue: TypeAlias = str | int | float | bool | datetime | date | Decimal | None
+IndexValue: TypeAlias = str | int | float | bool | datetime | date | Decimal | list[str] | None
 #: What an aggregate measure computes.
 AggregateOp: TypeAlias = Literal["count", "sum", "min", "max"]
 #: Comparison operators a query condition can use.
-Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in"]
+Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in", "contains"]
 #: The states a job moves through: pending -> claimed -> done, or back to pending
 #: (retry / expired lease), or dead (dead-lettered after too many attempts);
 #: cancelled (its group was cancelled) and discarded (a dead letter thrown away).
@@ -61,8 +63,16 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: ``aggregates``: the backend computes `Aggregate` queries itself (SQL pushes them
 #: down); without it they are computed in Python over the query results.
 #: ``unique_keys``: the backend enforces `Write.keys` atomically.
+#: ``multi_valued``: the backend indexes ``str[]`` fields (``contains``/``in`` use an
+#: index); without it they are evaluated in Python over the stored lists.
 Capability: TypeAlias = Literal[
-    "persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"
+    "persistent",
+    "threads",
+    "multiprocess",
+    "job_control",
+    "aggregates",
+    "unique_keys",
+    "multi_valued",
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -72,13 +82,14 @@ CONTRACT_VERSION = 2
 
 # Type aliases carry a docstring too, for help() and the API reference.
 FieldType.__doc__ = (
-    "The value types an indexed field can have: str, int, float, bool, datetime, date, decimal."
+    "The value types an indexed field can have: str, int, float, bool, datetime, date, decimal, "
+    "str[] (a list of normalised text values, queried with contains/in)."
 )
-Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in."
+Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in, contains."
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
-    "unique_keys."
+    "unique_keys, multi_valued."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 

@@ -43,6 +43,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "rc_events": ("seq",),
     "rc_positions": ("consumer",),
     "rc_unique": ("kind", "ukey", "value"),
+    "rc_multi": ("kind", "field", "value", "record_id"),
 }
 
 

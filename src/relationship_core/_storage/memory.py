@@ -67,7 +67,7 @@ class MemoryBackend(MemoryJobs):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"threads", "job_control", "aggregates", "unique_keys"}
+        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued"}
     )
 
     def __init__(self, schema: Schema) -> None:

@@ -134,6 +134,7 @@ DIALECT = SQLDialect(
         "datetime": "TIMESTAMPTZ",
         "date": "DATE",
         "decimal": "NUMERIC(18, 6)",
+        "str[]": "TEXT[]",  # queried through rc_multi
     },
     json_type="JSON",
     time_type="TIMESTAMPTZ",
@@ -185,7 +186,15 @@ class PostgresBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"}
+        {
+            "persistent",
+            "threads",
+            "multiprocess",
+            "job_control",
+            "aggregates",
+            "unique_keys",
+            "multi_valued",
+        }
     )
     dialect = DIALECT
 

@@ -35,7 +35,7 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.exact import check_decimal, from_units, to_units
-from relationship_core._storage.unique import KeyClaims, check_keys
+from relationship_core._storage.unique import KeyClaims, check_keys, normalise_key
 from relationship_core.exceptions import CorruptRecordError, ValidationError
 
 __all__ = [
@@ -46,7 +46,9 @@ __all__ = [
     "FieldSpec",
     "check_claim",
     "check_position",
+    "check_multi",
     "check_unicode",
+    "multi_rows",
     "load_document",
     "KindSpec",
     "Schema",
@@ -64,13 +66,15 @@ FIELD_TYPES: tuple[FieldType, ...] = (
     "datetime",
     "date",
     "decimal",
+    "str[]",
 )
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,27}")
 _RESERVED = frozenset({"id", "version", "schema_version", "data"})
 _MAX_ID = 200
 _MAX_LIMIT = 10_000
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-_OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in"})
+_OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in", "contains"})
+_MAX_MULTI = 100  # values one str[] field of one record may hold
 #: Longest indexed text value, in bytes of UTF-8: every backend's index must hold it
 #: (PostgreSQL's B-tree rows stop at about 2,700 bytes, and the id shares the row).
 MAX_INDEXED_TEXT = 1_000
@@ -200,7 +204,30 @@ def check_value(field: str, ftype: FieldType, value: object) -> IndexValue:  # n
         return value
     elif ftype == "decimal":
         return check_decimal(field, value)
+    elif ftype == "str[]":
+        return check_multi(field, value)
     raise ValidationError(field, value, f"expected a value of type {ftype}")
+
+
+def check_multi(field: str, value: object) -> list[str]:
+    """A ``str[]`` value: its items normalised like unique keys, sorted, without duplicates."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
+        raise ValidationError(field, value, "expected a list of str values")
+    if len(value) > _MAX_MULTI:
+        raise ValidationError(field, len(value), f"at most {_MAX_MULTI} values")
+    return sorted({normalise_key(v, f"{field}[{n}]") for n, v in enumerate(value)})
+
+
+def multi_rows(
+    spec: KindSpec, rid: str, indexed: Mapping[str, IndexValue]
+) -> list[tuple[str, ...]]:
+    """``(kind, field, value, record id)`` rows of a record's ``str[]`` fields."""
+    return [
+        (spec.name, f.name, v, rid)
+        for f in spec.fields
+        if f.type == "str[]"
+        for v in cast(list[str], indexed.get(f.name) or [])
+    ]
 
 
 def encode_value(ftype: FieldType, value: IndexValue) -> str | int | float | bool | None:
@@ -215,6 +242,8 @@ def encode_value(ftype: FieldType, value: IndexValue) -> str | int | float | boo
         return bool(value)
     if ftype == "decimal":
         return to_units(cast(Decimal, value))
+    if ftype == "str[]":
+        return json.dumps(value, ensure_ascii=False)
     return cast(str | int | float, value)
 
 
@@ -234,6 +263,8 @@ def decode_value(ftype: FieldType, value: Any) -> IndexValue:
         return float(value)
     if ftype == "decimal":
         return from_units(value)
+    if ftype == "str[]":
+        return cast(IndexValue, json.loads(value) if isinstance(value, str) else list(value))
     return cast(IndexValue, value)
 
 
@@ -262,6 +293,12 @@ class FieldSpec:
             raise ValidationError("field", self.name, f"reserved names: {sorted(_RESERVED)}")
         if self.type not in FIELD_TYPES:
             raise ValidationError(f"{self.name}.type", self.type, f"one of {FIELD_TYPES}")
+        if self.type == "str[]" and self.nullable:
+            raise ValidationError(
+                f"{self.name}.nullable",
+                self.nullable,
+                "a str[] field is never null (store an empty list)",
+            )
 
 
 def _fields(value: Mapping[str, str | FieldSpec] | Iterable[FieldSpec]) -> tuple[FieldSpec, ...]:
@@ -517,30 +554,10 @@ class Schema:
     def check_query(self, query: Query) -> CheckedQuery:
         """Check names, operators, value types, limit and cursor of *query*."""
         spec = self.kind(query.kind)
-        conditions = []
-        for n, cond in enumerate(query.where):
-            path = f"where[{n}]"
-            ftype = spec.field_type(cond.field, path=f"{path}.field")
-            nullable = cond.field != "id" and spec.field(cond.field).nullable
-            if cond.op not in _OPS:
-                raise ValidationError(f"{path}.op", cond.op, f"one of {sorted(_OPS)}")
-            if cond.op == "in":
-                if isinstance(cond.value, str | bytes) or not isinstance(cond.value, Iterable):
-                    raise ValidationError(f"{path}.value", cond.value, "'in' takes a sequence")
-                items = tuple(
-                    check_value(f"{path}.value[{i}]", ftype, v) for i, v in enumerate(cond.value)
-                )
-                conditions.append(Condition(cond.field, "in", items))
-            elif cond.value is None:
-                if not (cond.op == "eq" and nullable):
-                    raise ValidationError(
-                        f"{path}.value", None, "None only with 'eq' on a nullable field"
-                    )
-                conditions.append(cond)
-            else:
-                value = check_value(f"{path}.value", ftype, cond.value)
-                conditions.append(Condition(cond.field, cond.op, value))
+        conditions = [_check_condition(spec, f"where[{n}]", c) for n, c in enumerate(query.where)]
         order_type = spec.field_type(query.order_by, path="order_by")
+        if order_type == "str[]":
+            raise ValidationError("order_by", query.order_by, "cannot order by a str[] field")
         if query.order_by != "id" and spec.field(query.order_by).nullable:
             raise ValidationError("order_by", query.order_by, "cannot order by a nullable field")
         if not isinstance(query.descending, bool):
@@ -582,6 +599,35 @@ class Schema:
         if not text.isascii():
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         return _utc("due_at", due_at), text.replace("\x00", "\\x00")
+
+
+def _check_condition(spec: KindSpec, path: str, cond: Condition) -> Condition:
+    """One query condition, checked against *spec* and normalised."""
+    ftype = spec.field_type(cond.field, path=f"{path}.field")
+    nullable = cond.field != "id" and spec.field(cond.field).nullable
+    if cond.op not in _OPS:
+        raise ValidationError(f"{path}.op", cond.op, f"one of {sorted(_OPS)}")
+    if ftype == "str[]" and cond.op not in ("contains", "in"):
+        raise ValidationError(f"{path}.op", cond.op, "a str[] field takes contains or in")
+    if cond.op == "contains":
+        if ftype != "str[]":
+            raise ValidationError(f"{path}.op", cond.op, "contains takes a str[] field")
+        return Condition(cond.field, "contains", normalise_key(cond.value, f"{path}.value"))
+    if cond.op == "in":
+        if isinstance(cond.value, str | bytes) or not isinstance(cond.value, Iterable):
+            raise ValidationError(f"{path}.value", cond.value, "'in' takes a sequence")
+        items = tuple(
+            normalise_key(v, f"{path}.value[{i}]")
+            if ftype == "str[]"
+            else check_value(f"{path}.value[{i}]", ftype, v)
+            for i, v in enumerate(cond.value)
+        )
+        return Condition(cond.field, "in", items)
+    if cond.value is None:
+        if not (cond.op == "eq" and nullable):
+            raise ValidationError(f"{path}.value", None, "None only with 'eq' on a nullable field")
+        return cond
+    return Condition(cond.field, cond.op, check_value(f"{path}.value", ftype, cond.value))
 
 
 def _decode_cursor(query: Query, order_type: FieldType) -> tuple[IndexValue, str]:
@@ -665,7 +711,11 @@ def _matches(record: Record, cond: Condition) -> bool:
     if actual is None:
         return False
     value: Any = cond.value
+    if cond.op == "contains":
+        return value in cast(list[str], actual)
     if cond.op == "in":
+        if isinstance(actual, list):  # a str[] field: holds any of them
+            return any(v in actual for v in value)
         return actual in value
     if cond.op == "lt":
         return bool(actual < value)

@@ -13,6 +13,7 @@ from typing import Any
 from relationship_core._storage.aggregate import CheckedAggregate
 from relationship_core._storage.contract import Condition, FieldType, IndexValue, Record
 from relationship_core._storage.schema import CheckedQuery, CheckedWrite, KindSpec
+from relationship_core._storage.sqlmulti import multi_condition
 
 __all__ = [
     "column",
@@ -59,7 +60,12 @@ def conditions_sql(
     for cond in where:
         ftype = spec.field_type(cond.field)
         col = column(cond.field)
-        if cond.op == "in":
+        if ftype == "str[]":  # contains / in: through the rc_multi side table
+            given = [cond.value] if cond.op == "contains" else list(cond.value)  # type: ignore[call-overload]
+            clause, extra = multi_condition(spec.name, cond.field, [str(v) for v in given], ph)
+            clauses.append(clause)
+            params.extend(extra)
+        elif cond.op == "in":
             values = list(cond.value)  # type: ignore[call-overload]
             if not values:
                 clauses.append("1 = 0")

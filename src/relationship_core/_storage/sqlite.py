@@ -108,6 +108,7 @@ DIALECT = SQLDialect(
         "datetime": "TEXT",
         "date": "TEXT",
         "decimal": "INTEGER",  # whole millionths: SQLite's integer SUM is exact
+        "str[]": "TEXT",  # a JSON list; queried through rc_multi
     },
     json_type="TEXT",
     time_type="TEXT",
@@ -117,7 +118,7 @@ DIALECT = SQLDialect(
     row_lock="",
     chunk=500,
     encode=encode_value,
-    decoded=frozenset({"datetime", "date", "bool", "decimal"}),
+    decoded=frozenset({"datetime", "date", "bool", "decimal", "str[]"}),
     translate=translate,
     reserve_events=_reserve_events,
     columns=_columns,
@@ -155,7 +156,15 @@ class SQLiteBackend(SQLStore):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "multiprocess", "job_control", "aggregates", "unique_keys"}
+        {
+            "persistent",
+            "threads",
+            "multiprocess",
+            "job_control",
+            "aggregates",
+            "unique_keys",
+            "multi_valued",
+        }
     )
     dialect = DIALECT
 

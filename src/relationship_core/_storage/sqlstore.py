@@ -52,6 +52,7 @@ from relationship_core._storage.sql import (
     write_runs,
 )
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
+from relationship_core._storage.sqlmulti import layout_v4, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
 from relationship_core.exceptions import (
     BackendRefusedError,
@@ -64,7 +65,7 @@ from relationship_core.exceptions import (
 __all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction"]
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 
 class _KindSQL(NamedTuple):
@@ -172,6 +173,7 @@ class SQLStore(SQLJobs):
             1: layout_v1(self.dialect),
             2: layout_v2(self.dialect),
             3: layout_v3(self.dialect),
+            4: layout_v4(self.dialect),
         }
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
@@ -214,6 +216,8 @@ class SQLStore(SQLJobs):
                     self.schema_changes.append(
                         f"added indexed field {spec.name}.{name} (run migrate to fill it)"
                     )
+            if ftype == "str[]":
+                continue  # queried through rc_multi, not its column
             conn.execute(
                 f"CREATE INDEX IF NOT EXISTS {index_name(spec.name, name)} "
                 f"ON {tbl} ({column(name)}, id)"
@@ -397,6 +401,9 @@ class SQLTransaction(SQLJobTransaction):
         # Consecutive writes of one kind and one sort (insert/update) go in one executemany.
         for start, end, insert in write_runs(checked):
             self._run(conn, checked[start:end], texts[start:end], insert=insert)
+            spec = schema.kind(checked[start].kind)
+            if any(f.type == "str[]" for f in spec.fields):
+                write_multi(conn, self.store.dialect, spec, checked[start:end])
         for w in checked:  # after the version checks: a stale write is a plain conflict
             if schema.kind(w.kind).unique:
                 claim_keys(conn, self.store.dialect, w.kind, w.id, w.keys)
@@ -448,6 +455,8 @@ class SQLTransaction(SQLJobTransaction):
                 actual,
                 detail="" if actual is not None else "does not exist",
             )
+        if any(f.type == "str[]" for f in self.store.schema.kind(delete.kind).fields):
+            release_multi(conn, self.store.dialect, delete.kind, delete.id)
         if self.store.schema.kind(delete.kind).unique:
             release_keys(conn, self.store.dialect, delete.kind, delete.id)
 

@@ -145,6 +145,8 @@ class BlockedError(InvalidTransitionError):
 def _tags(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):
         values = [values]
+    if not isinstance(values, Iterable):
+        raise ValidationError("tags", values, "expected a list of tags")
     result = set()
     for tag in values:
         if not isinstance(tag, str) or not tag.strip() or len(tag) > 64:

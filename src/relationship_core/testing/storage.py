@@ -68,6 +68,7 @@ from relationship_core.testing._kit_schema import KIT_SCHEMA
 from relationship_core.testing._storage_aggregates import AggregateTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
+from relationship_core.testing._storage_multi import MultiValuedTests
 from relationship_core.testing._storage_unique import UniqueKeyTests
 
 __all__ = [
@@ -130,7 +131,9 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
         cursor = page.next_cursor
 
 
-class StorageBackendTests(InputTests, JobControlTests, AggregateTests, UniqueKeyTests):
+class StorageBackendTests(
+    InputTests, JobControlTests, AggregateTests, UniqueKeyTests, MultiValuedTests
+):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 
     #: Hypothesis settings for :meth:`test_state_machine`.

@@ -1,0 +1,61 @@
+"""Multi-valued fields in SQL: the ``rc_multi`` side table, written with the record.
+
+A ``str[]`` field's values live in the record's own column (read back with the
+record) and, one row each, in ``rc_multi (kind, field, value, record_id)``,
+indexed on ``(kind, field, value)``: ``contains`` and ``in`` become
+``id IN (SELECT record_id FROM rc_multi WHERE ...)``, an index lookup, not a
+scan. The rows are replaced in the record's transaction on every put and
+dropped on delete, so they cannot drift from the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from relationship_core._storage.dialect import Conn, SQLDialect
+from relationship_core._storage.schema import CheckedWrite, KindSpec, multi_rows
+
+__all__ = ["layout_v4", "multi_condition", "release_multi", "write_multi"]
+
+
+def layout_v4(d: SQLDialect) -> tuple[str, ...]:
+    """Layout version 4: the multi-valued field side table."""
+    return (
+        """CREATE TABLE IF NOT EXISTS rc_multi (
+            kind TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+            record_id TEXT NOT NULL, PRIMARY KEY (kind, field, value, record_id))""",
+        "CREATE INDEX IF NOT EXISTS rc_multi_holder ON rc_multi (kind, record_id)",
+    )
+
+
+def release_multi(conn: Conn, d: SQLDialect, kind: str, rid: str) -> None:
+    """Drop every ``rc_multi`` row of one record."""
+    conn.execute(f"DELETE FROM rc_multi WHERE kind = {d.ph} AND record_id = {d.ph}", (kind, rid))
+
+
+def write_multi(conn: Conn, d: SQLDialect, spec: KindSpec, writes: Sequence[CheckedWrite]) -> None:
+    """Replace the ``rc_multi`` rows of every written record of *spec*."""
+    ph = d.ph
+    rows: list[tuple[str, ...]] = []
+    for w in writes:
+        release_multi(conn, d, spec.name, w.id)
+        rows.extend(multi_rows(spec, w.id, w.indexed))
+    if rows:
+        cur = conn.cursor()
+        cur.executemany(
+            f"INSERT INTO rc_multi (kind, field, value, record_id) VALUES ({ph}, {ph}, {ph}, {ph}) "
+            "ON CONFLICT DO NOTHING",
+            rows,
+        )
+
+
+def multi_condition(kind: str, field: str, values: Sequence[str], ph: str) -> tuple[str, list[Any]]:
+    """The clause of ``contains``/``in`` on a ``str[]`` field (the record holds any of *values*)."""
+    if not values:
+        return "1 = 0", []
+    clause = (
+        f"id IN (SELECT record_id FROM rc_multi WHERE kind = {ph} AND field = {ph} "
+        f"AND value IN ({', '.join([ph] * len(values))}))"
+    )
+    return clause, [kind, field, *values]
