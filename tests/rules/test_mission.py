@@ -68,6 +68,7 @@ def test_the_mission_rules_fire_on_every_backend(url: str) -> None:
         first, second = sorted(crm.jobs.list_jobs(queue="rules.action"), key=lambda j: j.due_at)
         assert first.due_at == T0 + timedelta(days=3)  # Thursday 09:00 in the business's hours
         assert second.due_at == T0 + timedelta(days=7)  # the Monday after
+        assert first.group is not None
         assert first.group == second.group
         assert first.group.startswith(f"rule:follow up a sent proposal:{buyer.id}:fup-")
         assert rc.Runner(crm, queues=["rules.action"]).drain() == []  # not due yet
@@ -82,7 +83,9 @@ def test_the_mission_rules_fire_on_every_backend(url: str) -> None:
             uow.repository(Opportunity).get(deal.id).accept_proposal(at=clock.now())
         clock.advance(timedelta(days=7))
         assert rc.Runner(crm, queues=["rules.action"]).drain() == []
-        assert crm.jobs.get(second.id).state == "cancelled"
+        cancelled = crm.jobs.get(second.id)
+        assert cancelled is not None
+        assert cancelled.state == "cancelled"
         assert sorted(
             a.action
             for audit in engine.audits_for_rule("follow up a sent proposal")
