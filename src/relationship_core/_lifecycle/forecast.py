@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -14,7 +15,40 @@ from relationship_core._domain.timeutil import require_aware, require_date, to_z
 from relationship_core._lifecycle.opportunities import Opportunity
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["GROUPINGS", "ForecastRow", "Period", "PipelineForecast", "weighted_pipeline"]
+__all__ = [
+    "GROUPINGS",
+    "ForecastRow",
+    "Period",
+    "PipelineForecast",
+    "currency_totals",
+    "weighted_pipeline",
+]
+
+R = TypeVar("R")
+
+
+def currency_totals(rows: Iterable[R]) -> dict[str, R]:
+    """One row per currency over every group: counts and amounts added, never across currencies.
+
+    *rows* are attrs rows with ``group``, ``currency``, ``count``, ``weighted``
+    and ``unweighted`` (the forecast's and the report's).
+    """
+    out: dict[str, Any] = {}
+    for row in rows:
+        line: Any = row
+        seen = out.get(line.currency)
+        out[line.currency] = (
+            attrs.evolve(line, group=())
+            if seen is None
+            else attrs.evolve(
+                seen,
+                count=seen.count + line.count,
+                weighted=seen.weighted + line.weighted,
+                unweighted=seen.unweighted + line.unweighted,
+            )
+        )
+    return out
+
 
 #: What a forecast can be grouped by.
 GROUPINGS = ("pipeline", "stage", "owner", "forecast_category")
@@ -114,20 +148,7 @@ class PipelineForecast:
 
     def totals(self) -> dict[str, ForecastRow]:
         """One row per currency, over every group."""
-        out: dict[str, ForecastRow] = {}
-        for row in self.rows:
-            seen = out.get(row.currency)
-            out[row.currency] = (
-                attrs.evolve(row, group=())
-                if seen is None
-                else attrs.evolve(
-                    seen,
-                    weighted=seen.weighted + row.weighted,
-                    unweighted=seen.unweighted + row.unweighted,
-                    count=seen.count + row.count,
-                )
-            )
-        return out
+        return currency_totals(self.rows)
 
 
 def _group_value(deal: Opportunity, field: str) -> str:

@@ -11,7 +11,7 @@ import attrs
 from relationship_core._app.facade import CRM
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.money import Money
-from relationship_core._lifecycle.forecast import Period
+from relationship_core._lifecycle.forecast import Period, currency_totals
 from relationship_core._lifecycle.opportunities import Opportunity
 from relationship_core._lifecycle.service import LifecycleService
 from relationship_core._reports._render import (
@@ -66,20 +66,7 @@ class PipelineReport:
 
     def totals(self) -> dict[str, PipelineReportRow]:
         """One row per currency over every group."""
-        out: dict[str, PipelineReportRow] = {}
-        for row in self.rows:
-            seen = out.get(row.currency)
-            out[row.currency] = (
-                attrs.evolve(row, group=())
-                if seen is None
-                else attrs.evolve(
-                    seen,
-                    count=seen.count + row.count,
-                    weighted=seen.weighted + row.weighted,
-                    unweighted=seen.unweighted + row.unweighted,
-                )
-            )
-        return out
+        return currency_totals(self.rows)
 
     def _table(self) -> tuple[str, list[str], list[list[object]]]:
         title = f"Weighted pipeline, {self.period.start} to {self.period.end}"

@@ -34,7 +34,7 @@ from urllib.parse import urlencode, urlunsplit
 from relationship_core._storage.contract import Capability
 from relationship_core._storage.dialect import Conn, Guarded, SQLDialect
 from relationship_core._storage.schema import Schema
-from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQLStore
+from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQL_CAPABILITIES, SQLStore
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import (
     BackendRefusedError,
@@ -185,17 +185,7 @@ class PostgresBackend(SQLStore):
         timeout: Seconds to wait for a connection.
     """
 
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            "persistent",
-            "threads",
-            "multiprocess",
-            "job_control",
-            "aggregates",
-            "unique_keys",
-            "multi_valued",
-        }
-    )
+    capabilities: frozenset[Capability] = SQL_CAPABILITIES
     dialect = DIALECT
 
     def __init__(

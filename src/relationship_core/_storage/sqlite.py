@@ -31,7 +31,7 @@ from typing import Any
 from relationship_core._storage.contract import Capability
 from relationship_core._storage.dialect import Conn, Guarded, SQLDialect
 from relationship_core._storage.schema import Schema, encode_value
-from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQLStore
+from relationship_core._storage.sqlstore import LAYOUT_VERSION, SQL_CAPABILITIES, SQLStore
 from relationship_core._storage.url import StorageURL
 from relationship_core.exceptions import (
     BackendRefusedError,
@@ -155,17 +155,7 @@ class SQLiteBackend(SQLStore):
             refused instead of silently becoming a new, empty store.
     """
 
-    capabilities: frozenset[Capability] = frozenset(
-        {
-            "persistent",
-            "threads",
-            "multiprocess",
-            "job_control",
-            "aggregates",
-            "unique_keys",
-            "multi_valued",
-        }
-    )
+    capabilities: frozenset[Capability] = SQL_CAPABILITIES
     dialect = DIALECT
 
     def __init__(

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from relationship_core._storage.aggregate import CheckedAggregate, check_aggregate, finish_groups
 from relationship_core._storage.contract import (
     Aggregate,
+    Capability,
     Delete,
     FieldType,
     Group,
@@ -62,7 +63,20 @@ from relationship_core.exceptions import (
     ValidationError,
 )
 
-__all__ = ["LAYOUT_VERSION", "SQLStore", "SQLTransaction"]
+__all__ = ["LAYOUT_VERSION", "SQL_CAPABILITIES", "SQLStore", "SQLTransaction"]
+
+#: What both SQL dialects can do: the one store gives them all.
+SQL_CAPABILITIES: frozenset[Capability] = frozenset(
+    {
+        "persistent",
+        "threads",
+        "multiprocess",
+        "job_control",
+        "aggregates",
+        "unique_keys",
+        "multi_valued",
+    }
+)
 
 #: Version of the table layout this code writes; older stores are migrated on open.
 LAYOUT_VERSION = 4
