@@ -35,7 +35,7 @@ from relationship_core._scoring.model import (
 from relationship_core._scoring.stored import PartyScore, score_id
 
 if TYPE_CHECKING:
-    from relationship_core._demo import _Story
+    from relationship_core._demo_story import _Story
 
 __all__ = ["DEMO_MODEL", "lead_to_customer"]
 

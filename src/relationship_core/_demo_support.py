@@ -31,7 +31,7 @@ from relationship_core._work.tasks import Assignee
 from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
-    from relationship_core._demo import _Story
+    from relationship_core._demo_story import _Story
 
 __all__ = ["support_chapter"]
 
@@ -52,7 +52,7 @@ def _hours(delta: timedelta | None) -> str:
 
 def _work(story: _Story, monday: date) -> tuple[WorkService, Runner]:
     """An order's fulfilment task with a checklist, and a monthly report as recurring work."""
-    from relationship_core._demo import ZONE, _heading
+    from relationship_core._demo_story import ZONE, _heading
 
     write, crm = story.write, story.crm
     _heading(write, "8. Work: an order's task with a checklist, and a recurring report")
@@ -91,7 +91,7 @@ def _work(story: _Story, monday: date) -> tuple[WorkService, Runner]:
 
 def support_chapter(story: _Story) -> None:
     """Tell the chapters on the story's store, starting the Monday after its clock."""
-    from relationship_core._demo import ZONE, _heading
+    from relationship_core._demo_story import ZONE, _heading
 
     write, clock, crm = story.write, story.clock, story.crm
     today = clock.now().date()
