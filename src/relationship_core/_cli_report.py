@@ -53,7 +53,11 @@ def _report(args: argparse.Namespace) -> int:
                 sections.append(f'<img alt="plot" src="data:image/png;base64,{report.plot_png()}">')
         except MissingExtraError as error:  # tables only without matplotlib
             sections.append(f"<p>(no plot: {error})</p>")
-    Path(args.html).write_text(_PAGE.format(sections="\n".join(sections)), encoding="utf-8")
+    try:
+        Path(args.html).write_text(_PAGE.format(sections="\n".join(sections)), encoding="utf-8")
+    except OSError as error:
+        sys.stderr.write(f"relationship-core report: cannot write --html {args.html!r}: {error}\n")
+        return 2
     sys.stdout.write(f"wrote {args.html}\n")
     return 0
 

@@ -51,3 +51,12 @@ def test_self_contained_html(tmp_path: Path) -> None:
 def test_a_bad_store_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "nosuch://x"]) == 2
     assert "relationship-core report" in capsys.readouterr().err
+
+
+def test_an_html_file_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "dashboard.html"
+    assert main(["report", "memory://", "--html", str(target)]) == 2
+    assert "cannot write --html" in capsys.readouterr().err
+    assert not target.exists()
