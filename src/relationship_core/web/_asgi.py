@@ -179,7 +179,7 @@ class Front:
         """Our error page for 403, 404, 405, 429 (headers kept)."""
         assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
         response = self.pages.render(
-            request, "error.html", exc.status_code, status=exc.status_code, detail=exc.detail
+            request, "error.html", exc.status_code, code=exc.status_code, detail=exc.detail
         )
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
@@ -196,6 +196,11 @@ def check_fields(values: dict[str, str]) -> dict[str, str]:
     for name, limit in _FIELD_LIMITS.items():
         if name in values and len(values[name]) > limit:
             errors[name] = f"At most {limit} characters."
+    if "email" not in errors:
+        try:
+            normalise_email(values["email"])
+        except ValidationError:
+            errors["email"] = "Give an e-mail address like name@example.com."
     if values.get("priority") and values["priority"] not in {p.value for p in TicketPriority}:
         errors["priority"] = "Choose one of the listed priorities."
     return errors
