@@ -14,15 +14,15 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx2", reason="starlette's TestClient")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-import relationship_core as rc  # noqa: E402
-from relationship_core import Actor, Money, Person, SupportService, WorkService  # noqa: E402
-from relationship_core._billing.invoices import CreditNote, Invoice  # noqa: E402
-from relationship_core._billing.lines import LineItem  # noqa: E402
-from relationship_core._notify import MemoryChannel  # noqa: E402
-from relationship_core._support import FormSubmission  # noqa: E402
-from relationship_core.web import WebSettings, app  # noqa: E402
+import relationship_core as rc
+from relationship_core import Actor, Money, Person, SupportService, WorkService
+from relationship_core._billing.invoices import CreditNote, Invoice
+from relationship_core._billing.lines import LineItem
+from relationship_core._notify import MemoryChannel
+from relationship_core._support import FormSubmission
+from relationship_core.web import WebSettings, app
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SAM = Actor.person("sam")
@@ -60,7 +60,9 @@ def _client(crm: rc.CRM, support: SupportService, name: str, email: str) -> Clie
         )
         uow.add(engagement)
         line = LineItem(description="Design", quantity=Decimal(1), unit_price=Money("90", "EUR"))
-        invoice = uow.add(Invoice(id=f"I-{name}", party_id=person.id, currency="EUR", lines=(line,)))
+        invoice = uow.add(
+            Invoice(id=f"I-{name}", party_id=person.id, currency="EUR", lines=(line,))
+        )
         note = uow.add(
             CreditNote(id=f"C-{name}", party_id=person.id, currency="EUR", invoice_id=invoice.id)
         )

@@ -7,10 +7,16 @@ import re
 from starlette.testclient import TestClient
 
 from relationship_core._support import Ticket, TicketChannel
-from tests.web.conftest import World, csrf
 
-GOOD = {"name": "Cleo", "email": "cleo@example.com", "product": "Kettle", "problem": "Leaks",
-        "priority": "high"}
+from .conftest import World, csrf
+
+GOOD = {
+    "name": "Cleo",
+    "email": "cleo@example.com",
+    "product": "Kettle",
+    "problem": "Leaks",
+    "priority": "high",
+}
 
 
 def test_the_form_page_labels_every_field(client: TestClient) -> None:
@@ -31,15 +37,29 @@ def test_a_submission_is_a_ticket_shown_by_its_reference(client: TestClient, wor
     assert match is not None
     ticket = world.crm.repository(Ticket).get(match.group(1))
     assert (ticket.name, str(ticket.email), ticket.product, ticket.priority.value) == (
-        "Cleo", "cleo@example.com", "Kettle", "high")
+        "Cleo",
+        "cleo@example.com",
+        "Kettle",
+        "high",
+    )
     assert ticket.channel is TicketChannel.FORM
     assert world.support.party_for("cleo@example.com") == ticket.party_id
 
 
-def test_errors_are_next_to_their_fields_and_input_is_kept(client: TestClient, world: World) -> None:
+def test_errors_are_next_to_their_fields_and_input_is_kept(
+    client: TestClient, world: World
+) -> None:
     before = world.crm.repository(Ticket).count()
-    page = client.post("/", data={**GOOD, "name": "", "email": "not-an-address",
-                                  "problem": "Still <b>leaks</b>", "csrf": csrf(client)})
+    page = client.post(
+        "/",
+        data={
+            **GOOD,
+            "name": "",
+            "email": "not-an-address",
+            "problem": "Still <b>leaks</b>",
+            "csrf": csrf(client),
+        },
+    )
     assert page.status_code == 422
     assert 'id="name-error"' in page.text
     assert 'aria-describedby="email-error"' in page.text or 'id="email-error"' in page.text
@@ -56,8 +76,9 @@ def test_an_unknown_priority_is_an_error_on_its_field(client: TestClient) -> Non
 
 
 def test_a_name_with_a_header_is_refused_on_the_name(client: TestClient, world: World) -> None:
-    page = client.post("/", data={**GOOD, "name": "Cleo\r\nBcc: all@example.com",
-                                  "csrf": csrf(client)})
+    page = client.post(
+        "/", data={**GOOD, "name": "Cleo\r\nBcc: all@example.com", "csrf": csrf(client)}
+    )
     assert page.status_code == 422
     assert 'id="name-error"' in page.text
     assert world.support.party_for("cleo@example.com") is None

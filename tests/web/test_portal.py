@@ -12,7 +12,8 @@ from relationship_core._support import Ticket, TicketChannel
 from relationship_core._work import Comment
 from relationship_core.web import SignIn
 from relationship_core.web._links import hash_token
-from tests.web.conftest import World, csrf, sign_in
+
+from .conftest import World, csrf, sign_in
 
 KINDS = ("tasks", "requirements", "tickets", "invoices", "credit-notes")
 
@@ -31,8 +32,14 @@ def test_the_link_signs_in_once_and_the_portal_shows_the_client_view(
     assert cookie is not None
     page = client.get("/portal")
     assert page.status_code == 200
-    for text in ("Welcome, Ada", "Ada&#39;s design", "Invoice I-Ada", "Credit note C-Ada",
-                 "Ada&#39;s problem", "Customer since"):
+    for text in (
+        "Welcome, Ada",
+        "Ada&#39;s design",
+        "Invoice I-Ada",
+        "Credit note C-Ada",
+        "Ada&#39;s problem",
+        "Customer since",
+    ):
         assert text in page.text, text
     assert "Bob" not in page.text
     assert "margin" not in page.text  # the internal task
@@ -87,8 +94,9 @@ def test_comments_go_on_the_partys_items_only(client: TestClient, world: World) 
     assert world.crm.repository(Comment).count(party_id=world.bob.party_id) == 0
     invoice = f"/portal/invoices/{world.ada.ids['invoices']}/comments"
     assert client.post(invoice, data={"csrf": token, "body": "x"}).status_code == 404
-    empty = client.post(f"/portal/tasks/{world.ada.ids['tasks']}/comments",
-                        data={"csrf": token, "body": "  "})
+    empty = client.post(
+        f"/portal/tasks/{world.ada.ids['tasks']}/comments", data={"csrf": token, "body": "  "}
+    )
     assert empty.status_code == 422
     assert 'id="body-error"' in empty.text
 

@@ -12,9 +12,10 @@ from starlette.testclient import TestClient
 from relationship_core._support import Ticket
 from relationship_core.exceptions import ValidationError
 from relationship_core.web import SECRET_ENV, RateLimit, WebSettings, app
-from tests.web.conftest import KEY, World, csrf, make_world, sign_in
 
-XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(1)>'
+from .conftest import KEY, World, csrf, make_world, sign_in
+
+XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
 FORM = {"name": "Cleo", "email": "cleo@example.com", "product": "", "problem": "?"}
 
 
@@ -73,8 +74,14 @@ def test_xss_in_every_field_is_rendered_escaped(client: TestClient, world: World
     token = csrf(client)
     page = client.post(
         "/",
-        data={"csrf": token, "name": XSS, "email": XSS, "product": XSS, "problem": XSS,
-              "priority": XSS},
+        data={
+            "csrf": token,
+            "name": XSS,
+            "email": XSS,
+            "product": XSS,
+            "problem": XSS,
+            "priority": XSS,
+        },
     )
     assert page.status_code == 422
     assert "<script>" not in page.text
@@ -85,12 +92,18 @@ def test_xss_in_every_field_is_rendered_escaped(client: TestClient, world: World
     sign_in(client, world, "cleo@example.com")
     portal = client.get("/portal")
     assert "<script>" not in portal.text
-    ticket_id = world.crm.repository(Ticket).query(party_id=world.support.party_for(
-        "cleo@example.com"), limit=1).items[0].id
+    ticket_id = (
+        world.crm.repository(Ticket)
+        .query(party_id=world.support.party_for("cleo@example.com"), limit=1)
+        .items[0]
+        .id
+    )
     item = client.get(f"/portal/tickets/{ticket_id}")
-    comment = client.post(f"/portal/tickets/{ticket_id}/comments",
-                          data={"csrf": csrf(client, "/portal"), "body": XSS},
-                          follow_redirects=True)
+    comment = client.post(
+        f"/portal/tickets/{ticket_id}/comments",
+        data={"csrf": csrf(client, "/portal"), "body": XSS},
+        follow_redirects=True,
+    )
     for text in (item.text, comment.text):
         assert "<script>" not in text
         assert "<img" not in text
@@ -105,15 +118,21 @@ def test_no_header_injection_into_the_sign_in_mail(client: TestClient, world: Wo
         assert page.status_code == 422
     assert world.channel.sent == []
     # the link is built from the configured base URL, never from the Host header
-    client.post("/portal/sign-in", data={"csrf": token, "email": "ada@example.com"},
-                headers={"host": "evil.example"})
+    client.post(
+        "/portal/sign-in",
+        data={"csrf": token, "email": "ada@example.com"},
+        headers={"host": "evil.example"},
+    )
     assert all("evil.example" not in n.text for n in world.channel.sent)
 
 
 def test_rate_limits_per_address_and_per_email(world: World) -> None:
     world.settings = WebSettings(
-        secret_key=KEY, base_url="http://testserver", secure_cookies=False,
-        per_address=RateLimit(3, timedelta(minutes=1)), per_email=RateLimit(2, timedelta(hours=1)),
+        secret_key=KEY,
+        base_url="http://testserver",
+        secure_cookies=False,
+        per_address=RateLimit(3, timedelta(minutes=1)),
+        per_email=RateLimit(2, timedelta(hours=1)),
     )
     client = TestClient(app(world.crm, channel=world.channel, settings=world.settings))
     token = csrf(client)
@@ -130,7 +149,9 @@ def test_rate_limits_per_address_and_per_email(world: World) -> None:
 
 def test_trusted_proxies_name_the_client(world: World) -> None:
     settings = WebSettings(
-        secret_key=KEY, base_url="http://testserver", secure_cookies=False,
+        secret_key=KEY,
+        base_url="http://testserver",
+        secure_cookies=False,
         trusted_proxies=["10.0.0.0/8"],
         per_address=RateLimit(1, timedelta(minutes=1)),
     )
@@ -142,7 +163,8 @@ def test_trusted_proxies_name_the_client(world: World) -> None:
 
     assert client_address(scope("10.0.0.2", "203.0.113.9"), settings) == "203.0.113.9"
     assert client_address(scope("10.0.0.2", "1.1.1.1, 203.0.113.9, 10.0.0.7"), settings) == (
-        "203.0.113.9")
+        "203.0.113.9"
+    )
     assert client_address(scope("198.51.100.4", "203.0.113.9"), settings) == "198.51.100.4"
     assert client_address(scope("10.0.0.2", "garbage"), settings) == "10.0.0.2"
     assert client_address(scope("10.0.0.2", None), settings) == "10.0.0.2"
@@ -159,8 +181,12 @@ def test_rate_limit_state_is_shared_by_processes_on_one_store(tmp_path: Path) ->
             two = TestClient(app(second_crm, channel=first.channel, settings=first.settings))
             for client in (one, two):
                 token = csrf(client)
-                assert client.post("/", data={**FORM, "csrf": token,
-                                              "email": f"{id(client)}@example.com"}).status_code == 200
+                assert (
+                    client.post(
+                        "/", data={**FORM, "csrf": token, "email": f"{id(client)}@example.com"}
+                    ).status_code
+                    == 200
+                )
             token = csrf(one)
             assert one.post("/", data={**FORM, "csrf": token}).status_code == 429
     finally:
@@ -194,8 +220,7 @@ def test_settings_are_checked(world: World) -> None:
 
 def test_templates_are_overridden_by_folders_given(world: World, tmp_path: Path) -> None:
     (tmp_path / "thanks.html").write_text(
-        '{% extends "base.html" %}{% block content %}<h1>Merci</h1>{{ reference }}'
-        "{% endblock %}"
+        '{% extends "base.html" %}{% block content %}<h1>Merci</h1>{{ reference }}{% endblock %}'
     )
     client = TestClient(
         app(world.crm, channel=world.channel, settings=world.settings, templates=[tmp_path])

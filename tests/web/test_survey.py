@@ -8,7 +8,8 @@ from starlette.testclient import TestClient
 
 from relationship_core._support import Survey
 from relationship_core.web import survey_link
-from tests.web.conftest import SAM, World, csrf
+
+from .conftest import SAM, World, csrf
 
 
 def _survey(world: World) -> tuple[Survey, str]:
@@ -66,5 +67,7 @@ def test_a_tampered_or_guessed_survey_link_is_unknown(client: TestClient, world:
     assert client.get(f"/survey/{survey.id}").status_code == 404  # the bare id is not a link
     assert client.get(path[:-1] + ("A" if path[-1] != "A" else "B")).status_code == 404
     token = csrf(client)
-    assert client.post(f"/survey/{survey.id}", data={"csrf": token, "score": "5"}).status_code == 404
+    assert (
+        client.post(f"/survey/{survey.id}", data={"csrf": token, "score": "5"}).status_code == 404
+    )
     assert world.support.surveys.get(survey.id).answer is None

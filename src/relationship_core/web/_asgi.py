@@ -189,8 +189,11 @@ class Front:
 def check_fields(values: dict[str, str]) -> dict[str, str]:
     """The support form's errors by field (required fields, sizes), before the library's checks."""
     errors: dict[str, str] = {}
-    for name, label in (("name", "your name"), ("email", "your e-mail address"),
-                        ("problem", "what the problem is")):
+    for name, label in (
+        ("name", "your name"),
+        ("email", "your e-mail address"),
+        ("problem", "what the problem is"),
+    ):
         if not values[name].strip():
             errors[name] = f"Please give {label}."
     for name, limit in _FIELD_LIMITS.items():

@@ -17,8 +17,13 @@ from relationship_core.web._settings import RateLimit, WebSettings
 __all__ = ["Guard", "RateLimiter", "client_address"]
 
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; "
-     b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        (
+            b"default-src 'none'; style-src 'self'; img-src 'self'; "
+            b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),  # sign-in and survey tokens are in URLs
     (b"x-frame-options", b"DENY"),
@@ -26,7 +31,7 @@ _HEADERS = [
 ]
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
@@ -54,7 +59,7 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise _TooLarge
+                    raise _TooLargeError
             return message
 
         async def with_headers(message: Message) -> None:
@@ -68,7 +73,7 @@ class Guard:
 
         try:
             await self.app(scope, limited, with_headers)
-        except _TooLarge:
+        except _TooLargeError:
             if not started:
                 await _refuse(send)
 
@@ -92,13 +97,13 @@ async def _refuse(send: Send) -> None:
 
 def client_address(scope: Scope, settings: WebSettings) -> str:
     """The client's address: the peer, or behind trusted proxies the last untrusted hop."""
-    peer = (scope.get("client") or ("unknown", 0))[0]
+    peer = str((scope.get("client") or ("unknown", 0))[0])
     if not settings.trusted_proxies or not _trusted(peer, settings):
         return str(peer)
     forwarded = [
         value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"
     ]
-    hops = [h.strip() for line in forwarded for h in line.split(",") if h.strip()]
+    hops: list[str] = [h.strip() for line in forwarded for h in line.split(",") if h.strip()]
     for hop in reversed(hops):
         try:
             ipaddress.ip_address(hop)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from relationship_core.web._settings import WebSettings
 
+if TYPE_CHECKING:
+    from itsdangerous import URLSafeTimedSerializer
+
 __all__ = ["hash_token", "sign", "survey_link", "unsign"]
 
-# itsdangerous is imported lazily: survey_link is usable without the web extra's other parts,
-# but it needs itsdangerous (part of the web extra).
+# itsdangerous (the web extra) is imported when first used: the stored kinds in
+# relationship_core.web are imported by every store, with or without the extra.
 
 
-def _serializer(settings: WebSettings, salt: str):  # type: ignore[no-untyped-def]
+def _serializer(settings: WebSettings, salt: str) -> URLSafeTimedSerializer:
     from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(settings.secret_key.reveal(), salt=salt)

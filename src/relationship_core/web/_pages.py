@@ -115,7 +115,9 @@ class Pages:
         """Set the session cookie (signed, HttpOnly, SameSite=Lax, with a lifetime)."""
         lifetime = self.settings.session_lifetime
         until = int((self.crm.clock.now() + lifetime).timestamp())
-        value = sign(self.settings, "session", {"p": session.party_id, "e": session.email, "x": until})
+        value = sign(
+            self.settings, "session", {"p": session.party_id, "e": session.email, "x": until}
+        )
         response.set_cookie(
             SESSION_COOKIE,
             value,

@@ -99,10 +99,10 @@ class Portal:
         email = form.get("email")
         email = email.strip() if isinstance(email, str) else ""
         try:
-            key = normalise_email(email)
-            if len(email) > 320:
-                raise ValidationError("email", email, "too long")
+            key = normalise_email(email) if len(email) <= 320 else ""
         except ValidationError:
+            key = ""
+        if not key:
             errors = {"email": "Give the e-mail address you write to us from."}
             return self.pages.render(
                 request, "sign_in.html", 422, values={"email": email}, errors=errors
@@ -158,7 +158,9 @@ class Portal:
         sign_in = await run_in_threadpool(self._link, request.path_params["token"])
         if sign_in is None:
             return self.pages.render(request, "link.html", 410, reason="sign_in")
-        return self.pages.render(request, "sign_in_confirm.html", token=request.path_params["token"])
+        return self.pages.render(
+            request, "sign_in_confirm.html", token=request.path_params["token"]
+        )
 
     async def link_post(self, request: Request) -> Response:
         """POST: use the link up, in one unit of work, and start the session."""
@@ -221,12 +223,15 @@ class Portal:
         view: ClientView,
         kind: str,
         record: Any,
+        *,
         status: int = 200,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
     ) -> Response:
         subject = _KINDS[kind]
-        comments = [c for c in view.comments if c.subject_kind is subject and c.subject_id == record.id]
+        comments = [
+            c for c in view.comments if c.subject_kind is subject and c.subject_id == record.id
+        ]
         progress = next((t.progress for t in view.tasks if t.task.id == record.id), None)
         return self.pages.render(
             request,
@@ -257,7 +262,14 @@ class Portal:
         if not body.strip() or len(body) > 5000 or "\x00" in body:
             errors = {"body": "Write a comment of at most 5000 characters."}
             return self._item_page(
-                request, session, view, kind, record, 422, errors, {"body": body}
+                request,
+                session,
+                view,
+                kind,
+                record,
+                status=422,
+                errors=errors,
+                values={"body": body},
             )
         await run_in_threadpool(
             WorkService(self.crm).comment,
@@ -274,7 +286,11 @@ class Portal:
         """GET: a new ticket from the portal."""
         session = self._session(request)
         return self.pages.render(
-            request, "new_ticket.html", session=session, values={}, errors={},
+            request,
+            "new_ticket.html",
+            session=session,
+            values={},
+            errors={},
             **self.front._choices(),
         )
 
@@ -303,7 +319,12 @@ class Portal:
                 errors[exc.field if exc.field in clean else "problem"] = exc.reason
         if submission is None:
             return self.pages.render(
-                request, "new_ticket.html", 422, session=session, values=clean, errors=errors,
+                request,
+                "new_ticket.html",
+                422,
+                session=session,
+                values=clean,
+                errors=errors,
                 **self.front._choices(),
             )
         ticket = await run_in_threadpool(self.front.support.submit, submission)

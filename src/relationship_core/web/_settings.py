@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
@@ -15,7 +16,7 @@ from relationship_core.exceptions import ValidationError
 __all__ = ["SECRET_ENV", "RateLimit", "WebSettings"]
 
 #: The environment variable holding the key that signs cookies, CSRF tokens and survey links.
-SECRET_ENV = "RELATIONSHIP_CORE_WEB_SECRET"
+SECRET_ENV = "RELATIONSHIP_CORE_WEB_SECRET"  # noqa: S105 - a variable name
 
 
 def _secret(value: object) -> Secret:
@@ -34,8 +35,8 @@ def _base_url(value: object) -> str:
     return value.rstrip("/")
 
 
-def _positive(field: str) -> object:
-    def check(_inst: object, _attr: object, value: object) -> None:
+def _positive(field: str) -> Callable[[Any, Any, Any], None]:
+    def check(_inst: Any, _attr: Any, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int | timedelta):
             raise ValidationError(field, value, "expected a positive number")
         if (value <= timedelta(0)) if isinstance(value, timedelta) else value <= 0:
@@ -53,8 +54,8 @@ class RateLimit:
         window: The fixed window's length.
     """
 
-    requests: int = attrs.field(validator=_positive("requests"))  # type: ignore[arg-type]
-    window: timedelta = attrs.field(validator=_positive("window"))  # type: ignore[arg-type]
+    requests: int = attrs.field(validator=_positive("requests"))
+    window: timedelta = attrs.field(validator=_positive("window"))
 
 
 def _networks(value: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
