@@ -29,7 +29,7 @@ def sign(settings: WebSettings, salt: str, value: object) -> str:
     return token
 
 
-def unsign(settings: WebSettings, salt: str, token: str, max_age: float | None = None) -> object:
+def unsign(settings: WebSettings, salt: str, token: str, max_age: int | None = None) -> object:
     """The value *token* carries, or ``None`` when it is tampered with, for another purpose or too old."""
     from itsdangerous import BadData
 
