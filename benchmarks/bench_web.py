@@ -199,6 +199,7 @@ def load(port: int, seconds: float, workers: int, cookie: str) -> tuple[int, int
     deadline = time.monotonic() + seconds
     counts = [0, 0]
     lock = threading.Lock()
+    statuses: list[int] = []
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -220,6 +221,8 @@ def load(port: int, seconds: float, workers: int, cookie: str) -> tuple[int, int
                 ok += 1
             else:
                 bad += 1
+                with lock:
+                    statuses.append(answer.status)
         conn.close()
         with lock:
             counts[0] += ok
@@ -230,6 +233,8 @@ def load(port: int, seconds: float, workers: int, cookie: str) -> tuple[int, int
         thread.start()
     for thread in threads:
         thread.join()
+    if statuses:
+        print(f"  answers other than 200: {sorted(set(statuses))}", file=sys.stderr)
     return counts[0], counts[1]
 
 

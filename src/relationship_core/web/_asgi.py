@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -88,7 +88,7 @@ class Front:
     # -- support form ---------------------------------------------------------------------
     async def form_page(self, request: Request) -> Response:
         """GET: the empty support form."""
-        return self.pages.render(request, "form.html", values={}, errors={}, **self._choices())
+        return self.pages.render(request, "form.html", values={}, errors={}, **self.choices())
 
     async def form_post(self, request: Request) -> Response:
         """POST: a ticket, or the form again with errors next to their fields."""
@@ -112,7 +112,7 @@ class Front:
                 errors[exc.field if exc.field in _FIELDS else "problem"] = exc.reason
         if submission is None:
             return self.pages.render(
-                request, "form.html", 422, values=values, errors=errors, **self._choices()
+                request, "form.html", 422, values=values, errors=errors, **self.choices()
             )
         await self.limited(
             request, "form.email", normalise_email(submission.email), self.settings.per_email
@@ -120,7 +120,8 @@ class Front:
         ticket = await run_in_threadpool(self.support.submit, submission)
         return self.pages.render(request, "thanks.html", reference=ticket.id)
 
-    def _choices(self) -> dict[str, Any]:
+    def choices(self) -> dict[str, Any]:
+        """What the priority menu offers."""
         return {"priorities": [p.value for p in TicketPriority]}
 
     # -- survey ---------------------------------------------------------------------------
@@ -178,6 +179,8 @@ class Front:
     async def http_error(self, request: Request, exc: Exception) -> Response:
         """Our error page for 403, 404, 405, 429 (headers kept)."""
         assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+        if exc.status_code == 303:  # signed out: to the sign-in page
+            return RedirectResponse((exc.headers or {})["Location"], status_code=303)
         response = self.pages.render(
             request, "error.html", exc.status_code, code=exc.status_code, detail=exc.detail
         )

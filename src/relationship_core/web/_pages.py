@@ -83,7 +83,7 @@ class Pages:
                 httponly=True,
                 samesite="strict",
                 secure=self.settings.secure_cookies,
-                path="/",
+                path=_path(request),
             )
         return response
 
@@ -111,7 +111,7 @@ class Pages:
             return None
         return Session(party, email)
 
-    def sign_in(self, response: Response, session: Session) -> None:
+    def sign_in(self, request: Request, response: Response, session: Session) -> None:
         """Set the session cookie (signed, HttpOnly, SameSite=Lax, with a lifetime)."""
         lifetime = self.settings.session_lifetime
         until = int((self.crm.clock.now() + lifetime).timestamp())
@@ -125,15 +125,21 @@ class Pages:
             httponly=True,
             samesite="lax",
             secure=self.settings.secure_cookies,
-            path="/",
+            path=_path(request),
         )
 
-    def sign_out(self, response: Response) -> None:
+    def sign_out(self, request: Request, response: Response) -> None:
         """Drop the session cookie."""
         response.delete_cookie(
             SESSION_COOKIE,
-            path="/",
+            path=_path(request),
             httponly=True,
             samesite="lax",
             secure=self.settings.secure_cookies,
         )
+
+
+def _path(request: Request) -> str:
+    """The cookies' path: where the front is mounted (``/`` at the root)."""
+    root = str(request.scope.get("root_path") or "").rstrip("/")
+    return root + "/" if root else "/"

@@ -169,7 +169,7 @@ class Portal:
         if session is None:
             return self.pages.render(request, "link.html", 410, reason="sign_in")
         response = RedirectResponse(request.url_for("portal").path, status_code=303)
-        self.pages.sign_in(response, session)
+        self.pages.sign_in(request, response, session)
         return response
 
     def _consume(self, token: str) -> Session | None:
@@ -190,7 +190,7 @@ class Portal:
         """POST: end the session."""
         await self.front.posted(request, "portal.address")
         response = self.pages.render(request, "signed_out.html")
-        self.pages.sign_out(response)
+        self.pages.sign_out(request, response)
         return response
 
     # -- the signed-in pages --------------------------------------------------------------
@@ -291,7 +291,7 @@ class Portal:
             session=session,
             values={},
             errors={},
-            **self.front._choices(),
+            **self.front.choices(),
         )
 
     async def ticket_post(self, request: Request) -> Response:
@@ -325,7 +325,8 @@ class Portal:
                 session=session,
                 values=clean,
                 errors=errors,
-                **self.front._choices(),
+                **self.front.choices(),
             )
+        await self.front.limited(request, "form.email", session.email, self.settings.per_email)
         ticket = await run_in_threadpool(self.front.support.submit, submission)
         return RedirectResponse(request.url_for("item", kind="tickets", id=ticket.id).path, 303)
