@@ -228,3 +228,31 @@ def test_templates_are_overridden_by_folders_given(world: World, tmp_path: Path)
     page = client.post("/", data={**FORM, "csrf": csrf(client)})
     assert "<h1>Merci</h1>" in page.text
     assert "Contact support" in client.get("/").text  # the others stay built in
+
+
+def test_counters_lose_no_hit_under_concurrent_requests(tmp_path: Path) -> None:
+    import threading
+
+    import relationship_core as rc
+    from relationship_core.web import RateWindow
+    from relationship_core.web._guard import RateLimiter
+
+    with rc.open(f"sqlite:///{tmp_path / 'rate.db'}") as crm:
+        limiter = RateLimiter(crm)
+        limit = RateLimit(1000, timedelta(hours=1))
+        waits: list[object] = []
+
+        def hammer() -> None:
+            waits.extend(limiter.hit("form.address", "203.0.113.9", limit) for _ in range(10))
+
+        threads = [threading.Thread(target=hammer) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert waits == [None] * 60
+        [window] = crm.repository(RateWindow).iterate()
+        assert window.count == 60
+        assert "203.0.113.9" not in window.id  # the key is stored hashed
+        few = RateLimit(60, timedelta(hours=1))
+        assert limiter.hit("form.address", "203.0.113.9", few) is not None
