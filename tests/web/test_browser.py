@@ -75,17 +75,22 @@ class Site:
         self.driver.find_element(By.CSS_SELECTOR, selector).click()
         WebDriverWait(self.driver, 10).until(staleness_of(page))
 
-    def check(self, shot: str) -> None:
-        """No axe-core level A/AA violation on the page; saved as *shot* when asked."""
-        driver = self.driver
-        driver.execute_script(AXE.read_text())
-        violations = driver.execute_async_script(
+    def violations(self) -> list[str]:
+        """axe-core's level A and AA violations on the current page."""
+        self.driver.execute_script(AXE.read_text())
+        found: list[str] = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
             ".then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' +"
             " v.nodes.map(n => n.target.join(' ')).join(', '))));",
             AXE_TAGS,
         )
+        return found
+
+    def check(self, shot: str) -> None:
+        """No axe-core level A/AA violation on the page; saved as *shot* when asked."""
+        driver = self.driver
+        violations = self.violations()
         assert violations == [], (shot, violations)
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -212,3 +217,14 @@ def test_the_survey(site: Site) -> None:
     assert (answer.score, answer.comment) == (5, "Quick, thanks")
     site.driver.refresh()
     assert site.driver.find_element(By.TAG_NAME, "h1").text == "Already answered"
+
+
+def test_axe_finds_what_it_should(site: Site) -> None:
+    """The check can fail: a field without a label and grey-on-grey text are violations."""
+    site.driver.get(
+        "data:text/html,<html><body><main><input type=text>"
+        "<p style='color:%23bbb;background:%23ccc'>faint</p></main></body></html>"
+    )
+    found = " ".join(site.violations())
+    assert "label" in found
+    assert "color-contrast" in found
