@@ -13,7 +13,7 @@ from relationship_core._support import Ticket
 from relationship_core.exceptions import ValidationError
 from relationship_core.web import SECRET_ENV, RateLimit, WebSettings, app
 
-from .conftest import KEY, World, csrf, make_world, sign_in
+from .conftest import KEY, World, csrf, sign_in
 
 XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
 FORM = {"name": "Cleo", "email": "cleo@example.com", "product": "", "problem": "?"}
@@ -168,29 +168,6 @@ def test_trusted_proxies_name_the_client(world: World) -> None:
     assert client_address(scope("198.51.100.4", "203.0.113.9"), settings) == "198.51.100.4"
     assert client_address(scope("10.0.0.2", "garbage"), settings) == "10.0.0.2"
     assert client_address(scope("10.0.0.2", None), settings) == "10.0.0.2"
-
-
-def test_rate_limit_state_is_shared_by_processes_on_one_store(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    first = make_world(url, per_address=RateLimit(2, timedelta(minutes=5)))
-    try:
-        import relationship_core as rc
-
-        with rc.open(url, clock=first.clock) as second_crm:
-            one = TestClient(app(first.crm, channel=first.channel, settings=first.settings))
-            two = TestClient(app(second_crm, channel=first.channel, settings=first.settings))
-            for client in (one, two):
-                token = csrf(client)
-                assert (
-                    client.post(
-                        "/", data={**FORM, "csrf": token, "email": f"{id(client)}@example.com"}
-                    ).status_code
-                    == 200
-                )
-            token = csrf(one)
-            assert one.post("/", data={**FORM, "csrf": token}).status_code == 429
-    finally:
-        first.crm.close()
 
 
 def test_the_secret_key_comes_from_the_environment_and_is_never_shown() -> None:
