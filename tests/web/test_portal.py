@@ -187,3 +187,14 @@ def test_a_forged_session_cookie_is_ignored(client: TestClient, world: World) ->
     client.cookies.clear()
     client.cookies.set("rc_session", cookie[:-2] + "xx")
     assert client.get("/portal", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_ends_the_session_everywhere(client: TestClient, world: World) -> None:
+    sign_in(client, world)
+    stolen = client.cookies["rc_session"]
+    client.post("/portal/sign-out", data={"csrf": csrf(client, "/portal")})
+    [stored] = world.crm.repository(SignIn).iterate(party_id=world.ada.party_id)
+    assert stored.signed_out_at == world.clock.now()
+    client.cookies.clear()
+    client.cookies.set("rc_session", stolen)  # a copy of the cookie kept elsewhere
+    assert client.get("/portal", follow_redirects=False).status_code == 303

@@ -29,6 +29,7 @@ class SignIn:
         created_at: When it was sent.
         expires_at: The first instant it no longer works.
         used_at: When it was used (``None``: not yet).
+        signed_out_at: When the session it started was ended (its cookie no longer works).
     """
 
     id: str = attrs.field(validator=non_empty_text)
@@ -37,6 +38,7 @@ class SignIn:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    signed_out_at: datetime | None = None
 
     def usable(self, at: datetime) -> bool:
         """Not used yet and not expired at *at*."""

@@ -24,10 +24,11 @@ SESSION_COOKIE = "rc_session"
 
 @attrs.frozen
 class Session:
-    """A signed-in contact: their party and the address they signed in with."""
+    """A signed-in contact: their party, the address they signed in with, the link they used."""
 
     party_id: str
     email: str
+    sign_in_id: str
 
 
 class Pages:
@@ -104,19 +105,21 @@ class Pages:
         data = unsign(self.settings, "session", cookie)
         if not isinstance(data, dict):
             return None
-        party, email, until = data.get("p"), data.get("e"), data.get("x")
-        if not (isinstance(party, str) and isinstance(email, str) and isinstance(until, int)):
+        party, email, link, until = data.get("p"), data.get("e"), data.get("s"), data.get("x")
+        if not all(isinstance(v, str) for v in (party, email, link)) or not isinstance(until, int):
             return None
         if self.crm.clock.now().timestamp() >= until:
             return None
-        return Session(party, email)
+        return Session(str(party), str(email), str(link))
 
     def sign_in(self, request: Request, response: Response, session: Session) -> None:
         """Set the session cookie (signed, HttpOnly, SameSite=Lax, with a lifetime)."""
         lifetime = self.settings.session_lifetime
         until = int((self.crm.clock.now() + lifetime).timestamp())
         value = sign(
-            self.settings, "session", {"p": session.party_id, "e": session.email, "x": until}
+            self.settings,
+            "session",
+            {"p": session.party_id, "e": session.email, "s": session.sign_in_id, "x": until},
         )
         response.set_cookie(
             SESSION_COOKIE,

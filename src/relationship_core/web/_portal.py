@@ -182,21 +182,39 @@ class Portal:
                     return None
                 found.used_at = now
                 links.update(found)
-                return Session(found.party_id, found.email)
+                return Session(found.party_id, found.email, found.id)
         except ConflictError:  # used at the same moment by another request
             return None
 
     async def sign_out(self, request: Request) -> Response:
-        """POST: end the session."""
+        """POST: end the session (its cookie stops working on every device that holds it)."""
         await self.front.posted(request, "portal.address")
+        session = self.pages.session(request)
+        if session is not None:
+            await run_in_threadpool(self._end, session)
         response = self.pages.render(request, "signed_out.html")
         self.pages.sign_out(request, response)
         return response
 
+    def _end(self, session: Session) -> None:
+        with self.crm.unit_of_work(actor=Actor.form("portal")) as uow:
+            links = uow.repository(SignIn)
+            found = links.find(session.sign_in_id)
+            if found is not None and found.signed_out_at is None:
+                found.signed_out_at = self.crm.clock.now()
+                links.update(found)
+
+    def _live(self, session: Session) -> bool:
+        found = self.crm.repository(SignIn).find(session.sign_in_id)
+        return (
+            found is not None and found.party_id == session.party_id and found.signed_out_at is None
+        )
+
     # -- the signed-in pages --------------------------------------------------------------
-    def _session(self, request: Request) -> Session:
+    async def _session(self, request: Request) -> Session:
+        """The signed-in contact (a signed, unexpired cookie of a session not signed out)."""
         session = self.pages.session(request)
-        if session is None:
+        if session is None or not await run_in_threadpool(self._live, session):
             raise HTTPException(303, headers={"Location": request.url_for("sign_in").path})
         return session
 
@@ -205,13 +223,13 @@ class Portal:
 
     async def overview(self, request: Request) -> Response:
         """GET: everything about the collaboration."""
-        session = self._session(request)
+        session = await self._session(request)
         view = await self._view(session)
         return self.pages.render(request, "portal.html", session=session, view=view)
 
     async def item(self, request: Request) -> Response:
         """GET: one task, requirement document, ticket, invoice or credit note of the party."""
-        session = self._session(request)
+        session = await self._session(request)
         kind, item_id = request.path_params["kind"], request.path_params["id"]
         view = await self._view(session)
         return self._item_page(request, session, view, kind, find_item(view, kind, item_id))
@@ -249,7 +267,7 @@ class Portal:
 
     async def comment(self, request: Request) -> Response:
         """POST: a shared comment by the contact on a task, requirement or ticket they see."""
-        session = self._session(request)
+        session = await self._session(request)
         form = await self.front.posted(request, "portal.address")
         kind, item_id = request.path_params["kind"], request.path_params["id"]
         view = await self._view(session)
@@ -284,7 +302,7 @@ class Portal:
 
     async def ticket_page(self, request: Request) -> Response:
         """GET: a new ticket from the portal."""
-        session = self._session(request)
+        session = await self._session(request)
         return self.pages.render(
             request,
             "new_ticket.html",
@@ -296,7 +314,7 @@ class Portal:
 
     async def ticket_post(self, request: Request) -> Response:
         """POST: the ticket, as the signed-in contact (channel ``portal``)."""
-        session = self._session(request)
+        session = await self._session(request)
         form = await self.front.posted(request, "portal.address")
         values = {n: form.get(n) for n in ("product", "problem", "priority")}
         clean = {k: v if isinstance(v, str) else "" for k, v in values.items()}
