@@ -233,3 +233,30 @@ def test_counters_lose_no_hit_under_concurrent_requests(tmp_path: Path) -> None:
         assert "203.0.113.9" not in window.id  # the key is stored hashed
         few = RateLimit(60, timedelta(hours=1))
         assert limiter.hit("form.address", "203.0.113.9", few) is not None
+
+
+def test_settings_from_the_composition_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import relationship_core as rc
+    from relationship_core._notify import MemoryChannel
+
+    config = {"web": {"base_url": "https://shop.example/crm", "session_lifetime": 3600,
+                      "business_name": "Shop"}}  # fmt: skip
+    with rc.open("memory://", config=config) as crm:
+        settings = WebSettings.from_store(crm, environ={SECRET_ENV: KEY})
+        assert (settings.base_url, settings.session_lifetime) == (
+            "https://shop.example/crm",
+            timedelta(hours=1),
+        )
+        monkeypatch.delenv(SECRET_ENV, raising=False)
+        with pytest.raises(ValidationError) as unset:
+            app(crm, channel=MemoryChannel())  # no key in the environment
+        assert unset.value.field == SECRET_ENV
+        monkeypatch.setenv(SECRET_ENV, KEY)
+        assert "Shop" in TestClient(app(crm, channel=MemoryChannel())).get("/").text
+    with rc.open("memory://", config={"web": {"secret_key": KEY}}) as crm:
+        with pytest.raises(ValidationError) as in_config:
+            WebSettings.from_store(crm, environ={SECRET_ENV: KEY})
+        assert KEY not in str(in_config.value)
+    with rc.open("memory://") as crm, pytest.raises(ValidationError) as no_url:
+        WebSettings.from_store(crm, environ={SECRET_ENV: KEY})
+    assert no_url.value.field == "config.web.base_url"

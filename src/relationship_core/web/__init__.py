@@ -33,7 +33,7 @@ def app(
     crm: CRM,
     *,
     channel: Channel,
-    settings: WebSettings,
+    settings: WebSettings | None = None,
     support: SupportService | None = None,
     templates: Sequence[str | Path] = (),
 ) -> Starlette:
@@ -42,11 +42,15 @@ def app(
     Args:
         crm: The open store (endpoints call it from the thread pool).
         channel: Sends the portal's sign-in e-mails (``SmtpChannel`` in production).
-        settings: The secret key, the public base URL, lifetimes and limits.
+        settings: The secret key, the public base URL, lifetimes and limits
+            (default: `WebSettings.from_store`, the store's ``"web"`` config section
+            with the key from `SECRET_ENV`).
         support: The support service tickets go through (default: ``SupportService(crm)``).
         templates: Folders searched before the built-in templates: a file of
             the same name (``base.html``, ``form.html``, ...) overrides it.
     """
     from relationship_core.web._asgi import build
 
+    if settings is None:
+        settings = WebSettings.from_store(crm)
     return build(crm, channel=channel, settings=settings, support=support, templates=templates)

@@ -99,6 +99,24 @@ class WebSettings:
     business_name: str = "Support"
 
     @classmethod
+    def from_store(cls, crm: Any, environ: Mapping[str, str] | None = None) -> WebSettings:
+        """Settings from the store's composition root: ``open(url, config={"web": {...}})``.
+
+        The ``"web"`` section holds the options (``base_url`` required); the secret
+        key still comes from `SECRET_ENV`, never from the config.
+        """
+        section = dict(getattr(crm, "config", {}).get("web") or {})
+        if "secret_key" in section:
+            raise ValidationError("config.web.secret_key", Secret("***"), f"set {SECRET_ENV}")
+        base_url = section.pop("base_url", None)
+        if base_url is None:
+            raise ValidationError("config.web.base_url", None, "where the front is mounted")
+        for key in ("sign_in_valid_for", "session_lifetime"):
+            if isinstance(section.get(key), int | float) and not isinstance(section[key], bool):
+                section[key] = timedelta(seconds=section[key])
+        return cls.from_env(base_url, environ, **section)
+
+    @classmethod
     def from_env(
         cls, base_url: str, environ: Mapping[str, str] | None = None, **options: object
     ) -> WebSettings:
