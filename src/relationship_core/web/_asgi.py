@@ -28,7 +28,7 @@ from relationship_core.web._guard import Guard, RateLimiter, client_address
 from relationship_core.web._links import unsign
 from relationship_core.web._pages import Pages
 from relationship_core.web._portal import Portal
-from relationship_core.web._settings import RateLimit, WebSettings
+from relationship_core.web._settings import WebSettings
 
 __all__ = ["Front", "build"]
 
@@ -65,21 +65,24 @@ class Front:
         self.portal = Portal(self, channel)
 
     # -- shared ---------------------------------------------------------------------------
-    async def limited(self, request: Request, scope: str, key: str, limit: RateLimit) -> None:
-        """Raise 429 when *key* went over *limit* in *scope*."""
-        wait = await run_in_threadpool(self.limits.hit, scope, key, limit)
+    async def limited(self, request: Request, scope: str, email: str | None = None) -> None:
+        """Count the request against the per-address limit (and *email*'s); 429 when over."""
+        hits = [(scope, client_address(request.scope, self.settings), self.settings.per_address)]
+        if email is not None:
+            hits.append((scope.replace(".address", ".email"), email, self.settings.per_email))
+        wait = await run_in_threadpool(self.limits.hit_all, hits)
         if wait is not None:
             seconds = str(max(1, int(wait.total_seconds())))
             raise HTTPException(429, "Too many requests.", headers={"Retry-After": seconds})
 
-    async def posted(self, request: Request, scope: str) -> FormData:
-        """The posted form, after the per-address limit and the CSRF check (403)."""
-        await self.limited(
-            request,
-            scope,
-            client_address(request.scope, self.settings),
-            self.settings.per_address,
-        )
+    async def posted(self, request: Request, scope: str | None) -> FormData:
+        """The posted form after the CSRF check (403); counted in *scope* unless ``None``.
+
+        Posts that know their e-mail address only later pass ``None`` and call
+        `limited` themselves, so both limits are counted in one unit of work.
+        """
+        if scope is not None:
+            await self.limited(request, scope)
         form = await request.form(max_files=0, max_fields=20, max_part_size=self.settings.max_body)
         if not self.pages.csrf_ok(request, form.get("csrf")):
             raise HTTPException(403, "The form expired or did not come from this site; reload it.")
@@ -92,9 +95,10 @@ class Front:
 
     async def form_post(self, request: Request) -> Response:
         """POST: a ticket, or the form again with errors next to their fields."""
-        form = await self.posted(request, "form.address")
+        form = await self.posted(request, None)
         values = {name: text(form, name) for name in _FIELDS}
         if text(form, HONEYPOT):  # a bot filled the hidden field: look successful, store nothing
+            await self.limited(request, "form.address")
             return self.pages.render(request, "thanks.html", reference=None)
         errors = check_fields(values)
         submission = None
@@ -111,12 +115,11 @@ class Front:
             except ValidationError as exc:
                 errors[exc.field if exc.field in _FIELDS else "problem"] = exc.reason
         if submission is None:
+            await self.limited(request, "form.address")
             return self.pages.render(
                 request, "form.html", 422, values=values, errors=errors, **self.choices()
             )
-        await self.limited(
-            request, "form.email", normalise_email(submission.email), self.settings.per_email
-        )
+        await self.limited(request, "form.address", normalise_email(submission.email))
         ticket = await run_in_threadpool(self.support.submit, submission)
         return self.pages.render(request, "thanks.html", reference=ticket.id)
 

@@ -7,11 +7,13 @@ import ipaddress
 import logging
 import random
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relationship_core._app.facade import CRM
+from relationship_core._app.uow import Repository
 from relationship_core._domain.actor import Actor
 from relationship_core.exceptions import ConflictError
 from relationship_core.web._kinds import RateWindow
@@ -138,29 +140,56 @@ class RateLimiter:
 
     def hit(self, scope: str, key: str, limit: RateLimit) -> timedelta | None:
         """Count one request; the time to wait when over *limit* (``None``: allowed)."""
+        return self.hit_all([(scope, key, limit)])
+
+    def hit_all(self, hits: Sequence[tuple[str, str, RateLimit]]) -> timedelta | None:
+        """Count one request against several limits in one unit of work.
+
+        Returns the longest wait among the limits it is over (``None``: under all
+        of them); a window already full is not counted further.
+        """
         now = self.crm.clock.now().astimezone(UTC)
-        size = int(limit.window.total_seconds())
-        start = int(now.timestamp()) // size * size
-        ends = datetime.fromtimestamp(start + size, UTC)
-        # The key (an address, an e-mail) is stored hashed: the counters hold no personal data.
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        wid = f"{scope}:{digest}:{start}"
+        windows = [_window(scope, key, limit, now) for scope, key, limit in hits]
         for attempt in range(_ATTEMPTS):
             try:
                 with self.crm.unit_of_work(actor=Actor.system()) as uow:
-                    windows = uow.repository(RateWindow)
-                    window = windows.find(wid)
-                    if window is None:
-                        windows.add(RateWindow(id=wid, scope=scope, count=1, ends_at=ends))
-                        return None
-                    if window.count >= limit.requests:
-                        return ends - now
-                    window.count += 1
-                    windows.update(window)
-                    return None
+                    return _count(uow.repository(RateWindow), windows, now)
             except ConflictError:  # another request counted first: count again
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter
         # Still contended after every attempt: let it through rather than refuse a client
         # because others are busy (each of those others was counted).
-        log.warning("rate limit %s: counter contended, request let through", scope)
+        log.warning("rate limit: counters contended, request let through")
         return None
+
+
+def _window(
+    scope: str, key: str, limit: RateLimit, now: datetime
+) -> tuple[str, str, int, datetime]:
+    size = int(limit.window.total_seconds())
+    start = int(now.timestamp()) // size * size
+    # The key (an address, an e-mail) is stored hashed: the counters hold no personal data.
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return (
+        f"{scope}:{digest}:{start}",
+        scope,
+        limit.requests,
+        datetime.fromtimestamp(start + size, UTC),
+    )
+
+
+def _count(
+    repository: Repository[RateWindow],
+    windows: Sequence[tuple[str, str, int, datetime]],
+    now: datetime,
+) -> timedelta | None:
+    wait: timedelta | None = None
+    for wid, scope, requests, ends in windows:
+        window = repository.find(wid)
+        if window is None:
+            repository.add(RateWindow(id=wid, scope=scope, count=1, ends_at=ends))
+        elif window.count >= requests:
+            wait = max(wait or timedelta(0), ends - now)
+        else:
+            window.count += 1
+            repository.update(window)
+    return wait

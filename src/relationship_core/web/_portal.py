@@ -95,7 +95,7 @@ class Portal:
 
     async def sign_in_post(self, request: Request) -> Response:
         """POST: e-mail a link if the address is a known contact (the answer is the same)."""
-        form = await self.front.posted(request, "sign_in.address")
+        form = await self.front.posted(request, None)
         email = form.get("email")
         email = email.strip() if isinstance(email, str) else ""
         try:
@@ -103,11 +103,12 @@ class Portal:
         except ValidationError:
             key = ""
         if not key:
+            await self.front.limited(request, "sign_in.address")
             errors = {"email": "Give the e-mail address you write to us from."}
             return self.pages.render(
                 request, "sign_in.html", 422, values={"email": email}, errors=errors
             )
-        await self.front.limited(request, "sign_in.email", key, self.settings.per_email)
+        await self.front.limited(request, "sign_in.address", key)
         await run_in_threadpool(self._send_link, key)
         return self.pages.render(request, "sign_in_sent.html", email=email)
 
@@ -315,7 +316,7 @@ class Portal:
     async def ticket_post(self, request: Request) -> Response:
         """POST: the ticket, as the signed-in contact (channel ``portal``)."""
         session = await self._session(request)
-        form = await self.front.posted(request, "portal.address")
+        form = await self.front.posted(request, None)
         values = {n: form.get(n) for n in ("product", "problem", "priority")}
         clean = {k: v if isinstance(v, str) else "" for k, v in values.items()}
         view = await self._view(session)
@@ -336,6 +337,7 @@ class Portal:
             except ValidationError as exc:
                 errors[exc.field if exc.field in clean else "problem"] = exc.reason
         if submission is None:
+            await self.front.limited(request, "portal.address")
             return self.pages.render(
                 request,
                 "new_ticket.html",
@@ -345,6 +347,6 @@ class Portal:
                 errors=errors,
                 **self.front.choices(),
             )
-        await self.front.limited(request, "form.email", session.email, self.settings.per_email)
+        await self.front.limited(request, "portal.address", normalise_email(session.email))
         ticket = await run_in_threadpool(self.front.support.submit, submission)
         return RedirectResponse(request.url_for("item", kind="tickets", id=ticket.id).path, 303)
