@@ -139,7 +139,7 @@ class Front:
         """GET: the 1-5 question, or why it cannot be answered."""
         survey = await run_in_threadpool(self._survey, request)
         return self._survey_state(request, survey) or self.pages.render(
-            request, "survey.html", values={}, errors={}
+            request, "survey.html", values={}, errors={}, survey=survey
         )
 
     def _survey_state(self, request: Request, survey: Survey | None) -> Response | None:
@@ -165,7 +165,9 @@ class Front:
         if len(values["comment"]) > _FIELD_LIMITS["comment"] or "\x00" in values["comment"]:
             errors["comment"] = "At most 5000 characters."
         if errors:
-            return self.pages.render(request, "survey.html", 422, values=values, errors=errors)
+            return self.pages.render(
+                request, "survey.html", 422, values=values, errors=errors, survey=survey
+            )
         try:
             await run_in_threadpool(
                 self.support.answer_survey, survey.id, int(values["score"]), values["comment"]
@@ -212,7 +214,7 @@ def check_fields(values: dict[str, str]) -> dict[str, str]:
             errors["email"] = "Give an e-mail address like name@example.com."
     if values.get("priority") and values["priority"] not in {p.value for p in TicketPriority}:
         errors["priority"] = "Choose one of the listed priorities."
-    return errors
+    return {name: errors[name] for name in _FIELDS if name in errors}  # in the page's order
 
 
 def build(
