@@ -11,6 +11,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -109,8 +110,16 @@ class Portal:
                 request, "sign_in.html", 422, values={"email": email}, errors=errors
             )
         await self.front.limited(request, "sign_in.address", key)
-        await run_in_threadpool(self._send_link, key)
-        return self.pages.render(request, "sign_in_sent.html", email=email)
+        response = self.pages.render(request, "sign_in_sent.html", email=email)
+        # After the answer: its timing must not tell a client's address from a stranger's.
+        response.background = BackgroundTask(self._send_link_logged, key)
+        return response
+
+    def _send_link_logged(self, email: str) -> None:
+        try:
+            self._send_link(email)
+        except Exception:  # the answer is gone already: log it, for the operator
+            log.exception("sign-in link not sent")
 
     def _send_link(self, email: str) -> None:
         party_id = self.front.support.party_for(email)
