@@ -198,3 +198,24 @@ def test_sign_out_ends_the_session_everywhere(client: TestClient, world: World) 
     client.cookies.clear()
     client.cookies.set("rc_session", stolen)  # a copy of the cookie kept elsewhere
     assert client.get("/portal", follow_redirects=False).status_code == 303
+
+
+class _DownChannel:
+    name = "down"
+
+    def deliver(self, batch: object) -> list[object]:
+        raise RuntimeError("the mail server is on fire")
+
+
+def test_a_failing_channel_is_logged_and_the_answer_is_the_same(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    from relationship_core.web import app
+
+    client = TestClient(app(world.crm, channel=_DownChannel(), settings=world.settings))  # type: ignore[arg-type]
+    token = csrf(client, "/portal/sign-in")
+    with caplog.at_level("ERROR", "relationship_core.web"):
+        page = client.post("/portal/sign-in", data={"csrf": token, "email": "ada@example.com"})
+    assert page.status_code == 200
+    assert "Check your e-mail" in page.text
+    assert "sign-in link not sent" in caplog.text
