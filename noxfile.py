@@ -78,3 +78,15 @@ def bench(session: nox.Session) -> None:
     }
     for script in sorted(glob.glob("benchmarks/bench_*.py")):
         session.run("python", script, *session.posargs, env=env)
+
+
+@nox.session(python=PYTHON)
+def screenshots(session: nox.Session) -> None:
+    """The web front's pages as docs/img/web-*.png: the browser tests, saving each page they check.
+
+    Needs Debian's chromium and chromedriver; ``npm install`` in tests/web fetches axe-core.
+    """
+    session.install("-e", ".[test]")
+    session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", "tests/web", external=True)
+    env = {"RELATIONSHIP_CORE_WEB_SCREENSHOTS": os.path.join(os.getcwd(), "docs", "img")}
+    session.run("pytest", "tests/web/test_browser.py", "-p", "no:randomly", env=env)

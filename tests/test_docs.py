@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "relationship_core.analytics.models",
     "relationship_core.plugins",
     "relationship_core.testing.storage",
+    "relationship_core.web",
 ]
 
 
