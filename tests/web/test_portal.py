@@ -35,7 +35,7 @@ def test_the_link_signs_in_once_and_the_portal_shows_the_client_view(
     for text in (
         "Welcome, Ada",
         "Ada&#39;s design",
-        "Invoice I-Ada",
+        "Invoice INV-2026-000001</a> (issued)",
         "Credit note C-Ada",
         "Ada&#39;s problem",
         "Customer since",
@@ -75,6 +75,9 @@ def test_every_item_of_the_party_opens_and_no_other_partys_does(
         assert client.get(f"/portal/{kind}/{world.bob.ids[kind]}").status_code == 404, kind
         assert client.get(f"/portal/{kind}/no-such-id").status_code == 404, kind
     assert client.get(f"/portal/tasks/{world.ada.ids['internal']}").status_code == 404
+    # A draft invoice is the business's working copy: not shown, not reachable.
+    assert client.get(f"/portal/invoices/{world.ada.ids['draft']}").status_code == 404
+    assert world.ada.ids["draft"] not in client.get("/portal").text
     assert client.get(f"/portal/parties/{world.ada.party_id}").status_code == 404
 
 

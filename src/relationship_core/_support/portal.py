@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from relationship_core._app.repository import require_store
-from relationship_core._billing.invoices import CreditNote, Invoice
+from relationship_core._billing.invoices import CreditNote, Invoice, InvoiceStatus
 from relationship_core._billing.orders import Order
 from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.parties import Party
@@ -119,8 +119,12 @@ def client_view(crm: CRM, party_id: str) -> ClientView:
         for doc in crm.repository(RequirementDocument).iterate(engagement_id=engagement_id)
         if doc.engagement_id in mine
     )
+    # A draft is the business's own working copy (it can still change), so a
+    # client sees an invoice only once it is issued.
     invoices = tuple(
-        i for i in crm.repository(Invoice).iterate(party_id=party_id) if i.party_id == party_id
+        i
+        for i in crm.repository(Invoice).iterate(party_id=party_id)
+        if i.party_id == party_id and i.status is not InvoiceStatus.DRAFT
     )
     credit_notes = tuple(
         n
