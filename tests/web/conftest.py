@@ -23,8 +23,8 @@ from starlette.testclient import TestClient
 import relationship_core as rc
 from relationship_core import Actor, Money, Person, SupportService, WorkService
 from relationship_core._billing.invoices import CreditNote, Invoice
-from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.lines import LineItem
+from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._notify import MemoryChannel
 from relationship_core._support import FormSubmission
 from relationship_core.web import WebSettings, app
@@ -68,9 +68,7 @@ def _client(crm: rc.CRM, support: SupportService, name: str, email: str) -> Clie
         invoice = Invoice(id=f"I-{name}", party_id=person.id, currency="EUR", lines=(line,))
         invoice.issue(InvoiceNumberSequence(f"web-{name}"), T0.date(), T0)
         uow.add(invoice)
-        draft = uow.add(
-            Invoice(id=f"D-{name}", party_id=person.id, currency="EUR", lines=(line,))
-        )
+        draft = uow.add(Invoice(id=f"D-{name}", party_id=person.id, currency="EUR", lines=(line,)))
         note = uow.add(
             CreditNote(id=f"C-{name}", party_id=person.id, currency="EUR", invoice_id=invoice.id)
         )
