@@ -51,6 +51,20 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: Other headers a field is looked for under when the mapping does not name its column.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "party_email": ("email", "e-mail", "email address"),
+    "email": ("e-mail", "email address", "emails"),
+    "party_id": ("party",),
+    "placed_at": ("date", "order date"),
+    "occurred_at": ("date", "when"),
+    "unit_price": ("price", "amount"),
+    "source_id": ("id",),
+    "organisation": ("organization", "company"),
+    "party_kind": ("type",),
+}
+
+
 def header_key(text: str) -> str:
     """A header as matching compares it: case-folded, ``_`` as space, spaces collapsed."""
     return " ".join(text.replace("_", " ").casefold().split())
@@ -133,7 +147,8 @@ class ImportMapping:
         index = {header_key(h): i for i, h in enumerate(header) if h}
         found: dict[str, int] = {}
         for field in FIELDS[self.kind]:
-            for candidate in (*self.columns.get(field, ()), field):
+            given = self.columns.get(field)
+            for candidate in given if given else (field, *ALIASES.get(field, ())):
                 at = index.get(header_key(candidate))
                 if at is not None:
                     found[field] = at
