@@ -232,16 +232,12 @@ class RowParser:
             definition = schema.definitions.get(key)
             if definition is None:
                 raise ValidationError(column, text, f"no custom field {key!r} is defined")
-            values[key] = self._typed(column, text, definition.type, definition.currency)
-        if not values:
-            return {}
-        try:
-            checked = {k: schema.definitions[k].validate(v) for k, v in values.items()}
-        except ValidationError as error:
-            key = error.field.split(".", 1)[-1]
-            column = self.custom[key][1] if key in self.custom else error.field
-            raise ValidationError(column, error.value, error.reason) from None
-        return checked
+            typed = self._typed(column, text, definition.type, definition.currency)
+            try:
+                values[key] = definition.validate(typed)
+            except ValidationError as error:
+                raise ValidationError(column, text, error.reason) from None
+        return values  # type: ignore[return-value]  # each checked by its definition
 
     def _typed(self, column: str, text: str, ftype: FieldType, currency: str | None) -> object:
         if ftype is FieldType.NUMBER:

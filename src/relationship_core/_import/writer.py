@@ -83,7 +83,8 @@ def _merge(target: Party, draft: PartyDraft) -> None:
     if target.name != new.name:
         target.name = new.name
     if "email" in draft.given:
-        extra = [e for e in new.emails if e not in target.emails]
+        have = {e.value.casefold() for e in target.emails}
+        extra = [e for e in new.emails if e.value.casefold() not in have]
         if extra:
             target.emails = (*target.emails, *extra)
     if "tags" in draft.given and not new.tags <= target.tags:
