@@ -23,25 +23,27 @@ class ProgressBar:
         self.clock = clock
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.started = clock()
+        self.base = 0
+        self.phase = "checking"
         self.drawn = False
 
     def line(self, phase: str, done: int, total: int) -> str:
         """The text drawn for *done* of *total* rows (*total* 0: not known yet)."""
-        elapsed = max(self.clock() - self.started, 1e-9)
-        rate = done / elapsed
+        elapsed = self.clock() - self.started
+        rate = (done - self.base) / elapsed if elapsed > 0 else 0.0
+        speed = f"{rate:,.0f}/s" if rate else "-/s"
         if not total:
-            return f"{phase}: {done:,} rows ({rate:,.0f}/s)"
+            return f"{phase}: {done:,} rows ({speed})"
         width = 30
-        filled = int(width * done / total) if total else width
-        left = (total - done) / rate if rate else 0.0
+        filled = int(width * done / total)
+        left = f"{(total - done) / rate:,.0f} s left" if rate else "time left unknown"
         bar = "#" * filled + "-" * (width - filled)
-        return f"{phase} [{bar}] {done:,}/{total:,} rows, {rate:,.0f}/s, {left:,.0f} s left"
+        return f"{phase} [{bar}] {done:,}/{total:,} rows, {speed}, {left}"
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         """Redraw (a `relationship_core.importing.Progress`)."""
-        if phase == "writing" and done and not getattr(self, "_writing", False):
-            self._writing = True
-            self.started = self.clock()
+        if phase != self.phase:  # the rate is measured per phase
+            self.phase, self.started, self.base = phase, self.clock(), done
         if self.live:
             self.stream.write("\r\x1b[2K" + self.line(phase, done, total))
             self.stream.flush()
