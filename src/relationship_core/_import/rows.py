@@ -171,7 +171,9 @@ class RowParser:
     # -- kinds ---------------------------------------------------------------------
 
     def _party(self, line: int, cells: list[str]) -> PartyDraft:
-        get = lambda field: self.cell(cells, field)  # noqa: E731
+        width = len(cells)
+        given_cells = {f: cells[i].strip() for f, i in self.at.items() if i < width}
+        get = lambda field: given_cells.get(field, "")  # noqa: E731
         mapping = self.mapping
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
         if not name:
