@@ -96,7 +96,7 @@ def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
             if rid in stored:
                 continue
             tags = sorted(t.strip().lower() for t in row[4].split(";") if t.strip())
-            doc = {"kind": "person", "id": rid, "name": row[1], "emails": [row[2]],
+            doc: dict[str, object] = {"kind": "person", "id": rid, "name": row[1], "emails": [row[2]],
                    "time_zone": "UTC", "tags": tags, "custom_fields": {}, "locale": None,
                    "phone": row[3] or None}  # fmt: skip
             parties.append((rid, 1, json.dumps(doc), "person", row[1], row[2],

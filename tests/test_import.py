@@ -29,7 +29,8 @@ from relationship_core.importing import (
 _spec = importlib.util.spec_from_file_location(
     "_platform_test_stores_import", Path(__file__).parent / "app_platform" / "conftest.py"
 )
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 _platform = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_platform)
 pg_platform_url = _platform.pg_platform_url
@@ -50,26 +51,40 @@ def _events(crm: rc.CRM) -> int:
 
 def test_hubspot_companies_then_contacts_link_by_name_and_domain(url: str) -> None:
     with rc.open(url, clock=ManualClock(T0)) as crm:
-        companies = import_csv(crm, DATA / "hubspot-companies.csv", "parties", preset="hubspot-companies")
+        companies = import_csv(
+            crm, DATA / "hubspot-companies.csv", "parties", preset="hubspot-companies"
+        )
         assert (companies.rows, companies.created) == (2, 2)
-        report = import_csv(crm, DATA / "hubspot-contacts.csv", "contacts", preset="hubspot-contacts")
+        report = import_csv(
+            crm, DATA / "hubspot-contacts.csv", "contacts", preset="hubspot-contacts"
+        )
         assert (report.created, report.organisations_created) == (3, 1)
         acme = crm.parties.get("hubspot-company:9001")
         globex = crm.parties.get("hubspot-company:9002")
-        assert isinstance(acme, Organisation) and isinstance(globex, Organisation)
+        assert isinstance(acme, Organisation)
+        assert isinstance(globex, Organisation)
         assert "domain:acme.example" in acme.tags
         # Ada by the organisation's name, Grace (no company name) by her address's domain.
-        assert [(r.person_id, r.title) for r in acme.contacts] == [("hubspot-contact:101", "Head of Finance")]
+        assert [(r.person_id, r.title) for r in acme.contacts] == [
+            ("hubspot-contact:101", "Head of Finance")
+        ]
         assert [r.person_id for r in globex.contacts] == ["hubspot-contact:102"]
         assert acme.contacts[0].valid_from == date(2026, 3, 2)
         initech = crm.parties.get("hubspot-contact:org:initech")
-        assert isinstance(initech, Organisation) and initech.name == "Initech"
+        assert isinstance(initech, Organisation)
+        assert initech.name == "Initech"
         ada = crm.parties.get("hubspot-contact:101")
         assert isinstance(ada, Person)
-        assert (ada.name, str(ada.email), ada.phone) == ("Ada Lovelace", "Ada@acme.example", "+44 20 7946 0001")
+        assert (ada.name, str(ada.email), ada.phone) == (
+            "Ada Lovelace",
+            "Ada@acme.example",
+            "+44 20 7946 0001",
+        )
         # The same file again, from the first row: nothing changes, nothing is logged.
         events = _events(crm)
-        again = import_csv(crm, DATA / "hubspot-contacts.csv", "contacts", preset="hubspot-contacts", restart=True)
+        again = import_csv(
+            crm, DATA / "hubspot-contacts.csv", "contacts", preset="hubspot-contacts", restart=True
+        )
         assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
         assert _events(crm) == events
         assert crm.parties.count() == 6
@@ -80,7 +95,9 @@ def test_hubspot_companies_then_contacts_link_by_name_and_domain(url: str) -> No
 
 def test_next_weeks_export_updates_instead_of_duplicating(tmp_path: Path) -> None:
     header = (DATA / "hubspot-contacts.csv").read_text().splitlines()[0]
-    first = _write(tmp_path / "week1.csv", f"{header}\n7,Ada,Lovelace,ada@acme.example,111,CFO,,,,\n")
+    first = _write(
+        tmp_path / "week1.csv", f"{header}\n7,Ada,Lovelace,ada@acme.example,111,CFO,,,,\n"
+    )
     second = _write(
         tmp_path / "week2.csv",
         f"{header}\n7,Ada,King,ada@acme.example,222,CFO,,,,\n8,Bob,Byte,bob@b.example,,,,,,\n",
@@ -96,15 +113,19 @@ def test_next_weeks_export_updates_instead_of_duplicating(tmp_path: Path) -> Non
 
 
 def test_rows_matching_a_stored_party_by_email_update_it(tmp_path: Path) -> None:
-    csv = _write(tmp_path / "p.csv", "name,email,tags\nAda L.,ADA@Example.com;ada@work.example,vip\n")
+    csv = _write(
+        tmp_path / "p.csv", "name,email,tags\nAda L.,ADA@Example.com;ada@work.example,vip\n"
+    )
     with rc.open("memory://") as crm:
         stored = crm.parties.add(Person(name="Ada Lovelace", emails=["ada@example.com"]))
         found = parties_by_email(crm.parties, ["Ada@EXAMPLE.com"])
-        assert list(found) == ["ada@example.com"] and found["ada@example.com"].id == stored.id
+        assert list(found) == ["ada@example.com"]
+        assert found["ada@example.com"].id == stored.id
         report = import_csv(crm, csv, "parties")
         assert (report.created, report.updated) == (0, 1)
         ada = crm.parties.get(stored.id)
-        assert ada.name == "Ada L." and "vip" in ada.tags
+        assert ada.name == "Ada L."
+        assert "vip" in ada.tags
         assert [e.value for e in ada.emails] == ["ada@example.com", "ada@work.example"]
         assert crm.parties.count() == 1
 
@@ -134,13 +155,17 @@ def test_bad_rows_are_all_reported_and_nothing_is_stored(tmp_path: Path) -> None
         assert "line 4, column 'email', value 'not-an-address'" in str(caught.value)
         assert crm.parties.count() == 0
         report = import_csv(crm, csv, "parties", skip_invalid=True)
-        assert report.created == 1 and len(report.skipped) == 5
+        assert report.created == 1
+        assert len(report.skipped) == 5
         assert [p.name for p in crm.parties.iterate()] == ["Ada"]
 
 
 def test_a_header_without_the_required_columns_is_refused(tmp_path: Path) -> None:
     csv = _write(tmp_path / "o.csv", "who,when\nx,y\n")
-    with rc.open("memory://") as crm, pytest.raises(ValidationError, match="no column for party_email"):
+    with (
+        rc.open("memory://") as crm,
+        pytest.raises(ValidationError, match="no column for party_email"),
+    ):
         import_csv(crm, csv, "orders")
 
 
@@ -191,7 +216,9 @@ def test_encodings_boms_delimiters_and_decimal_marks(
 
 def test_an_order_for_an_unknown_party_stops_and_resumes(tmp_path: Path) -> None:
     lines = ["id,party_email,placed_at,unit_price,currency"]
-    lines += [f"{i},p{i % 3}@example.com,2026-01-0{1 + i % 9}T10:00:00+01:00,9.99,GBP" for i in range(10)]
+    lines += [
+        f"{i},p{i % 3}@example.com,2026-01-0{1 + i % 9}T10:00:00+01:00,9.99,GBP" for i in range(10)
+    ]
     lines[8] = "7,ghost@example.com,2026-01-05,1,GBP"
     csv = _write(tmp_path / "orders.csv", "\n".join(lines) + "\n")
     with rc.open("memory://") as crm:
@@ -200,7 +227,8 @@ def test_an_order_for_an_unknown_party_stops_and_resumes(tmp_path: Path) -> None
         with pytest.raises(ImportStoppedError) as caught:
             import_csv(crm, csv, "orders", batch_size=3)
         assert (caught.value.line, caught.value.stored) == (8, 6)
-        assert "ghost@example.com" in str(caught.value) and "line 9" in str(caught.value)
+        assert "ghost@example.com" in str(caught.value)
+        assert "line 9" in str(caught.value)
         assert crm.repository(Order).count() == 6
         crm.parties.add(Person(name="Ghost", emails=["ghost@example.com"]))
         report = import_csv(crm, csv, "orders", batch_size=3)
@@ -250,8 +278,13 @@ def test_custom_fields_are_typed_by_the_business_definitions(tmp_path: Path) -> 
         '[[definitions]]\nkey = "since"\ntype = "date"\n',
         encoding="utf-8",
     )
-    good = _write(tmp_path / "k.csv", "Kundennr;Firma;Branche;Umsatz;Seit\n1;Acme AG;retail;1.500,25;03.02.2024\n")
-    bad = _write(tmp_path / "b.csv", "Kundennr;Firma;Branche;Umsatz;Seit\n1;Acme AG;mining;x;32.13.2024\n")
+    good = _write(
+        tmp_path / "k.csv",
+        "Kundennr;Firma;Branche;Umsatz;Seit\n1;Acme AG;retail;1.500,25;03.02.2024\n",
+    )
+    bad = _write(
+        tmp_path / "b.csv", "Kundennr;Firma;Branche;Umsatz;Seit\n1;Acme AG;mining;x;32.13.2024\n"
+    )
     with rc.open("memory://") as crm:
         with pytest.raises(ImportRejectedError) as caught:
             import_csv(crm, bad, "parties", mapping=mapping_file)
@@ -282,12 +315,15 @@ def test_mappings_are_checked() -> None:
         load_mapping({"kind": "parties", "colums": {}})
     with pytest.raises(ValidationError, match="not a field of parties"):
         ImportMapping(kind="parties", columns={"price": "Price"})
-    with pytest.raises(ValidationError, match="imports contacts"):
-        with rc.open("memory://") as crm:
-            import_csv(crm, DATA / "hubspot-contacts.csv", "parties", preset="hubspot-contacts")
+    with pytest.raises(ValidationError, match="imports contacts"), rc.open("memory://") as crm:
+        import_csv(crm, DATA / "hubspot-contacts.csv", "parties", preset="hubspot-contacts")
     assert {m.kind for m in PRESETS.values()} == {"contacts", "parties"}
     header = ("RECORD id", "first_name", "Email")
-    assert PRESETS["hubspot-contacts"].locate(header) == {"source_id": 0, "first_name": 1, "email": 2}
+    assert PRESETS["hubspot-contacts"].locate(header) == {
+        "source_id": 0,
+        "first_name": 1,
+        "email": 2,
+    }
 
 
 @given(

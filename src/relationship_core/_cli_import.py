@@ -58,9 +58,8 @@ class ProgressBar:
 
 def _import(args: argparse.Namespace) -> int:
     from relationship_core._app.facade import open_store
-    from relationship_core._import import ImportRejectedError, import_csv
+    from relationship_core._import import ImportRejectedError, ImportStoppedError, import_csv
     from relationship_core._storage.url import redact
-    from relationship_core._import import ImportStoppedError
     from relationship_core.exceptions import RelationshipCoreError, ValidationError
 
     bar = ProgressBar()

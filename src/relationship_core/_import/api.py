@@ -221,4 +221,3 @@ def import_csv(
         stored,
         counts.organisations_created,
     )
-

@@ -76,8 +76,10 @@ def _columns(value: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for field, headers in value.items():
         given = (headers,) if isinstance(headers, str) else headers
-        if not isinstance(given, list | tuple) or not given or not all(
-            isinstance(h, str) and h.strip() for h in given
+        if (
+            not isinstance(given, list | tuple)
+            or not given
+            or not all(isinstance(h, str) and h.strip() for h in given)
         ):
             raise ValidationError(f"columns.{field}", headers, "a header or a list of headers")
         out[str(field)] = tuple(given)
@@ -129,7 +131,9 @@ class ImportMapping:
         for field in value:
             if field not in known:
                 raise ValidationError(
-                    f"columns.{field}", field, f"not a field of {self.kind}; fields: {', '.join(known)}"
+                    f"columns.{field}",
+                    field,
+                    f"not a field of {self.kind}; fields: {', '.join(known)}",
                 )
 
     @party_kind.validator
@@ -160,7 +164,9 @@ class ImportMapping:
         return attrs.evolve(self, kind=kind)
 
 
-def load_mapping(source: str | Path | Mapping[str, Any], *, kind: str | None = None) -> ImportMapping:
+def load_mapping(
+    source: str | Path | Mapping[str, Any], *, kind: str | None = None
+) -> ImportMapping:
     """An `ImportMapping` from a TOML file (a path) or a dict of the same shape.
 
     The shape (every key but ``kind`` optional; *kind* given here fills it)::
@@ -195,11 +201,15 @@ def load_mapping(source: str | Path | Mapping[str, Any], *, kind: str | None = N
     if kind is not None:
         data.setdefault("kind", kind)
         if data["kind"] != kind:
-            raise ValidationError("kind", data["kind"], f"the mapping is for {data['kind']}, not {kind}")
+            raise ValidationError(
+                "kind", data["kind"], f"the mapping is for {data['kind']}, not {kind}"
+            )
     known = {a.name for a in attrs.fields(ImportMapping)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValidationError("mapping", unknown[0], f"unknown key; keys: {', '.join(sorted(known))}")
+        raise ValidationError(
+            "mapping", unknown[0], f"unknown key; keys: {', '.join(sorted(known))}"
+        )
     if "definitions" in data:
         given = data["definitions"]
         if not isinstance(given, list):

@@ -103,12 +103,13 @@ class RowParser:
         for column, key in mapping.custom_fields.items():
             if column.casefold() in index:
                 self.custom[key] = (index[column.casefold()], column)
-        self._parse: Callable[[int, list[str]], Draft] = {
+        parsers: dict[str, Callable[[int, list[str]], Draft]] = {
             "parties": self._party,
             "contacts": self._party,
             "orders": self._order,
             "interactions": self._interaction,
-        }[mapping.kind]
+        }
+        self._parse = parsers[mapping.kind]
 
     def missing(self) -> list[str]:
         """The required fields no column of the header feeds (a mapping problem)."""
@@ -173,7 +174,10 @@ class RowParser:
     def _party(self, line: int, cells: list[str]) -> PartyDraft:
         width = len(cells)
         given_cells = {f: cells[i].strip() for f, i in self.at.items() if i < width}
-        get = lambda field: given_cells.get(field, "")  # noqa: E731
+
+        def get(field: str) -> str:
+            return given_cells.get(field, "")
+
         mapping = self.mapping
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
         if not name:
@@ -197,8 +201,8 @@ class RowParser:
             if get(field):
                 values["emails" if field == "email" else field] = convert(get(field))
                 given.add(field)
-        domain = get("domain").casefold().removeprefix("https://").removeprefix("http://")
-        domain = domain.removeprefix("www.").split("/", 1)[0] or None
+        site = get("domain").casefold().removeprefix("https://").removeprefix("http://")
+        domain = site.removeprefix("www.").split("/", 1)[0] or None
         if domain is not None:
             values["tags"] = [*values.get("tags", ()), f"domain:{domain}"]
             given.add("tags")

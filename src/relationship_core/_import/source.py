@@ -86,7 +86,7 @@ def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str]:
 
 def _delimiter(text: str, given: str | None) -> str:
     if given is not None:
-        if len(given) != 1 or given in "\r\n\"":
+        if len(given) != 1 or given in '\r\n"':
             raise ValidationError("delimiter", given, "one character, not a quote or newline")
         return given
     sample = "\n".join(text.splitlines()[:20])
@@ -119,6 +119,8 @@ def read_source(
     for column in header:
         key = column.casefold()
         if key and key in seen:
-            raise ValidationError("header", column, "appears twice; every column needs its own name")
+            raise ValidationError(
+                "header", column, "appears twice; every column needs its own name"
+            )
         seen.add(key)
     return CsvSource(name, text, used, sep, hashlib.sha256(data).hexdigest(), header)

@@ -8,6 +8,7 @@ the import's time zone.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -36,10 +37,8 @@ def parse_datetime(column: str, text: str, zone: ZoneInfo, fmt: str | None = Non
         return datetime.fromtimestamp(int(value) / 1000, UTC)
     parsed: datetime | None = None
     for candidate in _formats(fmt):
-        try:
-            parsed = datetime.strptime(value, candidate)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            parsed = datetime.strptime(value, candidate)  # noqa: DTZ007 - given a zone below
     if parsed is None:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -56,7 +55,7 @@ def parse_date(column: str, text: str, zone: ZoneInfo, fmt: str | None = None) -
     value = text.strip()
     for candidate in _formats(fmt):
         try:
-            return datetime.strptime(value, candidate).date()
+            return datetime.strptime(value, candidate).date()  # noqa: DTZ007 - a day, no instant
         except ValueError:
             pass
     try:

@@ -97,9 +97,13 @@ def _merge(target: Party, draft: PartyDraft) -> None:
         target.time_zone = new.time_zone
     if "locale" in draft.given and target.locale != new.locale:
         target.locale = new.locale
-    if "phone" in draft.given and isinstance(target, Person) and isinstance(new, Person):
-        if target.phone != new.phone:
-            target.phone = new.phone
+    if (
+        "phone" in draft.given
+        and isinstance(target, Person)
+        and isinstance(new, Person)
+        and target.phone != new.phone
+    ):
+        target.phone = new.phone
 
 
 class BatchWriter:
@@ -287,12 +291,12 @@ class BatchWriter:
             if engagement.is_live and (best is None or engagement.acquired_on > best.acquired_on):
                 live[engagement.party_id] = engagement
         for d in todo:
-            engagement = live.get(parties[d.line])
-            if engagement is None:
+            chosen = live.get(parties[d.line])
+            if chosen is None:
                 raise ValidationError(
                     "party", parties[d.line], f"line {d.line}: the party has no live engagement"
                 )
-            engagement.log_interaction(
+            chosen.log_interaction(
                 d.channel, at=d.occurred_at, summary=d.summary, direction=d.direction,
                 by=d.by, id=d.id,
             )  # fmt: skip
