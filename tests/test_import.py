@@ -335,3 +335,23 @@ def test_decimals_read_back_exactly_with_thousands_separators(number: Decimal, m
     if mark == ",":
         text = text.replace(",", " ").replace(".", ",")
     assert parse_decimal("price", text, mark) == number
+
+
+_CELL = st.text(st.characters(blacklist_categories=["Cs"]), max_size=30) | st.sampled_from(
+    ["", "2026-03-02", "1764669600000", "12,50", "EUR", "call", "a@b.example", "Europe/Paris"]
+)
+
+
+@pytest.mark.parametrize("kind", ["parties", "contacts", "orders", "interactions"])
+@given(cells=st.lists(_CELL, min_size=0, max_size=12))
+def test_any_cell_text_gives_a_draft_or_a_validation_error(kind: str, cells: list[str]) -> None:
+    from relationship_core._import.mapping import FIELDS
+    from relationship_core._import.rows import RowParser
+
+    header = FIELDS[kind][:12]
+    mapping = ImportMapping(kind=kind, currency="EUR")
+    parser = RowParser(mapping, header, "0" * 64)
+    try:
+        parser.parse(2, cells)
+    except ValidationError as error:
+        assert error.field in header or error.field in FIELDS[kind]

@@ -80,7 +80,7 @@ class InteractionDraft:
 Draft = PartyDraft | OrderDraft | InteractionDraft
 
 # Domain field -> the import field whose column it came from.
-_DOMAIN_FIELDS = {"emails": "email", "email": "email", "time_zone": "time_zone", "tags": "tags"}
+_DOMAIN_FIELDS = {"emails": "email", "id": "source_id", "text": "name"}
 
 
 class RowParser:
