@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,6 +16,9 @@ from relationship_core._import.source import CsvSource, read_source
 from relationship_core._import.writer import BatchWriter
 from relationship_core._storage.protocols import require_job_control
 from relationship_core.exceptions import RelationshipCoreError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.facade import CRM
 
 __all__ = ["ImportReport", "Progress", "import_csv"]
 
@@ -129,7 +132,7 @@ def _check(
 
 
 def import_csv(
-    crm: Any,
+    crm: CRM,
     path: str | Path,
     kind: str,
     *,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,6 +26,9 @@ from relationship_core._domain.parties import Organisation, Party, Person
 from relationship_core._import.rows import Draft, InteractionDraft, OrderDraft, PartyDraft
 from relationship_core._storage.protocols import JobControlTransaction
 from relationship_core.exceptions import ConflictError, ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._app.facade import CRM
 
 __all__ = ["BatchWriter", "Counts", "parties_by_email"]
 
@@ -117,7 +120,7 @@ class BatchWriter:
         marker: The progress marker's name.
     """
 
-    def __init__(self, crm: Any, kind: str, source: str, today: date, marker: str) -> None:
+    def __init__(self, crm: CRM, kind: str, source: str, today: date, marker: str) -> None:
         self.crm = crm
         self.kind = kind
         self.source = source
@@ -143,7 +146,7 @@ class BatchWriter:
 
     def position(self) -> int:
         """Rows done by earlier runs of this file (the stored marker)."""
-        return int(self.crm.backend.get_position(self.marker))
+        return self.crm.consumer(self.marker).position
 
     def write(self, drafts: Sequence[Draft], done_before: int, done_after: int) -> None:
         """Write one batch and move the marker from *done_before* to *done_after*."""
