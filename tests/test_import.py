@@ -355,3 +355,12 @@ def test_any_cell_text_gives_a_draft_or_a_validation_error(kind: str, cells: lis
         parser.parse(2, cells)
     except ValidationError as error:
         assert error.field in header or error.field in FIELDS[kind]
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_each_preset_finds_its_columns_in_the_vendors_header(preset: str) -> None:
+    from relationship_core._import.source import read_source
+
+    header = read_source(DATA / f"{preset}.csv").header
+    located = PRESETS[preset].locate(header)
+    assert set(located) == set(PRESETS[preset].columns)
