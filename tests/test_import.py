@@ -214,14 +214,14 @@ def test_encodings_boms_delimiters_and_decimal_marks(
         assert order.placed_at.utcoffset() is not None
 
 
-def test_an_order_for_an_unknown_party_stops_and_resumes(tmp_path: Path) -> None:
+def test_an_order_for_an_unknown_party_stops_and_resumes(tmp_path: Path, url: str) -> None:
     lines = ["id,party_email,placed_at,unit_price,currency"]
     lines += [
         f"{i},p{i % 3}@example.com,2026-01-0{1 + i % 9}T10:00:00+01:00,9.99,GBP" for i in range(10)
     ]
     lines[8] = "7,ghost@example.com,2026-01-05,1,GBP"
     csv = _write(tmp_path / "orders.csv", "\n".join(lines) + "\n")
-    with rc.open("memory://") as crm:
+    with rc.open(url) as crm:
         for i in range(3):
             crm.parties.add(Person(name=f"P{i}", emails=[f"p{i}@example.com"]))
         with pytest.raises(ImportStoppedError) as caught:
@@ -351,10 +351,13 @@ def test_any_cell_text_gives_a_draft_or_a_validation_error(kind: str, cells: lis
     header = FIELDS[kind][:12]
     mapping = ImportMapping(kind=kind, currency="EUR")
     parser = RowParser(mapping, header, "0" * 64)
+    problem: ValidationError | None = None
     try:
         parser.parse(2, cells)
     except ValidationError as error:
-        assert error.field in header or error.field in FIELDS[kind]
+        problem = error
+    if problem is not None:
+        assert problem.field in header
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
