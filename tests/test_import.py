@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 import relationship_core as rc
 from relationship_core import Engagement, ManualClock, Order, Organisation, Person
 from relationship_core._import.values import parse_decimal
-from relationship_core.exceptions import ValidationError
+from relationship_core.exceptions import RelationshipCoreError, ValidationError
 from relationship_core.importing import (
     PRESETS,
     ImportMapping,
@@ -367,3 +368,35 @@ def test_each_preset_finds_its_columns_in_the_vendors_header(preset: str) -> Non
     header = read_source(DATA / f"{preset}.csv").header
     located = PRESETS[preset].locate(header)
     assert set(located) == set(PRESETS[preset].columns)
+
+
+_ANYTHING = st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2)
+
+
+@given(
+    field=st.sampled_from(
+        ["source", "columns", "custom_fields", "definitions", "party_kind", "time_zone",
+         "currency", "date_format", "decimal_mark", "channel", "kind"]
+    ),
+    value=_ANYTHING,
+)  # fmt: skip
+def test_a_mapping_refuses_wrong_values_with_a_validation_error(field: str, value: object) -> None:
+    settings: dict[str, object] = {"kind": "parties", field: value}
+    try:
+        mapping = ImportMapping(**settings)  # type: ignore[arg-type]
+    except ValidationError:
+        return
+    with rc.open("memory://") as crm, contextlib.suppress(RelationshipCoreError):
+        import_csv(crm, DATA / "hubspot-companies.csv", "parties", mapping=mapping)
+
+
+@given(
+    argument=st.sampled_from(["path", "batch_size", "skip_invalid", "restart", "encoding",
+                              "delimiter", "progress", "preset", "kind"]),
+    value=_ANYTHING,
+)  # fmt: skip
+def test_import_csv_refuses_wrong_arguments_with_our_errors(argument: str, value: object) -> None:
+    arguments: dict[str, object] = {"path": DATA / "clickup-list.csv", "kind": "parties"}
+    arguments[argument] = value
+    with rc.open("memory://") as crm, contextlib.suppress(RelationshipCoreError):
+        import_csv(crm, **arguments)  # type: ignore[arg-type]

@@ -70,8 +70,10 @@ class ImportReport:
 def _mapping(
     kind: str, mapping: ImportMapping | Mapping[str, Any] | str | Path | None, preset: str | None
 ) -> ImportMapping:
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValidationError("kind", kind, f"one of {', '.join(KINDS)}")
+    if preset is not None and not isinstance(preset, str):
+        raise ValidationError("preset", preset, f"one of {', '.join(sorted(PRESETS))}")
     if mapping is not None and preset is not None:
         raise ValidationError("preset", preset, "give a preset or a mapping, not both")
     if preset is not None:
@@ -131,6 +133,20 @@ def _check(
     return rows, problems
 
 
+def _check_arguments(
+    batch_size: object, skip_invalid: object, restart: object, progress: object
+) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise ValidationError("batch_size", batch_size, "an int from 1 to 10000")
+    if not 1 <= batch_size <= 10_000:
+        raise ValidationError("batch_size", batch_size, "an int from 1 to 10000")
+    for name, flag in (("skip_invalid", skip_invalid), ("restart", restart)):
+        if not isinstance(flag, bool):
+            raise ValidationError(name, flag, "True or False")
+    if progress is not None and not callable(progress):
+        raise ValidationError("progress", progress, "a callable progress(phase, done, total)")
+
+
 def import_csv(
     crm: CRM,
     path: str | Path,
@@ -173,10 +189,7 @@ def import_csv(
     """
     require_store("crm", crm)
     chosen = _mapping(kind, mapping, preset)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise ValidationError("batch_size", batch_size, "an int from 1 to 10000")
-    if not 1 <= batch_size <= 10_000:
-        raise ValidationError("batch_size", batch_size, "an int from 1 to 10000")
+    _check_arguments(batch_size, skip_invalid, restart, progress)
     require_job_control(crm.backend)  # the progress marker is a stored position
     source = read_source(path, encoding=encoding, delimiter=delimiter)
     parser = RowParser(chosen, source.header, source.digest)

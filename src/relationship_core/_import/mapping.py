@@ -86,6 +86,30 @@ def _columns(value: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _text(name: str, optional: bool = False) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not value.strip() or "\n" in value:
+            raise ValidationError(name, value, "a single line of text")
+
+    return check
+
+
+def _custom_fields(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError("custom_fields", value, "a table of column header = field key")
+    return dict(value)
+
+
+def _definitions(value: object) -> CustomFieldSchema:
+    if not isinstance(value, CustomFieldSchema):
+        raise ValidationError("definitions", value, "a CustomFieldSchema")
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class ImportMapping:
     """How the columns of one kind of export map to the fields of an import.
@@ -109,20 +133,22 @@ class ImportMapping:
     """
 
     kind: str = attrs.field()
-    source: str = attrs.field(default="csv")
+    source: str = attrs.field(default="csv", validator=_text("source"))
     columns: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_columns)
-    custom_fields: Mapping[str, str] = attrs.field(factory=dict)
-    definitions: CustomFieldSchema = attrs.field(factory=CustomFieldSchema)
+    custom_fields: Mapping[str, str] = attrs.field(factory=dict, converter=_custom_fields)
+    definitions: CustomFieldSchema = attrs.field(factory=CustomFieldSchema, converter=_definitions)
     party_kind: str = attrs.field(default="person")
-    time_zone: str = "UTC"
-    currency: str | None = None
-    date_format: str | None = None
+    time_zone: str = attrs.field(default="UTC", validator=_text("time_zone"))
+    currency: str | None = attrs.field(default=None, validator=_text("currency", optional=True))
+    date_format: str | None = attrs.field(
+        default=None, validator=_text("date_format", optional=True)
+    )
     decimal_mark: str = attrs.field(default=".")
-    channel: str = "email"
+    channel: str = attrs.field(default="email", validator=_text("channel"))
 
     @kind.validator
     def _check_kind(self, attribute: attrs.Attribute[str], value: str) -> None:
-        if value not in KINDS:
+        if not isinstance(value, str) or value not in KINDS:
             raise ValidationError("kind", value, f"one of {', '.join(KINDS)}")
 
     @columns.validator
@@ -138,12 +164,12 @@ class ImportMapping:
 
     @party_kind.validator
     def _check_party_kind(self, attribute: attrs.Attribute[str], value: str) -> None:
-        if value not in ("person", "organisation"):
+        if not isinstance(value, str) or value not in ("person", "organisation"):
             raise ValidationError("party_kind", value, "person or organisation")
 
     @decimal_mark.validator
     def _check_mark(self, attribute: attrs.Attribute[str], value: str) -> None:
-        if value not in (".", ","):
+        if not isinstance(value, str) or value not in (".", ","):
             raise ValidationError("decimal_mark", value, "'.' or ','")
 
     def locate(self, header: tuple[str, ...]) -> dict[str, int]:

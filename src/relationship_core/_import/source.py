@@ -68,6 +68,8 @@ class CsvSource:
 
 def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str]:
     if encoding is not None:
+        if not isinstance(encoding, str):
+            raise ValidationError("encoding", encoding, "an encoding's name, e.g. 'utf-8'")
         try:
             return data.decode(encoding), encoding
         except (LookupError, UnicodeDecodeError) as error:
@@ -86,7 +88,7 @@ def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str]:
 
 def _delimiter(text: str, given: str | None) -> str:
     if given is not None:
-        if len(given) != 1 or given in '\r\n"':
+        if not isinstance(given, str) or len(given) != 1 or given in '\r\n"':
             raise ValidationError("delimiter", given, "one character, not a quote or newline")
         return given
     sample = "\n".join(text.splitlines()[:20])
@@ -103,6 +105,8 @@ def read_source(
     path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
 ) -> CsvSource:
     """Read and decode the CSV file at *path* (see the module for the rules)."""
+    if not isinstance(path, str | Path):
+        raise ValidationError("path", path, "the CSV file's path (a str or Path)")
     name = str(path)
     try:
         data = Path(path).read_bytes()
