@@ -272,7 +272,6 @@ PRESETS: dict[str, ImportMapping] = {
             "source_id": ("Record ID", "Company ID"),
             "name": ("Company name",),
             "domain": ("Company Domain Name", "Website URL"),
-            "phone": ("Phone Number",),
         },
     ),
     "clickup-list": ImportMapping(
