@@ -3,8 +3,8 @@
 Ours: ``import_csv(crm, file, "parties")`` on an SQLite file (WAL,
 ``synchronous=NORMAL``), batches of 500: the first pass parses and checks
 every row (a `Person` built, duplicates in the file looked for), the second
-parses again and writes each batch in one unit of work: the stored parties
-read by id and by e-mail, the new ones inserted with their indexed fields and
+parses again (files of up to 10,000 rows keep the drafts) and writes each
+batch in one unit of work: the stored parties read by id and by e-mail, the new ones inserted with their indexed fields and
 multi-valued index rows (e-mails, tags), the progress marker moved.
 
 By hand: ``csv`` + ``executemany`` on the raw ``sqlite3`` driver, same pragmas,

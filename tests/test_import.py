@@ -400,3 +400,18 @@ def test_import_csv_refuses_wrong_arguments_with_our_errors(argument: str, value
     arguments[argument] = value
     with rc.open("memory://") as crm, contextlib.suppress(RelationshipCoreError):
         import_csv(crm, **arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("keep", [0, 1, 10_000])
+def test_long_files_are_parsed_again_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: int
+) -> None:
+    from relationship_core._import import api
+
+    monkeypatch.setattr(api, "KEEP_DRAFTS", keep)
+    lines = ["id,name,email,tags"] + [f"{i},P{i},p{i}@example.com,t{i % 3}" for i in range(7)]
+    csv = _write(tmp_path / "p.csv", "\n".join([*lines, "3,Twice,x@example.com,"]) + "\n")
+    with rc.open("memory://") as crm:
+        report = import_csv(crm, csv, "parties", batch_size=3, skip_invalid=True)
+        assert (report.created, len(report.skipped)) == (7, 1)
+        assert sorted(p.name for p in crm.parties.iterate()) == [f"P{i}" for i in range(7)]
