@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from relationship_core._cli_import import add_import_commands
 from relationship_core._cli_jobs import add_job_commands
 from relationship_core._cli_report import add_report_commands
 from relationship_core._cli_rules import add_rule_commands
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rule_commands(commands)
     add_store_commands(commands)
     add_report_commands(commands)
+    add_import_commands(commands)
     return parser
 
 
