@@ -20,6 +20,8 @@ PUBLIC_MODULES = [
     "relationship_core.plugins",
     "relationship_core.testing.storage",
     "relationship_core.web",
+    "relationship_core.importing",
+    "relationship_core.reports",
 ]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportReport", "Progress", "import_csv"]
 
-#: ``progress(phase, done, total)``: *phase* is ``"checking"`` or ``"writing"``.
-Progress = Callable[[str, int, int], None]
+class Progress(Protocol):
+    """A callback told how far an import is: any function of these three arguments will do."""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """*phase* is ``"checking"`` or ``"writing"``; *done* of *total* rows so far."""
 
 
 @attrs.frozen
