@@ -24,7 +24,15 @@ from relationship_core._work.requirements import RequirementDocument
 from relationship_core._work.tasks import Task
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["COMMENTS", "RECURRENCE_SERIES", "REQUIREMENTS", "TASKS", "WORK_MAPPINGS"]
+__all__ = [
+    "COMMENTS",
+    "RECURRENCE_SERIES",
+    "REQUIREMENTS",
+    "TASKS",
+    "WORK_MAPPINGS",
+    "series_document",
+    "series_from_document",
+]
 
 #: relativedelta's relative parts, the only ones a when-done delay uses.
 _DELTA_PARTS = ("years", "months", "weeks", "days", "hours", "minutes")
@@ -77,7 +85,7 @@ TASKS: KindMapping[Task] = KindMapping(
 )
 
 
-def _series_out(series: RecurrenceSeries) -> dict[str, Any]:
+def series_document(series: RecurrenceSeries) -> dict[str, Any]:
     """The series as JSON: its start is a naive local wall time, its delay relative parts."""
     delay = series.after_done
     return {
@@ -95,7 +103,8 @@ def _series_out(series: RecurrenceSeries) -> dict[str, Any]:
     }
 
 
-def _series_in(data: dict[str, Any], _: type[RecurrenceSeries]) -> RecurrenceSeries:
+def series_from_document(data: dict[str, Any]) -> RecurrenceSeries:
+    """The series `series_document` stored (``ValidationError`` for another document)."""
     try:
         delay = data["after_done"]
         calendar = data["calendar"]
@@ -123,8 +132,8 @@ RECURRENCE_SERIES: KindMapping[RecurrenceSeries] = KindMapping(
         "mode": ("str", lambda s: s.mode.value),
         "time_zone": ("str", lambda s: s.time_zone.key),
     },
-    unstructure=_series_out,
-    structure=_series_in,
+    unstructure=series_document,
+    structure=lambda data, _: series_from_document(data),
 )
 
 REQUIREMENTS: KindMapping[RequirementDocument] = KindMapping(

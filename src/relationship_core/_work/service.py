@@ -14,15 +14,16 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from relationship_core._app.repository import require_store
+from relationship_core._app.schedules import begin
 from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.custom_fields import CustomFieldSchema
 from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
-from relationship_core._work.recurrence import RecurrenceSeries, next_occurrence
+from relationship_core._work.recurrence import RecurrenceSeries
 from relationship_core._work.requirements import RequirementDocument
-from relationship_core._work.series_jobs import occurrence_job
+from relationship_core._work.series_jobs import series_schedule, template_of
 from relationship_core._work.tasks import Assignee, Priority, Task
 from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
 from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
@@ -293,27 +294,31 @@ class WorkService:
         actor: Actor,
         party_id: str | None = None,
         checklists: Mapping[str, Iterable[str]] | None = None,
+        workflow: Workflow | None = None,
     ) -> RecurrenceSeries:
-        """Store *series* and enqueue its first occurrence: the runner creates each task once.
+        """Store *series* and the durable schedule that has the runner create each task once.
 
-        Each occurrence's task has the occurrence key as its id and *title*,
-        *party_id* and *checklists*; a schedule series enqueues the next
-        occurrence with each, a "when done" series when the task is closed.
+        Each occurrence's task has the occurrence key as its id, *title*,
+        *party_id*, *checklists* and *workflow* (default: this service's);
+        a schedule series' next occurrence is enqueued as each one runs, a
+        "when done" series' when the latest occurrence's task is closed.
+        The schedule is ``crm.schedules.get(schedule_name(series.id))``.
         """
         if not isinstance(series, RecurrenceSeries):
             raise ValidationError("series", series, "give a RecurrenceSeries")
+        flow = self.workflow if workflow is None else workflow
+        if not isinstance(flow, Workflow):
+            raise ValidationError("workflow", flow, "give a Workflow (Workflow.from_dict)")
         check_text("title", title)
         lists = {
             check_text("checklists", name): [check_text(name, item) for item in items]
             for name, items in (checklists or {}).items()
         }
-        template = {"title": title, "party_id": party_id, "checklists": lists}
-        first = next_occurrence(series, None)
+        schedule = series_schedule(series, template_of(title, party_id, lists, flow))
 
         def work(uow: UnitOfWork) -> RecurrenceSeries:
             uow.add(series)
-            if first is not None:
-                uow.enqueue(occurrence_job(first, template))
+            begin(uow, schedule)
             return series
 
         return attempt(self.crm, actor, work)
