@@ -134,7 +134,7 @@ def test_sla_of_a_stored_ticket_in_the_business_hours(url: str) -> None:
         assert resolution.due_at == datetime(
             2026, 3, 4, 17, tzinfo=UTC
         )  # 6 h Tuesday, 8 h Wednesday
-        assert SupportService(crm, policies=[]).sla(ticket.id) is None
+        assert SupportService(crm).sla(ticket.id) == state  # the stored setup's policies
 
 
 def test_bad_input_is_refused() -> None:
@@ -151,3 +151,14 @@ def test_bad_input_is_refused() -> None:
         with pytest.raises(ValidationError, match="agent"):
             support.assign(support.submit(_form()).id, " ", actor=SAM)
     assert normalise_email(" Ada@Example.COM ") == "ada@example.com"
+
+
+def test_a_layout_1_ticket_reads_without_customer_contacts() -> None:
+    from relationship_core._storage.contract import Record
+    from relationship_core._support.kinds import TICKETS
+
+    ticket = Ticket.open(_form(), at=datetime(2026, 3, 2, 9, tzinfo=UTC), id="T-1")
+    old = TICKETS.unstructure(ticket)
+    del old["customer_contacts"]
+    back = TICKETS.from_record(Record("ticket", "T-1", 1, 1, old))
+    assert (back.customer_contacts, back.id, TICKETS.schema_version) == ([], "T-1", 2)

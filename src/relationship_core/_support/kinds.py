@@ -21,6 +21,7 @@ from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.parties import EmailAddress
 from relationship_core._domain.validators import non_empty_text
 from relationship_core._support.csat import Survey
+from relationship_core._support.sla_setup import SLA_SETUPS
 from relationship_core._support.tickets import Ticket
 
 __all__ = [
@@ -74,9 +75,16 @@ class MailThread:
     comment_id: str | None = None
 
 
+def _ticket_layout_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 1 kept no customer contacts after the opening one."""
+    return {**data, "customer_contacts": data.get("customer_contacts", [])}
+
+
 TICKETS: KindMapping[Ticket] = KindMapping(
     "ticket",
     Ticket,
+    schema_version=2,
+    upgrades={1: _ticket_layout_2},
     indexed={
         "party_id": ("str?", lambda t: t.party_id),
         "status": ("str", lambda t: t.status.value),
@@ -122,4 +130,5 @@ SUPPORT_MAPPINGS: tuple[KindMapping[Any], ...] = (
     SURVEYS,
     SUPPORT_CONTACTS,
     MAIL_THREADS,
+    SLA_SETUPS,
 )

@@ -278,6 +278,9 @@ class WorkService:
             )
             uow.add(comment)
             uow.publish(comment.event(), kind="comment")
+            if kind is SubjectKind.TICKET and comment.author_kind is AuthorKind.CONTACT:
+                ticket = uow.repository("ticket").get(subject_id)  # the customer wrote again
+                ticket.customer_wrote(at=max(now, ticket.last_change_at), by=by)
             return comment
 
         return attempt(self.crm, actor, work)
