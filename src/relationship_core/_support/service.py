@@ -28,7 +28,7 @@ from relationship_core._support.kinds import SupportContact, normalise_email
 from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
 from relationship_core._support.sla_setup import SLA_SETUP_ID, SLA_SETUPS, SlaSetup
 from relationship_core._support.tickets import Ticket, TicketStatus
-from relationship_core._support.timers import replace_timers
+from relationship_core._support.timers import replace_timers, use_setup
 from relationship_core._work.service import actor_name, attempt
 from relationship_core.exceptions import ConflictError, ValidationError
 
@@ -87,12 +87,14 @@ class SupportService:
         self.business = business
         self.policies = tuple_of("policies", SlaPolicy, policies)
         self.default_team = default_team
+        self._setup: SlaSetup | None = None
         if self.policies:
-            self._store_setup(SlaSetup(policies=self.policies, calendar=business.calendar))
+            self._setup = SlaSetup(policies=self.policies, calendar=business.calendar)
+            self._store_setup(self._setup)
         else:
-            setup = crm.repository(SLA_SETUPS).find(SLA_SETUP_ID)
-            if setup is not None:
-                self.policies = setup.policies
+            self._setup = crm.repository(SLA_SETUPS).find(SLA_SETUP_ID)
+            if self._setup is not None:
+                self.policies = self._setup.policies
 
     def _store_setup(self, setup: SlaSetup) -> None:
         def work(uow: UnitOfWork) -> None:
@@ -155,6 +157,7 @@ class SupportService:
 
     def _submit(self, uow: UnitOfWork, form: FormSubmission, team: str) -> Ticket:
         now = self.crm.clock.now()
+        self._given(uow)
         key = normalise_email(form.email)
         contacts = uow.repository(SupportContact)
         contact = contacts.find(key)
@@ -179,6 +182,11 @@ class SupportService:
         uow.add(ticket)  # its event has the plugin's handler set its SLA timers
         return ticket
 
+    def _given(self, uow: UnitOfWork) -> None:
+        """This service's changes are timed by its setup (stored when it was built), unread."""
+        if self._setup is not None:
+            use_setup(uow, self._setup)
+
     def _timers(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
         """Replace the ticket's SLA timer jobs now (only when SLA policies are given)."""
         if self.policies:
@@ -191,6 +199,7 @@ class SupportService:
         now = self.crm.clock.now()
 
         def work(uow: UnitOfWork) -> Ticket:
+            self._given(uow)
             ticket = uow.repository(Ticket).get(ticket_id)
             getattr(ticket, change)(by=by, at=now, **kwargs)  # its events replace the timers
             return ticket

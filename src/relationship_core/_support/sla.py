@@ -258,15 +258,16 @@ class SlaState:
 
 
 def _reached(
-    calendar: WorkingCalendar, intervals: list[tuple[datetime, datetime]], amount: timedelta
-) -> tuple[datetime | None, timedelta]:
-    """When the running clock reached *amount* within *intervals*, and the total run."""
+    calendar: WorkingCalendar, intervals: list[tuple[datetime, datetime]], *amounts: timedelta
+) -> tuple[list[datetime | None], timedelta]:
+    """When the running clock reached each of *amounts* within *intervals*, and the total run."""
     total = _ZERO
-    when = None
+    when: list[datetime | None] = [None] * len(amounts)
     for start, end in intervals:
         worked = calendar.working_time_between(start, end)
-        if when is None and total + worked >= amount:
-            when = calendar.add_working_time(start, amount - total)
+        for i, amount in enumerate(amounts):
+            if when[i] is None and total + worked >= amount:
+                when[i] = calendar.add_working_time(start, amount - total)
         total += worked
     return when, total
 
@@ -286,8 +287,7 @@ def _target_state(
 ) -> TargetState:
     intervals = running_intervals(ticket, target, now)
     near = _share(goal, policy.near_breach)
-    due_at, elapsed = _reached(calendar, intervals, goal)
-    near_at, _ = _reached(calendar, intervals, near)
+    (due_at, near_at), elapsed = _reached(calendar, intervals, goal, near)
     if target is SlaTarget.FIRST_RESPONSE:
         met = ticket.first_response_at is not None or ticket.first_closed_at is not None
     else:  # the update clock only ends with the ticket
@@ -316,14 +316,26 @@ def _target_state(
 
 
 def sla_state(
-    ticket: Ticket, policy: SlaPolicy, calendar: WorkingCalendar, now: datetime
+    ticket: Ticket,
+    policy: SlaPolicy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    *,
+    targets: Iterable[SlaTarget | str] | None = None,
 ) -> SlaState:
     """The ticket's SLA targets at *now*, measured in *calendar*'s working hours.
 
     Recompute it after every status change: a pause (pending on the customer)
-    drops the running timers, a resume gives new ones with new keys.
+    drops the running timers, a resume gives new ones with new keys. With
+    *targets*, only those the policy sets are measured (and timed); the
+    resolution times are measured with the resolution target.
     """
     require_aware("now", now)
+    wanted = (
+        tuple(SlaTarget)
+        if targets is None
+        else tuple(to_enum(SlaTarget, "targets", t) for t in items("targets", targets))
+    )
     latest = ticket.last_change_at
     if now < latest:
         raise ValidationError("now", now, f"before the ticket's last change at {latest}")
@@ -331,7 +343,7 @@ def sla_state(
     timers = []
     for target in SlaTarget:
         goal = policy.goal(target)
-        if goal is None:
+        if goal is None or target not in wanted:
             continue
         state = _target_state(
             ticket=ticket, policy=policy, target=target, goal=goal, calendar=calendar, now=now
@@ -344,7 +356,7 @@ def sla_state(
             ):
                 if at is not None and at > now:
                     timers.append(SlaTimer(ticket_id=ticket.id, target=target, kind=kind, at=at))
-    first_closed = ticket.first_closed_at
+    first_closed = ticket.first_closed_at if SlaTarget.RESOLUTION in wanted else None
     first = None
     if first_closed is not None and first_closed <= now:
         first = sum(
@@ -355,7 +367,8 @@ def sla_state(
             _ZERO,
         )
     total = None
-    if ticket.is_closed and ticket.closed_at is not None and ticket.closed_at <= now:
+    closed_at = ticket.closed_at if SlaTarget.RESOLUTION in wanted else None
+    if ticket.is_closed and closed_at is not None and closed_at <= now:
         total = sum(
             (
                 calendar.working_time_between(a, b)

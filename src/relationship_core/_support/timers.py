@@ -42,7 +42,7 @@ from relationship_core._support.sla import (
     select_policy,
     sla_state,
 )
-from relationship_core._support.sla_setup import SLA_SETUP_ID, SLA_SETUPS
+from relationship_core._support.sla_setup import SLA_SETUP_ID, SLA_SETUPS, SlaSetup
 from relationship_core._support.tickets import Ticket, TicketStatus
 from relationship_core.exceptions import ValidationError
 
@@ -57,6 +57,7 @@ __all__ = [
     "replace_on_change",
     "replace_timers",
     "sla_group",
+    "use_setup",
 ]
 
 #: The queue of SLA timer jobs (its handler is the support plugin's).
@@ -75,6 +76,13 @@ SLA_CHANGES: tuple[str, ...] = tuple(
 )
 #: Per unit of work, the tickets whose replacement is arranged already.
 _ARRANGED: weakref.WeakKeyDictionary[UnitOfWork, set[str]] = weakref.WeakKeyDictionary()
+#: Per unit of work, the setup its service stored (so the handler need not read it back).
+_GIVEN: weakref.WeakKeyDictionary[UnitOfWork, SlaSetup] = weakref.WeakKeyDictionary()
+
+
+def use_setup(uow: UnitOfWork, setup: SlaSetup) -> None:
+    """Have *uow*'s ticket changes timed by *setup*, the one its service stored, unread."""
+    _GIVEN[uow] = setup
 
 
 def sla_group(ticket_id: str) -> str:
@@ -125,7 +133,7 @@ def replace_on_change(event: DomainEvent, uow: UnitOfWork) -> None:
     arranged = _ARRANGED.setdefault(uow, set())
     if event.aggregate_id in arranged:
         return
-    setup = uow.repository(SLA_SETUPS).find(SLA_SETUP_ID)
+    setup = _GIVEN.get(uow) or uow.repository(SLA_SETUPS).find(SLA_SETUP_ID)
     if setup is None:
         return
     arranged.add(event.aggregate_id)
