@@ -43,8 +43,9 @@ def normalise_email(email: EmailAddress | str) -> str:
         >>> normalise_email("  Ada@Example.COM ")
         'ada@example.com'
     """
-    text = email.value if isinstance(email, EmailAddress) else str(email)
-    return EmailAddress(text.strip()).value.lower()
+    if isinstance(email, EmailAddress):  # checked and trimmed when it was made
+        return email.value.lower()
+    return EmailAddress(str(email).strip()).value.lower()
 
 
 @attrs.frozen(kw_only=True)
