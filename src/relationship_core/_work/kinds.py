@@ -20,12 +20,13 @@ from relationship_core._domain.business import WorkingCalendar
 from relationship_core._domain.timeutil import to_zone
 from relationship_core._work.comments import Comment
 from relationship_core._work.recurrence import Mode, RecurrenceSeries, Roll
-from relationship_core._work.requirements import RequirementDocument
+from relationship_core._work.requirements import DiscoveryNote, RequirementDocument
 from relationship_core._work.tasks import Task
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "COMMENTS",
+    "DISCOVERY_NOTES",
     "RECURRENCE_SERIES",
     "REQUIREMENTS",
     "TASKS",
@@ -143,6 +144,16 @@ REQUIREMENTS: KindMapping[RequirementDocument] = KindMapping(
     references={"engagement_id": "engagement"},
 )
 
+DISCOVERY_NOTES: KindMapping[DiscoveryNote] = KindMapping(
+    "discovery_note",
+    DiscoveryNote,
+    indexed={
+        "engagement_id": ("str", lambda n: n.engagement_id),
+        "at": ("datetime", lambda n: n.at),
+    },
+    references={"engagement_id": "engagement"},
+)
+
 COMMENTS: KindMapping[Comment] = KindMapping(
     "comment",
     Comment,
@@ -157,4 +168,10 @@ COMMENTS: KindMapping[Comment] = KindMapping(
 )
 
 #: Every work mapping, in registration order.
-WORK_MAPPINGS: tuple[KindMapping[Any], ...] = (TASKS, RECURRENCE_SERIES, REQUIREMENTS, COMMENTS)
+WORK_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    TASKS,
+    RECURRENCE_SERIES,
+    REQUIREMENTS,
+    COMMENTS,
+    DISCOVERY_NOTES,
+)

@@ -22,9 +22,9 @@ from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
 from relationship_core._work.recurrence import RecurrenceSeries
-from relationship_core._work.requirements import RequirementDocument
+from relationship_core._work.requirements import DiscoveryNote, RequirementDocument
 from relationship_core._work.series_jobs import series_schedule, template_of
-from relationship_core._work.tasks import Assignee, Priority, Task
+from relationship_core._work.tasks import Assignee, Priority, Progress, Task
 from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
 from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
 
@@ -122,6 +122,8 @@ class WorkService:
         fields: Mapping[str, object] | None = None,
         checklists: Mapping[str, Iterable[str]] | None = None,
         task_id: str | None = None,
+        tags: Iterable[str] = (),
+        starts_on: date | None = None,
     ) -> Task:
         """A new task; for an order, its party is the order's (another party is refused)."""
         by = actor_name(actor)
@@ -153,6 +155,8 @@ class WorkService:
                 priority=priority,
                 due_on=due_on,
                 estimate=estimate,
+                tags=tags,
+                starts_on=starts_on,
             )
             for name, items in (checklists or {}).items():
                 task.add_checklist(name, items)
@@ -192,6 +196,37 @@ class WorkService:
             return task
 
         return attempt(self.crm, actor, work)
+
+    def block(self, task_id: str, blocker_id: str, *, actor: Actor) -> Task:
+        """Make *blocker_id* block *task_id* ("blocked by"); a cycle is refused, naming it."""
+
+        def work(uow: UnitOfWork) -> Task:
+            repo = uow.repository(Task)
+            task = repo.get(task_id)
+            graph: dict[str, frozenset[str]] = {}
+            frontier = [repo.get(blocker_id).id]
+            while frontier:  # every task the blocker waits on, directly or not
+                current = frontier.pop()
+                if current not in graph:
+                    graph[current] = repo.get(current).blocked_by
+                    frontier.extend(graph[current])
+            task.block_on(blocker_id, graph)
+            return task
+
+        return attempt(self.crm, actor, work)
+
+    def unblock(self, task_id: str, blocker_id: str, *, actor: Actor) -> Task:
+        """Remove the dependency of *task_id* on *blocker_id* (nothing when absent)."""
+
+        def change(task: Task, _: str) -> Task:
+            task.unblock(blocker_id)
+            return task
+
+        return self._change(task_id, actor, change)
+
+    def progress(self, task_id: str) -> Progress:
+        """The task's checklist items ticked and subtasks closed, from the store."""
+        return self.tasks.get(task_id).progress(self.tasks.iterate(parent_id=task_id))
 
     def share(self, task_id: str, *, actor: Actor, shared: bool = True) -> Task:
         """Show a task and its progress to its party (``shared=False``: hide it)."""
@@ -244,6 +279,40 @@ class WorkService:
                 raise ValidationError("document_id", doc_id, "belongs to another engagement")
             existing.revise(sections, by=by, at=now, note=note)
             return existing
+
+        return attempt(self.crm, actor, work)
+
+    def note_discovery(
+        self,
+        engagement_id: str,
+        text: str,
+        *,
+        actor: Actor,
+        interaction_ids: Iterable[str] = (),
+    ) -> DiscoveryNote:
+        """Store notes from a discovery meeting, linked to its logged interactions.
+
+        Each interaction must exist and be one of the engagement's (or its party's).
+        """
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> DiscoveryNote:
+            engagement = uow.repository(Engagement).get(engagement_id)
+            note = DiscoveryNote(
+                engagement_id=engagement_id,
+                interaction_ids=tuple(interaction_ids),
+                text=text,
+                by=by,
+                at=now,
+            )
+            for interaction_id in note.interaction_ids:
+                met = uow.repository("interaction").get(interaction_id)
+                if met.engagement_id != engagement_id and met.party_id != engagement.party_id:
+                    raise ValidationError(
+                        "interaction_ids", interaction_id, "an interaction of another party"
+                    )
+            return uow.add(note)
 
         return attempt(self.crm, actor, work)
 
