@@ -311,9 +311,9 @@ def test_portal_scopes_own_records_or_the_organisations_for_its_contacts(url: st
     with rc.open(url, clock=rc.ManualClock(T0)) as crm:
         ada, bob = crm.parties.add(Person(name="Ada")), crm.parties.add(Person(name="Bob"))
         acme = Organisation(name="Acme")
-        acme.add_contact(ada, title="Buyer", valid_from=date(2026, 1, 1))
+        acme.add_contact(ada.id, title="Buyer", valid_from=date(2026, 1, 1))
         acme.add_contact(
-            bob, title="Intern", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31)
+            bob.id, title="Intern", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31)
         )
         crm.parties.add(acme)
         form = FormSubmission(name="Ada", email="ada@example.com", problem="?")
