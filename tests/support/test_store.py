@@ -162,3 +162,33 @@ def test_a_layout_1_ticket_reads_without_customer_contacts() -> None:
     del old["customer_contacts"]
     back = TICKETS.from_record(Record("ticket", "T-1", 1, 1, old))
     assert (back.customer_contacts, back.id, TICKETS.schema_version) == ([], "T-1", 2)
+
+
+def test_a_dispute_settles_with_its_orders_refund_or_its_partys_credit_note(url: str) -> None:
+    from decimal import Decimal
+
+    from relationship_core import BillingService, LineItem, Money, Payment, Refund
+    from relationship_core.exceptions import ValidationError
+
+    clock = rc.ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with rc.open(url, clock=clock) as crm:
+        support = SupportService(crm)
+        form = FormSubmission(
+            name="Ada", email="ada@example.com", problem="Broken", type="dispute", order_id="O-1"
+        )
+        ticket = support.submit(form)
+        billing = BillingService(crm)
+        line = LineItem(description="Kit", quantity=Decimal(1), unit_price=Money("50.00", "GBP"))
+        billing.place_order(ticket.party_id, [line], order_id="O-1")
+        billing.assign_order("O-1", "shop")
+        billing.start_order("O-1")
+        sale = billing.invoices.get(billing.fulfil_order("O-1").invoice_id)
+        billing.record_payment(sale.id, Payment("pay-1", sale.total, clock.now(), "card"))
+        note = billing.refund_order("O-1", Refund("rf-1", Money("50.00", "GBP"), clock.now()))
+        with pytest.raises(ValidationError) as wrong:
+            support.settle(ticket.id, "refund", "rf-2", actor=SAM)
+        assert (wrong.value.field, wrong.value.value) == ("document_id", "rf-2")
+        settled = support.settle(ticket.id, "refund", "rf-1", actor=SAM)
+        assert settled.settlement is not None and settled.settlement.id == "rf-1"
+        again = support.settle(ticket.id, "credit_note", note.id, actor=SAM)
+        assert support.tickets.get(again.id).settlement == again.settlement

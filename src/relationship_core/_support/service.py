@@ -16,18 +16,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from relationship_core._app.repository import require_store
+from relationship_core._billing.invoices import CreditNote
+from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.parties import Party, Person
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._domain.validators import tuple_of
+from relationship_core._domain.validators import to_enum, tuple_of
 from relationship_core._support.csat import Answer, Survey
 from relationship_core._support.forms import FormSubmission, TicketPriority
 from relationship_core._support.kinds import SupportContact, normalise_email
 from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
 from relationship_core._support.sla_setup import SLA_SETUP_ID, SLA_SETUPS, SlaSetup
-from relationship_core._support.tickets import Ticket, TicketStatus
+from relationship_core._support.tickets import SettlementKind, Ticket, TicketStatus
 from relationship_core._support.timers import replace_timers, use_setup
 from relationship_core._work.service import actor_name, attempt
 from relationship_core.exceptions import ConflictError, ValidationError
@@ -229,6 +231,31 @@ class SupportService:
     ) -> Ticket:
         """Change a ticket's priority: its SLA policy is chosen again, its timers replaced."""
         return self._change(ticket_id, actor, "set_priority", priority=priority)
+
+    def settle(
+        self, ticket_id: str, kind: SettlementKind | str, document_id: str, *, actor: Actor
+    ) -> Ticket:
+        """Link the refund (of the ticket's order) or credit note (of its party) that settled it."""
+        settlement = to_enum(SettlementKind, "kind", kind)
+
+        def work(uow: UnitOfWork) -> Ticket:
+            ticket = uow.repository(Ticket).get(ticket_id)
+            if settlement is SettlementKind.REFUND:
+                if ticket.order_id is None:
+                    raise ValidationError("order_id", None, "a refund settles a ticket on an order")
+                order = uow.repository(Order).get(ticket.order_id)
+                if document_id not in {r.id for r in order.refunds}:
+                    raise ValidationError(
+                        "document_id", document_id, f"not a refund of order {order.id!r}"
+                    )
+            else:
+                note = uow.repository(CreditNote).get(document_id)
+                if note.party_id != ticket.party_id:
+                    raise ValidationError("document_id", document_id, "another party's credit note")
+            ticket.settle(settlement, document_id)
+            return ticket
+
+        return attempt(self.crm, actor, work)
 
     def customer_wrote(self, ticket_id: str, *, actor: Actor | None = None) -> Ticket:
         """The customer wrote again (the update clock restarts; pending on them ends)."""
