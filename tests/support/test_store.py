@@ -179,16 +179,20 @@ def test_a_dispute_settles_with_its_orders_refund_or_its_partys_credit_note(url:
         ticket = support.submit(form)
         billing = BillingService(crm)
         line = LineItem(description="Kit", quantity=Decimal(1), unit_price=Money("50.00", "GBP"))
+        assert ticket.party_id is not None
         billing.place_order(ticket.party_id, [line], order_id="O-1")
         billing.assign_order("O-1", "shop")
         billing.start_order("O-1")
-        sale = billing.invoices.get(billing.fulfil_order("O-1").invoice_id)
+        invoice_id = billing.fulfil_order("O-1").invoice_id
+        assert invoice_id is not None
+        sale = billing.invoices.get(invoice_id)
         billing.record_payment(sale.id, Payment("pay-1", sale.total, clock.now(), "card"))
         note = billing.refund_order("O-1", Refund("rf-1", Money("50.00", "GBP"), clock.now()))
         with pytest.raises(ValidationError) as wrong:
             support.settle(ticket.id, "refund", "rf-2", actor=SAM)
         assert (wrong.value.field, wrong.value.value) == ("document_id", "rf-2")
         settled = support.settle(ticket.id, "refund", "rf-1", actor=SAM)
-        assert settled.settlement is not None and settled.settlement.id == "rf-1"
+        assert settled.settlement is not None
+        assert settled.settlement.id == "rf-1"
         again = support.settle(ticket.id, "credit_note", note.id, actor=SAM)
         assert support.tickets.get(again.id).settlement == again.settlement
