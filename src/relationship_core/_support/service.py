@@ -24,7 +24,7 @@ from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.parties import Party, Person
 from relationship_core._domain.timeutil import require_aware
 from relationship_core._domain.validators import to_enum, tuple_of
-from relationship_core._support.csat import Answer, Survey
+from relationship_core._support.csat import Answer, CsatResponse, Survey
 from relationship_core._support.forms import FormSubmission, TicketPriority
 from relationship_core._support.kinds import SupportContact, normalise_email
 from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
@@ -286,6 +286,12 @@ class SupportService:
         ticket = self.tickets.get(ticket_id)
         policy = select_policy(self.policies, ticket)
         return None if policy is None else sla_state(ticket, policy, self.business.calendar, at)
+
+    def csat_responses(self) -> list[CsatResponse]:
+        """Every answered survey with its ticket's team, agent and product, for `csat_by`."""
+        surveys = list(self.surveys.iterate(answered=True))
+        tickets = self.tickets.get_many(sorted({s.ticket_id for s in surveys}))
+        return [CsatResponse.of(s, tickets[s.ticket_id]) for s in surveys]
 
     def answer_survey(
         self, survey_id: str, score: int, comment: str = "", *, actor: Actor | None = None
