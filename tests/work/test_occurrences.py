@@ -209,3 +209,11 @@ def test_a_schedule_takes_one_definition_and_a_series_its_own_zone() -> None:
             crm.schedules.start("x", OCCURRENCE_QUEUE, series=series, zone="Europe/Paris")
         assert anchor.value.field == "anchor"
         assert crm.schedules.list() == []
+
+
+def test_a_series_runs_in_the_partys_zone_or_the_businesss() -> None:
+    with rc.open("memory://") as crm:
+        kiri = crm.parties.add(rc.Person(name="Kiri", time_zone="Pacific/Kiritimati"))
+        work = WorkService(crm)
+        assert work.zone_of(kiri.id).key == "Pacific/Kiritimati"
+        assert work.zone_of().key == "UTC"  # no business stored: the default one's

@@ -12,63 +12,33 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
 
 from relationship_core._app.repository import require_store
 from relationship_core._app.schedules import begin
 from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
+from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 from relationship_core._domain.custom_fields import CustomFieldSchema
 from relationship_core._domain.engagements import Engagement
+from relationship_core._domain.parties import Party
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
 from relationship_core._work.recurrence import RecurrenceSeries
 from relationship_core._work.requirements import DiscoveryNote, RequirementDocument
 from relationship_core._work.series_jobs import series_schedule, template_of
 from relationship_core._work.tasks import Assignee, Priority, Progress, Task
+from relationship_core._work.units import actor_name, attempt, subject_party
 from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
-from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
+from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
     from relationship_core._app.uow import Repository, UnitOfWork
 
-__all__ = ["WorkService", "actor_name", "attempt", "subject_party"]
+__all__ = ["WorkService", "actor_name", "attempt", "subject_party"]  # the helpers: _work/units.py
 
 T = TypeVar("T")
-
-
-def actor_name(actor: Actor) -> str:
-    """The ``by`` an actor leaves on what it records: its id, or its kind for the system."""
-    if not isinstance(actor, Actor):
-        raise ValidationError("actor", actor, "give an Actor, e.g. Actor.person('u-42')")
-    return actor.id if actor.id is not None else actor.kind.value
-
-
-def attempt(crm: CRM, actor: Actor, work: Callable[[UnitOfWork], T], attempts: int = 3) -> T:
-    """``work`` in a unit of work by *actor*, again on a lost race (not on a taken id)."""
-    for left in range(attempts - 1, -1, -1):
-        try:
-            with crm.unit_of_work(actor=actor) as uow:
-                return work(uow)
-        except DuplicateIdError:
-            raise
-        except ConflictError:
-            if not left:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def subject_party(uow: UnitOfWork, kind: SubjectKind, subject_id: str) -> str | None:
-    """The party whose task, requirement document or ticket *subject_id* is (``NotFoundError`` if none)."""
-    if kind is SubjectKind.TASK:
-        party: str | None = uow.repository(Task).get(subject_id).party_id
-        return party
-    if kind is SubjectKind.REQUIREMENT:
-        doc = uow.repository(RequirementDocument).get(subject_id)
-        owner: str = uow.repository(Engagement).get(doc.engagement_id).party_id
-        return owner
-    found: str | None = uow.repository("ticket").get(subject_id).party_id
-    return found
 
 
 class WorkService:
@@ -353,6 +323,18 @@ class WorkService:
             return comment
 
         return attempt(self.crm, actor, work)
+
+    def zone_of(self, party_id: str | None = None, *, business: str = DEFAULT_BUSINESS) -> ZoneInfo:
+        """The zone a series for *party_id* runs in: the party's, else the stored business's."""
+        if party_id is not None:
+            zone: ZoneInfo = self.crm.repository(Party).get(party_id).time_zone
+            return zone
+        stored = (
+            self.crm.repository(Business).find(business)
+            if "business" in self.crm.registry
+            else None
+        )
+        return (stored or Business.create(DEFAULT_BUSINESS)).time_zone
 
     def add_series(self, series: RecurrenceSeries, *, actor: Actor) -> RecurrenceSeries:
         """Store a recurrence series (`start_series` also has the runner create its tasks)."""
