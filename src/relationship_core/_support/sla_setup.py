@@ -90,5 +90,10 @@ def _setup_in(data: dict[str, Any], _: type[SlaSetup]) -> SlaSetup:
 
 
 SLA_SETUPS: KindMapping[SlaSetup] = KindMapping(
-    "sla_setup", SlaSetup, unstructure=_setup_out, structure=_setup_in
+    "sla_setup",
+    SlaSetup,
+    unstructure=_setup_out,
+    structure=_setup_in,
+    # One indexed field: the SQL stores register a kind by its fields (none would read as new).
+    indexed={"policies": ("int", lambda s: len(s.policies))},
 )
