@@ -177,7 +177,12 @@ from relationship_core._scoring.service import ScoringService
 from relationship_core._scoring.stored import PartyScore, ScoreCrossed
 from relationship_core._support import FormSubmission, SlaPolicy, Survey, Ticket
 from relationship_core._support.inbound import MailIntake, MailOutcome
-from relationship_core._support.portal import ClientView, SharedTask, client_view
+from relationship_core._support.portal import (
+    ClientView,
+    SharedTask,
+    client_view,
+    portal_view,
+)
 from relationship_core._support.public_holidays import public_holidays
 from relationship_core._support.receiver import MailReceiver
 from relationship_core._support.service import SupportService
@@ -378,6 +383,7 @@ __all__ = [
     "ClientView",
     "SharedTask",
     "client_view",
+    "portal_view",
     "SupportService",
     "MailIntake",
     "MailOutcome",

@@ -75,3 +75,25 @@ def test_grouping_by_team_and_local_period() -> None:
     assert csat_by(answers, "month", zone="UTC") == {date(2026, 3, 1): Fraction(2, 3)}
     assert list(csat_by(answers, "week")) == [date(2026, 3, 2), date(2026, 3, 30)]
     assert csat_by(answers, "agent", start=T0 + timedelta(days=1)) == {"sam": 1}
+
+
+def test_csat_from_the_stores_answered_surveys(url: str) -> None:
+    import relationship_core as rc
+    from relationship_core import Actor
+    from relationship_core._support.service import SupportService
+
+    sam = Actor.person("sam")
+    clock = rc.ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with rc.open(url, clock=clock) as crm:
+        support = SupportService(crm)
+        for n, (team, score) in enumerate([("desk", 5), ("desk", 2), ("tier2", 4)]):
+            form = FormSubmission(name="Ada", email=f"a{n}@example.com", problem="?")
+            ticket = support.submit(form, team=team)
+            support.assign(ticket.id, "sam", actor=sam)
+            support.move(ticket.id, "resolved", actor=sam)
+            [survey] = support.surveys.query(ticket_id=ticket.id).items
+            support.answer_survey(survey.id, score)
+        support.submit(FormSubmission(name="Bo", email="bo@example.com", problem="?"))
+        responses = support.csat_responses()
+        assert sorted(r.score for r in responses) == [2, 4, 5]
+        assert csat_by(responses, "team") == {"desk": Fraction(1, 2), "tier2": Fraction(1)}

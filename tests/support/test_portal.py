@@ -302,3 +302,31 @@ def test_sharing_and_unsharing_a_task_shows_and_hides_it_and_its_progress(url: s
         assert (shown.progress.done, shown.progress.total) == (0, 3)
         work.share(task.id, actor=sam, shared=False)
         assert client_view(crm, ada.id).tasks == ()
+
+
+def test_portal_scopes_own_records_or_the_organisations_for_its_contacts(url: str) -> None:
+    from relationship_core import Organisation, portal_view
+    from relationship_core.exceptions import ValidationError
+
+    with rc.open(url, clock=rc.ManualClock(T0)) as crm:
+        ada, bob = crm.parties.add(Person(name="Ada")), crm.parties.add(Person(name="Bob"))
+        acme = Organisation(name="Acme")
+        acme.add_contact(ada.id, title="Buyer", valid_from=date(2026, 1, 1))
+        acme.add_contact(
+            bob.id, title="Intern", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31)
+        )
+        crm.parties.add(acme)
+        form = FormSubmission(name="Ada", email="ada@example.com", problem="?")
+        with crm.unit_of_work() as uow:
+            uow.add(Ticket.open(form, at=T0, id="T-ada", party_id=ada.id))
+            uow.add(Ticket.open(form, at=T0, id="T-acme", party_id=acme.id))
+        own = portal_view(crm, ada.id)
+        assert [t.id for t in own.tickets] == ["T-ada"]
+        whole = portal_view(crm, ada.id, organisation_id=acme.id, scope="organisation")
+        assert (whole.party.id, [t.id for t in whole.tickets]) == (acme.id, ["T-acme"])
+        for outsider in (bob.id, "nobody"):  # a role that ended, and no role at all
+            with pytest.raises(ValidationError) as refused:
+                portal_view(crm, outsider, organisation_id=acme.id, scope="organisation")
+            assert (refused.value.field, refused.value.value) == ("contact_id", outsider)
+        with pytest.raises(ValidationError):
+            portal_view(crm, ada.id, organisation_id=ada.id, scope="organisation")

@@ -167,3 +167,62 @@ def test_public_holidays_from_the_holidays_package() -> None:
         public_holidays("GB", [2026], subdivision="ZZZ")
     with pytest.raises(ValidationError, match="years"):
         public_holidays("GB", ["2026"])  # type: ignore[list-item]
+
+
+def test_update_clock_restarts_at_every_contact() -> None:
+    policy = SlaPolicy(name="u", update=timedelta(hours=2))
+    ticket = _ticket()
+    ticket.respond(by="sam", at=MON + timedelta(hours=1))
+    state = sla_state(ticket, policy, CAL, MON + timedelta(hours=2)).target(SlaTarget.UPDATE)
+    assert (state.elapsed, state.due_at) == (timedelta(hours=1), MON + timedelta(hours=3))
+    ticket.move("pending_customer", by="sam", at=MON + timedelta(hours=2))
+    ticket.customer_wrote(at=MON + timedelta(hours=5))  # pending on us again, from 14:00
+    assert ticket.status.value == "pending_us"
+    state = sla_state(ticket, policy, CAL, MON + timedelta(hours=7)).target("update")
+    assert (state.elapsed, state.breached, state.running) == (timedelta(hours=2), True, True)
+    ticket.move("resolved", by="sam", at=MON + timedelta(hours=7))
+    assert sla_state(ticket, policy, CAL, MON + timedelta(hours=8)).target("update").met
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hours=_windows(),
+    actions=st.lists(
+        st.tuples(st.integers(1, 30), st.sampled_from(["pause", "resume", "answer", "customer"])),
+        max_size=8,
+    ),
+    length=st.integers(1, 3 * 24 * 4),
+    goal_slots=st.integers(1, 40),
+)
+def test_update_clock_matches_brute_force_count(
+    *, hours: tuple[str, ...], actions: list[tuple[int, str]], length: int, goal_slots: int
+) -> None:
+    calendar = WorkingCalendar("Europe/Berlin", hours)
+    base = datetime(2026, 3, 27, 6, tzinfo=UTC)  # across the change of the 29th
+    ticket, now = _ticket(base), base + length * SLOT
+    at, timeline = base, []
+    for gap, action in actions:
+        at += gap * SLOT
+        if at >= now:
+            break
+        if action == "pause" and ticket.status.value != "pending_customer":
+            ticket.move("pending_customer", by="x", at=at)
+        elif action == "resume" and ticket.status.value == "pending_customer":
+            ticket.move("pending_us", by="x", at=at)
+        elif action == "answer":
+            ticket.respond(by="x", at=at)
+        elif action == "customer":
+            ticket.customer_wrote(at=at)
+        timeline.append((at, ticket.status.value == "pending_customer"))
+    policy = SlaPolicy(name="p", update=goal_slots * SLOT)
+    state = sla_state(ticket, policy, calendar, now).target(SlaTarget.UPDATE)
+    # brute force: working, unpaused 15-minute slots since the latest contact
+    since = max([base, *ticket.responses, *ticket.customer_contacts])
+    elapsed, slot = timedelta(0), base
+    while slot < now:
+        paused = next((p for t, p in reversed(timeline) if t <= slot), False)
+        if slot >= since and not paused and calendar.is_working_time(slot):
+            elapsed += SLOT
+        slot += SLOT
+    assert state.elapsed == elapsed
+    assert state.breached == (elapsed >= goal_slots * SLOT)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import relationship_core as rc
 from relationship_core import Actor
-from relationship_core._support import FormSubmission, SlaPolicy
+from relationship_core._support import FormSubmission, SlaPolicy, Ticket
 from relationship_core._support.service import SupportService
 from relationship_core._support.timers import SLA_QUEUE, sla_group
 
@@ -88,14 +88,72 @@ def test_timers_fire_at_the_right_working_time_and_follow_the_ticket(url: str) -
 def test_no_policy_no_timers_and_a_stale_timer_raises_nothing(url: str) -> None:
     clock = rc.ManualClock(T0)
     with rc.open(url, clock=clock) as crm:
-        plain = SupportService(crm)
+        plain = SupportService(crm)  # no SLA setup stored: no timers
         ticket = plain.submit(FormSubmission(name="Ada", email="ada@example.com", problem="?"))
         assert crm.jobs.list_jobs() == []
-        timed = SupportService(crm, policies=[POLICY])
+        timed = SupportService(crm, policies=[POLICY])  # stores the setup for the store
         timed.reschedule(ticket.id, actor=SAM)
         assert len(_pending(crm)) == 4
-        plain.respond(ticket.id, actor=SAM)  # a change without policies leaves the timers
+        with crm.unit_of_work() as uow:  # an answer written around the domain: no event
+            uow.repository(Ticket).get(ticket.id).responses.append(T0 + timedelta(minutes=5))
         clock.set(T0 + timedelta(hours=2))
         runner = rc.Runner(crm, queues=[SLA_QUEUE], worker="w")
         assert [r.outcome for r in runner.drain()] == ["done", "done"]
         assert _sla_events(crm) == []  # answered: the stale first-response timers stay quiet
+
+
+def test_every_change_of_a_ticket_replaces_its_timers_whoever_makes_it(url: str) -> None:
+    clock = rc.ManualClock(T0)
+    urgent = SlaPolicy(name="urgent", resolution=timedelta(hours=1), priorities=["urgent"])
+    with rc.open(url, clock=clock) as crm:
+        SupportService(crm, policies=[urgent, POLICY])
+        plain = SupportService(crm)  # the stored setup's policies
+        assert [p.name for p in plain.policies] == ["urgent", "std"]
+        ticket = plain.submit(FormSubmission(name="Ada", email="ada@example.com", problem="?"))
+        assert len(_pending(crm)) == 4
+        clock.set(T0 + timedelta(minutes=30))
+        with crm.unit_of_work(actor=SAM) as uow:  # saved through the repository, no service
+            uow.repository(Ticket).get(ticket.id).set_priority("urgent", by="sam", at=clock.now())
+        assert _pending(crm) == [
+            ("resolution:breach", T0 + timedelta(hours=1)),
+            ("resolution:near_breach", T0 + timedelta(minutes=48)),
+        ]
+        with crm.unit_of_work(actor=SAM) as uow:  # two events in one commit: one replacement
+            found = uow.repository(Ticket).get(ticket.id)
+            found.assign("kim", by="sam", at=clock.now(), team="tier2")
+            found.move("resolved", by="sam", at=clock.now())
+        assert _pending(crm) == []
+        clock.set(T0 + timedelta(hours=3))
+        plain.reopen(ticket.id, actor=SAM)  # the clock runs again: 30 minutes were used
+        assert _pending(crm) == [
+            ("resolution:breach", T0 + timedelta(hours=3, minutes=30)),
+            ("resolution:near_breach", T0 + timedelta(hours=3, minutes=18)),
+        ]
+        assert len(crm.jobs.list_jobs(states=["pending"])) == 2
+
+
+def test_update_timers_follow_each_contact(url: str) -> None:
+    clock = rc.ManualClock(T0)
+    policy = SlaPolicy(name="upd", update=timedelta(hours=1))
+    with rc.open(url, clock=clock) as crm:
+        support = SupportService(crm, policies=[policy])
+        ticket = support.submit(FormSubmission(name="Ada", email="ada@example.com", problem="?"))
+        assert _pending(crm) == [
+            ("update:breach", T0 + timedelta(hours=1)),
+            ("update:near_breach", T0 + timedelta(minutes=48)),
+        ]
+        clock.set(T0 + timedelta(minutes=40))
+        support.respond(ticket.id, actor=SAM)
+        support.move(ticket.id, "pending_customer", actor=SAM)
+        assert _pending(crm) == []  # waiting on the customer
+        clock.set(T0 + timedelta(hours=2))
+        support.customer_wrote(ticket.id)  # pending on us again, the clock from now
+        assert support.tickets.get(ticket.id).status.value == "pending_us"
+        assert _pending(crm) == [
+            ("update:breach", T0 + timedelta(hours=3)),
+            ("update:near_breach", T0 + timedelta(hours=2, minutes=48)),
+        ]
+        clock.set(T0 + timedelta(hours=3))
+        runner = rc.Runner(crm, queues=[SLA_QUEUE], worker="w")
+        assert len(runner.drain()) == 2
+        assert _sla_events(crm)[-1] == ("ticket.sla_breached", "update", T0 + timedelta(hours=3))

@@ -134,7 +134,7 @@ def test_sla_of_a_stored_ticket_in_the_business_hours(url: str) -> None:
         assert resolution.due_at == datetime(
             2026, 3, 4, 17, tzinfo=UTC
         )  # 6 h Tuesday, 8 h Wednesday
-        assert SupportService(crm, policies=[]).sla(ticket.id) is None
+        assert SupportService(crm).sla(ticket.id) == state  # the stored setup's policies
 
 
 def test_bad_input_is_refused() -> None:
@@ -151,3 +151,48 @@ def test_bad_input_is_refused() -> None:
         with pytest.raises(ValidationError, match="agent"):
             support.assign(support.submit(_form()).id, " ", actor=SAM)
     assert normalise_email(" Ada@Example.COM ") == "ada@example.com"
+
+
+def test_a_layout_1_ticket_reads_without_customer_contacts() -> None:
+    from relationship_core._storage.contract import Record
+    from relationship_core._support.kinds import TICKETS
+
+    ticket = Ticket.open(_form(), at=datetime(2026, 3, 2, 9, tzinfo=UTC), id="T-1")
+    old = TICKETS.unstructure(ticket)
+    del old["customer_contacts"]
+    back = TICKETS.from_record(Record("ticket", "T-1", 1, 1, old))
+    assert (back.customer_contacts, back.id, TICKETS.schema_version) == ([], "T-1", 2)
+
+
+def test_a_dispute_settles_with_its_orders_refund_or_its_partys_credit_note(url: str) -> None:
+    from decimal import Decimal
+
+    from relationship_core import BillingService, LineItem, Money, Payment, Refund
+    from relationship_core.exceptions import ValidationError
+
+    clock = rc.ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with rc.open(url, clock=clock) as crm:
+        support = SupportService(crm)
+        form = FormSubmission(
+            name="Ada", email="ada@example.com", problem="Broken", type="dispute", order_id="O-1"
+        )
+        ticket = support.submit(form)
+        billing = BillingService(crm)
+        line = LineItem(description="Kit", quantity=Decimal(1), unit_price=Money("50.00", "GBP"))
+        assert ticket.party_id is not None
+        billing.place_order(ticket.party_id, [line], order_id="O-1")
+        billing.assign_order("O-1", "shop")
+        billing.start_order("O-1")
+        invoice_id = billing.fulfil_order("O-1").invoice_id
+        assert invoice_id is not None
+        sale = billing.invoices.get(invoice_id)
+        billing.record_payment(sale.id, Payment("pay-1", sale.total, clock.now(), "card"))
+        note = billing.refund_order("O-1", Refund("rf-1", Money("50.00", "GBP"), clock.now()))
+        with pytest.raises(ValidationError) as wrong:
+            support.settle(ticket.id, "refund", "rf-2", actor=SAM)
+        assert (wrong.value.field, wrong.value.value) == ("document_id", "rf-2")
+        settled = support.settle(ticket.id, "refund", "rf-1", actor=SAM)
+        assert settled.settlement is not None
+        assert settled.settlement.id == "rf-1"
+        again = support.settle(ticket.id, "credit_note", note.id, actor=SAM)
+        assert support.tickets.get(again.id).settlement == again.settlement

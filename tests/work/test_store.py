@@ -204,3 +204,55 @@ def test_a_store_without_the_feature_says_which_plugin_it_lacks() -> None:
             WorkService(crm)
         with pytest.raises(ValidationError, match=r"relationship_core\.support"):
             SupportService(crm)
+
+
+def test_dependencies_tags_and_progress_through_the_service() -> None:
+    from relationship_core._work.tasks import BlockedError
+
+    ana = Actor.person("ana")
+    with rc.open("memory://", clock=rc.ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))) as crm:
+        work = WorkService(crm)
+        design = work.create_task("Design", actor=ana, tags=["Web"], starts_on=date(2026, 3, 2))
+        build = work.create_task("Build", actor=ana, checklists={"Do": ["code", "test"]})
+        ship = work.create_task("Ship", actor=ana)
+        work.block(build.id, design.id, actor=ana)
+        work.block(ship.id, build.id, actor=ana)
+        with pytest.raises(ValidationError) as cycle:
+            work.block(design.id, ship.id, actor=ana)  # ship waits on build, build on design
+        assert cycle.value.field == "blocked_by"
+        with pytest.raises(BlockedError):
+            work.move(build.id, "done", actor=ana)
+        work.unblock(build.id, design.id, actor=ana)
+        sub = work.create_task("Sub", actor=ana, parent_id=build.id)
+        work.move(sub.id, "done", actor=ana)
+        assert work.progress(build.id).percent == 33  # the subtask closed, no item ticked: 1 of 3
+        stored = work.tasks.get(design.id)
+        assert (stored.tags, stored.starts_on) == (frozenset({"web"}), date(2026, 3, 2))
+
+
+def test_discovery_notes_link_the_engagements_interactions(url: str) -> None:
+    with rc.open(url, clock=rc.ManualClock(T0)) as crm:
+        ada, bob = crm.parties.add(Person(name="Ada")), crm.parties.add(Person(name="Bob"))
+        ours, theirs = (
+            Engagement.start(
+                p, kind="customer", acquired_on=date(2026, 3, 2), at=T0, support_team="desk"
+            )
+            for p in (ada, bob)
+        )
+        crm.engagements.add(ours)
+        crm.engagements.add(theirs)
+        met = ours.log_interaction("meeting", at=T0, summary="Discovery")
+        other = theirs.log_interaction("call", at=T0)
+        crm.interactions.add(met)
+        crm.interactions.add(other)
+        work = WorkService(crm)
+        note = work.note_discovery(
+            ours.id, "Wants a shop", actor=Actor.person("ana"), interaction_ids=[met.id]
+        )
+        stored = crm.repository("discovery_note").get(note.id)
+        assert (stored.interaction_ids, stored.by) == ((met.id,), "ana")
+        with pytest.raises(ValidationError) as foreign:
+            work.note_discovery(ours.id, "x", actor=ANA, interaction_ids=[other.id])
+        assert (foreign.value.field, foreign.value.value) == ("interaction_ids", other.id)
+        with pytest.raises(NotFoundError):
+            work.note_discovery(ours.id, "x", actor=ANA, interaction_ids=["nope"])

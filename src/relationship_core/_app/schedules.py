@@ -4,9 +4,11 @@ A `Schedule` is a stored record (kind ``schedule``, contributed by the core
 plugin), so it survives restarts. Its occurrences are local wall times in its
 IANA zone, either ``anchor + k * every`` (computed from the anchor, never
 chained, so "every month from 31 January" gives 28 February, then 31 March)
-or an RFC 5545 rule; both are placed on the time line as task series are
-(`place_wall_time`: a skipped wall time moves forward, a repeated one is
-taken once, at ``fold=0``).
+or an RFC 5545 rule, or a work `RecurrenceSeries` (its rule with its
+roll to working days, or "when done": each next occurrence a delay after
+the previous one was done, enqueued by `occurrence_done`); all are placed on
+the time line alike (`place_wall_time`: a skipped wall time moves forward, a
+repeated one is taken once, at ``fold=0``).
 
 Only one occurrence is pending at a time. The runner completes a job inside
 its unit of work; for a scheduled job it also calls `on_job_complete` there,
@@ -33,14 +35,30 @@ from relationship_core._domain.timeutil import require_aware, to_zone
 from relationship_core._domain.validators import check_text
 from relationship_core._storage.contract import Job, NewJob
 from relationship_core._storage.protocols import require_job_control
-from relationship_core._work.recurrence import RecurrenceSeries, next_occurrence, place_wall_time
+from relationship_core._work.kinds import series_document, series_from_document
+from relationship_core._work.recurrence import (
+    Mode,
+    RecurrenceSeries,
+    next_occurrence,
+    place_wall_time,
+)
 from relationship_core.exceptions import ConflictError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
     from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["SCHEDULES", "Schedule", "ScheduleState", "Schedules", "on_job_complete"]
+__all__ = [
+    "SCHEDULES",
+    "Schedule",
+    "ScheduleState",
+    "Schedules",
+    "begin",
+    "key_of",
+    "new_schedule",
+    "occurrence_done",
+    "on_job_complete",
+]
 
 #: ``active`` (an occurrence is pending or running), ``finished`` (count or until
 #: reached, or the rule ended), ``cancelled``.
@@ -63,6 +81,8 @@ class Schedule:
         every_months: Months between occurrences (years count 12).
         every_days: Days between occurrences (weeks count 7).
         rrule: An RFC 5545 RRULE line instead (``"FREQ=WEEKLY;BYDAY=MO,TH"``).
+        series: Or a work `RecurrenceSeries`, as its stored document (its
+            zone and start are *zone* and *anchor*); see `series_definition`.
         count: At most this many occurrences (``None``: no limit).
         until: No occurrence after this instant (inclusive; ``None``: no end).
         group: The job group; cancelling the schedule cancels it.
@@ -81,6 +101,7 @@ class Schedule:
     every_months: int = 0
     every_days: int = 0
     rrule: str | None = None
+    series: dict[str, Any] | None = None
     count: int | None = None
     until: datetime | None = None
     group: str
@@ -93,7 +114,22 @@ class Schedule:
     def definition(self) -> dict[str, Any]:
         """What was asked for (not the progress): equal definitions make `start` idempotent."""
         keep = ("queue", "payload", "zone", "anchor", "every_months", "every_days", "rrule")
-        return {k: getattr(self, k) for k in (*keep, "count", "until", "group", "max_attempts")}
+        more = ("series", "count", "until", "group", "max_attempts")
+        return {k: getattr(self, k) for k in (*keep, *more)}
+
+    def series_definition(self) -> RecurrenceSeries | None:
+        """The work series this schedule runs (``None`` for ``every`` and ``rrule``)."""
+        return None if self.series is None else series_from_document(self.series)
+
+    @property
+    def when_done(self) -> bool:
+        """Each next occurrence waits for `occurrence_done` (a "when done" series)."""
+        return self.series is not None and self.series.get("mode") == Mode.WHEN_DONE.value
+
+
+def _layout_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 1 had no work series: every schedule was ``every`` or ``rrule``."""
+    return {**data, "series": None}
 
 
 SCHEDULES: KindMapping[Schedule] = KindMapping(
@@ -101,6 +137,8 @@ SCHEDULES: KindMapping[Schedule] = KindMapping(
     Schedule,
     indexed={"state": ("str", lambda s: s.state), "queue": ("str", lambda s: s.queue)},
     id_of=lambda s: s.name,
+    schema_version=2,
+    upgrades={1: _layout_2},
 )
 
 
@@ -151,9 +189,16 @@ def _series(s: Schedule) -> RecurrenceSeries:
     )
 
 
-def _following(s: Schedule) -> tuple[datetime, datetime, int] | None:
+def _following(
+    s: Schedule, completed_at: datetime | None = None
+) -> tuple[datetime, datetime, int] | None:
     """The occurrence after the latest one: ``(local, instant, k)``, or ``None`` at the end."""
     zone = ZoneInfo(s.zone)
+    work = s.series_definition()
+    if work is not None:
+        last = None if s.last_key is None else f"{work.id}@{s.last_key[-19:]}"
+        found = next_occurrence(work, last, completed_at=completed_at)
+        return None if found is None else (found.local, found.at, 0)
     if s.rrule is not None:
         # The key ends with the local ISO (19 characters; it holds ':' itself).
         last = None if s.last_key is None else f"{s.name}@{s.last_key[-19:]}"
@@ -172,9 +217,10 @@ def _following(s: Schedule) -> tuple[datetime, datetime, int] | None:
         k += 1
 
 
-def _advance(s: Schedule) -> NewJob | None:
+def _advance(s: Schedule, completed_at: datetime | None = None) -> NewJob | None:
     """Move *s* to its next occurrence and the job for it; ``None`` (and finished) at the end."""
-    nxt = None if s.count is not None and s.enqueued >= s.count else _following(s)
+    ended = s.count is not None and s.enqueued >= s.count
+    nxt = None if ended else _following(s, completed_at)
     if nxt is None or (s.until is not None and nxt[1] > s.until):
         s.state = "finished"
         return None
@@ -199,9 +245,97 @@ def on_job_complete(job: Job, uow: UnitOfWork) -> None:
     schedule = uow.repository(SCHEDULES).find(name)
     if schedule is None or schedule.state != "active" or schedule.last_key != key:
         return
+    if schedule.when_done:  # the next one waits for this one to be done
+        return
     successor = _advance(schedule)
     if successor is not None:
         uow.enqueue(successor)
+
+
+def occurrence_done(uow: UnitOfWork, name: str, local: datetime, completed_at: datetime) -> bool:
+    """A "when done" schedule's occurrence at *local* was done: enqueue the next, from *completed_at*.
+
+    Only the latest occurrence counts, once: done again (reopened and closed),
+    or an older one, enqueues nothing (``False``); so does a schedule that is
+    not "when done", cancelled or finished.
+    """
+    schedule = uow.repository(SCHEDULES).find(name)
+    if schedule is None or schedule.state != "active" or not schedule.when_done:
+        return False
+    if schedule.last_key != key_of(name, local):
+        return False
+    successor = _advance(schedule, require_aware("completed_at", completed_at))
+    if successor is not None:
+        uow.enqueue(successor)
+    return True
+
+
+def begin(uow: UnitOfWork, schedule: Schedule, *, after: datetime | None = None) -> Schedule:
+    """Store a new *schedule* in *uow* and enqueue its first occurrence.
+
+    With *after* (a local wall time), its occurrences up to *after* count as
+    enqueued already (a series taken over from older code): the next one is
+    enqueued, or, for "when done", none until `occurrence_done`.
+    """
+    if after is not None:
+        schedule.enqueued, schedule.last_key = 1, key_of(schedule.name, after)
+    first = None if after is not None and schedule.when_done else _advance(schedule)
+    uow.repository(SCHEDULES).add(schedule)
+    if first is not None:
+        uow.enqueue(first)
+    return schedule
+
+
+def new_schedule(
+    name: str,
+    queue: str,
+    payload: Mapping[str, Any] | None,
+    *,
+    every: relativedelta | timedelta | None = None,
+    rrule: str | None = None,
+    series: RecurrenceSeries | None = None,
+    zone: ZoneInfo | str = "UTC",
+    anchor: datetime | None = None,
+    count: int | None = None,
+    until: date | datetime | None = None,
+    group: str | None = None,
+    max_attempts: int = 5,
+) -> Schedule:
+    """A checked, not yet stored `Schedule` (`Schedules.start` documents the arguments)."""
+    check_text("name", name)
+    if not _NAME.fullmatch(name):
+        raise ValidationError("name", name, "letters, digits and ._/- (at most 100)")
+    check_text("queue", queue)
+    if sum(x is not None for x in (every, rrule, series)) != 1:
+        raise ValidationError("every", every, "give exactly one of every=, rrule= or series=")
+    if series is not None:
+        if not isinstance(series, RecurrenceSeries):
+            raise ValidationError("series", series, "give a RecurrenceSeries")
+        if anchor is not None or zone != "UTC":
+            raise ValidationError("anchor", anchor, "a series gives its own zone and start")
+        zone, anchor = series.time_zone, series.start
+    tz = to_zone("zone", zone)
+    months, days = (0, 0) if every is None else _step(every)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ValidationError("count", count, "an int >= 1, or None for no limit")
+    schedule = Schedule(
+        name=name,
+        queue=queue,
+        payload=dict(payload or {}),
+        zone=tz.key,
+        anchor=_wall(anchor, tz).isoformat(),
+        every_months=months,
+        every_days=days,
+        rrule=rrule,
+        series=None if series is None else series_document(series),
+        count=count,
+        until=_until(until, tz),
+        group=check_text("group", group) if group is not None else f"{KEY_PREFIX}{name}",
+        max_attempts=max_attempts,
+    )
+    if rrule is not None:
+        _series(schedule)  # a ValidationError naming the rule, before anything is stored
+    return schedule
 
 
 class Schedules:
@@ -219,6 +353,7 @@ class Schedules:
         *,
         every: relativedelta | timedelta | None = None,
         rrule: str | None = None,
+        series: RecurrenceSeries | None = None,
         zone: ZoneInfo | str = "UTC",
         anchor: datetime | None = None,
         count: int | None = None,
@@ -238,6 +373,9 @@ class Schedules:
             payload: Every job's payload (JSON-able).
             every: A step of whole days, weeks, months or years.
             rrule: Or an RFC 5545 RRULE line, without DTSTART.
+            series: Or a work `RecurrenceSeries` (its zone and start are the
+                schedule's: give neither *zone* nor *anchor*); a "when done"
+                one enqueues each next occurrence at `occurrence_done`.
             zone: The IANA zone of its wall times.
             anchor: The first occurrence: a local wall time (naive) or aware
                 (default: now, in *zone*; when the schedule is stored already,
@@ -248,49 +386,22 @@ class Schedules:
             max_attempts: Each job's attempts.
         """
         require_job_control(self._crm.backend)
-        check_text("name", name)
-        if not _NAME.fullmatch(name):
-            raise ValidationError("name", name, "letters, digits and ._/- (at most 100)")
-        check_text("queue", queue)
-        tz = to_zone("zone", zone)
-        if (every is None) == (rrule is None):
-            raise ValidationError("every", every, "give exactly one of every= or rrule=")
-        months, days = (0, 0) if every is None else _step(every)
-        if count is not None and (
-            isinstance(count, bool) or not isinstance(count, int) or count < 1
-        ):
-            raise ValidationError("count", count, "an int >= 1, or None for no limit")
-        wall = _wall(anchor if anchor is not None else self._crm.clock.now(), tz)
-        schedule = Schedule(
-            name=name,
-            queue=queue,
-            payload=dict(payload or {}),
-            zone=tz.key,
-            anchor=wall.isoformat(),
-            every_months=months,
-            every_days=days,
-            rrule=rrule,
-            count=count,
-            until=_until(until, tz),
-            group=check_text("group", group) if group is not None else f"{KEY_PREFIX}{name}",
-            max_attempts=max_attempts,
-        )
-        if rrule is not None:
-            _series(schedule)  # a ValidationError naming the rule, before anything is stored
+        schedule = new_schedule(
+            name, queue, payload, every=every, rrule=rrule, series=series, zone=zone,
+            anchor=anchor if anchor is not None or series is not None else self._crm.clock.now(),
+            count=count, until=until, group=group, max_attempts=max_attempts,
+        )  # fmt: skip
         with self._crm.unit_of_work() as uow:
             stored = uow.repository(SCHEDULES).find(name)
             if stored is not None:
-                if anchor is None:  # "from now" at every boot: the stored one's now
+                if anchor is None and series is None:  # "from now" at every boot: the stored now
                     schedule.anchor = stored.anchor
                 if stored.definition() != schedule.definition():
                     raise ValidationError(
                         "name", name, "a schedule with another definition has this name"
                     )
                 return stored
-            first = _advance(schedule)
-            uow.repository(SCHEDULES).add(schedule)
-            if first is not None:
-                uow.enqueue(first)
+            begin(uow, schedule)
         return schedule
 
     def cancel(self, name: str, uow: UnitOfWork | None = None) -> Schedule:

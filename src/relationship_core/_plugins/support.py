@@ -2,8 +2,9 @@
 
 A built-in plugin (``relationship_core.support``) using the same hooks a
 third-party feature uses. Its handler records a survey when a ticket is
-resolved, in the same unit of work (`relationship_core._support.handlers`); its
-job handler raises SLA breach events when a ticket's timers come due
+resolved, in the same unit of work (`relationship_core._support.handlers`);
+another replaces a changed ticket's SLA timers in the commit that changed it;
+its job handler raises SLA breach events when a ticket's timers come due
 (`relationship_core._support.timers`).
 """
 
@@ -19,7 +20,12 @@ from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
 from relationship_core._support.events import SUPPORT_EVENTS, TicketStatusChanged
 from relationship_core._support.handlers import create_survey
 from relationship_core._support.kinds import SUPPORT_MAPPINGS
-from relationship_core._support.timers import SLA_QUEUE, raise_sla_event
+from relationship_core._support.timers import (
+    SLA_CHANGES,
+    SLA_QUEUE,
+    raise_sla_event,
+    replace_on_change,
+)
 
 __all__ = [
     "relationship_core_event_handlers",
@@ -43,8 +49,11 @@ def relationship_core_event_types() -> Sequence[type[DomainEvent]]:
 
 @hookimpl
 def relationship_core_event_handlers() -> Sequence[EventHandlerSpec]:
-    """A resolved ticket gets its CSAT survey record, in the same commit."""
-    return [EventHandlerSpec("support.survey-on-resolve", TicketStatusChanged.name, create_survey)]
+    """A resolved ticket gets its survey; a changed one new SLA timers; both in the same commit."""
+    return [
+        EventHandlerSpec("support.survey-on-resolve", TicketStatusChanged.name, create_survey),
+        *(EventHandlerSpec(f"support.sla-timers@{n}", n, replace_on_change) for n in SLA_CHANGES),
+    ]
 
 
 @hookimpl

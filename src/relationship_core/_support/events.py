@@ -12,7 +12,10 @@ from relationship_core._domain.events import DomainEvent
 __all__ = [
     "SUPPORT_EVENTS",
     "SurveyAnswered",
+    "TicketAssigned",
+    "TicketCustomerWrote",
     "TicketOpened",
+    "TicketPriorityChanged",
     "TicketReopened",
     "TicketResponded",
     "TicketSlaBreached",
@@ -62,6 +65,33 @@ class TicketResponded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class TicketAssigned(DomainEvent):
+    """A ticket was given to an agent (and maybe a team)."""
+
+    name: ClassVar[str] = "ticket.assigned"
+    agent: str
+    team: str | None
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketPriorityChanged(DomainEvent):
+    """A ticket's priority changed (its SLA policy is chosen again)."""
+
+    name: ClassVar[str] = "ticket.priority_changed"
+    from_priority: str
+    to_priority: str
+    by: str
+
+
+@attrs.frozen(kw_only=True)
+class TicketCustomerWrote(DomainEvent):
+    """The customer wrote again (a reply, a portal comment): the update clock restarts."""
+
+    name: ClassVar[str] = "ticket.customer_wrote"
+
+
+@attrs.frozen(kw_only=True)
 class SurveyAnswered(DomainEvent):
     """A CSAT survey was answered."""
 
@@ -96,6 +126,9 @@ SUPPORT_EVENTS: tuple[type[DomainEvent], ...] = (
     TicketStatusChanged,
     TicketReopened,
     TicketResponded,
+    TicketAssigned,
+    TicketPriorityChanged,
+    TicketCustomerWrote,
     SurveyAnswered,
     TicketSlaNearBreach,
     TicketSlaBreached,

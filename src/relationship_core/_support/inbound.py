@@ -27,7 +27,7 @@ import attrs
 from relationship_core._domain.actor import Actor
 from relationship_core._support.forms import FormSubmission, TicketChannel
 from relationship_core._support.kinds import MailThread
-from relationship_core._support.tickets import Ticket, TicketStatus
+from relationship_core._support.tickets import Ticket
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
 from relationship_core._work.service import attempt
 from relationship_core.exceptions import ConflictError, ValidationError
@@ -227,9 +227,7 @@ class _Work:
             )
             uow.add(comment)
             uow.publish(comment.event(), kind="comment")
-            if ticket.status is TicketStatus.PENDING_CUSTOMER:
-                ticket.move(TicketStatus.PENDING_US, by="email", at=now)
-                support._timers(uow, ticket, now)
+            ticket.customer_wrote(at=max(now, ticket.last_change_at), by="email")
             outcome = MailOutcome(ticket_id=ticket.id, comment_id=comment.id)
         if self.mail.message_id is not None:
             threads.add(

@@ -21,6 +21,7 @@ from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.parties import EmailAddress
 from relationship_core._domain.validators import non_empty_text
 from relationship_core._support.csat import Survey
+from relationship_core._support.sla_setup import SLA_SETUPS
 from relationship_core._support.tickets import Ticket
 
 __all__ = [
@@ -42,8 +43,9 @@ def normalise_email(email: EmailAddress | str) -> str:
         >>> normalise_email("  Ada@Example.COM ")
         'ada@example.com'
     """
-    text = email.value if isinstance(email, EmailAddress) else str(email)
-    return EmailAddress(text.strip()).value.lower()
+    if isinstance(email, EmailAddress):  # checked and trimmed when it was made
+        return email.value.lower()
+    return EmailAddress(str(email).strip()).value.lower()
 
 
 @attrs.frozen(kw_only=True)
@@ -74,9 +76,16 @@ class MailThread:
     comment_id: str | None = None
 
 
+def _ticket_layout_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 1 kept no customer contacts after the opening one."""
+    return {**data, "customer_contacts": data.get("customer_contacts", [])}
+
+
 TICKETS: KindMapping[Ticket] = KindMapping(
     "ticket",
     Ticket,
+    schema_version=2,
+    upgrades={1: _ticket_layout_2},
     indexed={
         "party_id": ("str?", lambda t: t.party_id),
         "status": ("str", lambda t: t.status.value),
@@ -122,4 +131,5 @@ SUPPORT_MAPPINGS: tuple[KindMapping[Any], ...] = (
     SURVEYS,
     SUPPORT_CONTACTS,
     MAIL_THREADS,
+    SLA_SETUPS,
 )

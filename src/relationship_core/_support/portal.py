@@ -11,7 +11,7 @@ internal comments) are never shown, nor are comments on what is not shown.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -19,16 +19,21 @@ from relationship_core._app.repository import require_store
 from relationship_core._billing.invoices import CreditNote, Invoice, InvoiceStatus
 from relationship_core._billing.orders import Order
 from relationship_core._domain.engagements import Engagement
-from relationship_core._domain.parties import Party
+from relationship_core._domain.parties import Organisation, Party
 from relationship_core._support.tickets import Ticket
 from relationship_core._work.comments import Comment, SubjectKind, Visibility
 from relationship_core._work.requirements import RequirementDocument
 from relationship_core._work.tasks import Progress, Task
+from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
 
-__all__ = ["ClientView", "SharedTask", "client_view"]
+__all__ = ["ClientView", "PortalScope", "SharedTask", "client_view", "portal_view"]
+
+#: EspoCRM's portal scopes: ``own`` (the contact's own records) or
+#: ``organisation`` (the whole organisation's, for a contact acting for it).
+PortalScope = Literal["own", "organisation"]
 
 
 @attrs.frozen
@@ -156,3 +161,33 @@ def client_view(crm: CRM, party_id: str) -> ClientView:
         tickets=tickets,
         comments=comments,
     )
+
+
+def portal_view(
+    crm: CRM, contact_id: str, *, organisation_id: str | None = None, scope: PortalScope = "own"
+) -> ClientView:
+    """What a portal user sees: their own records, or their organisation's.
+
+    ``scope="own"`` is `client_view` of the contact (a person) themself;
+    ``scope="organisation"`` is `client_view` of *organisation_id*, for a
+    contact holding a role there today (the CRM's clock); anyone else is
+    refused with ``ValidationError`` naming ``contact_id``.
+    """
+    require_store("crm", crm)
+    if scope == "own":
+        return client_view(crm, contact_id)
+    if scope != "organisation":
+        raise ValidationError("scope", scope, "'own' or 'organisation'")
+    if organisation_id is None:
+        raise ValidationError("organisation_id", None, "the organisation scope names one")
+    organisation = crm.repository(Party).get(organisation_id)
+    if not isinstance(organisation, Organisation):
+        raise ValidationError("organisation_id", organisation_id, "not an organisation")
+    today = crm.clock.now().astimezone(organisation.time_zone).date()  # its own day
+    if not isinstance(organisation, Organisation) or not any(
+        role.person_id == contact_id and role.active_on(today) for role in organisation.contacts
+    ):
+        raise ValidationError(
+            "contact_id", contact_id, f"holds no current role at {organisation_id!r}"
+        )
+    return client_view(crm, organisation_id)

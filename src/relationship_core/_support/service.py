@@ -16,18 +16,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from relationship_core._app.repository import require_store
+from relationship_core._billing.invoices import CreditNote
+from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 from relationship_core._domain.engagements import Engagement
 from relationship_core._domain.parties import Party, Person
 from relationship_core._domain.timeutil import require_aware
-from relationship_core._domain.validators import tuple_of
-from relationship_core._support.csat import Answer, Survey
-from relationship_core._support.forms import FormSubmission
+from relationship_core._domain.validators import to_enum, tuple_of
+from relationship_core._support.csat import Answer, CsatResponse, Survey
+from relationship_core._support.forms import FormSubmission, TicketPriority
 from relationship_core._support.kinds import SupportContact, normalise_email
 from relationship_core._support.sla import SlaPolicy, SlaState, select_policy, sla_state
-from relationship_core._support.tickets import Ticket, TicketStatus
-from relationship_core._support.timers import replace_timers
+from relationship_core._support.sla_setup import SLA_SETUP_ID, SLA_SETUPS, SlaSetup
+from relationship_core._support.tickets import SettlementKind, Ticket, TicketStatus
+from relationship_core._support.timers import replace_timers, use_setup
 from relationship_core._work.service import actor_name, attempt
 from relationship_core.exceptions import ConflictError, ValidationError
 
@@ -46,10 +49,13 @@ class SupportService:
         business: Whose support this is: a `Business`, or the key of one stored
             (the default business when none is stored); its `WorkingCalendar`
             measures SLA time and dates new customers' engagements.
-        policies: The SLA policies, first match wins (`select_policy`); with any,
-            every change made here replaces the ticket's SLA timer jobs (group
+        policies: The SLA policies, first match wins (`select_policy`); given,
+            they and the business's calendar are stored as the store's
+            `SlaSetup` (replacing another), and then every change of a ticket,
+            here or in any unit of work, replaces its SLA timer jobs (group
             ``sla:<ticket>``, queue ``support.sla``), which the runner turns into
-            ``ticket.sla_near_breach`` and ``ticket.sla_breached`` events.
+            ``ticket.sla_near_breach`` and ``ticket.sla_breached`` events. Not
+            given: the stored setup's, if any.
         default_team: The team a form without one routes to.
     """
 
@@ -83,6 +89,25 @@ class SupportService:
         self.business = business
         self.policies = tuple_of("policies", SlaPolicy, policies)
         self.default_team = default_team
+        self._setup: SlaSetup | None = None
+        if self.policies:
+            self._setup = SlaSetup(policies=self.policies, calendar=business.calendar)
+            self._store_setup(self._setup)
+        else:
+            self._setup = crm.repository(SLA_SETUPS).find(SLA_SETUP_ID)
+            if self._setup is not None:
+                self.policies = self._setup.policies
+
+    def _store_setup(self, setup: SlaSetup) -> None:
+        def work(uow: UnitOfWork) -> None:
+            repo = uow.repository(SLA_SETUPS)
+            stored = repo.find(SLA_SETUP_ID)
+            if stored is None:
+                repo.add(setup)
+            elif stored != setup:
+                stored.policies, stored.calendar = setup.policies, setup.calendar
+
+        attempt(self.crm, Actor.system(), work)
 
     @property
     def tickets(self) -> Repository[Ticket]:
@@ -134,6 +159,7 @@ class SupportService:
 
     def _submit(self, uow: UnitOfWork, form: FormSubmission, team: str) -> Ticket:
         now = self.crm.clock.now()
+        self._given(uow)
         key = normalise_email(form.email)
         contacts = uow.repository(SupportContact)
         contact = contacts.find(key)
@@ -155,12 +181,16 @@ class SupportService:
             contact = SupportContact(id=key, party_id=party.id)
             contacts.add(contact)
         ticket = Ticket.open(form, at=now, team=team, party_id=contact.party_id)
-        uow.add(ticket)
-        self._timers(uow, ticket, now)
+        uow.add(ticket)  # its event has the plugin's handler set its SLA timers
         return ticket
 
+    def _given(self, uow: UnitOfWork) -> None:
+        """This service's changes are timed by its setup (stored when it was built), unread."""
+        if self._setup is not None:
+            use_setup(uow, self._setup)
+
     def _timers(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
-        """Replace the ticket's SLA timer jobs (only when SLA policies are given)."""
+        """Replace the ticket's SLA timer jobs now (only when SLA policies are given)."""
         if self.policies:
             policy = select_policy(self.policies, ticket)
             replace_timers(uow, ticket, policy, self.business.calendar, now)
@@ -171,9 +201,9 @@ class SupportService:
         now = self.crm.clock.now()
 
         def work(uow: UnitOfWork) -> Ticket:
+            self._given(uow)
             ticket = uow.repository(Ticket).get(ticket_id)
-            getattr(ticket, change)(by=by, at=now, **kwargs)
-            self._timers(uow, ticket, now)
+            getattr(ticket, change)(by=by, at=now, **kwargs)  # its events replace the timers
             return ticket
 
         return attempt(self.crm, actor, work)
@@ -191,6 +221,52 @@ class SupportService:
     def move(self, ticket_id: str, to: TicketStatus | str, *, actor: Actor) -> Ticket:
         """Move a ticket; resolving it records its CSAT survey in the same commit."""
         return self._change(ticket_id, actor, "move", to=to)
+
+    def reopen(self, ticket_id: str, *, actor: Actor) -> Ticket:
+        """Open a closed ticket again (assigned when it has an agent, else new)."""
+        return self._change(ticket_id, actor, "reopen")
+
+    def set_priority(
+        self, ticket_id: str, priority: TicketPriority | str, *, actor: Actor
+    ) -> Ticket:
+        """Change a ticket's priority: its SLA policy is chosen again, its timers replaced."""
+        return self._change(ticket_id, actor, "set_priority", priority=priority)
+
+    def settle(
+        self, ticket_id: str, kind: SettlementKind | str, document_id: str, *, actor: Actor
+    ) -> Ticket:
+        """Link the refund (of the ticket's order) or credit note (of its party) that settled it."""
+        settlement = to_enum(SettlementKind, "kind", kind)
+
+        def work(uow: UnitOfWork) -> Ticket:
+            ticket = uow.repository(Ticket).get(ticket_id)
+            if settlement is SettlementKind.REFUND:
+                if ticket.order_id is None:
+                    raise ValidationError("order_id", None, "a refund settles a ticket on an order")
+                order = uow.repository(Order).get(ticket.order_id)
+                if document_id not in {r.id for r in order.refunds}:
+                    raise ValidationError(
+                        "document_id", document_id, f"not a refund of order {order.id!r}"
+                    )
+            else:
+                note = uow.repository(CreditNote).get(document_id)
+                if note.party_id != ticket.party_id:
+                    raise ValidationError("document_id", document_id, "another party's credit note")
+            ticket.settle(settlement, document_id)
+            return ticket
+
+        return attempt(self.crm, actor, work)
+
+    def customer_wrote(self, ticket_id: str, *, actor: Actor | None = None) -> Ticket:
+        """The customer wrote again (the update clock restarts; pending on them ends)."""
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> Ticket:
+            ticket = uow.repository(Ticket).get(ticket_id)
+            ticket.customer_wrote(at=now)
+            return ticket
+
+        return attempt(self.crm, actor or Actor.form(), work)
 
     def reschedule(self, ticket_id: str, *, actor: Actor) -> Ticket:
         """Replace a ticket's SLA timers after a change made without this service."""
@@ -210,6 +286,12 @@ class SupportService:
         ticket = self.tickets.get(ticket_id)
         policy = select_policy(self.policies, ticket)
         return None if policy is None else sla_state(ticket, policy, self.business.calendar, at)
+
+    def csat_responses(self) -> list[CsatResponse]:
+        """Every answered survey with its ticket's team, agent and product, for `csat_by`."""
+        surveys = list(self.surveys.iterate(answered=True))
+        tickets = self.tickets.get_many(sorted({s.ticket_id for s in surveys}))
+        return [CsatResponse.of(s, tickets[s.ticket_id]) for s in surveys]
 
     def answer_survey(
         self, survey_id: str, score: int, comment: str = "", *, actor: Actor | None = None

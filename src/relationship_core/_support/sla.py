@@ -1,10 +1,13 @@
 """SLA policies and clocks in the business's working hours, paused while pending on the customer.
 
-Targets (Zammad's and Odoo's): a first response and a resolution, each a
-goal of *working* time (`WorkingCalendar`). Both clocks run while the ticket
-is open and not pending on the customer; the first-response clock stops at the
-first answer (or at closure), the resolution clock at closure and runs again
-after a reopen. A target is **near breach** once its elapsed working time
+Targets (Zammad's and Odoo's): a first response, an update and a
+resolution, each a goal of *working* time (`WorkingCalendar`). All clocks run
+while the ticket is open and not pending on the customer; the first-response
+clock stops at the first answer (or at closure), the resolution clock at
+closure and runs again after a reopen. The update clock (Zammad's "update
+time") restarts at every contact of either side (the opening, a staff
+answer, the customer writing again): the customer may wait at most that long
+for the next word. A target is **near breach** once its elapsed working time
 reaches `SlaPolicy.near_breach` (default 80 %) of its goal, and **breached**
 once elapsed exceeds the goal (or reaches it while still running).
 """
@@ -45,6 +48,7 @@ class SlaTarget(enum.Enum):
     """What is measured."""
 
     FIRST_RESPONSE = "first_response"
+    UPDATE = "update"
     RESOLUTION = "resolution"
 
 
@@ -74,6 +78,10 @@ def _resolution(value: object) -> timedelta | None:
     return _goal("resolution")(value)
 
 
+def _update(value: object) -> timedelta | None:
+    return _goal("update")(value)
+
+
 def _fraction(value: object) -> Fraction:
     try:
         result = Fraction(str(value)) if not isinstance(value, Fraction) else value
@@ -101,6 +109,7 @@ class SlaPolicy:
     Attributes:
         name: The policy's name.
         first_response: Working time allowed before the first answer.
+        update: Working time allowed from any contact to the next (Zammad's update time).
         resolution: Working time allowed until closure (over all reopens).
         priorities: The priorities it applies to (empty: all).
         types: The types it applies to (empty: all).
@@ -110,6 +119,7 @@ class SlaPolicy:
     name: str = attrs.field(validator=non_empty_text)
     first_response: timedelta | None = attrs.field(default=None, converter=_first_response)
     resolution: timedelta | None = attrs.field(default=None, converter=_resolution)
+    update: timedelta | None = attrs.field(default=None, converter=_update)
     priorities: frozenset[TicketPriority] = attrs.field(factory=frozenset, converter=_priorities)
     types: frozenset[TicketType] = attrs.field(factory=frozenset, converter=_types)
     near_breach: Fraction = attrs.field(default=Fraction(4, 5), converter=_fraction)
@@ -122,7 +132,9 @@ class SlaPolicy:
 
     def goal(self, target: SlaTarget) -> timedelta | None:
         """The goal for *target*, ``None`` when the policy sets none."""
-        return self.first_response if target is SlaTarget.FIRST_RESPONSE else self.resolution
+        if target is SlaTarget.FIRST_RESPONSE:
+            return self.first_response
+        return self.update if target is SlaTarget.UPDATE else self.resolution
 
 
 def select_policy(policies: Iterable[SlaPolicy], ticket: Ticket) -> SlaPolicy | None:
@@ -147,6 +159,7 @@ def running_intervals(
 ) -> list[tuple[datetime, datetime]]:
     """The intervals before *now* in which *target*'s clock ran (calendar not yet applied)."""
     stop = now
+    begin = ticket.last_contact_at if target is SlaTarget.UPDATE else None
     if target is SlaTarget.FIRST_RESPONSE:
         candidates = [
             t for t in (ticket.first_response_at, ticket.first_closed_at) if t is not None
@@ -155,8 +168,10 @@ def running_intervals(
             stop = min(now, *candidates)
     result = []
     for status, start, end in _segments(ticket, stop):
+        if begin is not None and end <= begin:  # the update clock: since the latest contact
+            continue
         if not status.is_closed and status is not TicketStatus.PENDING_CUSTOMER:
-            result.append((start, end))
+            result.append((start if begin is None else max(start, begin), end))
     return result
 
 
@@ -243,15 +258,16 @@ class SlaState:
 
 
 def _reached(
-    calendar: WorkingCalendar, intervals: list[tuple[datetime, datetime]], amount: timedelta
-) -> tuple[datetime | None, timedelta]:
-    """When the running clock reached *amount* within *intervals*, and the total run."""
+    calendar: WorkingCalendar, intervals: list[tuple[datetime, datetime]], *amounts: timedelta
+) -> tuple[list[datetime | None], timedelta]:
+    """When the running clock reached each of *amounts* within *intervals*, and the total run."""
     total = _ZERO
-    when = None
+    when: list[datetime | None] = [None] * len(amounts)
     for start, end in intervals:
         worked = calendar.working_time_between(start, end)
-        if when is None and total + worked >= amount:
-            when = calendar.add_working_time(start, amount - total)
+        for i, amount in enumerate(amounts):
+            if when[i] is None and total + worked >= amount:
+                when[i] = calendar.add_working_time(start, amount - total)
         total += worked
     return when, total
 
@@ -271,11 +287,10 @@ def _target_state(
 ) -> TargetState:
     intervals = running_intervals(ticket, target, now)
     near = _share(goal, policy.near_breach)
-    due_at, elapsed = _reached(calendar, intervals, goal)
-    near_at, _ = _reached(calendar, intervals, near)
+    (due_at, near_at), elapsed = _reached(calendar, intervals, goal, near)
     if target is SlaTarget.FIRST_RESPONSE:
         met = ticket.first_response_at is not None or ticket.first_closed_at is not None
-    else:
+    else:  # the update clock only ends with the ticket
         met = ticket.is_closed
     running = (
         not met and not ticket.is_closed and ticket.status is not TicketStatus.PENDING_CUSTOMER
@@ -301,22 +316,34 @@ def _target_state(
 
 
 def sla_state(
-    ticket: Ticket, policy: SlaPolicy, calendar: WorkingCalendar, now: datetime
+    ticket: Ticket,
+    policy: SlaPolicy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    *,
+    targets: Iterable[SlaTarget | str] | None = None,
 ) -> SlaState:
     """The ticket's SLA targets at *now*, measured in *calendar*'s working hours.
 
     Recompute it after every status change: a pause (pending on the customer)
-    drops the running timers, a resume gives new ones with new keys.
+    drops the running timers, a resume gives new ones with new keys. With
+    *targets*, only those the policy sets are measured (and timed); the
+    resolution times are measured with the resolution target.
     """
     require_aware("now", now)
-    latest = max([ticket.created_at, *(c.at for c in ticket.history), *ticket.responses])
+    wanted = (
+        tuple(SlaTarget)
+        if targets is None
+        else tuple(to_enum(SlaTarget, "targets", t) for t in items("targets", targets))
+    )
+    latest = ticket.last_change_at
     if now < latest:
         raise ValidationError("now", now, f"before the ticket's last change at {latest}")
     states = []
     timers = []
     for target in SlaTarget:
         goal = policy.goal(target)
-        if goal is None:
+        if goal is None or target not in wanted:
             continue
         state = _target_state(
             ticket=ticket, policy=policy, target=target, goal=goal, calendar=calendar, now=now
@@ -329,7 +356,7 @@ def sla_state(
             ):
                 if at is not None and at > now:
                     timers.append(SlaTimer(ticket_id=ticket.id, target=target, kind=kind, at=at))
-    first_closed = ticket.first_closed_at
+    first_closed = ticket.first_closed_at if SlaTarget.RESOLUTION in wanted else None
     first = None
     if first_closed is not None and first_closed <= now:
         first = sum(
@@ -340,7 +367,8 @@ def sla_state(
             _ZERO,
         )
     total = None
-    if ticket.is_closed and ticket.closed_at is not None and ticket.closed_at <= now:
+    closed_at = ticket.closed_at if SlaTarget.RESOLUTION in wanted else None
+    if ticket.is_closed and closed_at is not None and closed_at <= now:
         total = sum(
             (
                 calendar.working_time_between(a, b)

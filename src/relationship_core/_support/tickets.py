@@ -13,7 +13,10 @@ from relationship_core._domain.parties import EmailAddress
 from relationship_core._domain.timeutil import require_aware
 from relationship_core._domain.validators import non_empty_text, to_enum
 from relationship_core._support.events import (
+    TicketAssigned,
+    TicketCustomerWrote,
     TicketOpened,
+    TicketPriorityChanged,
     TicketReopened,
     TicketResponded,
     TicketStatusChanged,
@@ -137,6 +140,8 @@ class Ticket(EventRecorder):
         team: The support team.
         history: Every status change, oldest first.
         responses: When staff answered the customer, oldest first.
+        customer_contacts: When the customer wrote again after opening it
+            (replies, portal comments), oldest first.
         settlement: The refund or credit note that settled a dispute or return.
         duplicate_of: The ticket a duplicate repeats.
         party_id: The customer (matched by e-mail, or created) it belongs to.
@@ -158,6 +163,7 @@ class Ticket(EventRecorder):
     team: str | None = None
     history: list[StatusChange] = attrs.field(factory=list)
     responses: list[datetime] = attrs.field(factory=list)
+    customer_contacts: list[datetime] = attrs.field(factory=list)
     settlement: Settlement | None = None
     duplicate_of: str | None = None
     party_id: str | None = None
@@ -269,9 +275,13 @@ class Ticket(EventRecorder):
             raise InvalidTransitionError(
                 "ticket", self.status.value, "assigned", [s.value for s in self.allowed]
             )
+        require_aware("at", at)
         self.assignee = agent
         if team is not None:
             self.team = team
+        self._record(
+            TicketAssigned(aggregate_id=self.id, occurred_at=at, agent=agent, team=team, by=by)
+        )
         if self.status is TicketStatus.NEW:
             self.move(TicketStatus.ASSIGNED, by=by, at=at)
 
@@ -295,9 +305,49 @@ class Ticket(EventRecorder):
             )
         )
 
-    def set_priority(self, priority: TicketPriority | str) -> None:
-        """Change the priority (the SLA policy is chosen again from it)."""
-        self.priority = to_enum(TicketPriority, "priority", priority)
+    def set_priority(
+        self, priority: TicketPriority | str, *, by: str = "system", at: datetime | None = None
+    ) -> None:
+        """Change the priority (the SLA policy is chosen again from it).
+
+        *at* defaults to the ticket's last change (the domain has no clock).
+        """
+        wanted = to_enum(TicketPriority, "priority", priority)
+        when = self.last_change_at if at is None else require_aware("at", at)
+        if wanted is self.priority:
+            return
+        before, self.priority = self.priority, wanted
+        self._record(
+            TicketPriorityChanged(
+                aggregate_id=self.id,
+                occurred_at=when,
+                from_priority=before.value,
+                to_priority=wanted.value,
+                by=by,
+            )
+        )
+
+    def customer_wrote(self, *, at: datetime, by: str = "customer") -> None:
+        """The customer wrote again: a ticket pending on them is pending on us now."""
+        require_aware("at", at)
+        if at < self.last_change_at:
+            raise ValidationError(
+                "at", at, f"before the ticket's last change at {self.last_change_at}"
+            )
+        self.customer_contacts.append(at)
+        self._record(TicketCustomerWrote(aggregate_id=self.id, occurred_at=at))
+        if self.status is TicketStatus.PENDING_CUSTOMER:
+            self.move(TicketStatus.PENDING_US, by=by, at=at)
+
+    @property
+    def last_contact_at(self) -> datetime:
+        """The latest contact of either side: opening, a staff answer or the customer writing."""
+        return max([self.created_at, *self.responses[-1:], *self.customer_contacts[-1:]])
+
+    @property
+    def last_change_at(self) -> datetime:
+        """The latest instant the ticket records (a move, an answer, the customer writing)."""
+        return max([self.last_contact_at, *(c.at for c in self.history[-1:])])
 
     def mark_duplicate(self, original_id: str, *, by: str, at: datetime) -> None:
         """Close it as a duplicate of *original_id*."""

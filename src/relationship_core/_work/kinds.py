@@ -20,11 +20,20 @@ from relationship_core._domain.business import WorkingCalendar
 from relationship_core._domain.timeutil import to_zone
 from relationship_core._work.comments import Comment
 from relationship_core._work.recurrence import Mode, RecurrenceSeries, Roll
-from relationship_core._work.requirements import RequirementDocument
+from relationship_core._work.requirements import DiscoveryNote, RequirementDocument
 from relationship_core._work.tasks import Task
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["COMMENTS", "RECURRENCE_SERIES", "REQUIREMENTS", "TASKS", "WORK_MAPPINGS"]
+__all__ = [
+    "COMMENTS",
+    "DISCOVERY_NOTES",
+    "RECURRENCE_SERIES",
+    "REQUIREMENTS",
+    "TASKS",
+    "WORK_MAPPINGS",
+    "series_document",
+    "series_from_document",
+]
 
 #: relativedelta's relative parts, the only ones a when-done delay uses.
 _DELTA_PARTS = ("years", "months", "weeks", "days", "hours", "minutes")
@@ -77,7 +86,7 @@ TASKS: KindMapping[Task] = KindMapping(
 )
 
 
-def _series_out(series: RecurrenceSeries) -> dict[str, Any]:
+def series_document(series: RecurrenceSeries) -> dict[str, Any]:
     """The series as JSON: its start is a naive local wall time, its delay relative parts."""
     delay = series.after_done
     return {
@@ -95,7 +104,8 @@ def _series_out(series: RecurrenceSeries) -> dict[str, Any]:
     }
 
 
-def _series_in(data: dict[str, Any], _: type[RecurrenceSeries]) -> RecurrenceSeries:
+def series_from_document(data: dict[str, Any]) -> RecurrenceSeries:
+    """The series `series_document` stored (``ValidationError`` for another document)."""
     try:
         delay = data["after_done"]
         calendar = data["calendar"]
@@ -123,14 +133,24 @@ RECURRENCE_SERIES: KindMapping[RecurrenceSeries] = KindMapping(
         "mode": ("str", lambda s: s.mode.value),
         "time_zone": ("str", lambda s: s.time_zone.key),
     },
-    unstructure=_series_out,
-    structure=_series_in,
+    unstructure=series_document,
+    structure=lambda data, _: series_from_document(data),
 )
 
 REQUIREMENTS: KindMapping[RequirementDocument] = KindMapping(
     "requirement",
     RequirementDocument,
     indexed={"engagement_id": ("str", lambda d: d.engagement_id)},
+    references={"engagement_id": "engagement"},
+)
+
+DISCOVERY_NOTES: KindMapping[DiscoveryNote] = KindMapping(
+    "discovery_note",
+    DiscoveryNote,
+    indexed={
+        "engagement_id": ("str", lambda n: n.engagement_id),
+        "at": ("datetime", lambda n: n.at),
+    },
     references={"engagement_id": "engagement"},
 )
 
@@ -148,4 +168,10 @@ COMMENTS: KindMapping[Comment] = KindMapping(
 )
 
 #: Every work mapping, in registration order.
-WORK_MAPPINGS: tuple[KindMapping[Any], ...] = (TASKS, RECURRENCE_SERIES, REQUIREMENTS, COMMENTS)
+WORK_MAPPINGS: tuple[KindMapping[Any], ...] = (
+    TASKS,
+    RECURRENCE_SERIES,
+    REQUIREMENTS,
+    COMMENTS,
+    DISCOVERY_NOTES,
+)

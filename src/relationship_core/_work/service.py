@@ -12,62 +12,33 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
 
 from relationship_core._app.repository import require_store
+from relationship_core._app.schedules import begin
 from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
+from relationship_core._domain.business import DEFAULT_BUSINESS, Business
 from relationship_core._domain.custom_fields import CustomFieldSchema
 from relationship_core._domain.engagements import Engagement
+from relationship_core._domain.parties import Party
 from relationship_core._domain.validators import check_text, to_enum
 from relationship_core._work.comments import AuthorKind, Comment, SubjectKind, Visibility
-from relationship_core._work.recurrence import RecurrenceSeries, next_occurrence
-from relationship_core._work.requirements import RequirementDocument
-from relationship_core._work.series_jobs import occurrence_job
-from relationship_core._work.tasks import Assignee, Priority, Task
+from relationship_core._work.recurrence import RecurrenceSeries
+from relationship_core._work.requirements import DiscoveryNote, RequirementDocument
+from relationship_core._work.series_jobs import series_schedule, template_of
+from relationship_core._work.tasks import Assignee, Priority, Progress, Task
+from relationship_core._work.units import actor_name, attempt, subject_party
 from relationship_core._work.workflow import DEFAULT_WORKFLOW, Workflow
-from relationship_core.exceptions import ConflictError, DuplicateIdError, ValidationError
+from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
     from relationship_core._app.uow import Repository, UnitOfWork
 
-__all__ = ["WorkService", "actor_name", "attempt", "subject_party"]
+__all__ = ["WorkService", "actor_name", "attempt", "subject_party"]  # the helpers: _work/units.py
 
 T = TypeVar("T")
-
-
-def actor_name(actor: Actor) -> str:
-    """The ``by`` an actor leaves on what it records: its id, or its kind for the system."""
-    if not isinstance(actor, Actor):
-        raise ValidationError("actor", actor, "give an Actor, e.g. Actor.person('u-42')")
-    return actor.id if actor.id is not None else actor.kind.value
-
-
-def attempt(crm: CRM, actor: Actor, work: Callable[[UnitOfWork], T], attempts: int = 3) -> T:
-    """``work`` in a unit of work by *actor*, again on a lost race (not on a taken id)."""
-    for left in range(attempts - 1, -1, -1):
-        try:
-            with crm.unit_of_work(actor=actor) as uow:
-                return work(uow)
-        except DuplicateIdError:
-            raise
-        except ConflictError:
-            if not left:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def subject_party(uow: UnitOfWork, kind: SubjectKind, subject_id: str) -> str | None:
-    """The party whose task, requirement document or ticket *subject_id* is (``NotFoundError`` if none)."""
-    if kind is SubjectKind.TASK:
-        party: str | None = uow.repository(Task).get(subject_id).party_id
-        return party
-    if kind is SubjectKind.REQUIREMENT:
-        doc = uow.repository(RequirementDocument).get(subject_id)
-        owner: str = uow.repository(Engagement).get(doc.engagement_id).party_id
-        return owner
-    found: str | None = uow.repository("ticket").get(subject_id).party_id
-    return found
 
 
 class WorkService:
@@ -121,6 +92,8 @@ class WorkService:
         fields: Mapping[str, object] | None = None,
         checklists: Mapping[str, Iterable[str]] | None = None,
         task_id: str | None = None,
+        tags: Iterable[str] = (),
+        starts_on: date | None = None,
     ) -> Task:
         """A new task; for an order, its party is the order's (another party is refused)."""
         by = actor_name(actor)
@@ -152,6 +125,8 @@ class WorkService:
                 priority=priority,
                 due_on=due_on,
                 estimate=estimate,
+                tags=tags,
+                starts_on=starts_on,
             )
             for name, items in (checklists or {}).items():
                 task.add_checklist(name, items)
@@ -191,6 +166,37 @@ class WorkService:
             return task
 
         return attempt(self.crm, actor, work)
+
+    def block(self, task_id: str, blocker_id: str, *, actor: Actor) -> Task:
+        """Make *blocker_id* block *task_id* ("blocked by"); a cycle is refused, naming it."""
+
+        def work(uow: UnitOfWork) -> Task:
+            repo = uow.repository(Task)
+            task = repo.get(task_id)
+            graph: dict[str, frozenset[str]] = {}
+            frontier = [repo.get(blocker_id).id]
+            while frontier:  # every task the blocker waits on, directly or not
+                current = frontier.pop()
+                if current not in graph:
+                    graph[current] = repo.get(current).blocked_by
+                    frontier.extend(graph[current])
+            task.block_on(blocker_id, graph)
+            return task
+
+        return attempt(self.crm, actor, work)
+
+    def unblock(self, task_id: str, blocker_id: str, *, actor: Actor) -> Task:
+        """Remove the dependency of *task_id* on *blocker_id* (nothing when absent)."""
+
+        def change(task: Task, _: str) -> Task:
+            task.unblock(blocker_id)
+            return task
+
+        return self._change(task_id, actor, change)
+
+    def progress(self, task_id: str) -> Progress:
+        """The task's checklist items ticked and subtasks closed, from the store."""
+        return self.tasks.get(task_id).progress(self.tasks.iterate(parent_id=task_id))
 
     def share(self, task_id: str, *, actor: Actor, shared: bool = True) -> Task:
         """Show a task and its progress to its party (``shared=False``: hide it)."""
@@ -246,6 +252,40 @@ class WorkService:
 
         return attempt(self.crm, actor, work)
 
+    def note_discovery(
+        self,
+        engagement_id: str,
+        text: str,
+        *,
+        actor: Actor,
+        interaction_ids: Iterable[str] = (),
+    ) -> DiscoveryNote:
+        """Store notes from a discovery meeting, linked to its logged interactions.
+
+        Each interaction must exist and be one of the engagement's (or its party's).
+        """
+        by = actor_name(actor)
+        now = self.crm.clock.now()
+
+        def work(uow: UnitOfWork) -> DiscoveryNote:
+            engagement = uow.repository(Engagement).get(engagement_id)
+            note = DiscoveryNote(
+                engagement_id=engagement_id,
+                interaction_ids=tuple(interaction_ids),
+                text=text,
+                by=by,
+                at=now,
+            )
+            for interaction_id in note.interaction_ids:
+                met = uow.repository("interaction").get(interaction_id)
+                if met.engagement_id != engagement_id and met.party_id != engagement.party_id:
+                    raise ValidationError(
+                        "interaction_ids", interaction_id, "an interaction of another party"
+                    )
+            return uow.add(note)
+
+        return attempt(self.crm, actor, work)
+
     def comment(
         self,
         subject_kind: SubjectKind | str,
@@ -277,9 +317,24 @@ class WorkService:
             )
             uow.add(comment)
             uow.publish(comment.event(), kind="comment")
+            if kind is SubjectKind.TICKET and comment.author_kind is AuthorKind.CONTACT:
+                ticket = uow.repository("ticket").get(subject_id)  # the customer wrote again
+                ticket.customer_wrote(at=max(now, ticket.last_change_at), by=by)
             return comment
 
         return attempt(self.crm, actor, work)
+
+    def zone_of(self, party_id: str | None = None, *, business: str = DEFAULT_BUSINESS) -> ZoneInfo:
+        """The zone a series for *party_id* runs in: the party's, else the stored business's."""
+        if party_id is not None:
+            zone: ZoneInfo = self.crm.repository(Party).get(party_id).time_zone
+            return zone
+        stored = (
+            self.crm.repository(Business).find(business)
+            if "business" in self.crm.registry
+            else None
+        )
+        return (stored or Business.create(DEFAULT_BUSINESS)).time_zone
 
     def add_series(self, series: RecurrenceSeries, *, actor: Actor) -> RecurrenceSeries:
         """Store a recurrence series (`start_series` also has the runner create its tasks)."""
@@ -293,27 +348,31 @@ class WorkService:
         actor: Actor,
         party_id: str | None = None,
         checklists: Mapping[str, Iterable[str]] | None = None,
+        workflow: Workflow | None = None,
     ) -> RecurrenceSeries:
-        """Store *series* and enqueue its first occurrence: the runner creates each task once.
+        """Store *series* and the durable schedule that has the runner create each task once.
 
-        Each occurrence's task has the occurrence key as its id and *title*,
-        *party_id* and *checklists*; a schedule series enqueues the next
-        occurrence with each, a "when done" series when the task is closed.
+        Each occurrence's task has the occurrence key as its id, *title*,
+        *party_id*, *checklists* and *workflow* (default: this service's);
+        a schedule series' next occurrence is enqueued as each one runs, a
+        "when done" series' when the latest occurrence's task is closed.
+        The schedule is ``crm.schedules.get(schedule_name(series.id))``.
         """
         if not isinstance(series, RecurrenceSeries):
             raise ValidationError("series", series, "give a RecurrenceSeries")
+        flow = self.workflow if workflow is None else workflow
+        if not isinstance(flow, Workflow):
+            raise ValidationError("workflow", flow, "give a Workflow (Workflow.from_dict)")
         check_text("title", title)
         lists = {
             check_text("checklists", name): [check_text(name, item) for item in items]
             for name, items in (checklists or {}).items()
         }
-        template = {"title": title, "party_id": party_id, "checklists": lists}
-        first = next_occurrence(series, None)
+        schedule = series_schedule(series, template_of(title, party_id, lists, flow))
 
         def work(uow: UnitOfWork) -> RecurrenceSeries:
             uow.add(series)
-            if first is not None:
-                uow.enqueue(occurrence_job(first, template))
+            begin(uow, schedule)
             return series
 
         return attempt(self.crm, actor, work)
