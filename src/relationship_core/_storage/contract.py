@@ -52,7 +52,7 @@ IndexValue: TypeAlias = str | int | float | bool | datetime | date | Decimal | l
 #: What an aggregate measure computes.
 AggregateOp: TypeAlias = Literal["count", "sum", "min", "max"]
 #: Comparison operators a query condition can use.
-Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in", "contains"]
+Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in", "contains", "prefix"]
 #: The states a job moves through: pending -> claimed -> done, or back to pending
 #: (retry / expired lease), or dead (dead-lettered after too many attempts);
 #: cancelled (its group was cancelled) and discarded (a dead letter thrown away).
@@ -85,7 +85,10 @@ FieldType.__doc__ = (
     "The value types an indexed field can have: str, int, float, bool, datetime, date, decimal, "
     "str[] (a list of normalised text values, queried with contains/in)."
 )
-Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in, contains."
+Op.__doc__ = (
+    "Comparison operators of a query condition: eq, lt, le, gt, ge, in, contains, "
+    "prefix (a str field, or any value of a str[] field, starts with the text)."
+)
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
@@ -172,7 +175,10 @@ class Condition:
 
     ``field`` is a declared indexed field or ``"id"``. For ``"in"`` the value is
     a sequence. ``eq`` with ``None`` matches missing values of a nullable
-    field; range operators never match ``None``.
+    field; range operators never match ``None``. ``prefix`` matches a ``str``
+    field that starts with the value (compared as given, code point by code
+    point), or a ``str[]`` field holding a value that starts with it (the
+    value normalised like the field's: trimmed, case-folded).
     """
 
     field: str

@@ -53,7 +53,7 @@ from relationship_core._storage.sql import (
     write_runs,
 )
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
-from relationship_core._storage.sqlmulti import layout_v4, release_multi, write_multi
+from relationship_core._storage.sqlmulti import layout_v4, layout_v5, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
 from relationship_core.exceptions import (
     BackendRefusedError,
@@ -79,7 +79,7 @@ SQL_CAPABILITIES: frozenset[Capability] = frozenset(
 )
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 
 class _KindSQL(NamedTuple):
@@ -188,6 +188,7 @@ class SQLStore(SQLJobs):
             2: layout_v2(self.dialect),
             3: layout_v3(self.dialect),
             4: layout_v4(self.dialect),
+            5: layout_v5(self.dialect),
         }
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
