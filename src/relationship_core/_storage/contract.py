@@ -65,6 +65,9 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: ``unique_keys``: the backend enforces `Write.keys` atomically.
 #: ``multi_valued``: the backend indexes ``str[]`` fields (``contains``/``in`` use an
 #: index); without it they are evaluated in Python over the stored lists.
+#: ``dump``: the backend exports and imports a whole store as values (``dump()`` /
+#: ``load(items)``, `relationship_core._storage.dump`); without it a dump is read
+#: through plain queries and the store cannot be loaded into.
 Capability: TypeAlias = Literal[
     "persistent",
     "threads",
@@ -73,6 +76,7 @@ Capability: TypeAlias = Literal[
     "aggregates",
     "unique_keys",
     "multi_valued",
+    "dump",
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -92,7 +96,7 @@ Op.__doc__ = (
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
-    "unique_keys, multi_valued."
+    "unique_keys, multi_valued, dump."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 

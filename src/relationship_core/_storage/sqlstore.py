@@ -11,7 +11,7 @@ The job queue lives in `relationship_core._storage.sqljobs`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
@@ -32,6 +32,7 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
+from relationship_core._storage.dump import DumpItem
 from relationship_core._storage.exact import from_units
 from relationship_core._storage.schema import (
     CheckedWrite,
@@ -52,6 +53,7 @@ from relationship_core._storage.sql import (
     table,
     write_runs,
 )
+from relationship_core._storage.sqldump import sql_dump, sql_load
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
 from relationship_core._storage.sqlmulti import layout_v4, layout_v5, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
@@ -75,6 +77,7 @@ SQL_CAPABILITIES: frozenset[Capability] = frozenset(
         "aggregates",
         "unique_keys",
         "multi_valued",
+        "dump",
     }
 )
 
@@ -352,6 +355,14 @@ class SQLStore(SQLJobs):
             )
             for r in rows
         ]
+
+    def dump(self) -> Iterator[DumpItem]:
+        """Every record (with its claims), event, job and consumer position (``sqldump.py``)."""
+        return sql_dump(self)
+
+    def load(self, items: Iterable[DumpItem]) -> None:
+        """Write a dump into this empty store in one transaction (``sqldump.py``)."""
+        sql_load(self, items)
 
     # -- writes ----------------------------------------------------------------------
 
