@@ -112,9 +112,11 @@ def run(name: str, backend: Any, count: int, rounds: int) -> float:
                         f"({SUB.format(ph=ph)}{clause}) ORDER BY id LIMIT {ph}"
                     )
                     rows = conn.execute(sql, ["contact", "tags", *params, 101]).fetchall()
-                    for row in rows:  # documents parsed, as a store would hand them out
+                    for row in rows:  # document and tags parsed, as the store hands them out
                         if not isinstance(row[3], dict):
                             json.loads(row[3])
+                        if not isinstance(row[5], list):
+                            json.loads(row[5])
                     out.append([row[0] for row in rows[:100]])
             return out
 
