@@ -117,6 +117,10 @@ def duplicate_emails(backend: StorageBackend) -> dict[str, tuple[str, ...]]:
     Reads each party once, in pages (any backend); the addresses come from
     the indexed ``emails`` field, or from the document if it is not filled yet.
     """
+    if not callable(getattr(backend, "query", None)):
+        raise ValidationError(
+            "backend", type(backend).__name__, "expected an open store (crm.backend)"
+        )
     holders: dict[str, set[str]] = {}
     for records in _parties(backend):
         for record in records:
@@ -137,6 +141,10 @@ def enable_unique_emails(crm: Any) -> EmailKeyReport:
             while this ran (the parties claimed so far keep their claims,
             which are correct; run it again after fixing the duplicate).
     """
+    if not hasattr(crm, "registry") or not hasattr(crm, "backend"):
+        raise ValidationError(
+            "crm", type(crm).__name__, "expected a CRM from relationship_core.open"
+        )
     mapping = crm.registry.get("party")
     if "email" not in mapping.unique:
         raise ValidationError(
