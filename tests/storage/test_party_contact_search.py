@@ -149,3 +149,27 @@ def test_a_stored_number_starts_with_the_search_key_of_each_of_its_starts(
         return  # not a possible number there: kept as digits, found by digits
     for cut in range(2, len(national) + 1):
         assert stored.startswith(phone_search_key(national[:cut], region)), (national, cut)
+
+
+@pytest.mark.postgres
+def test_a_layout_4_postgresql_store_gets_the_code_point_collation(
+    request: pytest.FixtureRequest,
+) -> None:
+    url = request.getfixturevalue("pg_url")("cs_layout4")
+    with rc.open(url) as crm:
+        crm.parties.add(Person(name="Ada", emails=["ada@example.org"]))
+        store: Any = crm.backend
+        with store._writer() as conn:  # as layout 4 left it: the database's own collation
+            conn.execute('ALTER TABLE rc_multi ALTER COLUMN value TYPE TEXT COLLATE "default"')
+            conn.execute("UPDATE rc_schema_version SET version = 4 WHERE component = 'layout'")
+    with rc.open(url) as crm:
+        store = crm.backend
+        assert "storage layout migrated to version 5" in store.schema_changes
+        with store._reader() as conn:
+            (collation,) = conn.execute(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = 'rc_multi' "
+                "AND column_name = 'value'"
+            ).fetchone()
+        assert collation == "C"
+        assert [p.name for p in crm.parties.search_email("ADA")] == ["Ada"]
