@@ -31,6 +31,11 @@ from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.runner import Backoff, JobResult, RetryAfter, Runner
 from relationship_core._app.schedules import Schedule, Schedules
 from relationship_core._app.search import PartyRepository
+from relationship_core._app.unique_emails import (
+    EmailKeyReport,
+    duplicate_emails,
+    enable_unique_emails,
+)
 from relationship_core._app.uow import Repository, Results, UnitOfWork
 from relationship_core._billing import (
     ACTUAL_DAYS,
@@ -208,6 +213,9 @@ __all__ = [
     "Results",
     "EngagementRepository",
     "PartyRepository",
+    "EmailKeyReport",
+    "duplicate_emails",
+    "enable_unique_emails",
     "InteractionRepository",
     "EventLog",
     "JobQueue",

@@ -80,12 +80,20 @@ def _migrate(args: argparse.Namespace) -> int:
     from relationship_core.exceptions import RelationshipCoreError
 
     try:
-        summary = migrate(args.url)
+        if not args.unique_emails:
+            print(migrate(args.url))
+            return 0
+        from relationship_core._app.facade import open_store
+        from relationship_core._app.unique_emails import enable_unique_emails
+
+        with open_store(args.url, config={"core": {"unique_emails": True}}) as crm:
+            summary = crm.migrate()
+            report = enable_unique_emails(crm)
     except RelationshipCoreError as error:
         print(f"relationship-core migrate: {error}", file=sys.stderr)
         return 2
-    print(summary)
-    return 0
+    print("\n".join(s for s in (summary, report.summary()) if s))
+    return 0 if report.enabled else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         "document to the current layout; safe to run again.",
     )
     migrate.add_argument("url", metavar="URL", help="e.g. sqlite:///crm.db or postgresql://…")
+    migrate.add_argument(
+        "--unique-emails",
+        action="store_true",
+        help="also turn on the parties' unique e-mail key; lists the addresses held by more "
+        "than one party instead (exit status 1, the key stays off)",
+    )
     migrate.set_defaults(run=_migrate)
     add_job_commands(commands)
     add_rule_commands(commands)

@@ -34,13 +34,13 @@ def _bar(tty: bool) -> Any:
 def _copy(args: argparse.Namespace) -> int:
     import relationship_core._app.billing_kinds  # noqa: F401 - the billing kinds too
     from relationship_core._app.facade import open_store
-    from relationship_core._storage.copy import copy_store
+    from relationship_core._storage.dump import copy_any
     from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     try:
         with open_store(args.source) as src, open_store(args.destination) as dst:
-            report = copy_store(
+            report = copy_any(
                 src.backend, dst.backend, batch=args.batch, progress=_bar(sys.stdout.isatty())
             )
     except RelationshipCoreError as error:
@@ -107,7 +107,9 @@ def add_store_commands(commands: Any) -> None:
         help="copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL)",
         description="Copy every record (with its version), event (with its position), job "
         "(with its state) and consumer position from SRC_URL into the empty store at DST_URL; "
-        "run it again to continue an interrupted copy. Counts and checksums are checked at the end.",
+        "run it again to continue an interrupted copy between two SQL stores. Any backend with the "
+        "'dump' capability (memory, jsonl, ...) works too, as a dump and load. Counts and "
+        "checksums are checked at the end.",
     )
     copy.add_argument("source", metavar="SRC_URL", help="e.g. sqlite:///crm.db")
     copy.add_argument("destination", metavar="DST_URL", help="e.g. postgresql://crm@db/crm")

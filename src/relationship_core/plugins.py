@@ -73,6 +73,14 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
+from relationship_core._storage.dump import (
+    ConsumerPosition,
+    DumpedRecord,
+    DumpItem,
+    copy_any,
+    dump_store,
+    load_store,
+)
 from relationship_core._storage.memory import MemoryBackend
 from relationship_core._storage.protocols import (
     AggregatingReader,
@@ -170,6 +178,13 @@ __all__ = [
     "Job",
     "JobState",
     "QueueStats",
+    # whole-store dumps (capability "dump") and copies between any two backends
+    "DumpedRecord",
+    "ConsumerPosition",
+    "DumpItem",
+    "dump_store",
+    "load_store",
+    "copy_any",
     # the reference backend
     "MemoryBackend",
 ]

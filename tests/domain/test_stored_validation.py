@@ -96,6 +96,7 @@ def _plant(crm: rc.CRM, party_id: str, **changes: Any) -> None:
         "name_key": "ok",
         "emails": [],
         "tags": [],
+        "phones": [],
     }
     with crm.backend.transaction() as tx:
         tx.put_many([Write("party", party_id, data, indexed, None, 1)])

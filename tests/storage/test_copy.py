@@ -201,3 +201,19 @@ def test_multi_valued_fields_travel_both_ways(
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_demo_store_goes_through_a_memory_store_by_dump_and_load(
+    sqlite_url: Callable[[str], str],
+) -> None:
+    from relationship_core._storage.dump import copy_any
+
+    first, back = sqlite_url("dumpfirst"), sqlite_url("dumpback")
+    _demo_store(first)
+    with open_store(first) as src, open_store("memory://") as mem, open_store(back) as dst:
+        report = copy_any(src.backend, mem.backend)
+        assert report.tables["event"] > 0
+        assert report.tables["position"] == 1
+        assert copy_any(mem.backend, dst.backend).checksums == report.checksums
+    assert _everything(back) == _everything(first)
+    assert main(["copy", first, back]) == 2  # the destination is not empty now

@@ -94,3 +94,49 @@ class TestJsonlBackend(StorageBackendTests):
         third = make_backend(KIT_SCHEMA, "torn")
         assert set(third.get_many("item", ["a", "b", "c"])) == {"a", "c"}
         third.close()
+
+
+def test_copy_to_and_from_jsonl_and_replay_keeps_claims(
+    installed: PluginManager, tmp_path: Path
+) -> None:
+    from relationship_core.exceptions import UniqueKeyConflictError
+    from relationship_core.plugins import KindSpec, Query, Write, copy_any, dump_store
+
+    schema = Schema([KindSpec("contact", {"name": "str", "tags": "str[]"}, unique=("email",))])
+    src = installed.open_backend(f"sqlite:///{tmp_path / 'src.db'}", schema)
+    with src.transaction() as tx:
+        tx.put_many(
+            [
+                Write("contact", f"c{i}", {"i": i}, {"name": f"n{i}", "tags": ["VIP"]},
+                      keys={"email": [f"c{i}@x.org"]})
+                for i in range(5)
+            ]
+        )  # fmt: skip
+    journal = f"jsonl:///{tmp_path / 'copy.jsonl'}"
+    dst = installed.open_backend(journal, schema)
+    report = copy_any(src, dst)
+    assert report.tables["record:contact"] == 5
+    dst.close()
+    again = installed.open_backend(journal, schema)  # the load line replays
+    assert [r.id for r in again.query(Query("contact", [("tags", "prefix", "v")])).records] == [
+        f"c{i}" for i in range(5)
+    ]
+    with pytest.raises(UniqueKeyConflictError), again.transaction() as tx:
+        tx.put_many(
+            [Write("contact", "z", {}, {"name": "z", "tags": []}, keys={"email": ["C1@x.org"]})]
+        )
+    with again.transaction() as tx:
+        tx.put_many(
+            [Write("contact", "y", {}, {"name": "y", "tags": []}, keys={"email": ["y@x.org"]})]
+        )
+    again.close()
+    third = installed.open_backend(journal, schema)  # claims journalled with a put replay too
+    with pytest.raises(UniqueKeyConflictError), third.transaction() as tx:
+        tx.put_many(
+            [Write("contact", "w", {}, {"name": "w", "tags": []}, keys={"email": ["Y@x.org"]})]
+        )
+    back = installed.open_backend(f"sqlite:///{tmp_path / 'back.db'}", schema)
+    copy_any(third, back)
+    assert len(list(dump_store(back))) == 6
+    for store in (src, third, back):
+        store.close()

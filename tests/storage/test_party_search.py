@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 import relationship_core as rc
 from relationship_core import Person
-from relationship_core._app.search import _after, search_key
+from relationship_core._app.search import search_key
 from relationship_core._storage.contract import Query
+from relationship_core._storage.schema import prefix_end
 from relationship_core._storage.sql import select_page
 from relationship_core.exceptions import ValidationError
 
@@ -97,7 +98,7 @@ def test_search_reads_the_name_key_index(
 def test_the_upper_bound_is_above_every_extension_and_below_what_follows(
     prefix: str, rest: str
 ) -> None:
-    upper = _after(prefix)
+    upper = prefix_end(prefix)
     if upper:
         assert prefix + rest < upper
         assert prefix <= upper

@@ -41,6 +41,7 @@ from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
 from relationship_core._app.schedules import Schedules
 from relationship_core._app.search import PartyRepository
+from relationship_core._app.unique_emails import enable_unique_emails
 from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.clock import Clock, SystemClock
@@ -447,7 +448,18 @@ def open_store(
     )
 
 
-def migrate(url: str | StorageURL) -> str:
-    """Open *url*, migrate its schema and documents, close it; a human-readable summary."""
-    with open_store(url) as crm:
-        return crm.migrate()
+def migrate(url: str | StorageURL, *, unique_emails: bool = False) -> str:
+    """Open *url*, migrate its schema and documents, close it; a human-readable summary.
+
+    With *unique_emails*, also turn on the parties' unique e-mail key
+    (`enable_unique_emails`); while addresses are held by more than one
+    party the summary lists them and the key stays off (call
+    `enable_unique_emails` for the report as a value).
+    """
+    if not unique_emails:
+        with open_store(url) as crm:
+            return crm.migrate()
+    with open_store(url, config={"core": {"unique_emails": True}}) as crm:
+        summary = crm.migrate()
+        report = enable_unique_emails(crm)
+    return "\n".join(s for s in (summary, report.summary()) if s)

@@ -19,6 +19,7 @@ from relationship_core._app.bus import DEFAULT_MAX_DEPTH, EventBus
 from relationship_core._app.envelope import EventTypes
 from relationship_core._app.kinds import DEFAULT_MAPPINGS
 from relationship_core._app.mapping import MappingRegistry
+from relationship_core._app.unique_emails import unique_emails_wanted, with_unique_emails
 from relationship_core._domain.events import EVENT_TYPES
 from relationship_core._plugins.manager import PluginManager
 from relationship_core._plugins.named import Named
@@ -113,12 +114,16 @@ def wire(
     bus = EventBus(contributed, max_depth=max_event_depth)
     for spec in handlers:
         bus.register(spec)
+    settings = feature_config(config)
+    kinds = registry if registry is not None else _kinds(manager)
+    if unique_emails_wanted(settings):  # opt-in: parties claim their addresses (unique_emails.py)
+        kinds = with_unique_emails(kinds)
     return Features(
-        registry if registry is not None else _kinds(manager),
+        kinds,
         _event_types(manager),
         bus,
         manager.job_handlers(),
         manager.rule_actions(),
         manager.notification_channels(),
-        feature_config(config),
+        settings,
     )

@@ -16,6 +16,7 @@ from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.search import search_key
 from relationship_core._domain.engagements import Engagement, Interaction
 from relationship_core._domain.parties import Party
+from relationship_core._domain.phones import phone_key, region_of
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -36,6 +37,15 @@ def with_locale(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "locale": data.get("locale")}
 
 
+def _phones(party: Party) -> list[str]:
+    """The party's phone numbers as the phone index stores them (see `phone_key`)."""
+    given = getattr(party, "phone", None)
+    if given is None:
+        return []
+    key = phone_key(given, region_of(party.locale))
+    return [] if key is None else [key]
+
+
 PARTIES: KindMapping[Party] = KindMapping(
     "party",
     Party,
@@ -50,6 +60,8 @@ PARTIES: KindMapping[Party] = KindMapping(
         # Every address and tag, normalised (lower-cased): conditions `contains` / `in`.
         "emails": ("str[]", lambda p: [e.value for e in p.emails]),
         "tags": ("str[]", lambda p: sorted(p.tags)),
+        # Phone numbers in E.164 where they parse (region of the party's locale): `prefix`.
+        "phones": ("str[]", _phones),
     },
 )
 

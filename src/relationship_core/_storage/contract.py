@@ -52,7 +52,7 @@ IndexValue: TypeAlias = str | int | float | bool | datetime | date | Decimal | l
 #: What an aggregate measure computes.
 AggregateOp: TypeAlias = Literal["count", "sum", "min", "max"]
 #: Comparison operators a query condition can use.
-Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in", "contains"]
+Op: TypeAlias = Literal["eq", "lt", "le", "gt", "ge", "in", "contains", "prefix"]
 #: The states a job moves through: pending -> claimed -> done, or back to pending
 #: (retry / expired lease), or dead (dead-lettered after too many attempts);
 #: cancelled (its group was cancelled) and discarded (a dead letter thrown away).
@@ -65,6 +65,9 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: ``unique_keys``: the backend enforces `Write.keys` atomically.
 #: ``multi_valued``: the backend indexes ``str[]`` fields (``contains``/``in`` use an
 #: index); without it they are evaluated in Python over the stored lists.
+#: ``dump``: the backend exports and imports a whole store as values (``dump()`` /
+#: ``load(items)``, `relationship_core._storage.dump`); without it a dump is read
+#: through plain queries and the store cannot be loaded into.
 Capability: TypeAlias = Literal[
     "persistent",
     "threads",
@@ -73,6 +76,7 @@ Capability: TypeAlias = Literal[
     "aggregates",
     "unique_keys",
     "multi_valued",
+    "dump",
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -85,11 +89,14 @@ FieldType.__doc__ = (
     "The value types an indexed field can have: str, int, float, bool, datetime, date, decimal, "
     "str[] (a list of normalised text values, queried with contains/in)."
 )
-Op.__doc__ = "Comparison operators of a query condition: eq, lt, le, gt, ge, in, contains."
+Op.__doc__ = (
+    "Comparison operators of a query condition: eq, lt, le, gt, ge, in, contains, "
+    "prefix (a str field, or any value of a str[] field, starts with the text)."
+)
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
-    "unique_keys, multi_valued."
+    "unique_keys, multi_valued, dump."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 
@@ -172,7 +179,10 @@ class Condition:
 
     ``field`` is a declared indexed field or ``"id"``. For ``"in"`` the value is
     a sequence. ``eq`` with ``None`` matches missing values of a nullable
-    field; range operators never match ``None``.
+    field; range operators never match ``None``. ``prefix`` matches a ``str``
+    field that starts with the value (compared as given, code point by code
+    point), or a ``str[]`` field holding a value that starts with it (the
+    value normalised like the field's: trimmed, case-folded).
     """
 
     field: str

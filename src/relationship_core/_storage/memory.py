@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
+from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
 from relationship_core._storage.memjobs import MemoryJobs
 from relationship_core._storage.schema import (
     Schema,
@@ -67,7 +68,7 @@ class MemoryBackend(MemoryJobs):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued"}
+        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump"}
     )
 
     def __init__(self, schema: Schema) -> None:
@@ -146,6 +147,68 @@ class MemoryBackend(MemoryJobs):
                 raise
             finally:
                 tx.closed = True
+
+    # -- dump and load (capability ``dump``) ------------------------------------------
+
+    def dump(self) -> Iterator[DumpItem]:
+        """Every record (with its claims), event, job and consumer position, as values."""
+        with self._lock:
+            self._check_open()
+            items: list[DumpItem] = []
+            for kind, table in self._records.items():
+                for rid in sorted(table):
+                    claims: dict[str, list[str]] = {}
+                    for key, value in self._keys._held.get((kind, rid), ()):
+                        claims.setdefault(key, []).append(value)
+                    items.append(DumpedRecord(self._record(kind, rid, table[rid]), claims))
+            items += [attrs.evolve(e, data=json.loads(json.dumps(e.data))) for e in self._events]
+            items += [self._jobs[j] for j in sorted(self._jobs)]
+            items += [ConsumerPosition(c, s) for c, s in sorted(self._positions.items())]
+        return iter(items)
+
+    def load(self, items: Iterable[DumpItem]) -> None:
+        """Write a dump into this empty store, versions, positions and job states as they were.
+
+        All or nothing: if an item is refused, the store is left empty.
+        """
+        with self._lock:
+            self._check_open()
+            if any(self._records.values()) or self._events or self._jobs or self._positions:
+                raise StorageError("the destination store is not empty; load into a new one")
+            try:
+                for item in items:
+                    self._load_one(item)
+            except BaseException:
+                for table in self._records.values():
+                    table.clear()
+                self._events.clear()
+                self._jobs.clear()
+                self._job_keys.clear()
+                self._positions.clear()
+                self._keys = MemoryKeys()
+                raise
+
+    def _load_one(self, item: DumpItem) -> None:
+        if isinstance(item, DumpedRecord):
+            r = item.record
+            write = Write(r.kind, r.id, r.data, r.indexed, None, r.schema_version, item.keys)
+            with self.transaction() as tx:
+                tx.put_many([write])
+            row = self._records[r.kind][r.id]
+            self._records[r.kind][r.id] = attrs.evolve(row, version=r.version)
+        elif isinstance(item, StoredEvent):
+            if item.seq != len(self._events) + 1:
+                raise StorageError(
+                    f"event {item.seq} follows {len(self._events)}: the memory store "
+                    "numbers its events without gaps"
+                )
+            self._events.append(attrs.evolve(item, data=json.loads(json.dumps(item.data))))
+        elif isinstance(item, Job):
+            self._jobs[item.id] = item
+            if item.idempotency_key is not None:
+                self._job_keys[item.idempotency_key] = item.id
+        else:
+            self._positions[item.consumer] = item.seq
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""

@@ -49,6 +49,7 @@ __all__ = [
     "check_multi",
     "check_unicode",
     "multi_rows",
+    "prefix_end",
     "load_document",
     "KindSpec",
     "Schema",
@@ -73,7 +74,7 @@ _RESERVED = frozenset({"id", "version", "schema_version", "data"})
 _MAX_ID = 200
 _MAX_LIMIT = 10_000
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-_OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in", "contains"})
+_OPS = frozenset({"eq", "lt", "le", "gt", "ge", "in", "contains", "prefix"})
 _MAX_MULTI = 100  # values one str[] field of one record may hold
 #: Longest indexed text value, in bytes of UTF-8: every backend's index must hold it
 #: (PostgreSQL's B-tree rows stop at about 2,700 bytes, and the id shares the row).
@@ -216,6 +217,23 @@ def check_multi(field: str, value: object) -> list[str]:
     if len(value) > _MAX_MULTI:
         raise ValidationError(field, len(value), f"at most {_MAX_MULTI} values")
     return sorted({normalise_key(v, f"{field}[{n}]") for n, v in enumerate(value)})
+
+
+def prefix_end(prefix: str) -> str:
+    """The smallest string greater than every string starting with *prefix* (``""``: none).
+
+    ``prefix <= s < prefix_end(prefix)`` holds exactly for the strings *s*
+    starting with *prefix*, in code point order (SQLite's and PostgreSQL's
+    ``"C"`` collation alike), so a prefix is one index range.
+    """
+    while prefix:
+        code = ord(prefix[-1]) + 1
+        if 0xD800 <= code <= 0xDFFF:  # surrogates are not text
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:-1] + chr(code)
+        prefix = prefix[:-1]
+    return ""
 
 
 def multi_rows(
@@ -607,8 +625,17 @@ def _check_condition(spec: KindSpec, path: str, cond: Condition) -> Condition:
     nullable = cond.field != "id" and spec.field(cond.field).nullable
     if cond.op not in _OPS:
         raise ValidationError(f"{path}.op", cond.op, f"one of {sorted(_OPS)}")
-    if ftype == "str[]" and cond.op not in ("contains", "in"):
-        raise ValidationError(f"{path}.op", cond.op, "a str[] field takes contains or in")
+    if ftype == "str[]" and cond.op not in ("contains", "in", "prefix"):
+        raise ValidationError(f"{path}.op", cond.op, "a str[] field takes contains, in or prefix")
+    if cond.op == "prefix":
+        if ftype == "str[]":
+            return Condition(cond.field, "prefix", normalise_key(cond.value, f"{path}.value"))
+        if ftype != "str":
+            raise ValidationError(f"{path}.op", cond.op, "prefix takes a str or str[] field")
+        text = check_value(f"{path}.value", "str", cond.value)
+        if not text:
+            raise ValidationError(f"{path}.value", cond.value, "a prefix cannot be empty")
+        return Condition(cond.field, "prefix", text)
     if cond.op == "contains":
         if ftype != "str[]":
             raise ValidationError(f"{path}.op", cond.op, "contains takes a str[] field")
@@ -713,6 +740,10 @@ def _matches(record: Record, cond: Condition) -> bool:
     value: Any = cond.value
     if cond.op == "contains":
         return value in cast(list[str], actual)
+    if cond.op == "prefix":
+        if isinstance(actual, list):
+            return any(v.startswith(value) for v in actual)
+        return cast(str, actual).startswith(value)
     if cond.op == "in":
         if isinstance(actual, list):  # a str[] field: holds any of them
             return any(v in actual for v in value)

@@ -12,8 +12,8 @@ from typing import Any
 
 from relationship_core._storage.aggregate import CheckedAggregate
 from relationship_core._storage.contract import Condition, FieldType, IndexValue, Record
-from relationship_core._storage.schema import CheckedQuery, CheckedWrite, KindSpec
-from relationship_core._storage.sqlmulti import multi_condition
+from relationship_core._storage.schema import CheckedQuery, CheckedWrite, KindSpec, prefix_end
+from relationship_core._storage.sqlmulti import multi_condition, multi_prefix_condition
 
 __all__ = [
     "column",
@@ -60,7 +60,17 @@ def conditions_sql(
     for cond in where:
         ftype = spec.field_type(cond.field)
         col = column(cond.field)
-        if ftype == "str[]":  # contains / in: through the rc_multi side table
+        if cond.op == "prefix":  # one index range: prefix <= value < prefix_end(prefix)
+            prefix = str(cond.value)
+            if ftype == "str[]":
+                clause, extra = multi_prefix_condition(spec.name, cond.field, prefix, ph)
+                clauses.append(clause)
+                params.extend(extra)
+                continue
+            end = prefix_end(prefix)
+            clauses.append(f"{col} >= {ph}" + (f" AND {col} < {ph}" if end else ""))
+            params.extend([prefix, end] if end else [prefix])
+        elif ftype == "str[]":  # contains / in: through the rc_multi side table
             given = [cond.value] if cond.op == "contains" else list(cond.value)  # type: ignore[call-overload]
             clause, extra = multi_condition(spec.name, cond.field, [str(v) for v in given], ph)
             clauses.append(clause)

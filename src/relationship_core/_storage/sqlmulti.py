@@ -4,7 +4,9 @@ A ``str[]`` field's values live in the record's own column (read back with the
 record) and, one row each, in ``rc_multi (kind, field, value, record_id)``,
 indexed on ``(kind, field, value)``: ``contains`` and ``in`` become
 ``id IN (SELECT record_id FROM rc_multi WHERE ...)``, an index lookup, not a
-scan. The rows are replaced in the record's transaction on every put and
+scan; ``prefix`` is one range of that index, ``value >= p AND value < end``,
+in code point order (layout 5 gives PostgreSQL's column the ``"C"``
+collation, the order SQLite compares text in). The rows are replaced in the record's transaction on every put and
 dropped on delete, so they cannot drift from the record.
 """
 
@@ -14,9 +16,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from relationship_core._storage.dialect import Conn, SQLDialect
-from relationship_core._storage.schema import CheckedWrite, KindSpec, multi_rows
+from relationship_core._storage.schema import CheckedWrite, KindSpec, multi_rows, prefix_end
 
-__all__ = ["layout_v4", "multi_condition", "release_multi", "write_multi"]
+__all__ = [
+    "layout_v4",
+    "layout_v5",
+    "multi_condition",
+    "multi_prefix_condition",
+    "release_multi",
+    "write_multi",
+]
 
 
 def layout_v4(d: SQLDialect) -> tuple[str, ...]:
@@ -27,6 +36,13 @@ def layout_v4(d: SQLDialect) -> tuple[str, ...]:
             record_id TEXT NOT NULL, PRIMARY KEY (kind, field, value, record_id))""",
         "CREATE INDEX IF NOT EXISTS rc_multi_holder ON rc_multi (kind, record_id)",
     )
+
+
+def layout_v5(d: SQLDialect) -> tuple[str, ...]:
+    """Layout version 5: ``rc_multi.value`` compares in code point order (prefix ranges)."""
+    if d.name == "SQLite":
+        return ()  # SQLite compares text byte by byte (UTF-8: code point order) already
+    return ('ALTER TABLE rc_multi ALTER COLUMN value TYPE TEXT COLLATE "C"',)
 
 
 def release_multi(conn: Conn, d: SQLDialect, kind: str, rid: str) -> None:
@@ -59,3 +75,14 @@ def multi_condition(kind: str, field: str, values: Sequence[str], ph: str) -> tu
         f"AND value IN ({', '.join([ph] * len(values))}))"
     )
     return clause, [kind, field, *values]
+
+
+def multi_prefix_condition(kind: str, field: str, prefix: str, ph: str) -> tuple[str, list[Any]]:
+    """The clause of ``prefix`` on a ``str[]`` field: one range of the ``rc_multi`` index."""
+    end = prefix_end(prefix)
+    upper = f" AND value < {ph}" if end else ""
+    clause = (
+        f"id IN (SELECT record_id FROM rc_multi WHERE kind = {ph} AND field = {ph} "
+        f"AND value >= {ph}{upper})"
+    )
+    return clause, [kind, field, prefix, *([end] if end else [])]

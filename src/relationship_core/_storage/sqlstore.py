@@ -11,7 +11,7 @@ The job queue lives in `relationship_core._storage.sqljobs`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
@@ -32,6 +32,7 @@ from relationship_core._storage.contract import (
     Write,
 )
 from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
+from relationship_core._storage.dump import DumpItem
 from relationship_core._storage.exact import from_units
 from relationship_core._storage.schema import (
     CheckedWrite,
@@ -52,8 +53,9 @@ from relationship_core._storage.sql import (
     table,
     write_runs,
 )
+from relationship_core._storage.sqldump import sql_dump, sql_load
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
-from relationship_core._storage.sqlmulti import layout_v4, release_multi, write_multi
+from relationship_core._storage.sqlmulti import layout_v4, layout_v5, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
 from relationship_core.exceptions import (
     BackendRefusedError,
@@ -75,11 +77,12 @@ SQL_CAPABILITIES: frozenset[Capability] = frozenset(
         "aggregates",
         "unique_keys",
         "multi_valued",
+        "dump",
     }
 )
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 
 class _KindSQL(NamedTuple):
@@ -188,6 +191,7 @@ class SQLStore(SQLJobs):
             2: layout_v2(self.dialect),
             3: layout_v3(self.dialect),
             4: layout_v4(self.dialect),
+            5: layout_v5(self.dialect),
         }
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
@@ -351,6 +355,14 @@ class SQLStore(SQLJobs):
             )
             for r in rows
         ]
+
+    def dump(self) -> Iterator[DumpItem]:
+        """Every record (with its claims), event, job and consumer position (``sqldump.py``)."""
+        return sql_dump(self)
+
+    def load(self, items: Iterable[DumpItem]) -> None:
+        """Write a dump into this empty store in one transaction (``sqldump.py``)."""
+        sql_load(self, items)
 
     # -- writes ----------------------------------------------------------------------
 

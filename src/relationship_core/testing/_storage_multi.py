@@ -1,7 +1,8 @@
 """Conformance tests of multi-valued fields (``str[]``, capability ``multi_valued``).
 
 Mixed into ``StorageBackendTests``; each test skips on a backend that does not
-declare the capability.
+declare the capability, except the ``prefix`` tests on plain ``str`` fields,
+which every backend must pass.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ __all__ = ["TAGGED", "MultiValuedTests", "tagged"]
 #: A kind with one multi-valued field.
 TAGGED = KindSpec("tagged", {"name": "str", "tags": "str[]"})
 _SCHEMA = Schema([TAGGED])
+_NAMED = Schema([KindSpec("named", {"name": "str", "note": "str?"})])
+_WORDS = ("a", "ab", "abc", "Ab", "b", "ä", "äb", "a\U0010ffff", "\U0010ffff", "a b")
+_PRINTABLE = ("a", "ab", "abc", "Ab", "b", "ä", "äb", "a\U0001f600", "\U0001f600", "a b")
 _names = itertools.count()
 _TAGS = ("vip", "lead", "b2b", "Ärger", "x y")
 
@@ -133,6 +137,80 @@ class MultiValuedTests:
                 f"{prefix}{n}" for n, h in enumerate(holdings) if want & {t.casefold() for t in h}
             ]
             got = _ids(tags_store, Condition("tags", "in", wanted))
+            assert [i for i in got if i.startswith(prefix)] == sorted(expected)
+
+        check()
+
+    # -- prefix: a str field starting with, or a str[] field holding a value starting with --
+
+    @pytest.fixture
+    def named_store(self, make_backend: Any) -> Any:
+        store = make_backend(_NAMED, f"named{next(_names)}")
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def test_prefix_on_a_str_field_is_exact_and_code_point_ordered(
+        self, named_store: StorageBackend
+    ) -> None:
+        with named_store.transaction() as tx:
+            tx.put_many(
+                [
+                    Write("named", f"n{i}", {}, {"name": w, "note": None if i % 2 else w})
+                    for i, w in enumerate(_WORDS)
+                ]
+            )
+
+        def names(*where: Condition) -> list[str]:
+            page = named_store.query(Query("named", where, order_by="name", limit=100))
+            return [str(r.indexed["name"]) for r in page.records]
+
+        for probe in ("a", "ab", "A", "ä", "\U0010ffff", "a\U0010ffff", "zz"):
+            want = sorted(w for w in _WORDS if w.startswith(probe))
+            assert names(Condition("name", "prefix", probe)) == want, probe
+        assert names(Condition("note", "prefix", "a")) == sorted(
+            w for i, w in enumerate(_WORDS) if w.startswith("a") and not i % 2
+        )
+        for bad in ("", 3, None):
+            with pytest.raises(ValidationError):
+                names(Condition("name", "prefix", bad))
+
+    def test_prefix_on_a_str_list_field(self, tags_store: StorageBackend) -> None:
+        with tags_store.transaction() as tx:
+            tx.put_many(
+                [tagged("t1", "vip", "lead"), tagged("t2", "Vienna"), tagged("t3", "ärger")]
+            )
+        assert _ids(tags_store, Condition("tags", "prefix", "VI")) == ["t1", "t2"]
+        assert _ids(tags_store, Condition("tags", "prefix", " l")) == ["t1"]
+        assert _ids(tags_store, Condition("tags", "prefix", "Är")) == ["t3"]
+        assert _ids(tags_store, Condition("tags", "prefix", "x")) == []
+        both = (Condition("tags", "prefix", "v"), Condition("tags", "contains", "lead"))
+        assert _ids(tags_store, *both) == ["t1"]
+        agg = Aggregate("tagged", (Condition("tags", "prefix", "v"),), (Measure("count"),))
+        assert aggregate(_SCHEMA, tags_store, agg)[0].values["count"] == 2
+        with pytest.raises(ValidationError):
+            _ids(tags_store, Condition("tags", "prefix", ""))
+
+    def test_prefix_matches_the_python_model(self, tags_store: StorageBackend) -> None:
+        rounds = itertools.count()
+
+        @settings(max_examples=15, deadline=None)
+        @given(
+            st.lists(st.sets(st.sampled_from(_PRINTABLE), max_size=3), max_size=6),
+            st.sampled_from(_PRINTABLE),
+        )
+        def check(holdings: list[set[str]], probe: str) -> None:
+            prefix = f"p{next(rounds)}-"
+            with tags_store.transaction() as tx:
+                tx.put_many([tagged(f"{prefix}{n}", *h) for n, h in enumerate(holdings)])
+            key = probe.strip().casefold()
+            expected = [
+                f"{prefix}{n}"
+                for n, h in enumerate(holdings)
+                if any(t.strip().casefold().startswith(key) for t in h)
+            ]
+            got = _ids(tags_store, Condition("tags", "prefix", probe))
             assert [i for i in got if i.startswith(prefix)] == sorted(expected)
 
         check()

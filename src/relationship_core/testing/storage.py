@@ -66,6 +66,7 @@ from relationship_core._storage.schema import Schema
 from relationship_core.exceptions import ConflictError, ValidationError
 from relationship_core.testing._kit_schema import KIT_SCHEMA
 from relationship_core.testing._storage_aggregates import AggregateTests
+from relationship_core.testing._storage_dump import DumpTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
 from relationship_core.testing._storage_multi import MultiValuedTests
@@ -132,7 +133,7 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
 
 
 class StorageBackendTests(
-    InputTests, JobControlTests, AggregateTests, UniqueKeyTests, MultiValuedTests
+    InputTests, JobControlTests, AggregateTests, UniqueKeyTests, MultiValuedTests, DumpTests
 ):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 

@@ -9,7 +9,9 @@ The reference :class:`~relationship_core.plugins.MemoryBackend` does the
 bookkeeping (versions, queries, leases); this class only records what
 happened and replays it. One process at a time: it declares the
 ``persistent``, ``threads`` and ``job_control`` capabilities (storage
-contract 2), not ``multiprocess``. Every instant it journals is resolved
+contract 2), not ``multiprocess``; and, since the memory backend enforces
+them, ``unique_keys`` (a write's claims are journalled with it),
+``multi_valued`` and ``dump`` (a loaded dump is one ``load`` line). Every instant it journals is resolved
 first (``now=None`` becomes this machine's time), so a replay repeats it.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 from relationship_core.plugins import (
     Capability,
     Delete,
+    DumpItem,
     Job,
     JobControlTransaction,
     MemoryBackend,
@@ -42,6 +45,7 @@ from relationship_core.plugins import (
     decode_value,
     encode_value,
 )
+from relationship_core_jsonl.dumping import item_in, item_out
 
 __all__ = ["JsonlBackend"]
 
@@ -54,7 +58,9 @@ class JsonlBackend:
         schema: The kinds to store.
     """
 
-    capabilities: frozenset[Capability] = frozenset({"persistent", "threads", "job_control"})
+    capabilities: frozenset[Capability] = frozenset(
+        {"persistent", "threads", "job_control", "unique_keys", "multi_valued", "dump"}
+    )
     contract_version = 2
 
     def __init__(self, path: str | os.PathLike[str], schema: Schema) -> None:
@@ -117,6 +123,8 @@ class JsonlBackend:
         elif "requeue" in entry:
             job_id, due_at = entry["requeue"]
             mem.requeue_job(job_id, due_at=datetime.fromisoformat(due_at))
+        elif "load" in entry:
+            mem.load(item_in(self.schema, e) for e in entry["load"])
         elif "discard" in entry:
             mem.discard_job(entry["discard"])
         elif "retry" in entry:
@@ -161,6 +169,19 @@ class JsonlBackend:
     def get_position(self, consumer: str) -> int:
         """The position *consumer* saved last (0 when none)."""
         return self._mem.get_position(consumer)
+
+    # -- dump and load -------------------------------------------------------------------
+
+    def dump(self) -> Iterator[DumpItem]:
+        """Every record (with its claims), event, job and consumer position."""
+        return self._mem.dump()
+
+    def load(self, items: Iterable[DumpItem]) -> None:
+        """Load a dump into this empty store: applied in memory, then journalled as one line."""
+        with self._lock:
+            given = list(items)
+            self._mem.load(given)
+            self._append({"load": [item_out(self.schema, i) for i in given]})
 
     # -- writes: apply in memory, journal, then let the change be seen -------------------
 
@@ -272,6 +293,7 @@ class _JournalledTransaction:
                         _indexed_out(self.schema, w),
                         w.expected_version,
                         w.schema_version,
+                        w.keys,
                     ]
                     for w in writes
                 ],
@@ -350,10 +372,11 @@ def _replay_op(mem: MemoryBackend, tx: JobControlTransaction, op: str, args: Any
     schema = mem.schema
     if op == "put":
         writes = []
-        for kind, rid, data, indexed, expected, schema_version in args:
+        # Lines written before unique keys have no claims (the 7th item).
+        for kind, rid, data, indexed, expected, schema_version, *keys in args:
             spec = schema.kind(kind)
             values = {f.name: decode_value(f.type, indexed.get(f.name)) for f in spec.fields}
-            writes.append(Write(kind, rid, data, values, expected, schema_version))
+            writes.append(Write(kind, rid, data, values, expected, schema_version, *keys))
         tx.put_many(writes)
     elif op == "delete":
         tx.delete(Delete(*args))
