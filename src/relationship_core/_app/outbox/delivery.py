@@ -56,7 +56,8 @@ GATE_MAX_AGE = 1.0
 class Gate:
     """The endpoint states and suppression entries one worker thread read for its batch in hand."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_age: float = GATE_MAX_AGE) -> None:
+        self.max_age = max_age
         self._local = threading.local()
         self._generation = 0  # bumped by every change made here: every thread reads again
 
@@ -67,7 +68,7 @@ class Gate:
         if (
             job.lease_expires_at is None
             or getattr(local, "batch", None) != batch
-            or now - local.read_at > GATE_MAX_AGE
+            or now - local.read_at >= self.max_age
         ):
             local.batch, local.read_at, local.reads = batch, now, {}
         reads: dict[tuple[str, str], object] = local.reads
