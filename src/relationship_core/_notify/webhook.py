@@ -33,6 +33,7 @@ from relationship_core.exceptions import ValidationError
 __all__ = ["WebhookChannel", "webhook_body"]
 
 _MAX_RESPONSE = 64 * 1024  # read (and drop) at most this much of a reply
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per body
 
 
 def webhook_body(note: Notification) -> bytes:
@@ -42,7 +43,7 @@ def webhook_body(note: Notification) -> bytes:
         "timestamp": note.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "data": dict(note.payload),
     }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return _JSON.encode(document).encode()
 
 
 def _url(value: str) -> urllib.parse.SplitResult:
