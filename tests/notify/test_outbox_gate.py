@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,22 @@ def test_with_no_reuse_a_change_from_elsewhere_stops_the_batch_at_once(
 
 def test_the_documented_bound() -> None:
     assert GATE.max_age == 1.0
+
+
+def test_reads_are_per_store(
+    local_url: str,
+    shop_factory: list[Shop],  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    shop, _ = _shop(shop_factory, local_url)
+    shop.outbox.disable("dev", "by hand")
+    failed = shop.issue("INV-1", channel="dev")
+    assert shop.drain() == ["done"]
+    assert shop.outbox.get(failed).status == "failed"
+    # Another store, the same worker name, clock and lease: its own endpoint, enabled.
+    other_url = "memory://" if local_url.startswith("memory") else f"sqlite:///{tmp_path}/o.db"
+    other, other_dev = _shop(shop_factory, other_url)
+    sent = other.issue("INV-1", channel="dev")
+    assert other.drain() == ["done"]
+    assert other.outbox.get(sent).status == "sent"
+    assert len(other_dev.sent) == 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,8 @@ class Gate:
         self._generation = 0  # bumped by every change made here: every thread reads again
 
     def _reads(self, crm: Session, job: Job) -> dict[tuple[str, str], object]:
-        batch = (self._generation, id(crm), job.lease_owner, job.lease_expires_at)
+        # A weak reference, not id(): a store opened where a closed one was is another store.
+        batch = (self._generation, weakref.ref(crm), job.lease_owner, job.lease_expires_at)
         local = self._local
         now = time.monotonic()
         if (
