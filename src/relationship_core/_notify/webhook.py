@@ -33,6 +33,7 @@ from relationship_core.exceptions import ValidationError
 __all__ = ["WebhookChannel", "webhook_body"]
 
 _MAX_RESPONSE = 64 * 1024  # read (and drop) at most this much of a reply
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per body
 
 
 def webhook_body(note: Notification) -> bytes:
@@ -42,7 +43,7 @@ def webhook_body(note: Notification) -> bytes:
         "timestamp": note.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "data": dict(note.payload),
     }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return _JSON.encode(document).encode()
 
 
 def _url(value: str) -> urllib.parse.SplitResult:
@@ -76,6 +77,9 @@ class WebhookChannel:
         suppression: SuppressionList = NO_SUPPRESSION,
     ) -> None:
         self._parts = _url(url)
+        self._path = (self._parts.path or "/") + (
+            "?" + self._parts.query if self._parts.query else ""
+        )
         if not secrets:
             raise ValidationError("secrets", (), "give at least one whsec_ secret")
         self._keys = tuple(signing_key(s, f"secrets[{i}]") for i, s in enumerate(secrets))
@@ -161,14 +165,11 @@ class WebhookChannel:
                 self._keys, note.idempotency_key, timestamp, body
             ),
         }
-        if conn.sock is None:
+        if conn.sock is None:  # a new connection: connect timeout, then the read timeout
             conn.connect()
-        assert conn.sock is not None  # noqa: S101 - connect() sets it
-        conn.sock.settimeout(self._read_timeout)
-        path = self._parts.path or "/"
-        if self._parts.query:
-            path += "?" + self._parts.query
-        conn.request("POST", path, body=body, headers=headers)
+            assert conn.sock is not None  # noqa: S101 - connect() sets it
+            conn.sock.settimeout(self._read_timeout)
+        conn.request("POST", self._path, body=body, headers=headers)
         response = conn.getresponse()
         response.read(_MAX_RESPONSE)
         if response.will_close or not response.isclosed():

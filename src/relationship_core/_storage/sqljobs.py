@@ -74,10 +74,14 @@ class SQLJobs:
             f"VALUES ({ph}, {ph}, {ph}, {ph}, 'pending', 0, {ph}, {ph}, {ph}, 0){suffix}"
         )
         self._job_by_key = f"SELECT id FROM rc_jobs WHERE idempotency_key = {ph}"
-        self._claim = (
-            f"SELECT {_COLUMNS} FROM rc_jobs WHERE "
-            f"((state = 'pending' AND due_at <= {ph}) OR "
-            f"(state = 'claimed' AND lease_expires_at <= {ph}))"
+        # Two reads, each in its index's order, merged: one read with ``OR`` sorted every due
+        # job to return the first few (20 ms a claim with 10,000 jobs due, on SQLite).
+        self._claim_due = (
+            f"SELECT {_COLUMNS} FROM rc_jobs WHERE state = 'pending' AND due_at <= {ph}"
+            "{queues} ORDER BY due_at, id LIMIT " + ph + d.claim_lock
+        )
+        self._claim_lapsed = (
+            f"SELECT {_COLUMNS} FROM rc_jobs WHERE state = 'claimed' AND lease_expires_at <= {ph}"
             "{queues} ORDER BY due_at, id LIMIT " + ph + d.claim_lock
         )
         self._claimed = (
@@ -162,15 +166,23 @@ class SQLJobs:
         if queues is not None:
             cond, qparams = self.dialect.any_of("queue", list(queues))
             queue_sql = f" AND {cond}"
-        statement = self._claim.replace("{queues}", queue_sql)
+        due = self._claim_due.replace("{queues}", queue_sql)
+        lapsed = self._claim_lapsed.replace("{queues}", queue_sql)
         claimed: list[Job] = []
         with self._writer() as conn:
             at_now = self._now(conn, checked)
             until = at_now + lease
             at = self._time(at_now)
             while len(claimed) < limit:
-                rows = conn.execute(statement, [at, at, *qparams, limit - len(claimed)])
-                jobs = [job_from_row(dict(zip(JOB_COLUMNS, r, strict=True))) for r in rows]
+                want = limit - len(claimed)
+                rows = [
+                    *conn.execute(due, [at, *qparams, want]),
+                    *conn.execute(lapsed, [at, *qparams, want]),
+                ]
+                jobs = sorted(
+                    (job_from_row(dict(zip(JOB_COLUMNS, r, strict=True))) for r in rows),
+                    key=lambda j: (j.due_at, j.id),
+                )[:want]  # rows read but not taken are only locked until this commit
                 if not jobs:
                     break
                 for job in jobs:

@@ -71,6 +71,26 @@ class JobControlTests:
         assert stored is not None
         assert (stored.fence, stored.group) == (2, "g1")
 
+    def test_a_claim_takes_due_and_lapsed_jobs_in_due_order(self, backend: StorageBackend) -> None:
+        store = self.jc(backend)
+        half = timedelta(milliseconds=500)
+        with store.transaction() as tx:
+            tx.enqueue(
+                [NewJob("q", {"n": n}, T0 + timedelta(seconds=n)) for n in range(6)]
+                + [NewJob("other", {"n": 9}, T0 + half), NewJob("q", {"n": 7}, T0 + LEASE * 3)]
+            )
+        first = store.claim_jobs(worker="w1", now=T0 + timedelta(seconds=5), lease=LEASE, limit=4)
+        assert [j.payload["n"] for j in first] == [0, 9, 1, 2]
+        for job in first:  # all but job 1, whose lease lapses before the next claim
+            if job.payload["n"] != 1:
+                with store.transaction() as tx:
+                    tx.complete_job(job)
+        at = T0 + LEASE * 2
+        taken = store.claim_jobs(worker="w2", now=at, lease=LEASE, limit=3, queues=["q"])
+        assert [(j.payload["n"], j.attempts) for j in taken] == [(1, 2), (3, 1), (4, 1)]
+        rest = store.claim_jobs(worker="w3", now=at, lease=LEASE, limit=5, queues=["q"])
+        assert [j.payload["n"] for j in rest] == [5]  # 7 is not due yet
+
     def test_complete_commits_with_the_handlers_changes(self, backend: StorageBackend) -> None:
         store = self.jc(backend)
         jid = self._one(store)

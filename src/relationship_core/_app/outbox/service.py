@@ -18,13 +18,17 @@ Settings (``open(url, config={"notify": {...}})``):
 
 from __future__ import annotations
 
-import logging
-import os
-import weakref
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
+from relationship_core._app.outbox.delivery import GATE, SUCCESS_RESOLUTION, deliver_job
+from relationship_core._app.outbox.settings import (
+    QUEUE_PREFIX,
+    queue_of,
+    schedule_of,
+)
 from relationship_core._app.outbox.stored import (
     ENDPOINTS,
     NOTIFICATIONS,
@@ -37,128 +41,17 @@ from relationship_core._app.outbox.stored import (
     Suppression,
     target_of,
 )
-from relationship_core._app.runner import RetryAfter
-from relationship_core._domain.clock import Clock, SystemClock
-from relationship_core._notify.apprise_channel import AppriseChannel
-from relationship_core._notify.channel import Channel, ChannelSpec
-from relationship_core._notify.config import BUILTIN_CHANNELS, load_channels
 from relationship_core._notify.headers import check_address, check_header_text
 from relationship_core._notify.message import Recipient, Unsubscribe
-from relationship_core._notify.results import DeliveryResult, Outcome
-from relationship_core._notify.retry import RetrySchedule
-from relationship_core._notify.simple import LogChannel, MemoryChannel
-from relationship_core._notify.smtp import SmtpChannel
 from relationship_core._notify.templates import NotificationTemplate
-from relationship_core._notify.webhook import WebhookChannel
-from relationship_core._storage.contract import Job, NewJob
-from relationship_core.exceptions import ConflictError, NotFoundError, ValidationError
+from relationship_core._storage.contract import NewJob
+from relationship_core.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
     from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["QUEUE_PREFIX", "Notifications", "deliver_job", "queue_of"]
-
-log = logging.getLogger("relationship_core.notify")
-
-#: Jobs go to ``notify.<channel type>`` (``notify.smtp``, ``notify.webhook``...).
-QUEUE_PREFIX = "notify."
-
-_TYPES: tuple[tuple[type, str], ...] = (
-    (MemoryChannel, "memory"),
-    (LogChannel, "log"),
-    (SmtpChannel, "smtp"),
-    (WebhookChannel, "webhook"),
-    (AppriseChannel, "apprise"),
-)
-
-
-def _settings(uow: UnitOfWork) -> Mapping[str, Any]:
-    return uow.config("notify")
-
-
-def _entry(settings: Mapping[str, Any], channel: str) -> object:
-    channels = settings.get("channels", {})
-    if not isinstance(channels, Mapping) or channel not in channels:
-        known = ", ".join(channels) if isinstance(channels, Mapping) else "-"
-        raise ValidationError(
-            "channel",
-            channel,
-            f"no such channel in open(config={{'notify': {{'channels': ...}}}}); configured: {known or '-'}",
-        )
-    return channels[channel]
-
-
-def queue_of(settings: Mapping[str, Any], channel: str) -> str:
-    """The queue of *channel*'s jobs: ``notify.`` and its type."""
-    entry = _entry(settings, channel)
-    kind = entry.get("type") if isinstance(entry, Mapping) else None
-    if isinstance(kind, str):
-        return QUEUE_PREFIX + kind
-    for cls, kind in _TYPES:
-        if isinstance(entry, cls):
-            return QUEUE_PREFIX + kind
-    raise ValidationError(
-        f"notify.channels.{channel}",
-        type(entry).__name__,
-        "give a table with a type (e.g. {'type': 'webhook', 'url': ...}) or a built-in channel",
-    )
-
-
-def _schedule(settings: Mapping[str, Any], channel: str) -> RetrySchedule:
-    raw = settings.get("retry", {})
-    value = raw.get(channel) if isinstance(raw, Mapping) else None
-    if value is None:
-        return RetrySchedule()
-    if isinstance(value, RetrySchedule):
-        return value
-    if isinstance(value, Mapping):
-        try:
-            return RetrySchedule(**value)
-        except TypeError:
-            pass
-    raise ValidationError(
-        f"notify.retry.{channel}", value, "give a RetrySchedule or {delays, jitter, seed}"
-    )
-
-
-#: Channels built from configuration tables, per store: built once, not per delivery.
-_BUILT: dict[int, tuple[weakref.ref[Any], dict[str, Channel]]] = {}
-
-
-def _channel(uow: UnitOfWork, channel: str) -> Channel:
-    settings = _settings(uow)
-    entry = _entry(settings, channel)
-    if isinstance(entry, Channel):
-        return entry
-    crm = uow._crm
-    ref, built = _BUILT.get(id(crm), (None, {}))
-    if ref is None or ref() is not crm:  # a new store (or a new one at a reused address)
-        key = id(crm)
-        built = {}
-        _BUILT[key] = (weakref.ref(crm, lambda _: _BUILT.pop(key, None)), built)
-    if channel not in built:
-        built[channel] = _build(uow, channel, entry)
-    return built[channel]
-
-
-def _build(uow: UnitOfWork, channel: str, entry: object) -> Channel:
-    features = getattr(uow._crm, "features", None)
-    specs: list[ChannelSpec] = list(BUILTIN_CHANNELS)
-    if features is not None:
-        builtin = {s.name for s in specs}
-        specs += [
-            s if isinstance(s, ChannelSpec) else ChannelSpec(s.name, s.send, s.description)
-            for s in (c.value for c in features.notification_channels.contributions())
-            if s.name not in builtin
-        ]
-    return load_channels({"channels": {channel: entry}}, secrets=os.environ, specs=specs)[channel]
-
-
-def _clock(uow: UnitOfWork) -> Clock:
-    # A unit of work offers no clock of its own; its store's is the one jobs use.
-    clock = getattr(uow._crm, "clock", None)
-    return clock if isinstance(clock, Clock) else SystemClock()
+__all__ = ["QUEUE_PREFIX", "SUCCESS_RESOLUTION", "Notifications", "deliver_job", "queue_of"]
 
 
 def _suppressed(uow: UnitOfWork, stored: StoredNotification) -> str | None:
@@ -177,74 +70,6 @@ def _target(value: object) -> str:
     raise ValidationError("target", value, "expected an e-mail address or 'channel:<name>'")
 
 
-#: A success is recorded on the endpoint when the stored one is older than this.
-SUCCESS_RESOLUTION = timedelta(seconds=1)
-
-
-def _record_endpoint(uow: UnitOfWork, name: str, result: DeliveryResult, now: datetime) -> None:
-    """Record *result* on endpoint *name*, in a short unit of work of its own.
-
-    Every delivery to one endpoint would otherwise write the same record, so
-    concurrent workers would conflict and roll back deliveries that were
-    made. A success is recorded at most once per `SUCCESS_RESOLUTION`; a
-    conflict means another worker recorded the endpoint just now: read again.
-    """
-    for _ in range(5):
-        try:
-            with uow._crm.unit_of_work() as own:
-                repo = own.repository(ENDPOINTS)
-                endpoint = repo.find(name) or repo.add(Endpoint(id=name))
-                state = endpoint.state.after(result, now)
-                last = endpoint.last_success_at
-                recent = last is not None and now - last < SUCCESS_RESOLUTION
-                if state == endpoint.state or (state.enabled and endpoint.enabled and recent):
-                    return
-                endpoint.apply(state)
-        except ConflictError:
-            continue
-        return
-
-
-def deliver_job(job: Job, uow: UnitOfWork) -> None:
-    """The job handler of the ``notify.*`` queues: deliver one stored notification.
-
-    DELIVERED marks it sent; RETRY raises `RetryAfter` with the channel's next
-    delay (the runner dead-letters after the last); DISABLE_ENDPOINT disables
-    the endpoint and fails it; REJECTED fails it; SUPPRESSED records that.
-    """
-    stored = uow.repository(NOTIFICATIONS).find(str(job.payload.get("notification", "")))
-    if stored is None or stored.status != "queued":
-        return  # removed, or already settled by an earlier attempt
-    endpoint = uow.repository(ENDPOINTS).find(stored.channel)
-    if endpoint is not None and not endpoint.enabled:
-        stored.status, stored.detail = "failed", f"endpoint disabled: {endpoint.disabled_reason}"
-        return
-    blocked = _suppressed(uow, stored)
-    if blocked is not None:  # added while the message waited in the outbox
-        stored.status, stored.detail = "suppressed", f"suppressed at delivery: {blocked}"
-        return
-    [result] = _channel(uow, stored.channel).deliver([stored.notification()]) or [
-        DeliveryResult(stored.id, Outcome.RETRY, "the channel returned no result")
-    ]
-    now = _clock(uow).now()
-    stored.detail = result.detail
-    if result.outcome is Outcome.RETRY:
-        wait = _schedule(_settings(uow), stored.channel).delay(job.attempts + 1, key=stored.id)
-        raise RetryAfter(wait or timedelta(0), result.detail or "retry")
-    seen = endpoint.last_success_at if endpoint is not None else None
-    if not (  # the common case: a success just recorded by an earlier delivery
-        result.outcome is Outcome.DELIVERED and seen is not None and now - seen < SUCCESS_RESOLUTION
-    ):
-        _record_endpoint(uow, stored.channel, result, now)
-    if result.outcome is Outcome.DELIVERED:
-        stored.status, stored.sent_at = "sent", now
-    elif result.outcome is Outcome.SUPPRESSED:
-        stored.status = "suppressed"
-    else:
-        stored.status = "failed"
-    log.info("notification %s on %s: %s", stored.id, stored.channel, stored.status)
-
-
 class Notifications:
     """The outbox of one store: queue notifications, look at them, manage endpoints.
 
@@ -257,6 +82,15 @@ class Notifications:
 
     def __repr__(self) -> str:
         return f"Notifications({self.crm!r})"
+
+    @contextmanager
+    def _change(self) -> Iterator[UnitOfWork]:
+        """A unit of work changing endpoints or suppressions; deliveries read them again after."""
+        try:
+            with self.crm.unit_of_work() as uow:
+                yield uow
+        finally:
+            GATE.forget()
 
     def notify(
         self,
@@ -281,7 +115,7 @@ class Notifications:
             raise ValidationError("to", to, "give a Recipient(address=..., name=...)")
         settings = uow.config("notify")
         queue = queue_of(settings, channel)
-        schedule = _schedule(settings, channel)
+        schedule = schedule_of(settings, channel)
         now = self.crm.clock.now()
         note = template.notification(
             context,
@@ -332,7 +166,7 @@ class Notifications:
 
     def enable(self, name: str) -> Endpoint:
         """Re-enable endpoint *name* (after its owner fixed it); keeps its last success."""
-        with self.crm.unit_of_work() as uow:
+        with self._change() as uow:
             endpoint = uow.repository(ENDPOINTS).find(name)
             if endpoint is None:
                 raise NotFoundError("endpoint_state", name)
@@ -342,7 +176,7 @@ class Notifications:
     def disable(self, name: str, reason: str) -> Endpoint:
         """Stop sending to endpoint *name*; its queued notifications fail until re-enabled."""
         at = self.crm.clock.now().astimezone(UTC)
-        with self.crm.unit_of_work() as uow:
+        with self._change() as uow:
             repo = uow.repository(ENDPOINTS)
             endpoint = repo.find(name) or repo.add(Endpoint(id=name))
             endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at = False, reason, at
@@ -361,7 +195,7 @@ class Notifications:
             raise ValidationError("reason", reason, f"expected one of {', '.join(REASONS)}")
         text = check_header_text("note", note) if note else ""
         at = self.crm.clock.now().astimezone(UTC)
-        with self.crm.unit_of_work() as uow:
+        with self._change() as uow:
             repo = uow.repository(SUPPRESSIONS)
             entry = repo.find(key)
             if entry is None:
@@ -372,7 +206,7 @@ class Notifications:
     def unsuppress(self, target: str) -> Suppression:
         """Take *target* off the suppression list (by hand); what was removed."""
         key = _target(target)
-        with self.crm.unit_of_work() as uow:
+        with self._change() as uow:
             repo = uow.repository(SUPPRESSIONS)
             entry = repo.find(key)
             if entry is None:
