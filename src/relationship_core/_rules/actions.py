@@ -19,6 +19,7 @@ import attrs
 
 from relationship_core._rules.followups import check_follow_ups, schedule_follow_ups
 from relationship_core._rules.notify_action import check_notification, send_notification
+from relationship_core._rules.score_action import adjust_score, check_adjust_score
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
 
@@ -314,6 +315,11 @@ BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
         "issue the fulfilled order's invoice",
     ),
     ("send_survey", RuleAction(send_survey, _check_none), "record the ticket's CSAT survey"),
+    (
+        "adjust_score",
+        RuleAction(adjust_score, check_adjust_score),
+        "add points to the party's score, with a reason in its explanation: model, points, reason",
+    ),
     (
         "send_notification",
         RuleAction(send_notification, check_notification),
