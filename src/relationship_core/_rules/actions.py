@@ -57,6 +57,7 @@ class ActionContext:
         data: The triggering event's data (JSON form).
         key: The enrolment's id: stable per (rule, subject[, event]), for ids and idempotency keys.
         at: When the action runs (the event's instant, or the job's due time).
+        version: The rule-set version that decided (delayed jobs and follow-ups carry it).
     """
 
     uow: UnitOfWork
@@ -68,6 +69,7 @@ class ActionContext:
     data: Mapping[str, Any]
     key: str
     at: datetime
+    version: str = ""
 
     def require_party(self, action: str) -> str:
         """The party, or a `ValidationError` saying the event names none."""

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -44,11 +45,18 @@ __all__ = [
     "check_follow_ups",
     "end_by_goals",
     "follow_up_times",
+    "local_calendar",
+    "local_zone",
     "schedule_follow_ups",
 ]
 
 Params = Mapping[str, Any]
-_KEYS = frozenset({"days", "every_days", "times", "at", "business_hours", "business", "action"})
+_KEYS = frozenset(
+    {"days", "every_days", "times", "at", "business_hours", "business", "zone", "action"}
+)
+#: Where follow-ups are placed: the party's own time zone when it has one, or the business's.
+ZONES = ("party", "business")
+_UTC = ZoneInfo("UTC")
 _QUEUE = "rules.action"  # the engine's ACTION_QUEUE (not imported: the engine imports us)
 
 
@@ -131,6 +139,8 @@ def _check_when(params: Params, path: str) -> None:
         raise ValidationError(
             f"{path}.business_hours", params["business_hours"], "give true or false"
         )
+    if params.get("zone", "party") not in ZONES:
+        raise ValidationError(f"{path}.zone", params["zone"], f"allowed: {list(ZONES)}")
     business = params.get("business", DEFAULT_BUSINESS)
     if not isinstance(business, str) or not business.strip():
         raise ValidationError(f"{path}.business", business, "give a business key")
@@ -163,6 +173,28 @@ def check_follow_ups(params: Params, path: str) -> Params:
 def _calendar(uow: UnitOfWork, key: str) -> WorkingCalendar:
     found = uow.repository(Business).find(key)
     return WorkingCalendar("UTC") if found is None else found.calendar
+
+
+def _party_zone(party: object) -> ZoneInfo | None:
+    """The party's own zone; ``None`` when it has none (UTC, the default, counts as none)."""
+    zone = getattr(party, "time_zone", None)
+    return zone if isinstance(zone, ZoneInfo) and zone != _UTC else None
+
+
+def local_zone(uow: UnitOfWork, party: object, business: str = DEFAULT_BUSINESS) -> tzinfo:
+    """The zone a rule's delay counts days in: the party's own, else the business's."""
+    return _party_zone(party) or _calendar(uow, business).time_zone
+
+
+def local_calendar(
+    uow: UnitOfWork, party: object, business: str = DEFAULT_BUSINESS, zone: str = "party"
+) -> WorkingCalendar:
+    """The business's hours and holidays, read in the party's own zone when it has one (``zone="party"``)."""
+    calendar = _calendar(uow, business)
+    own = _party_zone(party) if zone == "party" else None
+    if own is None:
+        return calendar
+    return WorkingCalendar(own, hours=calendar.hours, holidays=calendar.holidays)
 
 
 def _place(calendar: WorkingCalendar, day: date, at: time, business_hours: bool) -> datetime:
@@ -202,7 +234,10 @@ def schedule_follow_ups(context: Any, params: Params) -> Mapping[str, str]:
     repo = uow.repository(FOLLOW_UPS)
     if repo.find(fid) is not None:
         return {"enrolment": fid, "scheduled": "no, enrolled already"}
-    calendar = _calendar(uow, params.get("business", DEFAULT_BUSINESS))
+    party = None if context.party_id is None else uow.parties.find(context.party_id)
+    calendar = local_calendar(
+        uow, party, params.get("business", DEFAULT_BUSINESS), params.get("zone", "party")
+    )
     dues = follow_up_times(calendar, context.at, params)
     group = _group(context.rule, context.subject, fid)
     repo.add(FollowUpEnrolment(fid, context.rule, context.subject, group, len(dues), context.at))
@@ -214,7 +249,7 @@ def schedule_follow_ups(context: Any, params: Params) -> Mapping[str, str]:
                     "follow_up": fid,
                     "n": n,
                     "rule": context.rule,
-                    "version": "",
+                    "version": context.version,
                     "subject": context.subject,
                     "party_id": context.party_id,
                     "event_type": context.event_type,
