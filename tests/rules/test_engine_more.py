@@ -286,3 +286,40 @@ def test_prune_deletes_old_audits_only_and_the_command_reports_it(
     assert main(["rules", "prune", "--store", url, "--before", "2026-12-01T00:00:00+00:00"]) == 0
     assert "deleted 2 audit record(s)" in capsys.readouterr().out
     assert main(["rules", "prune", "--store", url, "--before", "yesterday"]) == 2
+
+
+def test_a_rule_may_enrol_the_event_s_aggregate_instead_of_its_party() -> None:
+    with rc.open("memory://", clock=rc.ManualClock(T0)) as crm:
+        engine = RuleEngine(crm)
+        engine.install(
+            """
+[[rules]]
+name = "per engagement"
+trigger = "engagement.started"
+subject = "aggregate"
+reentry = "once_per_subject"
+actions = [{ name = "tag_party", params = { tags = ["engaged"] } }]
+
+[[rules]]
+name = "per party"
+trigger = "engagement.started"
+reentry = "once_per_subject"
+actions = [{ name = "tag_party", params = { tags = ["seen"] } }]
+"""
+        )
+        ada = crm.parties.add(rc.Person(name="Ada"))
+        _start(crm, ada)
+        _start(crm, ada, T0 + timedelta(days=1))  # a second engagement: a new aggregate
+        enrolled = sorted(
+            (e.rule, e.subject == ada.id) for e in crm.repository("rule_enrolment").iterate()
+        )
+        assert enrolled == [
+            ("per engagement", False),
+            ("per engagement", False),
+            ("per party", True),
+        ]
+        with pytest.raises(ValidationError, match="allowed"):
+            load_rules(
+                '[[rules]]\nname = "x"\ntrigger = "a"\nsubject = "order"\n'
+                'actions = [{ name = "tag_party" }]\n'
+            )

@@ -144,6 +144,16 @@ class Facts:
     subject: str
     party_id: str | None
     party: object | None = None
+    aggregate_id: str = ""
+    engagement_id: str | None = None
+
+    def subject_for(self, rule: RuleSpec) -> str:
+        """Whom *rule* enrols for this event (see `RuleSpec.subject`)."""
+        if rule.subject == "aggregate":
+            return self.aggregate_id
+        if rule.subject == "engagement" and self.engagement_id:
+            return self.engagement_id
+        return self.subject
 
 
 def facts_of(uow: UnitOfWork, event: DomainEvent) -> Facts:
@@ -177,6 +187,8 @@ def facts_of(uow: UnitOfWork, event: DomainEvent) -> Facts:
         pid or event.aggregate_id,
         pid,
         party,
+        event.aggregate_id,
+        getattr(engagement, "id", None),
     )
 
 
@@ -204,6 +216,7 @@ class Decision:
         suppressed: str | None = None,
     ) -> None:
         mode = rule.reentry.mode
+        self.subject = subject
         self.id = enrolment_id(rule.name, subject, event_key if mode == "once_per_event" else None)
         self.skipped: str | None = suppressed  # a suppressed subject is never enrolled
         self.count = 1
@@ -260,7 +273,7 @@ def evaluate(
             Decision(
                 uow,
                 rule,
-                facts.subject,
+                facts.subject_for(rule),
                 key,
                 event.occurred_at,
                 suppressed=rule.suppress.reason(facts.party_id, facts.context)

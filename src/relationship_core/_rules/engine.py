@@ -87,11 +87,11 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
                 for c in rule.actions
             )
             continue
-        decision.record(uow, rule.name, facts.subject, key, event.occurred_at)
+        decision.record(uow, rule.name, decision.subject, key, event.occurred_at)
         context = ActionContext(
             uow,
             rule.name,
-            facts.subject,
+            decision.subject,
             facts.party_id,
             event.name,
             event.aggregate_id,
@@ -117,13 +117,17 @@ def _goals(uow: UnitOfWork, ruleset: RuleSet, event: DomainEvent) -> list[Action
     if not rules:
         return []
     facts = facts_of(uow, event)
-    ended = end_by_goals(
-        uow, rules, event.name, context=facts.context, subject=facts.subject, at=event.occurred_at
-    )
-    return [
-        ActionOutcome(rule, "goal", "done", result={**result, "subject": facts.subject})
-        for rule, result in ended
-    ]
+    outcomes: list[ActionOutcome] = []
+    for rule in rules:
+        subject = facts.subject_for(rule)
+        ended = end_by_goals(
+            uow, [rule], event.name, context=facts.context, subject=subject, at=event.occurred_at
+        )
+        outcomes.extend(
+            ActionOutcome(name, "goal", "done", result={**result, "subject": subject})
+            for name, result in ended
+        )
+    return outcomes
 
 
 def _audit(

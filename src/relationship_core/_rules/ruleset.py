@@ -20,6 +20,7 @@ from relationship_core._rules.condition import CompiledCondition, compile_condit
 from relationship_core._rules.python_rules import PythonCondition, resolve_python
 from relationship_core._rules.spec import (
     REENTRY_MODES,
+    SUBJECTS,
     ActionCall,
     Goal,
     Reentry,
@@ -56,6 +57,7 @@ _RULE_KEYS = frozenset(
         "enabled",
         "goals",
         "suppress",
+        "subject",
     }
 )
 _SUPPRESS_KEYS = frozenset({"parties", "tags", "condition"})
@@ -164,6 +166,7 @@ class _Loader:
                 self.boolean(where.format("enabled"), data.get("enabled", True)),
                 self.goals(where.format("goals"), data.get("goals", [])),
                 self.suppress(where.format("suppress"), data.get("suppress")),
+                self.subject(where.format("subject"), data.get("subject", "party")),
             )
         except ValidationError as error:
             if not error.reason.startswith("rule "):  # name the rule, keep the error's type
@@ -230,6 +233,11 @@ class _Loader:
                 )
             )
         return tuple(out)
+
+    def subject(self, path: str, value: object) -> str:
+        if value not in SUBJECTS:
+            raise ValidationError(path, value, f"allowed: {list(SUBJECTS)}")
+        return str(value)
 
     def suppress(self, path: str, value: object) -> Suppression:
         if value is None:

@@ -23,6 +23,7 @@ from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "REENTRY_MODES",
+    "SUBJECTS",
     "ActionCall",
     "Goal",
     "Reentry",
@@ -31,6 +32,9 @@ __all__ = [
     "Suppression",
     "parse_duration",
 ]
+
+#: Whom a rule enrols: the event's party (default), its aggregate, or its engagement.
+SUBJECTS = ("party", "aggregate", "engagement")
 
 #: How often a rule may act for one subject: per triggering event (default), once ever, or after a cooldown.
 REENTRY_MODES = ("once_per_event", "once_per_subject", "cooldown")
@@ -146,6 +150,9 @@ class RuleSpec:
         enabled: Disabled rules are kept but never considered.
         goals: Events that end the subject's pending follow-ups of this rule.
         suppress: Subjects it never enrolls.
+        subject: Whom it enrols: ``"party"`` (the event's party, else its
+            aggregate; the default), ``"aggregate"`` (the event's aggregate) or
+            ``"engagement"`` (the event's engagement, else the party).
     """
 
     name: str
@@ -158,6 +165,7 @@ class RuleSpec:
     enabled: bool = True
     goals: tuple[Goal, ...] = ()
     suppress: Suppression = Suppression()
+    subject: str = "party"
 
     def due(self, at: datetime, zone: tzinfo | None = None) -> datetime:
         """When the actions of an event at *at* run: days on the local calendar of *zone* (default: *at*'s)."""
@@ -185,6 +193,8 @@ class RuleSpec:
             out["goals"] = [goal.canonical() for goal in self.goals]
         if self.suppress:
             out["suppress"] = self.suppress.canonical()
+        if self.subject != "party":
+            out["subject"] = self.subject
         if self.reentry != Reentry():
             out["reentry"] = {"mode": self.reentry.mode}
             if self.reentry.cooldown is not None:
