@@ -323,3 +323,28 @@ actions = [{ name = "tag_party", params = { tags = ["seen"] } }]
                 '[[rules]]\nname = "x"\ntrigger = "a"\nsubject = "order"\n'
                 'actions = [{ name = "tag_party" }]\n'
             )
+
+
+def test_local_says_whether_the_event_is_in_the_party_s_business_hours() -> None:
+    evening = datetime(2026, 1, 5, 18, tzinfo=UTC)  # a Monday, 18:00 in London
+    with rc.open("memory://", clock=rc.ManualClock(evening)) as crm:
+        crm.repository(Business).add(Business.create("default", time_zone="Europe/London"))
+        engine = RuleEngine(crm)
+        engine.install(
+            """
+[[rules]]
+name = "office hours"
+trigger = "engagement.started"
+condition = 'local.in_business_hours and local.weekday == "monday"'
+actions = [{ name = "tag_party", params = { tags = ["in-hours"] } }]
+"""
+        )
+        london = crm.parties.add(rc.Person(name="Lou"))  # no zone of its own: London's hours
+        ny = crm.parties.add(rc.Person(name="Ny", time_zone="America/New_York"))  # 13:00 there
+        _start(crm, london, evening)
+        _start(crm, ny, evening)
+        assert "in-hours" not in crm.parties.get(london.id).tags
+        assert "in-hours" in crm.parties.get(ny.id).tags
+        [failed] = engine.audits_for_subject(london.id)[0].failed
+        assert failed.conditions[0].text == "local.in_business_hours"
+        assert failed.conditions[0].values == (("local.in_business_hours", "False"),)

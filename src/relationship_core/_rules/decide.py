@@ -31,6 +31,7 @@ from relationship_core._rules.audit import (
 )
 from relationship_core._rules.context import Context, Exposure
 from relationship_core._rules.followups import local_zone
+from relationship_core._rules.localtime import LOCAL, local_time, uses_local
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._rules.values import shift
 
@@ -156,12 +157,15 @@ class Facts:
         return self.subject
 
 
-def facts_of(uow: UnitOfWork, event: DomainEvent) -> Facts:
-    """The context of *event*: the event, its aggregate (by the event type's prefix), party, engagement."""
+def facts_of(uow: UnitOfWork, event: DomainEvent, *, with_local: bool = False) -> Facts:
+    """The context of *event*: the event, its aggregate (by the event type's prefix), party, engagement.
+
+    With *with_local*, also ``local``: the event's instant in the party's calendar (`LocalTime`).
+    """
     prefix = event.name.partition(".")[0]
     roots: dict[str, object] = {"event": event}
     aggregate = None
-    if prefix not in ("event", "party", "engagement", "now"):
+    if prefix not in ("event", "party", "engagement", "now", LOCAL):
         aggregate = find_record(uow, prefix, event.aggregate_id)
         if aggregate is not None:
             roots[prefix] = aggregate
@@ -180,6 +184,8 @@ def facts_of(uow: UnitOfWork, event: DomainEvent) -> Facts:
     party = find_record(uow, "party", party_id)
     if party is not None:
         roots["party"] = party
+    if with_local:
+        roots[LOCAL] = local_time(uow, party, event.occurred_at)
     classes = tuple(type(v) for v in roots.values())
     pid = party_id if isinstance(party_id, str) else None
     return Facts(
@@ -257,7 +263,7 @@ def evaluate(
     considered = [r for r in ruleset.rules if r.enabled and triggers_on(r, event.name)]
     if not considered:
         return None
-    facts = facts_of(uow, event)
+    facts = facts_of(uow, event, with_local=uses_local(ruleset))
     result = ruleset.index.match_explained(event.name, facts.context)
     names = {rule.name for rule in result.matched}
     explained = {rule.name: why for rule, why in result.failed}  # the index pruned the others

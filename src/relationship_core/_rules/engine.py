@@ -43,6 +43,7 @@ from relationship_core._rules.decide import (
     installed,
 )
 from relationship_core._rules.followups import end_by_goals, follow_up_active, local_zone
+from relationship_core._rules.localtime import uses_local
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
@@ -116,7 +117,7 @@ def _goals(uow: UnitOfWork, ruleset: RuleSet, event: DomainEvent) -> list[Action
     rules = [r for r in ruleset.rules if any(event.name in g.triggers for g in r.goals)]
     if not rules:
         return []
-    facts = facts_of(uow, event)
+    facts = facts_of(uow, event, with_local=uses_local(ruleset))
     outcomes: list[ActionOutcome] = []
     for rule in rules:
         subject = facts.subject_for(rule)
