@@ -348,3 +348,25 @@ actions = [{ name = "tag_party", params = { tags = ["in-hours"] } }]
         [failed] = engine.audits_for_subject(london.id)[0].failed
         assert failed.conditions[0].text == "local.in_business_hours"
         assert failed.conditions[0].values == (("local.in_business_hours", "False"),)
+
+
+def test_a_delay_in_business_hours_moves_to_the_next_opening() -> None:
+    friday = datetime(2026, 3, 6, 15, tzinfo=UTC)  # 16:00 in Paris
+    with rc.open("memory://", clock=rc.ManualClock(friday)) as crm:
+        crm.repository(Business).add(Business.create("default", time_zone="Europe/Paris"))
+        engine = RuleEngine(crm)
+        engine.install(
+            """
+[[rules]]
+name = "next day, in hours"
+trigger = "engagement.started"
+delay = "1 day"
+business_hours = true
+actions = [{ name = "tag_party", params = { tags = ["later"] } }]
+"""
+        )
+        ada = crm.parties.add(rc.Person(name="Ada"))
+        _start(crm, ada, friday)
+        [job] = crm.jobs.list_jobs(queue="rules.action")
+        assert job.due_at == datetime(2026, 3, 9, 8, tzinfo=UTC)  # Saturday -> Monday 09:00 Paris
+        assert engine.installed().canonical()["rules"][0]["business_hours"] is True  # type: ignore[union-attr]

@@ -30,7 +30,7 @@ from relationship_core._rules.audit import (
     enrolment_id,
 )
 from relationship_core._rules.context import Context, Exposure
-from relationship_core._rules.followups import local_zone
+from relationship_core._rules.followups import local_calendar
 from relationship_core._rules.localtime import LOCAL, local_time, uses_local
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._rules.values import shift
@@ -272,7 +272,7 @@ def evaluate(
     )  # stable: file order within a priority
     key = event_key(event)
     delayed = any(rule.delay is not None for rule in matched)
-    zone = local_zone(uow, facts.party) if delayed else None
+    calendar = local_calendar(uow, facts.party) if delayed else None
     decisions = [
         (
             rule,
@@ -294,7 +294,7 @@ def evaluate(
             rule.name,
             call.name,
             call.params,
-            rule.due(event.occurred_at, zone),
+            rule.due(event.occurred_at, calendar),
             rule.delay is not None,
             decision.skipped,
         )

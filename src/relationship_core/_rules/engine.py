@@ -16,7 +16,6 @@ is bounded by the bus's ``max_event_depth`` like any other handler's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from relationship_core import _serialize
@@ -42,7 +41,7 @@ from relationship_core._rules.decide import (
     facts_of,
     installed,
 )
-from relationship_core._rules.followups import end_by_goals, follow_up_active, local_zone
+from relationship_core._rules.followups import end_by_goals, follow_up_active, local_calendar
 from relationship_core._rules.localtime import uses_local
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._storage.contract import NewJob
@@ -51,6 +50,7 @@ from relationship_core.exceptions import ValidationError
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
     from relationship_core._app.uow import UnitOfWork
+    from relationship_core._domain.business import WorkingCalendar
     from relationship_core._domain.events import DomainEvent
     from relationship_core._storage.contract import Job
 
@@ -103,7 +103,7 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
         )
         if rule.delay is not None:
             outcomes.extend(
-                _schedule(uow, rule, context, ruleset.version, local_zone(uow, facts.party))
+                _schedule(uow, rule, context, ruleset.version, local_calendar(uow, facts.party))
             )
             continue
         for call in rule.actions:
@@ -153,9 +153,13 @@ def _audit(
 
 
 def _schedule(
-    uow: UnitOfWork, rule: RuleSpec, context: ActionContext, version: str, zone: tzinfo
+    uow: UnitOfWork,
+    rule: RuleSpec,
+    context: ActionContext,
+    version: str,
+    calendar: WorkingCalendar,
 ) -> list[ActionOutcome]:
-    due = rule.due(context.at, zone)
+    due = rule.due(context.at, calendar)
     job = NewJob(
         ACTION_QUEUE,
         {

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +46,6 @@ __all__ = [
     "end_by_goals",
     "follow_up_times",
     "local_calendar",
-    "local_zone",
     "schedule_follow_ups",
 ]
 
@@ -179,11 +178,6 @@ def _party_zone(party: object) -> ZoneInfo | None:
     """The party's own zone; ``None`` when it has none (UTC, the default, counts as none)."""
     zone = getattr(party, "time_zone", None)
     return zone if isinstance(zone, ZoneInfo) and zone != _UTC else None
-
-
-def local_zone(uow: UnitOfWork, party: object, business: str = DEFAULT_BUSINESS) -> tzinfo:
-    """The zone a rule's delay counts days in: the party's own, else the business's."""
-    return _party_zone(party) or _calendar(uow, business).time_zone
 
 
 def local_calendar(

@@ -58,6 +58,7 @@ _RULE_KEYS = frozenset(
         "goals",
         "suppress",
         "subject",
+        "business_hours",
     }
 )
 _SUPPRESS_KEYS = frozenset({"parties", "tags", "condition"})
@@ -167,6 +168,7 @@ class _Loader:
                 self.goals(where.format("goals"), data.get("goals", [])),
                 self.suppress(where.format("suppress"), data.get("suppress")),
                 self.subject(where.format("subject"), data.get("subject", "party")),
+                self.boolean(where.format("business_hours"), data.get("business_hours", False)),
             )
         except ValidationError as error:
             if not error.reason.startswith("rule "):  # name the rule, keep the error's type

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
+from relationship_core._domain.business import WorkingCalendar
 from relationship_core._rules.ast import UNITS, Duration
 from relationship_core._rules.condition import CompiledCondition
 from relationship_core._rules.index import Rule, RuleIndex
@@ -153,6 +154,8 @@ class RuleSpec:
         subject: Whom it enrols: ``"party"`` (the event's party, else its
             aggregate; the default), ``"aggregate"`` (the event's aggregate) or
             ``"engagement"`` (the event's engagement, else the party).
+        business_hours: A delayed action due outside business hours (the default
+            business's, in the party's zone) runs at the next opening instead.
     """
 
     name: str
@@ -166,16 +169,27 @@ class RuleSpec:
     goals: tuple[Goal, ...] = ()
     suppress: Suppression = Suppression()
     subject: str = "party"
+    business_hours: bool = False
 
-    def due(self, at: datetime, zone: tzinfo | None = None) -> datetime:
-        """When the actions of an event at *at* run: days on the local calendar of *zone* (default: *at*'s)."""
+    def due(self, at: datetime, calendar: WorkingCalendar | None = None) -> datetime:
+        """When the actions of an event at *at* run.
+
+        Days count on the local calendar of *calendar*'s zone (default: *at*'s);
+        with `business_hours`, a due time outside *calendar*'s working time moves
+        to its next opening.
+        """
         if self.delay is None:
             return at
-        local = at if zone is None else at.astimezone(zone)
+        local = at if calendar is None else at.astimezone(calendar.time_zone)
         moved = shift(local, 1, self.delay)
         if not isinstance(moved, datetime):
             return at + timedelta(days=36600)
-        return moved if zone is None else moved.astimezone(at.tzinfo)
+        if calendar is None:
+            return moved
+        if self.business_hours and not calendar.is_working_time(moved):
+            second = timedelta(seconds=1)
+            moved = calendar.add_working_time(moved, second) - second
+        return moved.astimezone(at.tzinfo)
 
     def canonical(self) -> dict[str, Any]:
         """The JSON-able form this rule is stored and hashed in."""
@@ -195,6 +209,8 @@ class RuleSpec:
             out["suppress"] = self.suppress.canonical()
         if self.subject != "party":
             out["subject"] = self.subject
+        if self.business_hours:
+            out["business_hours"] = True
         if self.reentry != Reentry():
             out["reentry"] = {"mode": self.reentry.mode}
             if self.reentry.cooldown is not None:
