@@ -122,7 +122,8 @@ def _proposal(story: _Story, engine: RuleEngine, friday: date) -> None:
     clock.advance(timedelta(hours=2))
     with crm.unit_of_work() as uow:
         uow.repository(Opportunity).get(deal.id).accept_proposal(at=clock.now())
-    state = crm.jobs.get(jobs[-1].id).state
+    last = crm.jobs.get(jobs[-1].id)
+    state = "gone" if last is None else last.state
     write(f"  the proposal is accepted (the deal is won): the goal ends it, 2nd follow-up {state}")
     score = ScoringService(crm).of(buyer.id, DEMO_MODEL.name)
     if score is not None:

@@ -34,9 +34,9 @@ from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import Interaction
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._scoring.adjustments import ScoreAdjustment, adjustment_lines
 from relationship_core._scoring.decay import DECAY_QUEUE, enqueue_decay_check, is_stale
 from relationship_core._scoring.engine import Lead, score
-from relationship_core._scoring.adjustments import ScoreAdjustment, adjustment_lines
 from relationship_core._scoring.kinds import PARTY_SCORES, SCORE_ADJUSTMENTS
 from relationship_core._scoring.loading import load_model
 from relationship_core._scoring.model import ScoringModel
@@ -102,6 +102,7 @@ def rescore_party(
     models: Mapping[str, ScoringModel],
     at: datetime,
     interaction: Interaction | None = None,
+    *,
     adjustment: ScoreAdjustment | None = None,
 ) -> dict[str, PartyScore]:
     """Score the party under every model at *at*, in *uow*; its stored scores by model name.
@@ -133,7 +134,9 @@ def rescore_party(
         stored = repo.find(score_id(name, party_id))
         if stored is None:
             stored = repo.add(PartyScore(party_id=party_id, model=name))
-        stored.record(model, score(model, lead, at), adjustment_lines(adjustments.values(), name, at))
+        stored.record(
+            model, score(model, lead, at), adjustment_lines(adjustments.values(), name, at)
+        )
         enqueue_decay_check(uow, stored, model, lead, at)
         out[name] = stored
     return out
