@@ -119,7 +119,7 @@ def exposure_of(classes: tuple[type, ...]) -> Exposure:
 
 def store_of(uow: UnitOfWork) -> Session:
     """The store a unit of work belongs to (its kinds and the plugins' contributions)."""
-    return uow._crm
+    return uow.session
 
 
 def event_key(event: DomainEvent) -> str:

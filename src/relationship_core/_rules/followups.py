@@ -145,10 +145,8 @@ def _check_when(params: Params, path: str) -> None:
         raise ValidationError(f"{path}.business", business, "give a business key")
 
 
-def check_follow_ups(params: Params, path: str) -> Params:
-    """Refuse bad parameters at load (the inner action's too)."""
-    from relationship_core._rules.actions import BUILTIN_ACTIONS
-
+def check_follow_ups(params: Params, path: str, inners: Mapping[str, Any]) -> Params:
+    """Refuse bad parameters at load (the inner action's too: one of *inners*, by name, with its check)."""
     if not isinstance(params, Mapping):
         raise ValidationError(path, params, "give a table of parameters")
     for key in params:
@@ -156,10 +154,11 @@ def check_follow_ups(params: Params, path: str) -> Params:
             raise ValidationError(f"{path}.{key}", params[key], f"allowed: {sorted(_KEYS)}")
     _check_when(params, path)
     inner = params.get("action")
-    inners = {n: a for n, a, _ in BUILTIN_ACTIONS if n != "schedule_follow_ups"}
     if not isinstance(inner, Mapping) or set(inner) - {"name", "params"}:
         raise ValidationError(f"{path}.action", inner, 'give {name = "create_task", params = {}}')
     name = inner.get("name")
+    if not isinstance(name, str):
+        raise ValidationError(f"{path}.action.name", name, f"allowed: {sorted(inners)}")
     if name not in inners:
         raise ValidationError(f"{path}.action.name", name, f"allowed: {sorted(inners)}")
     inner_params = inner.get("params", {})

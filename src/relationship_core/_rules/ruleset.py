@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from relationship_core._rules.condition import CompiledCondition, compile_condition
+from relationship_core._rules.offered import actions_of, event_types_of
 from relationship_core._rules.python_rules import PythonCondition, resolve_python
 from relationship_core._rules.spec import (
     REENTRY_MODES,
@@ -326,8 +327,6 @@ def load_rules(
         ValidationError: At the first bad place, e.g. field ``rules[2].actions[0].params.stage``.
     """
     if crm is not None:
-        from relationship_core._rules.actions import actions_of, event_types_of
-
         event_types = event_types if event_types is not None else event_types_of(crm)
         actions = actions if actions is not None else actions_of(crm)
     ruleset, errors = check_rules(source, event_types=event_types, actions=actions)

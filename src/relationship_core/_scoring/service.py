@@ -123,7 +123,7 @@ def rescore_party(
         a.id: a
         for a in (
             uow.repository(SCORE_ADJUSTMENTS).iterate(party_id=party_id)
-            if SCORE_ADJUSTMENTS.kind in uow._crm.registry
+            if SCORE_ADJUSTMENTS.kind in uow.session.registry
             else ()
         )
     }
