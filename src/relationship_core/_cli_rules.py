@@ -43,12 +43,15 @@ def _check(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from relationship_core._app.facade import open_store
     from relationship_core._rules.audit import RULE_AUDITS
+    from relationship_core._rules.condition import compile_condition
+    from relationship_core._rules.engine import RuleEngine
     from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     try:
         with open_store(args.store) as crm:
             audit = crm.repository(RULE_AUDITS).find(f"audit-{args.event_id}")
+            source = None if audit is None else RuleEngine(crm).version(audit.ruleset_version)
     except RelationshipCoreError as error:
         sys.stderr.write(f"relationship-core rules explain: {redact(args.store)}: {error}\n")
         return 2
@@ -61,6 +64,14 @@ def _explain(args: argparse.Namespace) -> int:
     if args.rule not in audit.considered:
         out.write(f"{args.rule}: not considered (its triggers do not include {audit.event_type})\n")
         return 1
+    rules = {r.get("name"): r for r in (source or {}).get("rules", [])}
+    suppress = rules.get(args.rule, {}).get("suppress")
+    if suppress:
+        listed = "; ".join(
+            f"{key} {compile_condition(value).text if key == 'condition' else value}"
+            for key, value in sorted(suppress.items())
+        )
+        out.write(f"{args.rule}: suppression list (as of that version): {listed}\n")
     if args.rule in audit.matched:
         out.write(f"{args.rule}: matched\n")
         mine = [o for o in audit.actions if o.rule == args.rule]

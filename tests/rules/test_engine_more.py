@@ -141,6 +141,15 @@ def test_suppression_lists_keep_parties_out_and_say_so_in_the_audit_and_explain(
     assert main(["rules", "explain", "welcome", audit.event_id, "--store", url]) == 0
     out = capsys.readouterr().out
     assert "suppressed: party tagged 'do-not-contact' (the rule's suppression list)" in out
+    assert 'welcome: suppression list (as of that version): condition party.name == "Cy"' in out
+    assert "tags ['do-not-contact']" in out
+    with rc.open(url) as crm:  # a newer set replaces it; the audit's version is still kept
+        engine = RuleEngine(crm)
+        newer = engine.install(SUPPRESSED.replace("{bob}", "nobody"))
+        assert newer.version != ruleset.version
+        kept = engine.version(ruleset.version)
+        assert kept is not None
+        assert kept["rules"][0]["suppress"]["parties"] == [bob.id]
 
 
 def test_a_bad_suppression_list_fails_the_load_at_its_place() -> None:

@@ -16,7 +16,7 @@ is bounded by the bus's ``max_event_depth`` like any other handler's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from relationship_core import _serialize
 from relationship_core._rules.actions import ActionContext
@@ -30,6 +30,7 @@ from relationship_core._rules.audit import (
     audits_for_rule,
     audits_for_subject,
     enrolment_id,
+    version_id,
 )
 from relationship_core._rules.decide import (
     Plan,
@@ -251,7 +252,12 @@ class RuleEngine:
         return source if isinstance(source, RuleSet) else load_rules(source, crm=self.crm)
 
     def install(self, source: object) -> RuleSet:
-        """Check *source* and make it the store's rule set (replacing the previous one)."""
+        """Check *source* and make it the store's rule set (replacing the previous one).
+
+        Each version installed is also kept (a ``rule_set`` record per version,
+        see `version`), so an audit's version can be read back after a newer set
+        replaced it.
+        """
         ruleset = load_rules(
             source.canonical() if isinstance(source, RuleSet) else source, crm=self.crm
         )
@@ -259,6 +265,9 @@ class RuleEngine:
         with self.crm.unit_of_work() as uow:
             repo = uow.repository(RULE_SETS)
             found = repo.find(ACTIVE)
+            kept = version_id(ruleset.version)
+            if repo.find(kept) is None:
+                repo.add(RuleSetRecord(kept, ruleset.version, ruleset.canonical(), now))
             if found is None:
                 repo.add(RuleSetRecord(ACTIVE, ruleset.version, ruleset.canonical(), now))
             else:
@@ -268,6 +277,11 @@ class RuleEngine:
                     now,
                 )
         return ruleset
+
+    def version(self, version: str) -> dict[str, Any] | None:
+        """The canonical form of the rule set *version* (an audit's ``ruleset_version``), if it was installed here."""
+        record = self.crm.repository(RULE_SETS).find(version_id(version))
+        return None if record is None else dict(record.source)
 
     def installed(self) -> RuleSet | None:
         """The store's rule set, or ``None``."""
