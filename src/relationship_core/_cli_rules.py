@@ -1,4 +1,4 @@
-"""The ``rules`` command: ``rules check FILE [--store URL]`` validates a rule file; ``rules explain RULE EVENT_ID --store URL`` reads the audit."""
+"""The ``rules`` command: ``check`` a rule file, ``explain`` one event's audit, ``replay`` past events, ``prune`` the audit."""
 
 from __future__ import annotations
 
@@ -43,12 +43,15 @@ def _check(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from relationship_core._app.facade import open_store
     from relationship_core._rules.audit import RULE_AUDITS
+    from relationship_core._rules.condition import compile_condition
+    from relationship_core._rules.engine import RuleEngine
     from relationship_core._storage.url import redact
     from relationship_core.exceptions import RelationshipCoreError
 
     try:
         with open_store(args.store) as crm:
             audit = crm.repository(RULE_AUDITS).find(f"audit-{args.event_id}")
+            source = None if audit is None else RuleEngine(crm).version(audit.ruleset_version)
     except RelationshipCoreError as error:
         sys.stderr.write(f"relationship-core rules explain: {redact(args.store)}: {error}\n")
         return 2
@@ -61,8 +64,20 @@ def _explain(args: argparse.Namespace) -> int:
     if args.rule not in audit.considered:
         out.write(f"{args.rule}: not considered (its triggers do not include {audit.event_type})\n")
         return 1
+    rules = {r.get("name"): r for r in (source or {}).get("rules", [])}
+    suppress = rules.get(args.rule, {}).get("suppress")
+    if suppress:
+        listed = "; ".join(
+            f"{key} {compile_condition(value).text if key == 'condition' else value}"
+            for key, value in sorted(suppress.items())
+        )
+        out.write(f"{args.rule}: suppression list (as of that version): {listed}\n")
     if args.rule in audit.matched:
         out.write(f"{args.rule}: matched\n")
+        mine = [o for o in audit.actions if o.rule == args.rule]
+        reasons = {o.result.get("reason", "") for o in mine if o.status == "skipped"}
+        for reason in sorted(r for r in reasons if r.startswith("suppressed")):
+            out.write(f"  {reason} (the rule's suppression list): nothing enrolled\n")
         for outcome in audit.actions:
             if outcome.rule == args.rule:
                 due = "" if outcome.due is None else f" due {outcome.due.isoformat()}"
@@ -133,8 +148,47 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from relationship_core._app.facade import open_store
+    from relationship_core._rules.retention import prune_audits
+    from relationship_core._storage.url import redact
+    from relationship_core.exceptions import RelationshipCoreError
+
+    before = None
+    if args.before is not None:
+        try:
+            before = datetime.fromisoformat(args.before)
+        except ValueError:
+            before = None
+        if before is None or before.tzinfo is None:
+            sys.stderr.write(
+                f"relationship-core rules prune: --before {args.before!r}: give ISO 8601 with an offset\n"
+            )
+            return 2
+    days = args.older_than_days
+    if before is not None and days is not None:
+        sys.stderr.write("relationship-core rules prune: give --before or --older-than-days\n")
+        return 2
+    try:
+        with open_store(args.store) as crm:
+            count = prune_audits(
+                crm,
+                before=before,
+                older_than=None if days is None else timedelta(days=days),
+                dry_run=args.dry_run,
+            )
+    except RelationshipCoreError as error:
+        sys.stderr.write(f"relationship-core rules prune: {redact(args.store)}: {error}\n")
+        return 2
+    verb = "would delete" if args.dry_run else "deleted"
+    sys.stdout.write(f"{verb} {count} audit record(s)\n")
+    return 0
+
+
 def add_rule_commands(commands: Any) -> None:
-    """Add ``rules check`` to the command's subparsers."""
+    """Add ``rules check|explain|replay|prune`` to the command's subparsers."""
     rules = commands.add_parser(
         "rules",
         help="check rule files of the rule engine",
@@ -176,3 +230,15 @@ def add_rule_commands(commands: Any) -> None:
     replay.add_argument("--rules", metavar="FILE", help="a rule file to try instead")
     replay.add_argument("--apply", action="store_true", help="act (installed rules only)")
     replay.set_defaults(run=_replay)
+    prune = actions.add_parser(
+        "prune",
+        help="delete old rule audit records (retention: 90 days by default)",
+        description="Delete the rule audit records of evaluations older than "
+        "--older-than-days (default 90, the documented retention) or before --before. "
+        "Enrolments and follow-ups are kept. --dry-run counts and writes nothing.",
+    )
+    prune.add_argument("--store", metavar="URL", required=True, help="the store")
+    prune.add_argument("--before", metavar="WHEN", help="ISO 8601 with offset")
+    prune.add_argument("--older-than-days", metavar="N", type=int, help="default 90")
+    prune.add_argument("--dry-run", action="store_true", help="count only")
+    prune.set_defaults(run=_prune)

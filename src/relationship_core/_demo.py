@@ -33,6 +33,7 @@ from relationship_core._billing.orders import Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._demo_notify import demo_config, notifications
 from relationship_core._demo_pipeline import lead_to_customer
+from relationship_core._demo_rules import rules_chapter
 from relationship_core._demo_story import ZONE, Write, _heading, _m, _Story
 from relationship_core._demo_support import support_chapter
 from relationship_core._domain.clock import ManualClock
@@ -347,6 +348,26 @@ def _all_events(crm: CRM) -> list[StoredEvent]:
         after = page[-1].seq
 
 
+def _read_back_chapter(
+    write: Write, records: dict[str, int], events: dict[str, int], numbers: tuple[str, ...]
+) -> None:
+    _heading(write, "10. Read back from the store (reopened)")
+    counts = [f"{_LABELS[kind]} {count}" for kind, count in records.items()]
+    write("  " + "   ".join(counts[:4]))
+    write("  " + "   ".join(counts[4:]))
+    families: Counter[str] = Counter()
+    for name, count in events.items():
+        families[name.split(".")[0]] += count
+    summary = f"events {sum(events.values())}: " + ", ".join(
+        f"{family} {count}" for family, count in sorted(families.items())
+    )
+    for line in textwrap.wrap(summary, width=96, subsequent_indent="  "):
+        write("  " + line)
+    expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
+    gaps = "no gaps" if numbers == expected else "GAPS FOUND"
+    write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")
+
+
 def run_demo(write: Write, url: str) -> DemoResult:
     """Tell the story on the store at *url* (which must be empty) and read it back."""
     clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
@@ -364,22 +385,12 @@ def run_demo(write: Write, url: str) -> DemoResult:
         support_chapter(story)
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
+            _read_back_chapter(write, records, events, numbers)
+            rules_chapter(story)
     if not url.startswith("memory:"):
         with open_store(url) as reopened:
             records, events, numbers = _read_back(reopened)
-    _heading(write, "10. Read back from the store (reopened)")
-    counts = [f"{_LABELS[kind]} {count}" for kind, count in records.items()]
-    write("  " + "   ".join(counts[:4]))
-    write("  " + "   ".join(counts[4:]))
-    families: Counter[str] = Counter()
-    for name, count in events.items():
-        families[name.split(".")[0]] += count
-    summary = f"events {sum(events.values())}: " + ", ".join(
-        f"{family} {count}" for family, count in sorted(families.items())
-    )
-    for line in textwrap.wrap(summary, width=96, subsequent_indent="  "):
-        write("  " + line)
-    expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
-    gaps = "no gaps" if numbers == expected else "GAPS FOUND"
-    write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")
+        _read_back_chapter(write, records, events, numbers)
+        with open_store(url, clock=clock, config=demo_config()) as crm:
+            rules_chapter(_Story(crm, clock, write))
     return DemoResult(url, numbers, records, events)

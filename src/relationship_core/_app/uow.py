@@ -225,6 +225,11 @@ class UnitOfWork:
         self._track(self._crm.registry.for_object(obj), obj, None, None, new=True)
         return obj
 
+    @property
+    def session(self) -> Session:
+        """The store this unit of work belongs to (its kinds, bus, settings), for handlers."""
+        return self._crm
+
     def config(self, feature: str) -> Mapping[str, Any]:
         """The settings *feature* was given by ``open(url, config={feature: {...}})`` (``{}``: none)."""
         return self._crm.config.get(feature, {})

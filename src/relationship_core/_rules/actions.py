@@ -19,12 +19,13 @@ import attrs
 
 from relationship_core._rules.followups import check_follow_ups, schedule_follow_ups
 from relationship_core._rules.notify_action import check_notification, send_notification
+from relationship_core._rules.offered import actions_of, event_types_of, rule_actions_of
+from relationship_core._rules.score_action import adjust_score, check_adjust_score
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from relationship_core._app.uow import UnitOfWork
-    from relationship_core._plugins.specs import RuleActionSpec
 
 __all__ = [
     "BUILTIN_ACTIONS",
@@ -56,6 +57,7 @@ class ActionContext:
         data: The triggering event's data (JSON form).
         key: The enrolment's id: stable per (rule, subject[, event]), for ids and idempotency keys.
         at: When the action runs (the event's instant, or the job's due time).
+        version: The rule-set version that decided (delayed jobs and follow-ups carry it).
     """
 
     uow: UnitOfWork
@@ -67,6 +69,7 @@ class ActionContext:
     data: Mapping[str, Any]
     key: str
     at: datetime
+    version: str = ""
 
     def require_party(self, action: str) -> str:
         """The party, or a `ValidationError` saying the event names none."""
@@ -290,8 +293,7 @@ def send_survey(context: ActionContext, params: Params) -> Mapping[str, str]:
     return {"survey": sid}
 
 
-#: ``(name, action, description)`` of the built-ins the rules plugin contributes.
-BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
+_INNER_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
     ("tag_party", RuleAction(tag_party, _check_tag), "tag the event's party: tags"),
     (
         "move_lifecycle_stage",
@@ -315,41 +317,31 @@ BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
     ),
     ("send_survey", RuleAction(send_survey, _check_none), "record the ticket's CSAT survey"),
     (
+        "adjust_score",
+        RuleAction(adjust_score, check_adjust_score),
+        "add points to the party's score, with a reason in its explanation: model, points, reason",
+    ),
+    (
         "send_notification",
         RuleAction(send_notification, check_notification),
         "a template's notification through the outbox: template, channel, to",
     ),
+)
+
+
+def _check_follow_ups(params: Params, path: str) -> Params:
+    return check_follow_ups(params, path, {name: action for name, action, _ in _INNER_ACTIONS})
+
+
+#: ``(name, action, description)`` of the built-ins the rules plugin contributes.
+BUILTIN_ACTIONS: tuple[tuple[str, RuleAction, str], ...] = (
+    *_INNER_ACTIONS,
     (
         "schedule_follow_ups",
-        RuleAction(schedule_follow_ups, check_follow_ups),
+        RuleAction(schedule_follow_ups, _check_follow_ups),
         (
             "delayed follow-ups in business hours, ended by the rule's goals: "
             "days or every_days+times, at, business_hours, business, action"
         ),
     ),
 )
-
-
-# -- what a store offers -----------------------------------------------------------
-def rule_actions_of(crm: object) -> dict[str, RuleActionSpec]:
-    """The rule actions the store's plugins contribute, by name."""
-    features = getattr(crm, "features", None)
-    if features is None:
-        raise ValidationError("crm", crm, "expected a store opened by relationship_core.open")
-    return {c.name: c.value for c in features.rule_actions.contributions()}
-
-
-def actions_of(crm: object) -> dict[str, Callable[[Params, str], Params] | None]:
-    """The store's action names and their parameter checks (``None``: unchecked)."""
-    out: dict[str, Callable[[Params, str], Params] | None] = {}
-    for name, spec in rule_actions_of(crm).items():
-        out[name] = spec.action.check if isinstance(spec.action, RuleAction) else None
-    return out
-
-
-def event_types_of(crm: object) -> frozenset[str]:
-    """The event type names the store knows."""
-    types = getattr(crm, "event_types", None)
-    if types is None:
-        raise ValidationError("crm", crm, "expected a store opened by relationship_core.open")
-    return frozenset(types)

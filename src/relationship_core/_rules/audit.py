@@ -1,6 +1,7 @@
 """What the rule engine stores: the installed rule set, enrolments and the audit.
 
-* ``rule_set``: the installed rule set's canonical form and version (one record, ``"active"``).
+* ``rule_set``: the installed rule set's canonical form and version (the record ``"active"``),
+  and each version ever installed (``version-<hash>``), so an audit's version can be read back.
 * ``rule_enrolment``: one per (rule, subject[, event]) the rule acted for; its id is
   derived from that key, so a replayed event meets it and does nothing, and two
   racing units of work adding it collide (the loser's commit fails and is retried).
@@ -39,6 +40,7 @@ __all__ = [
     "audits_for_rule",
     "audits_for_subject",
     "enrolment_id",
+    "version_id",
 ]
 
 #: The id of the installed rule set's record.
@@ -108,6 +110,11 @@ class RuleAudit:
     matched: tuple[str, ...] = ()
     failed: tuple[FailedRule, ...] = ()
     actions: tuple[ActionOutcome, ...] = ()
+
+
+def version_id(version: str) -> str:
+    """The id of the kept record of rule-set *version* (``sha256:<hex>`` -> ``version-<hex>``)."""
+    return "version-" + version.partition(":")[2] if ":" in version else f"version-{version}"
 
 
 def enrolment_id(rule: str, subject: str, event_key: str | None) -> str:

@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -44,11 +45,17 @@ __all__ = [
     "check_follow_ups",
     "end_by_goals",
     "follow_up_times",
+    "local_calendar",
     "schedule_follow_ups",
 ]
 
 Params = Mapping[str, Any]
-_KEYS = frozenset({"days", "every_days", "times", "at", "business_hours", "business", "action"})
+_KEYS = frozenset(
+    {"days", "every_days", "times", "at", "business_hours", "business", "zone", "action"}
+)
+#: Where follow-ups are placed: the party's own time zone when it has one, or the business's.
+ZONES = ("party", "business")
+_UTC = ZoneInfo("UTC")
 _QUEUE = "rules.action"  # the engine's ACTION_QUEUE (not imported: the engine imports us)
 
 
@@ -131,15 +138,15 @@ def _check_when(params: Params, path: str) -> None:
         raise ValidationError(
             f"{path}.business_hours", params["business_hours"], "give true or false"
         )
+    if params.get("zone", "party") not in ZONES:
+        raise ValidationError(f"{path}.zone", params["zone"], f"allowed: {list(ZONES)}")
     business = params.get("business", DEFAULT_BUSINESS)
     if not isinstance(business, str) or not business.strip():
         raise ValidationError(f"{path}.business", business, "give a business key")
 
 
-def check_follow_ups(params: Params, path: str) -> Params:
-    """Refuse bad parameters at load (the inner action's too)."""
-    from relationship_core._rules.actions import BUILTIN_ACTIONS
-
+def check_follow_ups(params: Params, path: str, inners: Mapping[str, Any]) -> Params:
+    """Refuse bad parameters at load (the inner action's too: one of *inners*, by name, with its check)."""
     if not isinstance(params, Mapping):
         raise ValidationError(path, params, "give a table of parameters")
     for key in params:
@@ -147,10 +154,11 @@ def check_follow_ups(params: Params, path: str) -> Params:
             raise ValidationError(f"{path}.{key}", params[key], f"allowed: {sorted(_KEYS)}")
     _check_when(params, path)
     inner = params.get("action")
-    inners = {n: a for n, a, _ in BUILTIN_ACTIONS if n != "schedule_follow_ups"}
     if not isinstance(inner, Mapping) or set(inner) - {"name", "params"}:
         raise ValidationError(f"{path}.action", inner, 'give {name = "create_task", params = {}}')
     name = inner.get("name")
+    if not isinstance(name, str):
+        raise ValidationError(f"{path}.action.name", name, f"allowed: {sorted(inners)}")
     if name not in inners:
         raise ValidationError(f"{path}.action.name", name, f"allowed: {sorted(inners)}")
     inner_params = inner.get("params", {})
@@ -163,6 +171,23 @@ def check_follow_ups(params: Params, path: str) -> Params:
 def _calendar(uow: UnitOfWork, key: str) -> WorkingCalendar:
     found = uow.repository(Business).find(key)
     return WorkingCalendar("UTC") if found is None else found.calendar
+
+
+def _party_zone(party: object) -> ZoneInfo | None:
+    """The party's own zone; ``None`` when it has none (UTC, the default, counts as none)."""
+    zone = getattr(party, "time_zone", None)
+    return zone if isinstance(zone, ZoneInfo) and zone != _UTC else None
+
+
+def local_calendar(
+    uow: UnitOfWork, party: object, business: str = DEFAULT_BUSINESS, zone: str = "party"
+) -> WorkingCalendar:
+    """The business's hours and holidays, read in the party's own zone when it has one (``zone="party"``)."""
+    calendar = _calendar(uow, business)
+    own = _party_zone(party) if zone == "party" else None
+    if own is None:
+        return calendar
+    return WorkingCalendar(own, hours=calendar.hours, holidays=calendar.holidays)
 
 
 def _place(calendar: WorkingCalendar, day: date, at: time, business_hours: bool) -> datetime:
@@ -202,7 +227,10 @@ def schedule_follow_ups(context: Any, params: Params) -> Mapping[str, str]:
     repo = uow.repository(FOLLOW_UPS)
     if repo.find(fid) is not None:
         return {"enrolment": fid, "scheduled": "no, enrolled already"}
-    calendar = _calendar(uow, params.get("business", DEFAULT_BUSINESS))
+    party = None if context.party_id is None else uow.parties.find(context.party_id)
+    calendar = local_calendar(
+        uow, party, params.get("business", DEFAULT_BUSINESS), params.get("zone", "party")
+    )
     dues = follow_up_times(calendar, context.at, params)
     group = _group(context.rule, context.subject, fid)
     repo.add(FollowUpEnrolment(fid, context.rule, context.subject, group, len(dues), context.at))
@@ -214,7 +242,7 @@ def schedule_follow_ups(context: Any, params: Params) -> Mapping[str, str]:
                     "follow_up": fid,
                     "n": n,
                     "rule": context.rule,
-                    "version": "",
+                    "version": context.version,
                     "subject": context.subject,
                     "party_id": context.party_id,
                     "event_type": context.event_type,

@@ -71,7 +71,7 @@ def send_notification(context: Any, params: Params) -> Mapping[str, str]:
         "rule": context.rule,
         "subject": context.subject,
     }
-    stored = Notifications(uow._crm).notify(
+    stored = Notifications(uow.session).notify(
         uow,
         channel=params["channel"],
         to=to,

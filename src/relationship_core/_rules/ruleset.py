@@ -10,20 +10,26 @@ exactly which rules fired.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tomllib
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import attrs
-
-from relationship_core._rules.ast import UNITS, Duration
 from relationship_core._rules.condition import CompiledCondition, compile_condition
-from relationship_core._rules.index import Rule, RuleIndex
-from relationship_core._rules.values import shift
+from relationship_core._rules.offered import actions_of, event_types_of
+from relationship_core._rules.python_rules import PythonCondition, resolve_python
+from relationship_core._rules.spec import (
+    REENTRY_MODES,
+    SUBJECTS,
+    ActionCall,
+    Goal,
+    Reentry,
+    RuleSet,
+    RuleSpec,
+    Suppression,
+    parse_duration,
+)
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
@@ -33,14 +39,12 @@ __all__ = [
     "Reentry",
     "RuleSet",
     "RuleSpec",
+    "Suppression",
     "check_rules",
     "load_rules",
     "mission_rules",
     "parse_duration",
 ]
-
-#: How often a rule may act for one subject: per triggering event (default), once ever, or after a cooldown.
-REENTRY_MODES = ("once_per_event", "once_per_subject", "cooldown")
 
 _RULE_KEYS = frozenset(
     {
@@ -53,150 +57,15 @@ _RULE_KEYS = frozenset(
         "priority",
         "enabled",
         "goals",
+        "suppress",
+        "subject",
+        "business_hours",
     }
 )
-_UNIT_NAMES = {f"{unit}{plural}": unit for unit in UNITS for plural in ("", "s")}
+_SUPPRESS_KEYS = frozenset({"parties", "tags", "condition"})
 
 #: ``checker(params, path) -> params``: an action's check of its parameters at load.
 ParamCheck = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
-
-
-def parse_duration(field: str, value: object) -> Duration:
-    """``"3 days"`` as a `Duration` (units: minutes, hours, days, weeks; at most 100 years)."""
-    parts = value.split() if isinstance(value, str) else []
-    if len(parts) == 2 and parts[0].isdigit() and parts[1] in _UNIT_NAMES:
-        duration = Duration(int(parts[0]), _UNIT_NAMES[parts[1]])
-        if 0 < duration.amount * UNITS[duration.unit] <= 100 * 366 * 86400:
-            return duration
-    raise ValidationError(
-        field, value, 'give a positive whole number and a unit, e.g. "3 days" or "2 hours"'
-    )
-
-
-@attrs.frozen
-class ActionCall:
-    """One action a rule takes: the action's name and its parameters (JSON-able)."""
-
-    name: str
-    params: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen
-class Goal:
-    """When one of *triggers* happens for the subject and *condition* holds, its follow-ups end."""
-
-    triggers: tuple[str, ...]
-    condition: CompiledCondition = attrs.field(eq=False)
-
-    def meets(self, event_name: str, context: Any) -> bool:
-        """Whether an event named *event_name*, in *context*, meets this goal."""
-        return event_name in self.triggers and self.condition.evaluate(context)
-
-    def canonical(self) -> dict[str, Any]:
-        """The JSON-able form."""
-        return {"trigger": list(self.triggers), "condition": self.condition.to_json()}
-
-
-@attrs.frozen
-class Reentry:
-    """How often a rule acts for one subject.
-
-    Attributes:
-        mode: ``"once_per_event"`` (once per triggering event: a replay does
-            nothing), ``"once_per_subject"`` (once ever) or ``"cooldown"``
-            (again once *cooldown* has passed since it last acted).
-        cooldown: The wait of ``"cooldown"``.
-    """
-
-    mode: str = "once_per_event"
-    cooldown: Duration | None = None
-
-
-@attrs.frozen
-class RuleSpec:
-    """A rule: when one of *triggers* happens and *condition* holds, take *actions*.
-
-    Attributes:
-        name: Unique in its rule set.
-        triggers: Event types (``"*"``: every event).
-        condition: The compiled condition (``true`` when the rule gave none).
-        actions: What to do, in order.
-        delay: Run the actions this long after the event (as jobs), or now.
-        reentry: How often it may act for one subject.
-        priority: Higher runs first among the rules one event matches.
-        enabled: Disabled rules are kept but never considered.
-        goals: Events that end the subject's pending follow-ups of this rule.
-    """
-
-    name: str
-    triggers: tuple[str, ...]
-    condition: CompiledCondition = attrs.field(eq=False)
-    actions: tuple[ActionCall, ...]
-    delay: Duration | None = None
-    reentry: Reentry = Reentry()
-    priority: int = 0
-    enabled: bool = True
-    goals: tuple[Goal, ...] = ()
-
-    def due(self, at: datetime) -> datetime:
-        """When the actions of an event at *at* run (days on the local calendar of *at*)."""
-        if self.delay is None:
-            return at
-        moved = shift(at, 1, self.delay)
-        return moved if isinstance(moved, datetime) else at + timedelta(days=36600)
-
-    def canonical(self) -> dict[str, Any]:
-        """The JSON-able form this rule is stored and hashed in."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "trigger": list(self.triggers),
-            "condition": self.condition.to_json(),
-            "actions": [{"name": a.name, "params": dict(a.params)} for a in self.actions],
-            "priority": self.priority,
-            "enabled": self.enabled,
-        }
-        if self.delay is not None:
-            out["delay"] = str(self.delay)
-        if self.goals:
-            out["goals"] = [goal.canonical() for goal in self.goals]
-        if self.reentry != Reentry():
-            out["reentry"] = {"mode": self.reentry.mode}
-            if self.reentry.cooldown is not None:
-                out["reentry"]["cooldown"] = str(self.reentry.cooldown)
-        return out
-
-
-@attrs.frozen
-class RuleSet:
-    """Loaded rules, their index (enabled rules only) and their version.
-
-    Attributes:
-        rules: Every rule, in file order.
-        version: ``sha256:`` and the first 16 hex digits of the hash of `canonical`.
-    """
-
-    rules: tuple[RuleSpec, ...]
-    version: str = attrs.field(init=False)
-    index: RuleIndex = attrs.field(init=False, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), default=str)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        object.__setattr__(self, "version", f"sha256:{digest}")
-        enabled = [r for r in self.rules if r.enabled]
-        index = RuleIndex(Rule(r.name, frozenset(r.triggers), r.condition) for r in enabled)
-        object.__setattr__(self, "index", index)
-
-    def canonical(self) -> dict[str, Any]:
-        """The JSON-able form: ``{"rules": [...]}``."""
-        return {"rules": [rule.canonical() for rule in self.rules]}
-
-    def get(self, name: str) -> RuleSpec:
-        """The rule named *name*."""
-        for rule in self.rules:
-            if rule.name == name:
-                return rule
-        raise ValidationError("rule", name, f"no such rule; known: {[r.name for r in self.rules]}")
 
 
 def _source(source: object) -> object:
@@ -224,6 +93,15 @@ def _text(text: str, *, toml: bool) -> object:
         raise ValidationError(
             "rules", text[:40], f"not valid JSON: {exc.msg} at line {exc.lineno}"
         ) from exc
+
+
+def _condition(path: str, value: object) -> CompiledCondition:
+    """Condition text, its JSON form, a registered Python condition (by name) or a `PythonCondition`."""
+    if isinstance(value, PythonCondition):
+        return value
+    if isinstance(value, Mapping) and "python" in value:
+        return resolve_python(path, value)
+    return compile_condition(value, path)
 
 
 def _text_field(path: str, value: object) -> str:
@@ -280,7 +158,7 @@ class _Loader:
             return RuleSpec(
                 name,
                 self.triggers(where.format("trigger"), data.get("trigger")),
-                compile_condition(data.get("condition", "true"), where.format("condition")),
+                _condition(where.format("condition"), data.get("condition", "true")),
                 self.action_calls(where.format("actions"), data.get("actions")),
                 None
                 if data.get("delay") is None
@@ -289,6 +167,9 @@ class _Loader:
                 self.integer(where.format("priority"), data.get("priority", 0)),
                 self.boolean(where.format("enabled"), data.get("enabled", True)),
                 self.goals(where.format("goals"), data.get("goals", [])),
+                self.suppress(where.format("suppress"), data.get("suppress")),
+                self.subject(where.format("subject"), data.get("subject", "party")),
+                self.boolean(where.format("business_hours"), data.get("business_hours", False)),
             )
         except ValidationError as error:
             if not error.reason.startswith("rule "):  # name the rule, keep the error's type
@@ -351,10 +232,40 @@ class _Loader:
             out.append(
                 Goal(
                     self.triggers(f"{here}.trigger", data.get("trigger")),
-                    compile_condition(data.get("condition", "true"), f"{here}.condition"),
+                    _condition(f"{here}.condition", data.get("condition", "true")),
                 )
             )
         return tuple(out)
+
+    def subject(self, path: str, value: object) -> str:
+        if value not in SUBJECTS:
+            raise ValidationError(path, value, f"allowed: {list(SUBJECTS)}")
+        return str(value)
+
+    def suppress(self, path: str, value: object) -> Suppression:
+        if value is None:
+            return Suppression()
+        if not isinstance(value, Mapping) or set(value) - _SUPPRESS_KEYS:
+            raise ValidationError(
+                path, value, f"give a table with some of {sorted(_SUPPRESS_KEYS)}"
+            )
+        lists = {}
+        for key in ("parties", "tags"):
+            items = value.get(key, [])
+            if not isinstance(items, list):
+                raise ValidationError(f"{path}.{key}", items, "give a list of strings")
+            lists[key] = frozenset(
+                _text_field(f"{path}.{key}[{n}]", item).strip().lower()
+                if key == "tags"
+                else _text_field(f"{path}.{key}[{n}]", item)
+                for n, item in enumerate(items)
+            )
+        condition = value.get("condition")
+        return Suppression(
+            lists["parties"],
+            lists["tags"],
+            None if condition is None else _condition(f"{path}.condition", condition),
+        )
 
     def reentry(self, path: str, value: object) -> Reentry:
         if value is None:
@@ -416,8 +327,6 @@ def load_rules(
         ValidationError: At the first bad place, e.g. field ``rules[2].actions[0].params.stage``.
     """
     if crm is not None:
-        from relationship_core._rules.actions import actions_of, event_types_of
-
         event_types = event_types if event_types is not None else event_types_of(crm)
         actions = actions if actions is not None else actions_of(crm)
     ruleset, errors = check_rules(source, event_types=event_types, actions=actions)

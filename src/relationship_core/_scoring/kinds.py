@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from relationship_core._app.mapping import KindMapping
+from relationship_core._scoring.adjustments import ScoreAdjustment
 from relationship_core._scoring.engine import ScoreSnapshot
 from relationship_core._scoring.stored import PartyScore
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["PARTY_SCORES", "SCORING_MAPPINGS"]
+__all__ = ["PARTY_SCORES", "SCORE_ADJUSTMENTS", "SCORING_MAPPINGS"]
 
 
 def _snapshot(stored: PartyScore) -> ScoreSnapshot:
@@ -37,5 +38,13 @@ PARTY_SCORES: KindMapping[PartyScore] = KindMapping(
     references={"party_id": "party"},
 )
 
+#: Points added to a party's score with a reason (kept; every rescore adds them).
+SCORE_ADJUSTMENTS: KindMapping[ScoreAdjustment] = KindMapping(
+    "score_adjustment",
+    ScoreAdjustment,
+    indexed={"party_id": ("str", lambda a: a.party_id), "model": ("str", lambda a: a.model)},
+    references={"party_id": "party"},
+)
+
 #: The kinds the "scoring" feature contributes.
-SCORING_MAPPINGS: tuple[KindMapping[Any], ...] = (PARTY_SCORES,)
+SCORING_MAPPINGS: tuple[KindMapping[Any], ...] = (PARTY_SCORES, SCORE_ADJUSTMENTS)

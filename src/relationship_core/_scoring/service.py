@@ -34,9 +34,10 @@ from relationship_core._domain.actor import Actor
 from relationship_core._domain.engagements import Interaction
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.specs import EventHandlerSpec, JobHandlerSpec
+from relationship_core._scoring.adjustments import ScoreAdjustment, adjustment_lines
 from relationship_core._scoring.decay import DECAY_QUEUE, enqueue_decay_check, is_stale
 from relationship_core._scoring.engine import Lead, score
-from relationship_core._scoring.kinds import PARTY_SCORES
+from relationship_core._scoring.kinds import PARTY_SCORES, SCORE_ADJUSTMENTS
 from relationship_core._scoring.loading import load_model
 from relationship_core._scoring.model import ScoringModel
 from relationship_core._scoring.stored import PartyScore, score_id
@@ -47,7 +48,14 @@ if TYPE_CHECKING:
     from relationship_core._app.uow import UnitOfWork
     from relationship_core._storage.contract import Job
 
-__all__ = ["DECAY_HANDLER", "RESCORE_HANDLER", "ScoringService", "check_decay", "rescore_party"]
+__all__ = [
+    "DECAY_HANDLER",
+    "RESCORE_HANDLER",
+    "ScoringService",
+    "check_decay",
+    "models_in_use",
+    "rescore_party",
+]
 
 #: The name of the rescoring handler the scoring plugin contributes.
 RESCORE_HANDLER = "scoring.rescore-on-interaction"
@@ -94,12 +102,14 @@ def rescore_party(
     models: Mapping[str, ScoringModel],
     at: datetime,
     interaction: Interaction | None = None,
+    *,
+    adjustment: ScoreAdjustment | None = None,
 ) -> dict[str, PartyScore]:
     """Score the party under every model at *at*, in *uow*; its stored scores by model name.
 
-    Reads the party and its stored interactions (plus *interaction*, one this
-    unit of work logged and has not stored yet). A party that is not stored
-    is not scored.
+    Reads the party, its stored interactions (plus *interaction*, one this
+    unit of work logged and has not stored yet) and its score adjustments
+    (plus *adjustment*, likewise). A party that is not stored is not scored.
     """
     party = uow.parties.find(party_id)
     if party is None or not models:
@@ -109,12 +119,24 @@ def rescore_party(
         seen[interaction.id] = interaction
     lead = Lead.from_party(party, interactions=seen.values())
     repo = uow.repository(PARTY_SCORES)
+    adjustments = {
+        a.id: a
+        for a in (
+            uow.repository(SCORE_ADJUSTMENTS).iterate(party_id=party_id)
+            if SCORE_ADJUSTMENTS.kind in uow.session.registry
+            else ()
+        )
+    }
+    if adjustment is not None:
+        adjustments[adjustment.id] = adjustment
     out = {}
     for name, model in models.items():
         stored = repo.find(score_id(name, party_id))
         if stored is None:
             stored = repo.add(PartyScore(party_id=party_id, model=name))
-        stored.record(model, score(model, lead, at))
+        stored.record(
+            model, score(model, lead, at), adjustment_lines(adjustments.values(), name, at)
+        )
         enqueue_decay_check(uow, stored, model, lead, at)
         out[name] = stored
     return out
@@ -126,6 +148,11 @@ def _models_of(bus: EventBus) -> _Models:
         if models is None:
             models = _STORES[bus] = _Models()
     return models
+
+
+def models_in_use(uow: UnitOfWork) -> dict[str, ScoringModel]:
+    """The models the store of *uow* scores with, by name."""
+    return dict(_models_of(uow._crm.bus).seed(uow.config("scoring")).by_name)
 
 
 def check_decay(job: Job, uow: UnitOfWork) -> None:

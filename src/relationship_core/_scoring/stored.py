@@ -9,7 +9,7 @@ lifecycle: a rule reacting to ``score.crossed`` decides that.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -95,14 +95,23 @@ class PartyScore(EventRecorder):
         """The latest score, or ``None``."""
         return None if self.snapshot is None else self.snapshot.value
 
-    def record(self, model: ScoringModel, result: Score) -> tuple[Crossing, ...]:
-        """Keep *result* as the latest score; record `ScoreCrossed` for each threshold crossed."""
+    def record(
+        self, model: ScoringModel, result: Score, adjustments: Sequence[Contribution] = ()
+    ) -> tuple[Crossing, ...]:
+        """Keep *result* as the latest score; record `ScoreCrossed` for each threshold crossed.
+
+        *adjustments* (lines of kind ``"adjustment"``, see
+        `relationship_core._scoring.adjustments`) are added to the total and
+        the explanation after the model's own lines, and count for the thresholds.
+        """
         if model.name != self.model:
             raise ValidationError("model", model.name, f"this is the score under {self.model!r}")
+        total = result.total + sum((a.points for a in adjustments), Decimal(0))
         level = min(self.crossed.level, len(model.thresholds))  # the model may have changed
-        step = crossings(model, ThresholdState(level), result.total)
-        self.snapshot = result.snapshot()
-        self.contributions = result.contributions
+        step = crossings(model, ThresholdState(level), total)
+        snapshot = result.snapshot()
+        self.snapshot = attrs.evolve(snapshot, value=total) if adjustments else snapshot
+        self.contributions = tuple(result.contributions) + tuple(adjustments)
         self.crossed = step.state
         for crossing in step.events:
             self._record(
@@ -115,7 +124,7 @@ class PartyScore(EventRecorder):
                     stage=crossing.threshold.stage,
                     threshold=crossing.threshold.score,
                     direction=crossing.direction,
-                    value=result.total,
+                    value=total,
                 )
             )
         return step.events
