@@ -28,6 +28,7 @@ from relationship_core._app.mapping import KindMapping
 from relationship_core._billing.biller import next_billing_date
 from relationship_core._billing.invoices import CreditNote, Invoice
 from relationship_core._billing.lifecycle import RetainerPlan
+from relationship_core._billing.metrics import order_revenue
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import Order
 from relationship_core._billing.retainer import Retainer
@@ -102,6 +103,8 @@ ORDERS: KindMapping[Order] = KindMapping(
         "placed_at": ("datetime", lambda o: o.placed_at),
         "team": ("str?", lambda o: o.team),
         "invoice_id": ("str?", lambda o: o.invoice_id),
+        # For the revenue report: net of refunds, before tax (revenue_amount / _currency).
+        "revenue": ("money", order_revenue),
     },
 )
 
