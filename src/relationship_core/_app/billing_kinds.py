@@ -104,7 +104,7 @@ ORDERS: KindMapping[Order] = KindMapping(
         "team": ("str?", lambda o: o.team),
         "invoice_id": ("str?", lambda o: o.invoice_id),
         # For the revenue report: net of refunds, before tax (revenue_amount / _currency).
-        "revenue": ("money", order_revenue),
+        "revenue": ("money", lambda o: order_revenue(o)),
     },
 )
 

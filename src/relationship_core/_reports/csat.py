@@ -99,7 +99,13 @@ class CsatReport:
             f"{self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}"
         )
         rows: list[list[object]] = [
-            [f"{r.month:%Y-%m}", r.group or "-", r.answers, *r.scores, _show(r.csat(self.definition))]
+            [
+                f"{r.month:%Y-%m}",
+                r.group or "-",
+                r.answers,
+                *r.scores,
+                _show(r.csat(self.definition)),
+            ]
             for r in self.rows
         ]
         return title, ["month", self.by, "answers", "1", "2", "3", "4", "5", "csat"], rows
@@ -133,7 +139,9 @@ class CsatReport:
         figure, axes = plt.subplots(figsize=(7, 3.5))
         groups = sorted({r.group for r in self.rows}, key=lambda g: (g is None, str(g)))
         for group in groups:
-            points = [(r.month, _float(r.csat(self.definition))) for r in self.rows if r.group == group]
+            points = [
+                (r.month, _float(r.csat(self.definition))) for r in self.rows if r.group == group
+            ]
             axes.plot(
                 [f"{m:%Y-%m}" for m, _ in points],
                 [v for _, v in points],
@@ -186,7 +194,7 @@ def csat_report(
     zone = business_zone(crm, business)
     firsts = last_months(crm, months, zone)
     surveys = crm.repository(Survey)
-    rows = []
+    rows: list[CsatReportRow] = []
     for first in firsts:
         start, end = month_bounds(first, zone)
         groups = surveys.aggregate(
@@ -200,7 +208,9 @@ def csat_report(
         for group in groups:
             name, score = group.key
             counts = per.setdefault(None if name is None else str(name), [0] * 5)
-            counts[int(score) - 1] += int(group.values["count"])  # type: ignore[arg-type,call-overload]
-        for name in sorted(per, key=lambda g: (g is None, str(g))):
-            rows.append(CsatReportRow(month=first, group=name, scores=_five(per[name])))
+            counts[int(score) - 1] += int(group.values["count"])  # type: ignore[arg-type]
+        rows.extend(
+            CsatReportRow(month=first, group=name, scores=_five(per[name]))
+            for name in sorted(per, key=lambda g: (g is None, str(g)))
+        )
     return CsatReport(by=by, definition=how, months=firsts, rows=tuple(rows))

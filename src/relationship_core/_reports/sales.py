@@ -91,7 +91,7 @@ class SalesReport:
     def to_frame(self) -> Any:
         """A pandas DataFrame, one row per rep and currency won (needs the analytics extra)."""
         pandas = require_pandas()
-        records = []
+        records: list[dict[str, object]] = []
         for r in self.rows:
             base = {
                 "owner": r.owner,
@@ -100,14 +100,14 @@ class SalesReport:
                 "win_rate": None if r.win_rate is None else float(r.win_rate),
                 "average_cycle": r.average_cycle,
             }
-            for money in r.revenue_won or (None,):
-                records.append(
-                    {
-                        **base,
-                        "currency": None if money is None else money.currency.code,
-                        "revenue_won": None if money is None else money.amount,
-                    }
-                )
+            records.extend(
+                {
+                    **base,
+                    "currency": None if money is None else money.currency.code,
+                    "revenue_won": None if money is None else money.amount,
+                }
+                for money in r.revenue_won or (None,)
+            )
         columns = ["owner", "won", "lost", "win_rate", "currency", "revenue_won", "average_cycle"]
         return pandas.DataFrame.from_records(records, columns=columns)
 
@@ -177,7 +177,7 @@ def sales_report(
         per[status] += int(group.values["count"])  # type: ignore[arg-type]
         if status == "won":
             total = group.values["sum(amount_amount)"] or 0
-            revenue.setdefault(owner, []).append(Money(total, currency))  # type: ignore[arg-type]
+            revenue.setdefault(owner, []).append(Money(total, currency))
     cycles = {
         str(g.key[0]): (int(g.values["count"]), int(g.values["sum(cycle_seconds)"] or 0))  # type: ignore[arg-type]
         for g in deals.aggregate(

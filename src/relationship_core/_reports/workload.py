@@ -87,7 +87,15 @@ class WorkloadReport:
     def _table(self) -> tuple[str, list[str], list[list[object]]]:
         columns = ["team", "person", "tasks", "tickets", "weighted", "overdue", "sla at risk"]
         rows: list[list[object]] = [
-            [r.team or "-", r.person or "-", r.tasks, r.tickets, r.weighted, r.overdue, r.sla_at_risk]
+            [
+                r.team or "-",
+                r.person or "-",
+                r.tasks,
+                r.tickets,
+                r.weighted,
+                r.overdue,
+                r.sla_at_risk,
+            ]
             for r in self.rows
         ]
         return f"Workload on {self.on}", columns, rows
@@ -161,7 +169,9 @@ def workload_report(
         row[field] = row.get(field, 0) + value
 
     tasks = crm.repository(Task)
-    for group in tasks.aggregate(closed=False, measures=["count"], group_by=["assignee", "priority"]):
+    for group in tasks.aggregate(
+        closed=False, measures=["count"], group_by=["assignee", "priority"]
+    ):
         count = int(group.values["count"])  # type: ignore[arg-type]
         key = _task_key(group.key[0])
         add(key, "tasks", count)
