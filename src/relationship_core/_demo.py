@@ -33,6 +33,7 @@ from relationship_core._billing.orders import Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._demo_notify import demo_config, notifications
 from relationship_core._demo_pipeline import lead_to_customer
+from relationship_core._demo_reports import prepare_dashboard, reports_chapter
 from relationship_core._demo_story import ZONE, Write, _heading, _m, _Story
 from relationship_core._demo_support import support_chapter
 from relationship_core._domain.clock import ManualClock
@@ -362,6 +363,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
         _metrics(story, retainer.id)
         notifications(story)
         support_chapter(story)
+        dashboard = prepare_dashboard(story)  # chapter 12, told last
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
     if not url.startswith("memory:"):
@@ -382,4 +384,5 @@ def run_demo(write: Write, url: str) -> DemoResult:
     expected = tuple(f"INV-2026-{n:06d}" for n in range(1, len(numbers) + 1))
     gaps = "no gaps" if numbers == expected else "GAPS FOUND"
     write(f"  invoice numbers {numbers[0]} .. {numbers[-1]}: {len(numbers)} issued, {gaps}")
+    reports_chapter(story, dashboard)
     return DemoResult(url, numbers, records, events)

@@ -62,11 +62,13 @@ class WorkloadReport:
         on: The local day overdue is counted against.
         at: The instant SLA clocks were read at.
         rows: One per team and person with open work, heaviest first (then by name).
+        sla_counted: Whether SLA policies were given (else breaches and risks are not counted).
     """
 
     on: date
     at: datetime
     rows: tuple[WorkloadRow, ...]
+    sla_counted: bool = True
 
     def per_team(self) -> dict[str | None, WorkloadRow]:
         """One row per team (people's rows added to their team's)."""
@@ -94,11 +96,12 @@ class WorkloadReport:
                 r.tickets,
                 r.weighted,
                 r.overdue,
-                r.sla_at_risk,
+                r.sla_at_risk if self.sla_counted else "-",
             ]
             for r in self.rows
         ]
-        return f"Workload on {self.on}", columns, rows
+        title = f"Workload on {self.on}" + ("" if self.sla_counted else " (no SLA policies given)")
+        return title, columns, rows
 
     def to_text(self) -> str:
         """The report as a terminal table."""
@@ -193,7 +196,7 @@ def workload_report(
         _sla_counts(support, now, add)
     out = [WorkloadRow(team=k[0], person=k[1], **v) for k, v in rows.items()]
     out.sort(key=lambda r: (-r.weighted, r.team or "\uffff", r.person or "\uffff"))
-    return WorkloadReport(on=today, at=now, rows=tuple(out))
+    return WorkloadReport(on=today, at=now, rows=tuple(out), sla_counted=bool(support.policies))
 
 
 def _sla_counts(support: SupportService, now: datetime, add: Any) -> None:
