@@ -20,7 +20,7 @@ from relationship_core import (
 )
 from relationship_core._support import CsatResponse, csat, csat_by
 from relationship_core.exceptions import MissingExtraError, ValidationError
-from relationship_core.reports import csat_report, workload_report
+from relationship_core.reports import CsatReport, WorkloadReport, csat_report, workload_report
 
 START = datetime(2026, 1, 31, 14, tzinfo=UTC)  # 23:00 in Tokyo
 SAM = Actor.person("sam")
@@ -168,7 +168,10 @@ def test_frames_and_plots() -> None:
     with rc.open("memory://", clock=clock) as crm:
         _fill(crm, clock)
         WorkService(crm).create_task("a", actor=SAM, assignee=Assignee.person("sam"))
-        reports = [csat_report(crm, months=3), workload_report(crm)]
+        reports: list[CsatReport | WorkloadReport] = [
+            csat_report(crm, months=3),
+            workload_report(crm),
+        ]
         try:
             frames = [r.to_frame() for r in reports]
         except MissingExtraError:
