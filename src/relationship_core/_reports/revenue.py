@@ -212,7 +212,7 @@ def revenue_report(
                     month=first,
                     currency=code,
                     orders=count,
-                    purchase_revenue=Money(total, code),
+                    purchase_revenue=Money(total, code).round(),
                     movements=moves,
                 )
             )

@@ -177,7 +177,7 @@ def sales_report(
         per[status] += int(group.values["count"])  # type: ignore[arg-type]
         if status == "won":
             total = group.values["sum(amount_amount)"] or 0
-            revenue.setdefault(owner, []).append(Money(total, currency))
+            revenue.setdefault(owner, []).append(Money(total, currency).round())
     cycles = {
         str(g.key[0]): (int(g.values["count"]), int(g.values["sum(cycle_seconds)"] or 0))  # type: ignore[arg-type]
         for g in deals.aggregate(
