@@ -2,6 +2,7 @@
 
 from relationship_core._reports.cohorts import CohortReport, CohortRow, retention_cohorts
 from relationship_core._reports.csat import CSAT_GROUPINGS, CsatReport, CsatReportRow, csat_report
+from relationship_core._reports.dashboard import dashboard
 from relationship_core._reports.pipeline import (
     PIPELINE_GROUPINGS,
     PipelineReport,
@@ -34,6 +35,7 @@ __all__ = [
     "WorkloadReport",
     "WorkloadRow",
     "csat_report",
+    "dashboard",
     "pipeline_report",
     "retention_cohorts",
     "revenue_report",
