@@ -14,6 +14,7 @@ import sys
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import relationship_core as rc
 from relationship_core import (
@@ -103,7 +104,11 @@ def _year(crm: rc.CRM, clock: rc.ManualClock, rng: random.Random) -> None:
         who = Assignee.person(list(AGENTS)[n % 3]) if n % 4 else Assignee.team("desk")
         priority = ("urgent", "high", "normal", "low")[n % 4]
         work.create_task(
-            f"task {n}", actor=actor, assignee=who, priority=priority, due_on=date(2026, 12, 24) + timedelta(days=n)
+            f"task {n}",
+            actor=actor,
+            assignee=who,
+            priority=priority,
+            due_on=date(2026, 12, 24) + timedelta(days=n),
         )
 
 
@@ -113,7 +118,7 @@ def main() -> None:
     clock = rc.ManualClock(START)
     with rc.open("memory://", clock=clock) as crm:
         _year(crm, clock, random.Random(16))
-        reports = {
+        reports: dict[str, Any] = {
             "pipeline": pipeline_report(crm, by=["owner"]),
             "sales": sales_report(crm, Period(date(2026, 1, 1), date(2026, 12, 31))),
             "workload": workload_report(crm, policies=[POLICY]),
