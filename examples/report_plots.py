@@ -117,7 +117,7 @@ def main() -> None:
     target = _target()
     clock = rc.ManualClock(START)
     with rc.open("memory://", clock=clock) as crm:
-        _year(crm, clock, random.Random(16))
+        _year(crm, clock, random.Random(16))  # noqa: S311 - seeded sample data, not secrets
         reports: dict[str, Any] = {
             "pipeline": pipeline_report(crm, by=["owner"]),
             "sales": sales_report(crm, Period(date(2026, 1, 1), date(2026, 12, 31))),
