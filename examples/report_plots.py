@@ -12,6 +12,7 @@ import os
 import random
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,10 @@ from relationship_core import (
 )
 from relationship_core._billing.cycles import BillingCycle
 from relationship_core._billing.lines import LineItem, LineKind
-from relationship_core._billing.retainer import RetainerTerms
+from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core.reports import (
     csat_report,
+    ltv_report,
     pipeline_report,
     retention_cohorts,
     revenue_report,
@@ -112,6 +114,12 @@ def _year(crm: rc.CRM, clock: rc.ManualClock, rng: random.Random) -> None:
         )
 
 
+def _segment(crm: rc.CRM) -> Callable[[str], str]:
+    """Clients (with a retainer) and per-purchase customers."""
+    clients = {r.party_id for r in crm.repository(Retainer).iterate()}
+    return lambda party_id: "client" if party_id in clients else "customer"
+
+
 def main() -> None:
     """Write report-*.png into the target directory."""
     target = _target()
@@ -125,6 +133,7 @@ def main() -> None:
             "csat": csat_report(crm, months=6),
             "revenue": revenue_report(crm, months=12),
             "cohorts": retention_cohorts(crm, months=12),
+            "ltv": ltv_report(crm, "GBP", segment=_segment(crm)),
         }
         for name, report in reports.items():
             figure = report.plot()

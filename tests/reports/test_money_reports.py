@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -175,3 +176,38 @@ def test_frames_and_plots() -> None:
         for report in reports:
             assert report.plot_png().startswith("iVBOR")
             assert "<table>" in report._repr_html_()
+
+
+def test_lifetime_value_per_segment() -> None:
+    pytest.importorskip("scipy")
+    import random
+
+    from relationship_core.reports import ltv_report
+
+    rng = random.Random(3)
+    clock = rc.ManualClock(START)
+    with rc.open("memory://", clock=clock) as crm:
+        billing = rc.BillingService(crm, clock=clock, time_zone="UTC")
+        people = [crm.parties.add(Person(name=f"P{n}")).id for n in range(30)]
+        for week in range(40):
+            clock.set(START + timedelta(weeks=week))
+            for party in rng.sample(people, k=4):
+                kit = LineItem("Kit", rng.randrange(1, 4), Money("20.00", "EUR"), LineKind.PRODUCT)
+                billing.place_order(party, [kit])
+        report = ltv_report(
+            crm, "EUR", months=6, segment=lambda p: "early" if p < people[15] else "late"
+        )
+        assert [r.segment for r in report.rows] == ["early", "late"]
+        assert sum(r.customers for r in report.rows) == 30
+        for row in report.rows:
+            assert row.total.amount > 0
+            assert (
+                abs(row.mean.amount * row.customers - row.total.amount)
+                <= Decimal("0.01") * row.customers
+            )
+        longer = ltv_report(crm, "EUR", months=12)
+        assert [r.segment for r in longer.rows] == ["person"]
+        assert longer.rows[0].total > sum((r.total for r in report.rows), Money("0", "EUR"))
+        with pytest.raises(ValidationError):
+            ltv_report(crm, "USD")  # no orders in dollars
+        assert "early" in report.to_text()

@@ -3,6 +3,7 @@
 from relationship_core._reports.cohorts import CohortReport, CohortRow, retention_cohorts
 from relationship_core._reports.csat import CSAT_GROUPINGS, CsatReport, CsatReportRow, csat_report
 from relationship_core._reports.dashboard import dashboard
+from relationship_core._reports.ltv import LtvReport, LtvRow, ltv_report
 from relationship_core._reports.pipeline import (
     PIPELINE_GROUPINGS,
     PipelineReport,
@@ -26,6 +27,8 @@ __all__ = [
     "CohortRow",
     "CsatReport",
     "CsatReportRow",
+    "LtvReport",
+    "LtvRow",
     "PipelineReport",
     "PipelineReportRow",
     "RevenueMonth",
@@ -36,6 +39,7 @@ __all__ = [
     "WorkloadRow",
     "csat_report",
     "dashboard",
+    "ltv_report",
     "pipeline_report",
     "retention_cohorts",
     "revenue_report",

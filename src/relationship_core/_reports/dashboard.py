@@ -8,15 +8,18 @@ from typing import Protocol
 from dateutil.relativedelta import relativedelta
 
 from relationship_core._app.facade import CRM
+from relationship_core._billing.orders import Order
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._lifecycle.forecast import Period
 from relationship_core._reports._months import business_zone, last_months
 from relationship_core._reports.cohorts import retention_cohorts
 from relationship_core._reports.csat import csat_report
+from relationship_core._reports.ltv import ltv_report
 from relationship_core._reports.pipeline import pipeline_report
 from relationship_core._reports.revenue import revenue_report
 from relationship_core._reports.sales import sales_report
 from relationship_core._reports.workload import workload_report
+from relationship_core.exceptions import MissingExtraError, ValidationError
 
 __all__ = ["Report", "dashboard"]
 
@@ -45,12 +48,14 @@ def dashboard(
 
     Sales count the deals closed in the last *months* local months (this one
     included); CSAT, revenue and cohorts cover the same months; the workload
-    is now, without SLA policies (the store does not keep them).
+    is now, without SLA policies (the store does not keep them). With the
+    analytics extra, the lifetime value per segment over the next 12 months
+    follows for each currency with enough repeat buyers to fit the models.
     """
     zone = business_zone(crm, business)
     firsts = last_months(crm, months, zone)
     last = firsts[-1] + relativedelta(months=1) - timedelta(days=1)
-    return [
+    reports: list[Report] = [
         pipeline_report(crm, period, business=business),
         sales_report(crm, Period(firsts[0], last), business=business),
         workload_report(crm, business=business),
@@ -58,3 +63,10 @@ def dashboard(
         revenue_report(crm, months=months, business=business),
         retention_cohorts(crm, months=months, business=business),
     ]
+    currencies = crm.repository(Order).aggregate(measures=["count"], group_by=["revenue_currency"])
+    for group in currencies:
+        try:
+            reports.append(ltv_report(crm, str(group.key[0]), business=business))
+        except (MissingExtraError, ValidationError):  # no extra, or too few repeat buyers
+            continue
+    return reports
