@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from relationship_core._app.facade import CRM
+from relationship_core._app.repository import require_store
 from relationship_core._billing.orders import Order
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.money import Money
@@ -127,8 +128,13 @@ def ltv_report(
         MissingExtraError: the analytics extra is not installed.
         ValidationError: a bad horizon, or too few repeat buyers to fit.
     """
+    require_store("crm", crm)
+    if not isinstance(currency, str):
+        raise ValidationError("currency", currency, "an ISO code, e.g. 'EUR'")
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120:
         raise ValidationError("months", months, "a whole number from 1 to 120")
+    if segment is not None and not callable(segment):
+        raise ValidationError("segment", segment, "a function of a party id, or None")
     try:
         from relationship_core.analytics import customer_summary, transactions_from_orders
         from relationship_core.analytics.models import (
