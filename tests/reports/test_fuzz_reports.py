@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def test_the_other_reports_refuse_junk(
     by: Any, months: Any, definition: Any, business: Any
 ) -> None:
     with rc.open("memory://") as crm:
-        calls = [
+        calls: list[Callable[[], object]] = [
             lambda: reports.csat_report(
                 crm, by, months=months, definition=definition, business=business
             ),
