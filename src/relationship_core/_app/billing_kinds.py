@@ -91,6 +91,7 @@ CREDIT_NOTES: KindMapping[CreditNote] = KindMapping(
     },
 )
 
+
 def _revenue(order: Order) -> Any:
     """The order's revenue as a money field (split into ``revenue_amount``/``_currency``)."""
     return order_revenue(order)
