@@ -101,8 +101,7 @@ class CohortReport:
             [float(r.retention(n)) if n < len(r.active) else float("nan") for n in range(width)]  # type: ignore[arg-type]
             for r in self.rows
         ]
-        cmap = plt.get_cmap("Blues").copy()
-        cmap.set_bad("#dddddd")  # months after the report's end
+        cmap = plt.get_cmap("Blues").with_extremes(bad="#dddddd")  # after the report's end
         image = axes.imshow(grid or [[float("nan")]], cmap=cmap, vmin=0, vmax=1, aspect="auto")
         axes.set_yticks(range(len(self.rows)), [f"{r.cohort:%Y-%m}" for r in self.rows])
         axes.set_xlabel("months after the first order")
