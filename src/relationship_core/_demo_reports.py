@@ -45,7 +45,7 @@ def prepare_dashboard(story: _Story) -> Dashboard:
     crm = story.crm
     now = crm.clock.now()
     months = (now.year - 2026) * 12 + now.month  # January 2026 to this month
-    lines = ["  Computed by the store's GROUP BY sums (no record loaded to count it):", ""]
+    lines = ["  Counted and summed by the store's GROUP BY (MRR from the retainer's terms):", ""]
     lines += _indented(sales_report(crm, _YEAR, business=BUSINESS).to_text())
     lines.append("  (cycle: from opening the deal to winning it)")
     lines.append("")
