@@ -25,7 +25,7 @@ def _report(args: argparse.Namespace) -> int:
     from relationship_core._app.facade import open_store
     from relationship_core._lifecycle.forecast import Period
     from relationship_core._lifecycle.service import LifecycleService
-    from relationship_core._reports import pipeline_report
+    from relationship_core._reports.dashboard import dashboard
     from relationship_core._storage.url import redact
     from relationship_core.exceptions import MissingExtraError, RelationshipCoreError
 
@@ -38,7 +38,7 @@ def _report(args: argparse.Namespace) -> int:
                 "this-quarter": Period.this_quarter,
                 "this-month": Period.this_month,
             }[args.period](now, tz)
-            reports = [pipeline_report(crm, period, business=args.business)]
+            reports = dashboard(crm, period=period, months=args.months, business=args.business)
     except RelationshipCoreError as error:
         sys.stderr.write(f"relationship-core report: on the store {redact(args.url)}: {error}\n")
         return 2
@@ -76,6 +76,12 @@ def add_report_commands(commands: Any) -> None:
         choices=_PERIODS,
         default="next-quarter",
         help="the pipeline's period, in the business's time zone",
+    )
+    report.add_argument(
+        "--months",
+        type=int,
+        default=12,
+        help="how many local months sales, CSAT, revenue and cohorts cover (default: 12)",
     )
     report.add_argument("--business", default="default", help="whose time zone (default: default)")
     report.add_argument("--html", metavar="FILE", help="write a self-contained HTML page here")

@@ -33,6 +33,7 @@ from relationship_core._billing.orders import Refund
 from relationship_core._billing.retainer import Retainer, RetainerTerms
 from relationship_core._demo_notify import demo_config, notifications
 from relationship_core._demo_pipeline import lead_to_customer
+from relationship_core._demo_reports import prepare_dashboard, reports_chapter
 from relationship_core._demo_rules import rules_chapter
 from relationship_core._demo_story import ZONE, Write, _heading, _m, _Story
 from relationship_core._demo_support import support_chapter
@@ -383,6 +384,7 @@ def run_demo(write: Write, url: str) -> DemoResult:
         _metrics(story, retainer.id)
         notifications(story)
         support_chapter(story)
+        dashboard = prepare_dashboard(story)  # chapter 12, told last
         if url.startswith("memory:"):  # nothing to reopen: read the same store
             records, events, numbers = _read_back(crm)
             _read_back_chapter(write, records, events, numbers)
@@ -393,4 +395,5 @@ def run_demo(write: Write, url: str) -> DemoResult:
         _read_back_chapter(write, records, events, numbers)
         with open_store(url, clock=clock, config=demo_config()) as crm:
             rules_chapter(_Story(crm, clock, write))
+    reports_chapter(story, dashboard)
     return DemoResult(url, numbers, records, events)

@@ -34,8 +34,14 @@ def test_terminal_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "Weighted pipeline" in out
     assert "500.00 EUR" in out
     assert "1000.00 EUR" in out
-    assert main(["report", url, "--period", "this-month"]) == 0
-    assert "(nothing)" in capsys.readouterr().out
+    for title in ("Sales per rep", "Workload on", "CSAT (satisfied_share) per team", "Revenue per"):
+        assert title in out, title
+    assert "Retention cohorts" in out
+    assert main(["report", url, "--period", "this-month", "--months", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(nothing)" in out
+    assert main(["report", url, "--months", "0"]) == 2
+    assert "months" in capsys.readouterr().err
 
 
 def test_self_contained_html(tmp_path: Path) -> None:

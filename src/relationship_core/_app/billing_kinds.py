@@ -28,6 +28,7 @@ from relationship_core._app.mapping import KindMapping
 from relationship_core._billing.biller import next_billing_date
 from relationship_core._billing.invoices import CreditNote, Invoice
 from relationship_core._billing.lifecycle import RetainerPlan
+from relationship_core._billing.metrics import order_revenue
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import Order
 from relationship_core._billing.retainer import Retainer
@@ -90,6 +91,12 @@ CREDIT_NOTES: KindMapping[CreditNote] = KindMapping(
     },
 )
 
+
+def _revenue(order: Order) -> Any:
+    """The order's revenue as a money field (split into ``revenue_amount``/``_currency``)."""
+    return order_revenue(order)
+
+
 ORDERS: KindMapping[Order] = KindMapping(
     "order",
     Order,
@@ -102,6 +109,8 @@ ORDERS: KindMapping[Order] = KindMapping(
         "placed_at": ("datetime", lambda o: o.placed_at),
         "team": ("str?", lambda o: o.team),
         "invoice_id": ("str?", lambda o: o.invoice_id),
+        # For the revenue report: net of refunds, before tax (revenue_amount / _currency).
+        "revenue": ("money", _revenue),
     },
 )
 

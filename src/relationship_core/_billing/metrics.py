@@ -49,6 +49,7 @@ __all__ = [
     "mrr_by_account",
     "mrr_movements",
     "net_revenue_retention",
+    "order_revenue",
     "purchase_revenue",
     "purchase_revenue_by_period",
     "retainer_mrr",
@@ -292,6 +293,17 @@ def _refunded_net(order: Order) -> Money:
     if not refunded.amount or not total.amount:
         return Money.zero(order.currency)
     return (order.subtotal * refunded.amount / total.amount).round()
+
+
+def order_revenue(order: Order) -> Money:
+    """One order's purchase revenue: subtotal net of its refunded share; zero if cancelled.
+
+    The figure `purchase_revenue` sums (the store indexes it per order as ``revenue``).
+    """
+    require_instance("order", order, Order)
+    if order.status is OrderStatus.CANCELLED:
+        return Money.zero(order.currency)
+    return order.subtotal - _refunded_net(order)
 
 
 def purchase_revenue(

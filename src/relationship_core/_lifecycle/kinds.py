@@ -75,6 +75,13 @@ PARTY_LIFECYCLES: KindMapping[PartyLifecycle] = KindMapping(
 _MILLIONTH = Decimal("0.000001")
 
 
+def cycle_seconds(deal: Opportunity) -> int | None:
+    """Whole seconds from opening to closing; ``None`` while open or when not known."""
+    if deal.opened_at is None or deal.closed_at is None:
+        return None
+    return int((deal.closed_at - deal.opened_at).total_seconds())
+
+
 def deal_status(deal: Opportunity) -> str:
     """``"open"``, ``"won"`` or ``"lost"``."""
     if not deal.is_closed:
@@ -98,6 +105,9 @@ OPPORTUNITIES: KindMapping[Opportunity] = KindMapping(
         # For the reports (exact sums in the store): amount_amount / amount_currency, weighted.
         "amount": ("money", lambda d: d.amount),
         "weighted": ("decimal", lambda d: d.weighted_amount.amount.quantize(_MILLIONTH)),
+        # For the sales report: the whole seconds from opening to closing (None while open).
+        "opened_at": ("datetime?", lambda d: d.opened_at),
+        "cycle_seconds": ("int?", cycle_seconds),
     },
     references={"party_id": "party", "engagement_id": "engagement"},
 )

@@ -90,6 +90,7 @@ class Opportunity(EventRecorder):
         proposal_sent_at: When the latest proposal was sent.
         closed_at: When it was won or lost.
         lost_reason: The reason code it was lost for.
+        opened_at: When it was opened (``None`` for deals stored before it was kept).
     """
 
     id: str = attrs.field(factory=new_id, validator=_text)
@@ -107,6 +108,7 @@ class Opportunity(EventRecorder):
     proposal_sent_at: datetime | None = None
     closed_at: datetime | None = None
     lost_reason: str | None = None
+    opened_at: datetime | None = None
     _events: list[DomainEvent] = events_field()
 
     def __attrs_post_init__(self) -> None:
@@ -142,6 +144,7 @@ class Opportunity(EventRecorder):
             pipeline=pipeline,
             stage=first,
             time_zone=time_zone,
+            opened_at=at,
         )
         deal._require_open_stage(deal.stage)
         deal._emit(OpportunityOpened, at)

@@ -70,6 +70,9 @@ class Survey(EventRecorder):
         expires_at: The first instant it can no longer be answered.
         answer: The answer, once given.
         party_id: The ticket's party (copied, so the survey is found by party).
+        team: The ticket's team when it was resolved (copied, for the CSAT report).
+        agent: The ticket's assignee when it was resolved (copied, likewise).
+        product: The ticket's product (copied, likewise).
     """
 
     id: str
@@ -78,6 +81,9 @@ class Survey(EventRecorder):
     expires_at: datetime
     answer: Answer | None = None
     party_id: str | None = None
+    team: str | None = None
+    agent: str | None = None
+    product: str | None = None
     _events: list[DomainEvent] = events_field()
 
     @classmethod
@@ -103,6 +109,9 @@ class Survey(EventRecorder):
             sent_at=at,
             expires_at=at + valid_for,
             party_id=ticket.party_id,
+            team=ticket.team,
+            agent=ticket.assignee,
+            product=ticket.product,
         )
 
     def is_open(self, at: datetime) -> bool:

@@ -107,6 +107,12 @@ SURVEYS: KindMapping[Survey] = KindMapping(
         "party_id": ("str?", lambda s: s.party_id),
         "answered": ("bool", lambda s: s.answer is not None),
         "expires": ("datetime", lambda s: s.expires_at),
+        # For the CSAT report (exact counts in the store).
+        "score": ("int?", lambda s: None if s.answer is None else s.answer.score),
+        "answered_at": ("datetime?", lambda s: None if s.answer is None else s.answer.at),
+        "team": ("str?", lambda s: s.team),
+        "agent": ("str?", lambda s: s.agent),
+        "product": ("str?", lambda s: s.product),
     },
     references={"ticket_id": "ticket", "party_id": "party"},
 )

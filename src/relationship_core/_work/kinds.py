@@ -76,6 +76,8 @@ TASKS: KindMapping[Task] = KindMapping(
         "due": ("date?", lambda t: t.due_on),
         "priority": ("str", lambda t: t.priority.value),
         "shared": ("bool", lambda t: t.shared),
+        # For the workload report: done or cancelled, whatever the workflow calls it.
+        "closed": ("bool", lambda t: t.is_closed),
     },
     references={
         "party_id": "party",
