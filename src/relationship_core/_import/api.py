@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportReport", "Progress", "import_csv"]
 
+
 class Progress(Protocol):
     """A callback told how far an import is: any function of these three arguments will do."""
 
