@@ -157,10 +157,17 @@ def test_workload_per_team_and_person_with_sla(url: str) -> None:
         ]
         assert report.on == date(2026, 3, 2)
         assert report.per_team()["desk"].tickets == 2
+        # Without policies= the report takes the ones SupportService stored.
+        assert workload_report(crm).rows == report.rows
+    with rc.open("memory://", clock=clock) as crm:
+        # A store whose support has no policies: SLA counts are not known, and
+        # policies given to the report are used, never stored.
+        WorkService(crm).create_task("a", actor=SAM, assignee=Assignee.person("sam"))
         plain = workload_report(crm)
         assert not plain.sla_counted
-        assert [r.overdue for r in plain.rows] == [1, 0, 0]
-        assert "(no SLA policies given)" in plain.to_text()
+        assert "(no SLA policies given or stored)" in plain.to_text()
+        assert workload_report(crm, policies=[policy]).sla_counted
+        assert SupportService(crm).policies == ()
 
 
 def test_frames_and_plots() -> None:

@@ -10,6 +10,7 @@ import attrs
 
 from relationship_core._app.facade import CRM
 from relationship_core._domain.business import DEFAULT_BUSINESS
+from relationship_core._domain.validators import tuple_of
 from relationship_core._reports._render import (
     html_table,
     png_base64,
@@ -62,7 +63,7 @@ class WorkloadReport:
         on: The local day overdue is counted against.
         at: The instant SLA clocks were read at.
         rows: One per team and person with open work, heaviest first (then by name).
-        sla_counted: Whether SLA policies were given (else breaches and risks are not counted).
+        sla_counted: Whether SLA policies were given or stored (else breaches and risks are not counted).
     """
 
     on: date
@@ -100,7 +101,9 @@ class WorkloadReport:
             ]
             for r in self.rows
         ]
-        title = f"Workload on {self.on}" + ("" if self.sla_counted else " (no SLA policies given)")
+        title = f"Workload on {self.on}" + (
+            "" if self.sla_counted else " (no SLA policies given or stored)"
+        )
         return title, columns, rows
 
     def to_text(self) -> str:
@@ -155,14 +158,18 @@ def workload_report(
     tickets under their team and agent. Counts and weights are three
     aggregate statements (tasks by assignee and priority, overdue tasks by
     assignee, tickets by team, agent and priority). SLA counts need
-    *policies* (as given to `SupportService`): a ticket's clock depends on
-    its history and the business's working hours, so they are read from the
-    open tickets only, never the closed ones.
+    SLA policies: *policies* when given (nothing is stored), else the ones
+    `SupportService` stored; a ticket's clock depends on its history and the
+    business's working hours, so they are read from the open tickets only,
+    never the closed ones.
 
     Raises:
         ValidationError: a bad policy or business.
     """
-    support = SupportService(crm, business=business, policies=policies)
+    # Given policies are used as they are, never stored: a report writes nothing.
+    # Without them, the policies support stored (`SupportService(policies=...)`).
+    support = SupportService(crm, business=business)
+    chosen = tuple_of("policies", SlaPolicy, policies) or support.policies
     now = crm.clock.now()
     today = now.astimezone(support.business.calendar.time_zone).date()
     rows: dict[_Key, dict[str, int]] = {}
@@ -192,20 +199,22 @@ def workload_report(
         key = (None if team is None else str(team), None if agent is None else str(agent))
         add(key, "tickets", count)
         add(key, "weighted", count * PRIORITY_WEIGHTS.get(str(priority), 0))
-    if support.policies:
-        _sla_counts(support, now, add)
+    if chosen:
+        _sla_counts(support, chosen, now, add)
     out = [WorkloadRow(team=k[0], person=k[1], **v) for k, v in rows.items()]
     out.sort(key=lambda r: (-r.weighted, r.team or "\uffff", r.person or "\uffff"))
-    return WorkloadReport(on=today, at=now, rows=tuple(out), sla_counted=bool(support.policies))
+    return WorkloadReport(on=today, at=now, rows=tuple(out), sla_counted=bool(chosen))
 
 
-def _sla_counts(support: SupportService, now: datetime, add: Any) -> None:
+def _sla_counts(
+    support: SupportService, policies: Sequence[SlaPolicy], now: datetime, add: Any
+) -> None:
     after = None
     calendar = support.business.calendar
     while True:
         page = support.tickets.query(closed=False, limit=_PAGE, after=after)
         for ticket in page.items:
-            policy = select_policy(support.policies, ticket)
+            policy = select_policy(policies, ticket)
             if policy is None:
                 continue
             latest = max([ticket.created_at, *(c.at for c in ticket.history), *ticket.responses])
