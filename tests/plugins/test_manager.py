@@ -228,3 +228,17 @@ def test_postgres_without_the_extra_says_what_to_install() -> None:
     ).stdout
     assert "relationship-core[postgres]" in out
     assert issubclass(BackendUnavailableError, ConnectionError)
+
+
+def test_one_plugin_giving_two_values_one_name_is_a_dispute_not_a_silent_drop() -> None:
+    from relationship_core.exceptions import DuplicateContributionError
+    from relationship_core.plugins import Contribution, Named
+
+    same = Named("event handler", [Contribution("p", "h", 1), Contribution("p", "h", 1)])
+    assert same.get("h") == 1  # the same value twice is one contribution
+    named = Named("event handler", [Contribution("p", "h", 1), Contribution("p", "h", 2)])
+    with pytest.raises(DuplicateContributionError) as info:
+        named.get("h")
+    assert info.value.plugins == ("p", "p")
+    with pytest.raises(DuplicateContributionError):
+        named.values()

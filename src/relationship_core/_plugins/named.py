@@ -49,6 +49,15 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> PluginError:
     return UnknownContributionError(what, name, known)
 
 
+def _same(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # a value whose == fails is not the same one
+        return False
+
+
 class Named(Generic[T]):
     """Contributions of one sort, by name.
 
@@ -92,7 +101,10 @@ class Named(Generic[T]):
             if not isinstance(item, Contribution):
                 raise ValidationError(f"contributions[{n}]", item, "expected a Contribution")
             same = self._by_name.setdefault(item.name, [])
-            if not any(c.plugin == item.plugin for c in same):  # a plugin's first one wins
+            # The same value offered twice by one plugin is one contribution; two
+            # different values under one name are a dispute, even within a plugin
+            # (it used to drop the second silently).
+            if not any(c.plugin == item.plugin and _same(c.value, item.value) for c in same):
                 same.append(item)
         self._duplicate = duplicate
         self._unknown = unknown
