@@ -65,7 +65,7 @@ def test_demo_tells_a_year_on_a_temporary_sqlite_file(capsys: pytest.CaptureFixt
     # One row per month (the June adjustment invoice takes an extra, unlabelled row).
     assert len(re.findall(r"^  \w{3}   INV-2026-\d{6} ", out, re.MULTILINE)) == 12
     assert not Path(url.group(1).removeprefix("sqlite:///")).exists()
-    assert 55 <= len(out.splitlines()) <= 230  # each feature adds a chapter (158 with 1-10, 12)
+    assert 55 <= len(out.splitlines()) <= 230  # each feature adds a chapter (174 with 1-12)
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
@@ -85,12 +85,12 @@ def test_demo_keep_leaves_a_store_that_opens_again(capsys: pytest.CaptureFixture
             # events (opened, 3 stage changes, won), 2 proposal events and 2 crossings, plus
             # 3 moves the engagements cause (by default): Somerville becomes a customer,
             # the client promotion and its lapse.
-            # The rules chapter adds 20: a ticket (opened, 2 moves, the engagement its
+            # The rules chapter adds 21: a ticket (opened, assigned, 2 moves, the engagement its
             # party starts and that start's stage move), an order (placed, assigned,
             # started, fulfilled, invoiced, its invoice), two deals (opened, proposal
             # sent and accepted, won) and the follow-up's task.
             events = [e.name for _, e in crm.events.read(limit=1000)]
-            assert len(events) == 224
+            assert len(events) == 225
             assert events.count("score.crossed") == 2
             assert events.count("opportunity.won") == 3
             assert events.count("lifecycle.stage_changed") == 9
