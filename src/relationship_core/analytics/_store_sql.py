@@ -1,0 +1,206 @@
+"""The customer summary as SQL: one statement per summary on SQLite and PostgreSQL.
+
+Every purchase becomes ``(customer, local day, amount)`` inside the database;
+the database sums each customer's days and returns one row per customer, so
+millions of purchases never become Python objects. Amounts are the store's
+exact indexed decimals (whole millionths on SQLite, ``NUMERIC`` on
+PostgreSQL), so the sums are exact.
+
+Local days: PostgreSQL converts each instant with ``AT TIME ZONE`` the
+party's zone. SQLite has no zone database, so the zones' UTC offsets over the
+data's span are computed here (with `zoneinfo`) into a temporary table and
+each purchase takes the offset in force at its instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+__all__ = ["Source", "SummaryRow", "sql_currencies", "sql_summary_rows", "unfilled_count"]
+
+Source = Literal["orders", "invoices"]
+#: customer, calibration days, first day, last calibration day, repeat sum, holdout days,
+#: holdout sum (days are days since 1970-01-01 in the customer's zone).
+SummaryRow = tuple[str, int, int, int, Any, int, Any]
+
+_EPOCH_DAY_OFFSET = 1_000_000  # keeps integer division flooring for instants before 1970
+_ZONE_TABLE = "temp.rc_analytics_zone_offsets"
+_PARTY_TABLE = "temp.rc_analytics_party_zones"
+
+
+def _kind(source: Source) -> str:
+    return "rc_rec_order" if source == "orders" else "rc_rec_invoice"
+
+
+def _where(source: Source, alias: str) -> str:
+    if source == "orders":
+        return f"{alias}.f_status NOT IN ('cancelled', 'refunded')"
+    return f"{alias}.f_status = 'paid' AND {alias}.f_issued_on IS NOT NULL"
+
+
+def _amount(source: Source, alias: str) -> str:
+    if source == "orders":
+        return f"({alias}.f_total - {alias}.f_refunded)"
+    return f"{alias}.f_total"
+
+
+def sql_currencies(conn: Any, source: Source) -> list[str | None]:
+    """The distinct currencies of the purchases *source* counts."""
+    rows = conn.execute(
+        f"SELECT DISTINCT o.f_currency FROM {_kind(source)} o WHERE {_where(source, 'o')}"
+    ).fetchall()
+    return sorted((r[0] for r in rows), key=lambda c: (c is None, c or ""))
+
+
+def unfilled_count(conn: Any, source: Source) -> int:
+    """Counted purchases whose total is not indexed yet (stored before the field existed)."""
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM {_kind(source)} o WHERE {_where(source, 'o')} "
+        "AND (o.f_total IS NULL OR o.f_currency IS NULL"
+        + (" OR o.f_refunded IS NULL)" if source == "orders" else ")")
+    ).fetchone()
+    return int(row[0])
+
+
+def _aggregate(purchases: str, ph: str) -> str:
+    """The per-customer statement over ``purchases`` (c, day, amount); binds end, cal x4."""
+    return f"""
+WITH p AS ({purchases}),
+d AS (SELECT c, day, SUM(amount) AS amount FROM p WHERE day <= {ph} GROUP BY c, day),
+f AS (SELECT c, MIN(day) AS first FROM d GROUP BY c)
+SELECT d.c,
+  SUM(CASE WHEN d.day <= {ph} THEN 1 ELSE 0 END),
+  f.first,
+  MAX(CASE WHEN d.day <= {ph} THEN d.day END),
+  SUM(CASE WHEN d.day <= {ph} AND d.day > f.first THEN d.amount ELSE 0 END),
+  SUM(CASE WHEN d.day > {ph} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN d.day > {ph} THEN d.amount ELSE 0 END)
+FROM d JOIN f ON f.c = d.c
+WHERE f.first <= {ph}
+GROUP BY d.c, f.first
+ORDER BY d.c"""
+
+
+def sql_summary_rows(
+    conn: Any,
+    dialect: str,
+    source: Source,
+    currency: str,
+    *,
+    end_day: int,
+    calibration_day: int,
+) -> Iterator[SummaryRow]:
+    """Per-customer rows of the summary, computed by the database (streamed)."""
+    ph = "%s" if dialect == "PostgreSQL" else "?"
+    kind = _kind(source)
+    where = f"{_where(source, 'o')} AND o.f_currency = {ph}"
+    amount = _amount(source, "o")
+    if dialect == "PostgreSQL":
+        if source == "orders":
+            day = (
+                "(((o.f_placed_at AT TIME ZONE COALESCE(pt.data->>'time_zone', 'UTC'))::date)"
+                " - DATE '1970-01-01')"
+            )
+        else:
+            day = "(o.f_issued_on - DATE '1970-01-01')"
+        purchases = (
+            f"SELECT o.f_party_id AS c, {day} AS day, {amount} AS amount FROM {kind} o "
+            + ("LEFT JOIN rc_rec_party pt ON pt.id = o.f_party_id " if source == "orders" else "")
+            + f"WHERE {where}"
+        )
+    elif source == "orders":
+        _fill_zone_tables(conn)
+        seconds = "CAST(strftime('%s', substr(o.f_placed_at, 1, 19)) AS INTEGER)"
+        purchases = (
+            f"SELECT o.f_party_id AS c, "
+            f"({seconds} + COALESCE(z.offset_s, 0) + {_EPOCH_DAY_OFFSET * 86400}) / 86400 "
+            f"- {_EPOCH_DAY_OFFSET} AS day, {amount} AS amount FROM {kind} o "
+            f"LEFT JOIN {_PARTY_TABLE} pz ON pz.party = o.f_party_id "
+            f"LEFT JOIN {_ZONE_TABLE} z ON z.zone = pz.zone "
+            f"AND z.start_s <= {seconds} AND {seconds} < z.stop_s "
+            f"WHERE {where}"
+        )
+    else:
+        purchases = (
+            "SELECT o.f_party_id AS c, "
+            "CAST(julianday(o.f_issued_on) - 2440587.5 AS INTEGER) AS day, "
+            f"{amount} AS amount FROM {kind} o WHERE {where}"
+        )
+    cal = calibration_day
+    params = (currency, end_day, cal, cal, cal, cal, cal, cal)
+    cursor = conn.execute(_aggregate(purchases, ph), params)
+    while rows := cursor.fetchmany(10_000):
+        yield from rows
+    if dialect != "PostgreSQL" and source == "orders":
+        conn.execute(f"DROP TABLE IF EXISTS {_ZONE_TABLE}")
+        conn.execute(f"DROP TABLE IF EXISTS {_PARTY_TABLE}")
+
+
+# -- SQLite: the zones' offsets -----------------------------------------------------
+
+
+def _fill_zone_tables(conn: Any) -> None:
+    """Temporary tables: each party's zone, and each zone's offsets over the orders' span."""
+    for name in (_ZONE_TABLE, _PARTY_TABLE):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+    conn.execute(f"CREATE TABLE {_PARTY_TABLE} (party TEXT PRIMARY KEY, zone TEXT NOT NULL)")
+    conn.execute(
+        f"INSERT INTO {_PARTY_TABLE} (party, zone) "
+        "SELECT id, json_extract(data, '$.time_zone') FROM rc_rec_party "
+        "WHERE json_extract(data, '$.time_zone') IS NOT NULL "
+        "AND json_extract(data, '$.time_zone') <> 'UTC'"
+    )
+    conn.execute(
+        f"CREATE TABLE {_ZONE_TABLE} (zone TEXT NOT NULL, start_s INTEGER NOT NULL, "
+        "stop_s INTEGER NOT NULL, offset_s INTEGER NOT NULL, PRIMARY KEY (zone, start_s))"
+    )
+    zones = [r[0] for r in conn.execute(f"SELECT DISTINCT zone FROM {_PARTY_TABLE}")]
+    if not zones:
+        return
+    span = conn.execute("SELECT MIN(f_placed_at), MAX(f_placed_at) FROM rc_rec_order").fetchone()
+    if span[0] is None:
+        return
+    lo = datetime.fromisoformat(span[0]).astimezone(UTC) - timedelta(days=2)
+    hi = datetime.fromisoformat(span[1]).astimezone(UTC) + timedelta(days=2)
+    rows = [row for zone in zones for row in zone_offsets(zone, lo, hi)]
+    conn.executemany(
+        f"INSERT INTO {_ZONE_TABLE} (zone, start_s, stop_s, offset_s) VALUES (?, ?, ?, ?)", rows
+    )
+
+
+def _offset(zone: ZoneInfo, seconds: int) -> int:
+    offset = datetime.fromtimestamp(seconds, UTC).astimezone(zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())
+
+
+def zone_offsets(name: str, lo: datetime, hi: datetime) -> Sequence[tuple[str, int, int, int]]:
+    """``(zone, start, stop, offset)`` rows (Unix seconds) covering [lo, hi) exactly.
+
+    Steps a day at a time and bisects to the second where the offset changes
+    (zones change their offset at most a few times a year, never twice a day).
+    """
+    zone = ZoneInfo(name)
+    start = int(lo.timestamp())
+    stop = int(hi.timestamp())
+    rows: list[tuple[str, int, int, int]] = []
+    begin, current = start, _offset(zone, start)
+    at = start
+    while at < stop:
+        step = min(at + 86_400, stop)
+        offset = _offset(zone, step)
+        if offset != current:
+            low, high = at, step  # offset(low) == current, offset(high) != current
+            while high - low > 1:
+                mid = (low + high) // 2
+                if _offset(zone, mid) == current:
+                    low = mid
+                else:
+                    high = mid
+            rows.append((name, begin, high, current))
+            begin, current = high, _offset(zone, high)
+        at = step
+    rows.append((name, begin, stop + 1, current))
+    return rows
