@@ -11,7 +11,7 @@ the same answers; the tests hold the three to each other.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -133,7 +133,7 @@ def store_customer_summary(
     )
 
 
-def _currency(found: list[str | None], wanted: str | None) -> str | None:
+def _currency(found: Sequence[str | None], wanted: str | None) -> str | None:
     codes = [c for c in found if c is not None]
     if wanted is not None:
         return wanted.upper()
@@ -186,7 +186,7 @@ def _money(value: object) -> float:
         return value / 1_000_000
     if isinstance(value, Decimal):
         return float(value)
-    return float(value or 0)
+    return float(value or 0)  # type: ignore[arg-type]
 
 
 # -- stores without SQL ------------------------------------------------------------
