@@ -119,8 +119,8 @@ def _dataset(seed: int, n: int = 120) -> tuple[dict[str, str], list[Purchase]]:
     purchases: list[Purchase] = []
     for _ in range(n):
         party = rng.choice(sorted(zones))
-        at = START + timedelta(minutes=rng.randrange(0, 400 * 24 * 60, 17))
-        amount = f"{rng.randrange(100, 20000) / 100:.2f}"
+        at = START + timedelta(minutes=rng.randrange(0, 400 * 24 * 60, 17))  # DST both ways
+        amount = f"{rng.randrange(200, 20000) / 100:.2f}"  # above the 1.00 refund: partial
         status = rng.choice(["placed"] * 6 + ["cancelled", "refund"])
         purchases.append((party, at, amount, "EUR", status))
     return zones, purchases
