@@ -101,14 +101,19 @@ def sql_summary_rows(
     if dialect == "PostgreSQL":
         if source == "orders":
             day = (
-                "(((o.f_placed_at AT TIME ZONE COALESCE(pt.data->>'time_zone', 'UTC'))::date)"
+                "(((o.f_placed_at AT TIME ZONE COALESCE(pt.zone, 'UTC'))::date)"
                 " - DATE '1970-01-01')"
             )
         else:
             day = "(o.f_issued_on - DATE '1970-01-01')"
         purchases = (
             f"SELECT o.f_party_id AS c, {day} AS day, {amount} AS amount FROM {kind} o "
-            + ("LEFT JOIN rc_rec_party pt ON pt.id = o.f_party_id " if source == "orders" else "")
+            + (
+                "LEFT JOIN (SELECT id, data->>'time_zone' AS zone FROM rc_rec_party) pt "
+                "ON pt.id = o.f_party_id "
+                if source == "orders"
+                else ""
+            )
             + f"WHERE {where}"
         )
     elif source == "orders":
