@@ -32,7 +32,7 @@ from relationship_core.analytics import (
     store_customer_summary,
 )
 from relationship_core.analytics._store_sql import zone_offsets
-from relationship_core.exceptions import CurrencyMismatchError, ValidationError
+from relationship_core.exceptions import CurrencyMismatchError, SchemaError, ValidationError
 
 PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
 ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
@@ -268,3 +268,24 @@ def test_zone_offsets_cover_every_second_exactly(zone: str, seconds: int) -> Non
     expected = at.astimezone(ZoneInfo(zone)).utcoffset()
     assert expected is not None
     assert offset == expected.total_seconds()
+
+
+def test_orders_stored_before_their_totals_were_indexed_need_migrate(tmp_path: Path) -> None:
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    purchases: list[Purchase] = [("ada", START, "10.00", "EUR", "placed")]
+    with open_store(url) as crm:
+        _fill(crm, {"ada": "UTC"}, purchases)
+    with sqlite3.connect(tmp_path / "old.db") as raw:  # as a store from before the fields
+        raw.execute("UPDATE rc_rec_order SET f_total = NULL, f_currency = NULL")
+    with open_store(url) as crm:
+        with pytest.raises(SchemaError, match="migrate"):
+            store_customer_summary(
+                crm, source="orders", time_unit="day", observation_end=date(2026, 1, 1)
+            )
+        crm.migrate()
+        summary = store_customer_summary(
+            crm, source="orders", time_unit="day", observation_end=date(2026, 1, 1)
+        )
+    assert summary.loc["ada", "frequency"] == 0

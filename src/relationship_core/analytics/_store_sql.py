@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-__all__ = ["Source", "SummaryRow", "sql_currencies", "sql_summary_rows", "unfilled_count"]
+__all__ = ["Source", "SummaryRow", "sql_currencies", "sql_summary_rows"]
 
 Source = Literal["orders", "invoices"]
 #: customer, calibration days, first day, last calibration day, repeat sum, holdout days,
@@ -47,22 +47,19 @@ def _amount(source: Source, alias: str) -> str:
     return f"{alias}.f_total"
 
 
-def sql_currencies(conn: Any, source: Source) -> list[str | None]:
-    """The distinct currencies of the purchases *source* counts."""
+def sql_currencies(conn: Any, source: Source) -> tuple[list[str], int]:
+    """The distinct currencies of the purchases *source* counts, and how many are unfilled.
+
+    Unfilled: stored before the indexed totals existed (``migrate`` fills them).
+    One scan for both.
+    """
+    refunded = " OR o.f_refunded IS NULL" if source == "orders" else ""
     rows = conn.execute(
-        f"SELECT DISTINCT o.f_currency FROM {_kind(source)} o WHERE {_where(source, 'o')}"
+        "SELECT o.f_currency, SUM(CASE WHEN o.f_total IS NULL OR o.f_currency IS NULL"
+        f"{refunded} THEN 1 ELSE 0 END) FROM {_kind(source)} o WHERE {_where(source, 'o')} "
+        "GROUP BY o.f_currency"
     ).fetchall()
-    return sorted((r[0] for r in rows), key=lambda c: (c is None, c or ""))
-
-
-def unfilled_count(conn: Any, source: Source) -> int:
-    """Counted purchases whose total is not indexed yet (stored before the field existed)."""
-    row = conn.execute(
-        f"SELECT COUNT(*) FROM {_kind(source)} o WHERE {_where(source, 'o')} "
-        "AND (o.f_total IS NULL OR o.f_currency IS NULL"
-        + (" OR o.f_refunded IS NULL)" if source == "orders" else ")")
-    ).fetchone()
-    return int(row[0])
+    return sorted(r[0] for r in rows if r[0] is not None), sum(int(r[1]) for r in rows)
 
 
 def _aggregate(purchases: str, ph: str) -> str:

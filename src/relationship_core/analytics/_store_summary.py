@@ -26,7 +26,6 @@ from relationship_core.analytics._store_sql import (
     SummaryRow,
     sql_currencies,
     sql_summary_rows,
-    unfilled_count,
 )
 from relationship_core.analytics._summary_info import record_summary_info
 from relationship_core.exceptions import CurrencyMismatchError, SchemaError, ValidationError
@@ -110,12 +109,13 @@ def store_customer_summary(
     end_day, cal_day = (end - _EPOCH).days, (cal - _EPOCH).days
     if dialect in ("SQLite", "PostgreSQL"):
         with backend._reader() as conn:
-            if unfilled_count(conn, source):
+            codes, unfilled = sql_currencies(conn, source)
+            if unfilled:
                 raise SchemaError(
                     f"some {source} were stored before their totals were indexed; "
                     "run migrate once (relationship-core migrate, or crm.migrate()) to fill them"
                 )
-            code = _currency(sql_currencies(conn, source), currency)
+            code = _currency(codes, currency)
             rows = list(
                 sql_summary_rows(
                     conn, dialect, source, code or "", end_day=end_day, calibration_day=cal_day
