@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from relationship_core.analytics._data import TimeUnit, TimeUnitLike
@@ -148,16 +149,11 @@ def _frame(
     rows: list[SummaryRow], unit: TimeUnit, *, cal_day: int, holdout: bool, days: int
 ) -> pd.DataFrame:
     n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 7
     customers = np.empty(n, dtype=object)
-    counts = np.empty(n, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
-    last = np.empty(n, dtype=np.int64)
-    repeat = np.empty(n, dtype=np.float64)
-    hold_n = np.empty(n, dtype=np.int64)
-    hold_sum = np.empty(n, dtype=np.float64)
-    for i, (c, k, f, la, r, hn, hs) in enumerate(rows):
-        customers[i], counts[i], first[i], last[i] = c, k, f, la
-        repeat[i], hold_n[i], hold_sum[i] = _money(r), hn, _money(hs)
+    customers[:] = columns[0]
+    counts, first, last, hold_n = (np.asarray(columns[i], dtype=np.int64) for i in (1, 2, 3, 5))
+    repeat, hold_sum = _money(columns[4]), _money(columns[6])
     frequency = counts - 1
     summary = pd.DataFrame(
         {
@@ -180,13 +176,18 @@ def _frame(
     return summary
 
 
-def _money(value: object) -> float:
-    """An exact sum as float: SQLite's whole millionths, PostgreSQL's NUMERIC, a Decimal."""
-    if isinstance(value, int):
-        return value / 1_000_000
-    if isinstance(value, Decimal):
-        return float(value)
-    return float(value or 0)  # type: ignore[arg-type]
+def _money(values: Sequence[object]) -> npt.NDArray[np.float64]:
+    """Exact sums as floats: SQLite's whole millionths, PostgreSQL's NUMERIC, Decimals.
+
+    Each value is rounded once (whole millionths below 2**53 convert exactly, and
+    the division by 10**6 rounds correctly), so every path gives the same floats.
+    """
+    if all(type(v) is int and abs(v) < 2**53 for v in values):
+        return np.asarray(values, dtype=np.float64) / 1e6
+    return np.array(
+        [v / 1_000_000 if type(v) is int else float(v or 0) for v in values],  # type: ignore[arg-type]
+        dtype=np.float64,
+    )
 
 
 # -- stores without SQL ------------------------------------------------------------
