@@ -63,23 +63,31 @@ def sql_currencies(conn: Any, source: Source) -> tuple[list[str], int]:
     return sorted(r[0] for r in rows if r[0] is not None), sum(int(r[1]) for r in rows)
 
 
-def _aggregate(purchases: str, ph: str) -> str:
-    """The per-customer statement over ``purchases`` (c, day, amount); binds end, cal x4."""
+def _aggregate(purchases: str, ph: str, dialect: str) -> str:
+    """The per-customer statement over ``purchases`` (c, day, amount); binds end, cal x6.
+
+    One pass over the (customer, day) sums: the first day's sum comes with the
+    smallest day, as the minimum of ``(day, sum)`` pairs (an array on
+    PostgreSQL, fixed-width text on SQLite), so no second pass joins it back.
+    """
+    if dialect == "PostgreSQL":
+        first_amount = "(MIN(ARRAY[day::numeric, amount]))[2]"
+    else:
+        first_amount = "CAST(substr(MIN(printf('%08d %d', day + 10000000, amount)), 10) AS INTEGER)"
     return f"""
-WITH p AS ({purchases}),
-d AS MATERIALIZED (SELECT c, day, SUM(amount) AS amount FROM p WHERE day <= {ph} GROUP BY c, day),
-f AS (SELECT c, MIN(day) AS first FROM d GROUP BY c)
-SELECT d.c,
-  SUM(CASE WHEN d.day <= {ph} THEN 1 ELSE 0 END),
-  f.first,
-  MAX(CASE WHEN d.day <= {ph} THEN d.day END),
-  SUM(CASE WHEN d.day <= {ph} AND d.day > f.first THEN d.amount ELSE 0 END),
-  SUM(CASE WHEN d.day > {ph} THEN 1 ELSE 0 END),
-  SUM(CASE WHEN d.day > {ph} THEN d.amount ELSE 0 END)
-FROM d JOIN f ON f.c = d.c
-WHERE f.first <= {ph}
-GROUP BY d.c, f.first
-ORDER BY d.c"""
+WITH d AS (SELECT c, day, SUM(amount) AS amount FROM ({purchases}) p
+           WHERE day <= {ph} GROUP BY c, day)
+SELECT c,
+  SUM(CASE WHEN day <= {ph} THEN 1 ELSE 0 END),
+  MIN(day),
+  MAX(CASE WHEN day <= {ph} THEN day END),
+  SUM(CASE WHEN day <= {ph} THEN amount ELSE 0 END) - {first_amount},
+  SUM(CASE WHEN day > {ph} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN day > {ph} THEN amount ELSE 0 END)
+FROM d
+GROUP BY c
+HAVING MIN(day) <= {ph}
+ORDER BY c"""
 
 
 def sql_summary_rows(
@@ -105,7 +113,7 @@ def sql_summary_rows(
         purchases = (
             f"SELECT o.f_party_id AS c, {day} AS day, {amount} AS amount FROM {kind} o "
             + (
-                "LEFT JOIN (SELECT id, data->>'time_zone' AS zone FROM rc_rec_party) pt "
+                "LEFT JOIN (SELECT id, data->>'time_zone' AS zone FROM rc_rec_party OFFSET 0) pt "
                 "ON pt.id = o.f_party_id "
                 if source == "orders"
                 else ""
@@ -132,11 +140,11 @@ def sql_summary_rows(
     if dialect == "PostgreSQL":
         with conn.transaction():  # room to hash the days in memory, for this statement only
             conn.execute("SET LOCAL work_mem = '256MB'")
-            cursor = conn.execute(_aggregate(purchases, ph), params)
+            cursor = conn.execute(_aggregate(purchases, ph, dialect), params)
             while rows := cursor.fetchmany(10_000):
                 yield from rows
     else:
-        cursor = conn.execute(_aggregate(purchases, ph), params)
+        cursor = conn.execute(_aggregate(purchases, ph, dialect), params)
         while rows := cursor.fetchmany(10_000):
             yield from rows
     if dialect != "PostgreSQL" and source == "orders":
