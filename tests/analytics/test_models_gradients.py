@@ -139,3 +139,49 @@ def test_fit_is_at_least_as_good_as_a_tight_multistart_reference(name: str) -> N
     reference = _reference_optimum(both, len(estimate[0]))
     # minus the mean log-likelihood per customer: ours no worse than the reference
     assert both(estimate[0])[0] <= reference + 1e-12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["BG/NBD", "MBG/NBD", "Pareto/NBD", "BG/BB", "Gamma-Gamma"])
+def test_fit_is_at_least_as_good_as_a_long_derivative_free_run(name: str) -> None:
+    """A reference that never sees our gradients: Nelder-Mead on the value alone, run long.
+
+    Restarted from its own result until it stops improving, with tolerances far below
+    the 1e-3 the issue allows; our optimum must be no worse (to rounding).
+    """
+    cdnow = read_summary(_cdnow(), None)
+    fits: dict[str, Callable[[], FloatArray]] = {
+        "BG/NBD": lambda: bgnbd.fit_arrays(*cdnow).log_params,
+        "MBG/NBD": lambda: bgnbd.fit_arrays(*cdnow, modified=True).log_params,
+        "Pareto/NBD": lambda: paretonbd._fit_arrays(*cdnow).log_params,
+        "BG/BB": lambda: np.log(
+            bgbb.BetaGeoBetaBinomModel()
+            .fit(_bgbb_data(), weights=_bgbb_data()["count"])
+            .params_.to_numpy()
+        ),
+        "Gamma-Gamma": lambda: np.log(
+            gammagamma.GammaGammaModel().fit(_spend_data()).params_.to_numpy()
+        ),
+    }
+    estimate: list[FloatArray] = []
+    both = _captured(lambda: estimate.append(fits[name]()))
+
+    def value(x: FloatArray) -> float:
+        return float(both(x)[0])
+
+    k = len(estimate[0])
+    best_x, best = np.zeros(k), value(np.zeros(k))
+    for _ in range(20):
+        result = optimize.minimize(
+            value,
+            best_x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20_000, "maxfev": 20_000},
+        )
+        if float(result.fun) >= best - 1e-15:
+            break
+        best_x, best = result.x, float(result.fun)
+    # minus the mean log-likelihood per customer: ours no worse. (On the BG/BB panel the
+    # optimum is a flat ridge, log gamma and log delta near 17 and 20, where Nelder-Mead
+    # stops 3.5e-6 short of ours: so "no worse", not "equal".)
+    assert value(estimate[0]) <= best + 1e-10

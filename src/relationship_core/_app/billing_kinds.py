@@ -12,7 +12,8 @@ The indexed fields are the ones the billing service and a scheduler query:
 ``retainer.next_billing_date`` lets a daily run load only the retainers due
 (``next_billing_date <= today``) instead of every retainer; invoices are found
 by party, status, number, dates and source; orders by party, status, team and
-invoice.
+invoice; orders and invoices also by currency and total (refunded
+for orders), so the analytics summary aggregates them in the database.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ INVOICES: KindMapping[Invoice] = KindMapping(
         "issued_on": ("date?", lambda i: i.issued_on),
         "due_on": ("date?", lambda i: i.due_on),
         "source_id": ("str?", lambda i: i.source_id),
+        # For in-database aggregates (the analytics customer summary):
+        "currency": ("str?", lambda i: i.currency.code),
+        "total": ("decimal?", lambda i: i.total.amount),
     },
 )
 
@@ -111,6 +115,10 @@ ORDERS: KindMapping[Order] = KindMapping(
         "invoice_id": ("str?", lambda o: o.invoice_id),
         # For the revenue report: net of refunds, before tax (revenue_amount / _currency).
         "revenue": ("money", _revenue),
+        # For in-database aggregates (the analytics customer summary):
+        "currency": ("str?", lambda o: o.currency.code),
+        "total": ("decimal?", lambda o: o.total.amount),
+        "refunded": ("decimal?", lambda o: o.refunded.amount),
     },
 )
 

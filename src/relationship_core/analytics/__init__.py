@@ -47,6 +47,7 @@ from relationship_core.analytics._data import (  # noqa: E402 - after the extra 
     transactions_from_store,
 )
 from relationship_core.analytics._protocol import TransactionModel  # noqa: E402
+from relationship_core.analytics._store_summary import store_customer_summary  # noqa: E402
 from relationship_core.analytics._validation import HoldoutReport, holdout_report  # noqa: E402
 from relationship_core.analytics.datasets import load_cdnow_sample  # noqa: E402
 from relationship_core.analytics.plots import (  # noqa: E402
@@ -73,6 +74,7 @@ __all__ = [
     "transactions_from_orders",
     "transactions_from_invoices",
     "transactions_from_store",
+    "store_customer_summary",
     "load_cdnow_sample",
     # validation
     "TransactionModel",
