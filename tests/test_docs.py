@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "relationship_core.plugins",
     "relationship_core.testing.storage",
     "relationship_core.web",
+    "relationship_core.privacy",
 ]
 
 

@@ -71,7 +71,7 @@ def test_postgres_tables_hold_no_trace(pg_privacy_url: Callable[[], str]) -> Non
     dsn = url.split("?")[0]
 
     def dump() -> bytes:
-        out = []
+        out: list[str] = []
         with psycopg.connect(dsn, autocommit=True) as conn:
             tables = conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)

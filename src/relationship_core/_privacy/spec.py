@@ -13,8 +13,7 @@ or ``delete=True`` to remove such records outright.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -24,8 +23,13 @@ from relationship_core.exceptions import ValidationError
 
 __all__ = ["Redact", "RedactorSpec"]
 
-#: A kind's own redaction: the scrubbed document in, the one to store out (``None``: delete it).
-Redact = Callable[[dict[str, Any], Subject], dict[str, Any] | None]
+
+class Redact(Protocol):
+    """A kind's own redaction: the scrubbed document in, the one to store out (``None``: delete)."""
+
+    def __call__(self, document: dict[str, Any], subject: Subject, /) -> dict[str, Any] | None:
+        """The document to store for *subject*, or ``None`` to delete the record."""
+        ...
 
 
 def _fields(value: object) -> tuple[str, ...]:
