@@ -227,7 +227,8 @@ class HookSpecs:
         say ``accounting=True``. See docs/privacy.md.
 
         Returns:
-            A sequence of `RedactorSpec`; for one kind, the last plugin's wins.
+            A sequence of `RedactorSpec`. Two plugins contributing one kind fail with
+            ``DuplicateContributionError`` naming both.
 
         Example plugin::
 

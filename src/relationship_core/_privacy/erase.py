@@ -92,12 +92,15 @@ class ErasureReport:
 
 
 def redactors(plugins: PluginManager | None = None) -> dict[str, RedactorSpec]:
-    """The redactors the plugins contribute, by kind (``relationship_core_redactors``)."""
+    """The redactors the plugins contribute, by kind (``relationship_core_redactors``).
+
+    A kind two plugins contribute a redactor for raises ``DuplicateContributionError``.
+    """
     manager = plugins or get_plugin_manager()
-    out: dict[str, RedactorSpec] = {}
-    for _plugin, spec in manager.contributions("relationship_core_redactors", RedactorSpec):
-        out[spec.kind] = spec
-    return out
+    named = manager.named(
+        "redactor", "relationship_core_redactors", RedactorSpec, lambda s: [s.kind]
+    )
+    return {kind: named.get(kind) for kind in named.names()}
 
 
 def subject_of(crm: Any, party_id: str) -> tuple[Record, Subject]:
