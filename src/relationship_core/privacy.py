@@ -8,21 +8,37 @@ from __future__ import annotations
 from relationship_core._privacy.erase import ErasureReport, PartyErased, erase_party
 from relationship_core._privacy.export import PartyExport, export_party
 from relationship_core._privacy.history import Change, Erasure, erasures, history
+from relationship_core._privacy.merge import (
+    DuplicateGroup,
+    PartyMerge,
+    PartyMerged,
+    confirm_merge,
+    duplicates,
+    merge_parties,
+    undo_merge,
+)
 from relationship_core._privacy.scrub import ERASED, Subject
 from relationship_core._privacy.spec import Redact, RedactorSpec
 
 __all__ = [
     "ERASED",
     "Change",
+    "DuplicateGroup",
     "Erasure",
     "ErasureReport",
     "PartyErased",
     "PartyExport",
+    "PartyMerge",
+    "PartyMerged",
     "Redact",
     "RedactorSpec",
     "Subject",
+    "confirm_merge",
+    "duplicates",
     "erase_party",
     "erasures",
     "export_party",
     "history",
+    "merge_parties",
+    "undo_merge",
 ]

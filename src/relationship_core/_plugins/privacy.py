@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.markers import hookimpl
 from relationship_core._privacy.erase import PartyErased
+from relationship_core._privacy.merge import MERGES, PartyMerged
 from relationship_core._privacy.scrub import Subject
 from relationship_core._privacy.spec import RedactorSpec
 
-__all__ = ["BUILTIN_REDACTORS", "relationship_core_event_types", "relationship_core_redactors"]
+__all__ = [
+    "BUILTIN_REDACTORS",
+    "relationship_core_event_types",
+    "relationship_core_kinds",
+    "relationship_core_redactors",
+]
 
 
 def _party(document: dict[str, Any], subject: Subject) -> dict[str, Any]:
@@ -45,6 +52,7 @@ BUILTIN_REDACTORS: tuple[RedactorSpec, ...] = (
     RedactorSpec("support_contact", delete=True),
     RedactorSpec("web_sign_in", delete=True),
     RedactorSpec("schedule", redact=_schedule),
+    RedactorSpec("party_merge", fields=("dropped",)),
     RedactorSpec("invoice", accounting=True),
     RedactorSpec("credit_note", accounting=True),
     RedactorSpec("order", accounting=True),
@@ -52,9 +60,15 @@ BUILTIN_REDACTORS: tuple[RedactorSpec, ...] = (
 
 
 @hookimpl
+def relationship_core_kinds() -> Sequence[KindMapping[Any]]:
+    """Merges of duplicate parties (``party_merge``)."""
+    return [MERGES]
+
+
+@hookimpl
 def relationship_core_event_types() -> Sequence[type[DomainEvent]]:
-    """``party.erased``."""
-    return [PartyErased]
+    """``party.erased`` and ``party.merged``."""
+    return [PartyErased, PartyMerged]
 
 
 @hookimpl
