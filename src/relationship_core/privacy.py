@@ -17,10 +17,17 @@ from relationship_core._privacy.merge import (
     merge_parties,
     undo_merge,
 )
+from relationship_core._privacy.retention import (
+    DEFAULT_RETENTION,
+    RetentionPolicy,
+    RetentionReport,
+    apply_retention,
+)
 from relationship_core._privacy.scrub import ERASED, Subject
 from relationship_core._privacy.spec import Redact, RedactorSpec
 
 __all__ = [
+    "DEFAULT_RETENTION",
     "ERASED",
     "Change",
     "DuplicateGroup",
@@ -31,8 +38,11 @@ __all__ = [
     "PartyMerge",
     "PartyMerged",
     "Redact",
+    "RetentionPolicy",
+    "RetentionReport",
     "RedactorSpec",
     "Subject",
+    "apply_retention",
     "confirm_merge",
     "duplicates",
     "erase_party",

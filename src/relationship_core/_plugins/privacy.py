@@ -14,14 +14,17 @@ from typing import Any
 from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.events import DomainEvent
 from relationship_core._plugins.markers import hookimpl
+from relationship_core._plugins.specs import JobHandlerSpec
 from relationship_core._privacy.erase import PartyErased
 from relationship_core._privacy.merge import MERGES, PartyMerged
+from relationship_core._privacy.retention import QUEUE, retention_job
 from relationship_core._privacy.scrub import Subject
 from relationship_core._privacy.spec import RedactorSpec
 
 __all__ = [
     "BUILTIN_REDACTORS",
     "relationship_core_event_types",
+    "relationship_core_job_handlers",
     "relationship_core_kinds",
     "relationship_core_redactors",
 ]
@@ -46,7 +49,7 @@ def _schedule(document: dict[str, Any], subject: Subject) -> dict[str, Any]:
 BUILTIN_REDACTORS: tuple[RedactorSpec, ...] = (
     RedactorSpec("party", redact=_party),
     RedactorSpec("interaction", fields=("summary",)),
-    RedactorSpec("ticket", fields=("problem", "attachments")),
+    RedactorSpec("ticket", fields=("name", "email", "problem", "attachments")),
     RedactorSpec("comment", fields=("body",)),
     RedactorSpec("notification", fields=("text", "html", "payload")),
     RedactorSpec("support_contact", delete=True),
@@ -75,3 +78,9 @@ def relationship_core_event_types() -> Sequence[type[DomainEvent]]:
 def relationship_core_redactors() -> Sequence[RedactorSpec]:
     """The built-in kinds' redaction rules."""
     return list(BUILTIN_REDACTORS)
+
+
+@hookimpl
+def relationship_core_job_handlers() -> Sequence[JobHandlerSpec]:
+    """``privacy.retention``: the default retention policies, as of the job's due time."""
+    return [JobHandlerSpec(QUEUE, retention_job, "remove personal text past its retention")]
