@@ -22,8 +22,12 @@ ERASED = "[erased]"
 
 _DIGITS = re.compile(r"\D+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+#: A run of text that may be a phone number: digits with spaces, dots, dashes, brackets.
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 #: Phone numbers shorter than this (in digits) are not searched for: too many false hits.
-_MIN_PHONE_DIGITS = 6
+_MIN_PHONE_DIGITS = 7
+#: A phone number is matched by its last digits, so "+44 20 7946 0958" finds "020 7946 0958".
+_PHONE_TAIL = 9
 
 
 def _digits(text: str) -> str:
@@ -36,8 +40,11 @@ class Subject:
 
     Attributes:
         party_id: The party's id (kept: it is an opaque pseudonym).
-        texts: Names and e-mail addresses, lower-cased.
-        phones: Phone numbers as digits only.
+        texts: Names and e-mail addresses, lower-cased; matched as whole words,
+            case aside.
+        phones: The last nine digits of each phone number; matched in any
+            run of digits, spaces and punctuation, so national and international
+            forms of one number both match.
     """
 
     party_id: str
@@ -48,8 +55,22 @@ class Subject:
     def of(cls, party_id: str, texts: Iterable[str], phones: Iterable[str]) -> Subject:
         """A subject from raw names, addresses and phone numbers (empty ones left out)."""
         clean = sorted({t.strip().lower() for t in texts if t and t.strip()}, key=len)
-        digits = sorted({_digits(p) for p in phones if p and len(_digits(p)) >= _MIN_PHONE_DIGITS})
+        digits = sorted(
+            {
+                _digits(p)[-_PHONE_TAIL:]
+                for p in phones
+                if p and len(_digits(p)) >= _MIN_PHONE_DIGITS
+            }
+        )
         return cls(party_id, tuple(reversed(clean)), tuple(digits))
+
+    @property
+    def _pattern(self) -> re.Pattern[str] | None:
+        if not self.texts:
+            return None
+        # Whole words only: erasing "Ann" must not touch "annual" or "channel".
+        words = "|".join(re.escape(t) for t in self.texts)
+        return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
 
     @property
     def pseudonym(self) -> str:
@@ -58,12 +79,14 @@ class Subject:
 
     def mentioned_in(self, text: str) -> bool:
         """Whether *text* holds the party's name, an address or a phone number."""
-        low = text.lower()
-        if any(t in low for t in self.texts):
+        pattern = self._pattern
+        if pattern is not None and pattern.search(text):
             return True
         if self.phones:
-            digits = _digits(text)
-            return any(p in digits for p in self.phones)
+            for run in _PHONE_RUN.findall(text):
+                digits = _digits(run)
+                if any(p in digits for p in self.phones):
+                    return True
         return False
 
     def stand_in(self, text: str) -> str:
