@@ -9,7 +9,7 @@ import pytest
 
 import relationship_core as rc
 from relationship_core import KindMapping
-from relationship_core.exceptions import DuplicateContributionError
+from relationship_core.exceptions import DuplicateContributionError, ValidationError
 from relationship_core.plugins import hookimpl
 from relationship_core.privacy import ERASED, RedactorSpec, erase_party, export_party
 
@@ -96,3 +96,38 @@ def test_two_redactors_for_one_kind_are_refused() -> None:
         crm.parties.add(ann)
         with pytest.raises(DuplicateContributionError, match="note"):
             erase_party(crm, ann.id, "request", plugins=pm)
+
+
+def _address(_obj: object, _attr: object, value: str) -> None:
+    if "@" not in value:
+        raise ValidationError("to", value, "expected an address")
+
+
+@attrs.define
+class Letter:
+    """A kind whose scrubbed text would no longer load: erasing refuses, writing nothing."""
+
+    id: str
+    party_id: str
+    to: str = attrs.field(validator=_address)
+
+
+LETTERS = KindMapping("letter", Letter, references={"party_id": "party"})
+
+
+class LettersPlugin:
+    @hookimpl
+    def relationship_core_kinds(self) -> list[KindMapping[Any]]:
+        return [LETTERS]
+
+
+def test_a_document_that_no_longer_loads_is_refused_before_writing() -> None:
+    pm = _manager(LettersPlugin())
+    with rc.open("memory://", plugins=pm) as crm:
+        ann = rc.Person(name="Ann Example", emails=["ann@example.org"])
+        with crm.unit_of_work() as uow:
+            uow.add(ann)
+            uow.add(Letter("l1", ann.id, "Ann Example <ann@example.org>"))
+        with pytest.raises(ValidationError, match=r"letter\.l1.*RedactorSpec"):
+            erase_party(crm, ann.id, "request", plugins=pm)
+        assert crm.parties.get(ann.id).name == "Ann Example"

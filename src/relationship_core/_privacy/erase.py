@@ -28,7 +28,7 @@ from relationship_core._privacy.scrub import Subject, blank, scrub
 from relationship_core._privacy.spec import RedactorSpec
 from relationship_core._storage.contract import Delete, Job, Query, Record, StoredEvent, Write
 from relationship_core._storage.protocols import JobControlTransaction, StorageBackend
-from relationship_core.exceptions import NotFoundError
+from relationship_core.exceptions import NotFoundError, ValidationError
 
 __all__ = [
     "ErasureReport",
@@ -194,7 +194,16 @@ class _Plan:
             self.deletes.append(Delete(kind, record.id, record.version))
             self.deleted[kind] = self.deleted.get(kind, 0) + 1
         elif new != doc or record.schema_version != mapping.schema_version:
-            obj = mapping.structure(new, mapping.cls)
+            try:
+                obj = mapping.structure(new, mapping.cls)
+            except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(
+                    f"{kind}.{record.id}",
+                    type(exc).__name__,
+                    "its scrubbed document no longer loads; contribute a RedactorSpec for "
+                    "this kind (relationship_core_redactors) that keeps it valid; nothing "
+                    "was written",
+                ) from exc
             self.writes.append(mapping.to_write(obj, record.version, actor=self.actor))
             self.redacted[kind] = self.redacted.get(kind, 0) + 1
 
