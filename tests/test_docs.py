@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "relationship_core.web",
     "relationship_core.importing",
     "relationship_core.reports",
+    "relationship_core.privacy",
 ]
 
 

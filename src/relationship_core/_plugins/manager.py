@@ -76,6 +76,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("relationship_core.rules", "relationship_core._plugins.rules"),
     ("relationship_core.notify", "relationship_core._plugins.notify"),
     ("relationship_core.web", "relationship_core._plugins.web"),
+    ("relationship_core.privacy", "relationship_core._plugins.privacy"),
 )
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         RuleActionSpec,
         StorageBackendSpec,
     )
+    from relationship_core._privacy.spec import RedactorSpec
 
 __all__ = ["PROJECT", "HookSpecs", "hookimpl", "hookspec"]
 
@@ -210,4 +211,31 @@ class HookSpecs:
             @hookimpl
             def relationship_core_notification_channels():
                 return [NotificationChannelSpec("chat", lambda *args, **kwargs: None)]
+        """
+
+    @hookspec
+    def relationship_core_redactors(self) -> Sequence[RedactorSpec]:  # type: ignore[empty-body]
+        """Contribute how this feature's kinds are redacted when a party is erased.
+
+        `relationship_core.privacy.erase_party` scrubs every record that refers
+        to the party (the mappings' ``references``, followed transitively) and
+        every record mentioning its name, e-mail addresses or phone numbers:
+        each such string is replaced whole. A kind holding other personal data
+        (free text such as notes, complaint bodies) names those ``fields`` (emptied
+        in its records about the party and in their events), gives a ``redact``
+        function, or asks for ``delete=True``; records the law requires keeping
+        say ``accounting=True``. See docs/privacy.md.
+
+        Returns:
+            A sequence of `RedactorSpec`. Two plugins contributing one kind fail with
+            ``DuplicateContributionError`` naming both.
+
+        Example plugin::
+
+            from relationship_core.plugins import hookimpl
+            from relationship_core.privacy import RedactorSpec
+
+            @hookimpl
+            def relationship_core_redactors():
+                return [RedactorSpec("note", fields=("text",))]
         """

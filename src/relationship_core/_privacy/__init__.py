@@ -1,0 +1,1 @@
+"""Privacy and accountability: erase, export and the history of a record (`relationship_core.privacy`)."""

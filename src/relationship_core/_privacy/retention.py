@@ -1,0 +1,189 @@
+"""Retention: personal free text removed from old records and event payloads, on a schedule.
+
+A `RetentionPolicy` names a record kind (or ``"events"``, the event log's
+payloads), how long its personal text is kept, the document field giving a
+record's age, and the fields emptied once it is older. `apply_retention` runs
+the policies in one unit of work; the job handler of the queue
+``privacy.retention`` runs them on the worker, so a schedule makes it daily.
+Accounting kinds (invoices, credit notes, orders) are never touched, and no
+policy changes an id, an amount, a date or a status: billing and idempotency
+read nothing retention removes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from relationship_core._app.mapping import KindMapping
+from relationship_core._domain.timeutil import require_aware
+from relationship_core._domain.validators import check_text
+from relationship_core._plugins.manager import PluginManager
+from relationship_core._privacy import raw
+from relationship_core._privacy.erase import _all, redactors
+from relationship_core._privacy.scrub import Subject, blank
+from relationship_core._privacy.spec import RedactorSpec
+from relationship_core._storage.contract import Job, Write
+from relationship_core._storage.protocols import JobControlTransaction
+from relationship_core.exceptions import ValidationError
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "EVENTS",
+    "QUEUE",
+    "RetentionPolicy",
+    "RetentionReport",
+    "apply_retention",
+    "retention_job",
+]
+
+#: The policy kind naming the event log's payloads.
+EVENTS = "events"
+#: The job queue whose handler applies the default policies.
+QUEUE = "privacy.retention"
+_NOBODY = Subject.of("retention", (), ())
+
+
+def _delivered(doc: dict[str, Any]) -> bool:
+    return doc.get("status") == "sent"
+
+
+def _closed(doc: dict[str, Any]) -> bool:
+    return doc.get("status") in ("resolved", "closed")
+
+
+@attrs.frozen
+class RetentionPolicy:
+    """How long one kind of data keeps its personal text.
+
+    Attributes:
+        kind: A record kind, or ``"events"`` for the event log's payloads (there
+            the fields are those the aggregate kind's `RedactorSpec` names).
+        keep_for: How long after ``age_field`` the text is kept.
+        fields: The fields emptied (text becomes ``"[erased]"``, lists and
+            maps empty); ignored for ``"events"``.
+        age_field: The document field holding the record's time (ISO 8601).
+        only_if: Records it applies to (e.g. delivered notifications only).
+    """
+
+    kind: str = attrs.field(validator=lambda _i, a, v: check_text(a.name, v))
+    keep_for: timedelta
+    fields: tuple[str, ...] = ()
+    age_field: str = "created_at"
+    only_if: Callable[[dict[str, Any]], bool] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.keep_for, timedelta) or self.keep_for <= timedelta(0):
+            raise ValidationError("keep_for", self.keep_for, "a positive timedelta")
+
+
+#: The library's defaults: two years for event payloads and closed tickets'
+#: text, one year for delivered notifications' rendered text, three years for
+#: interaction notes.
+DEFAULT_RETENTION: tuple[RetentionPolicy, ...] = (
+    RetentionPolicy(EVENTS, timedelta(days=730)),
+    RetentionPolicy(
+        "notification", timedelta(days=365), ("text", "html", "payload"), only_if=_delivered
+    ),
+    RetentionPolicy(
+        "ticket", timedelta(days=730), ("name", "email", "problem", "attachments"), only_if=_closed
+    ),
+    RetentionPolicy("interaction", timedelta(days=1095), ("summary",), age_field="occurred_at"),
+)
+
+
+@attrs.frozen
+class RetentionReport:
+    """What one run removed: records rewritten per kind, and event payloads."""
+
+    records: dict[str, int]
+    events: int
+
+
+def _older(doc: dict[str, Any], field: str, cutoff: datetime) -> bool:
+    value = doc.get(field)
+    if not isinstance(value, str):
+        return False
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when < cutoff
+
+
+def _event_changes(
+    crm: Any, cutoff: datetime, specs: dict[str, RedactorSpec]
+) -> list[raw.EventChange]:
+    out = []
+    for event in raw.all_events(crm.backend):
+        spec = specs.get(event.aggregate_kind)
+        if event.occurred_at >= cutoff or spec is None or not spec.fields or spec.accounting:
+            continue
+        new = blank(event.data, spec.fields, _NOBODY)
+        if new != event.data:
+            out.append(raw.EventChange(event.seq, event.aggregate_id, new))
+    return out
+
+
+def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[Write]:
+    mapping: KindMapping[Any] = crm.registry.get(policy.kind)
+    out = []
+    for record in _all(crm.backend, policy.kind):
+        doc = mapping.upgrade(record)
+        if not _older(doc, policy.age_field, cutoff):
+            continue
+        if policy.only_if is not None and not policy.only_if(doc):
+            continue
+        new = blank(doc, policy.fields, _NOBODY)
+        if new != doc:
+            obj = mapping.structure(new, mapping.cls)
+            out.append(mapping.to_write(obj, record.version))
+    return out
+
+
+def apply_retention(
+    crm: Any,
+    policies: Sequence[RetentionPolicy] = DEFAULT_RETENTION,
+    *,
+    now: datetime,
+    uow: Any = None,
+    plugins: PluginManager | None = None,
+) -> RetentionReport:
+    """Empty the personal text older than each policy allows (in *uow*, or a new one)."""
+    require_aware("now", now)
+    raw.require_rewritable(crm.backend)
+    specs = redactors(plugins)
+    writes: list[Write] = []
+    counts: dict[str, int] = {}
+    events: list[raw.EventChange] = []
+    for policy in policies:
+        cutoff = now - policy.keep_for
+        if policy.kind == EVENTS:
+            events.extend(_event_changes(crm, cutoff, specs))
+            continue
+        spec = specs.get(policy.kind)
+        if (spec is not None and spec.accounting) or policy.kind not in crm.registry:
+            continue
+        found = _record_writes(crm, policy, cutoff)
+        if found:
+            writes.extend(found)
+            counts[policy.kind] = len(found)
+
+    def step(tx: JobControlTransaction) -> None:
+        tx.put_many(writes)
+        raw.rewrite(tx, events, ())
+
+    if uow is not None:
+        uow._within_commit(step)
+    elif writes or events:
+        with crm.unit_of_work() as own:
+            own._within_commit(step)
+    return RetentionReport(counts, len(events))
+
+
+def retention_job(job: Job, uow: Any) -> None:
+    """The ``privacy.retention`` job: the default policies, as of the job's due time."""
+    apply_retention(uow._crm, now=job.due_at, uow=uow)

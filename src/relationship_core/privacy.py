@@ -1,0 +1,54 @@
+"""Privacy and accountability: erase or export a party's data, and who changed a record.
+
+See docs/privacy.md for what each function does, what it keeps and why.
+"""
+
+from __future__ import annotations
+
+from relationship_core._privacy.erase import ErasureReport, PartyErased, erase_party
+from relationship_core._privacy.export import PartyExport, export_party
+from relationship_core._privacy.history import Change, Erasure, erasures, history
+from relationship_core._privacy.merge import (
+    DuplicateGroup,
+    PartyMerge,
+    PartyMerged,
+    confirm_merge,
+    duplicates,
+    merge_parties,
+    undo_merge,
+)
+from relationship_core._privacy.retention import (
+    DEFAULT_RETENTION,
+    RetentionPolicy,
+    RetentionReport,
+    apply_retention,
+)
+from relationship_core._privacy.scrub import ERASED, Subject
+from relationship_core._privacy.spec import Redact, RedactorSpec
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "ERASED",
+    "Change",
+    "DuplicateGroup",
+    "Erasure",
+    "ErasureReport",
+    "PartyErased",
+    "PartyExport",
+    "PartyMerge",
+    "PartyMerged",
+    "Redact",
+    "RetentionPolicy",
+    "RetentionReport",
+    "RedactorSpec",
+    "Subject",
+    "apply_retention",
+    "confirm_merge",
+    "duplicates",
+    "erase_party",
+    "erasures",
+    "export_party",
+    "history",
+    "merge_parties",
+    "undo_merge",
+]
