@@ -121,3 +121,14 @@ def test_export_holds_everything_about_the_party_and_nobody_else(url: str) -> No
             assert needle.lower() not in text.lower(), needle
         assert ANN["name"] in export.summary
         assert "1 interaction record(s)" in export.summary
+
+
+def test_erasing_releases_the_partys_unique_email_keys(url: str) -> None:
+    """With the unique e-mail key on, an erased party no longer holds its addresses."""
+    with open_store(url, config={"core": {"unique_emails": True}}) as crm:
+        story = build(crm)
+        erase_party(crm, story.ann, "art. 17", actor=Actor.person("dpo-1"))
+        # The address is free again: a new party may claim it, and only that one is found.
+        newcomer = crm.parties.add(Person(name="Someone New", emails=[ANN["email"]]))
+        assert [p.id for p in crm.parties.search_email(ANN["email"]).items] == [newcomer.id]
+        assert crm.parties.get(story.ann).emails == ()
