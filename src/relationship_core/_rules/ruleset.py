@@ -63,6 +63,7 @@ _RULE_KEYS = frozenset(
     }
 )
 _SUPPRESS_KEYS = frozenset({"parties", "tags", "condition"})
+_SET_KEYS = frozenset({"rules", "suppress"})
 
 #: ``checker(params, path) -> params``: an action's check of its parameters at load.
 ParamCheck = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
@@ -121,8 +122,13 @@ class _Loader:
         self.errors: list[ValidationError] = []
 
     def rules(self, data: object) -> list[RuleSpec]:
-        if not isinstance(data, Mapping) or set(data) - {"rules"}:
-            raise ValidationError("rules", data, 'give a table with one key, "rules": a list')
+        if not isinstance(data, Mapping):
+            raise ValidationError("rules", data, 'give a table with "rules": a list')
+        unknown = sorted(str(k) for k in set(data) - _SET_KEYS)
+        if unknown:
+            raise ValidationError(
+                unknown[0], data[unknown[0]], f"allowed top-level keys: {sorted(_SET_KEYS)}"
+            )
         raw = data.get("rules", [])
         if not isinstance(raw, list):
             raise ValidationError("rules", raw, "give a list of rules")
@@ -302,12 +308,22 @@ def check_rules(
     """Load *source*; ``(rule set, [])`` or ``(None, every error found)``."""
     loader = _Loader(event_types, actions)
     try:
-        rules = loader.rules(_source(source))
+        data = _source(source)
+        rules = loader.rules(data)
     except ValidationError as error:
         return None, [error]
+    assert isinstance(data, Mapping)  # noqa: S101 - loader.rules refuses anything else
+    suppress = Suppression()
+    try:  # the set-wide list: every rule's subjects, on top of each rule's own
+        suppress = loader.suppress("suppress", data.get("suppress"))
+    except ValidationError as error:
+        ValidationError.__init__(
+            error, error.field, error.value, f"the rule set's suppress: {error.reason}"
+        )
+        loader.errors.insert(0, error)
     if loader.errors:
         return None, loader.errors
-    return RuleSet(tuple(rules)), []
+    return RuleSet(tuple(rules), suppress), []
 
 
 def load_rules(
