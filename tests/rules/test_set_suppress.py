@@ -30,13 +30,13 @@ actions = [{ name = "tag_party", params = { tags = ["greeted"] } }]
 """
 
 
-def start(crm: rc.CRM, party: rc.Person) -> None:
+def start(crm: rc.CRM, party: rc.Party) -> None:
     crm.engagements.add(
         rc.Engagement.start(party, kind="customer", acquired_on=T0.date(), at=T0, support_team="d")
     )
 
 
-def tags(crm: rc.CRM, party: rc.Person) -> set[str]:
+def tags(crm: rc.CRM, party: rc.Party) -> set[str]:
     return set(crm.parties.get(party.id).tags) & {"welcomed", "greeted"}
 
 
