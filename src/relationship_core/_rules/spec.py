@@ -57,10 +57,26 @@ def parse_duration(field: str, value: object) -> Duration:
 
 @attrs.frozen
 class ActionCall:
-    """One action a rule takes: the action's name and its parameters (JSON-able)."""
+    """One action a rule takes: the action's name and its parameters (JSON-able).
+
+    Attributes:
+        name: The action.
+        params: Its parameters, checked at load.
+        code: For a Python action from outside this library, the hash of its
+            code when the set was loaded against a store (``None``: a built-in,
+            or loaded without a store).
+    """
 
     name: str
     params: Mapping[str, Any] = attrs.field(factory=dict)
+    code: str | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        """``{"name", "params"}``, and ``"code"`` when it has one."""
+        out: dict[str, Any] = {"name": self.name, "params": dict(self.params)}
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 @attrs.frozen
@@ -203,7 +219,7 @@ class RuleSpec:
             "name": self.name,
             "trigger": list(self.triggers),
             "condition": self.condition.to_json(),
-            "actions": [{"name": a.name, "params": dict(a.params)} for a in self.actions],
+            "actions": [a.canonical() for a in self.actions],
             "priority": self.priority,
             "enabled": self.enabled,
         }
