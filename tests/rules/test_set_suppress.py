@@ -6,11 +6,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import relationship_core as rc
 from relationship_core._cli import main
+from relationship_core._rules import Context, compile_condition
 from relationship_core._rules.engine import RuleEngine
-from relationship_core._rules.ruleset import check_rules, load_rules
+from relationship_core._rules.ruleset import (
+    ActionCall,
+    RuleSet,
+    RuleSpec,
+    Suppression,
+    check_rules,
+    load_rules,
+)
 from relationship_core.exceptions import ValidationError
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -129,3 +139,39 @@ def test_explain_shows_the_set_list_and_whose_list_suppressed(
     assert 'condition party.name == "Test"' in out
     assert "greet: suppression list (as of that version): parties ['p-1']" in out
     assert "suppressed (rule set): party tagged 'internal' (the rule set's suppression list)" in out
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    own=st.frozensets(st.sampled_from(["a", "b", "c"])),
+    set_wide=st.frozensets(st.sampled_from(["a", "b", "c"])),
+    party_tags=st.frozensets(st.sampled_from(["a", "b", "c", "d"])),
+    party=st.sampled_from(["p-1", "p-2"]),
+    listed=st.frozensets(st.sampled_from(["p-1", "p-2"])),
+)
+def test_a_subject_is_left_out_iff_on_either_list(
+    own: frozenset[str],
+    set_wide: frozenset[str],
+    party_tags: frozenset[str],
+    party: str,
+    listed: frozenset[str],
+) -> None:
+    rule = RuleSpec(
+        "r",
+        ("x.y",),
+        compile_condition("true"),
+        (ActionCall("tag_party"),),
+        suppress=Suppression(tags=own),
+    )
+    ruleset = RuleSet((rule,), Suppression(parties=listed, tags=set_wide))
+    context = Context({"party": attrs_party(party_tags)}, now=T0)
+    reason = ruleset.suppressed(rule, party, context)
+    on_set = party in listed or bool(set_wide & party_tags)
+    on_rule = bool(own & party_tags)
+    assert (reason is not None) == (on_set or on_rule)
+    if reason is not None:
+        assert reason.startswith("suppressed (rule set)") == on_set
+
+
+def attrs_party(tags: frozenset[str]) -> object:
+    return type("P", (), {"tags": tags})()
