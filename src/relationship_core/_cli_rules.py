@@ -65,19 +65,25 @@ def _explain(args: argparse.Namespace) -> int:
         out.write(f"{args.rule}: not considered (its triggers do not include {audit.event_type})\n")
         return 1
     rules = {r.get("name"): r for r in (source or {}).get("rules", [])}
-    suppress = rules.get(args.rule, {}).get("suppress")
-    if suppress:
-        listed = "; ".join(
-            f"{key} {compile_condition(value).text if key == 'condition' else value}"
-            for key, value in sorted(suppress.items())
-        )
-        out.write(f"{args.rule}: suppression list (as of that version): {listed}\n")
+    lists = (
+        ("rule set", (source or {}).get("suppress")),
+        ("", rules.get(args.rule, {}).get("suppress")),
+    )
+    for scope, suppress in lists:
+        if suppress:
+            listed = "; ".join(
+                f"{key} {compile_condition(value).text if key == 'condition' else value}"
+                for key, value in sorted(suppress.items())
+            )
+            whose = f"the {scope}'s suppression list" if scope else "suppression list"
+            out.write(f"{args.rule}: {whose} (as of that version): {listed}\n")
     if args.rule in audit.matched:
         out.write(f"{args.rule}: matched\n")
         mine = [o for o in audit.actions if o.rule == args.rule]
         reasons = {o.result.get("reason", "") for o in mine if o.status == "skipped"}
         for reason in sorted(r for r in reasons if r.startswith("suppressed")):
-            out.write(f"  {reason} (the rule's suppression list): nothing enrolled\n")
+            whose = "the rule set's" if reason.startswith("suppressed (rule set)") else "the rule's"
+            out.write(f"  {reason} ({whose} suppression list): nothing enrolled\n")
         for outcome in audit.actions:
             if outcome.rule == args.rule:
                 due = "" if outcome.due is None else f" due {outcome.due.isoformat()}"

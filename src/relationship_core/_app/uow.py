@@ -220,6 +220,14 @@ class UnitOfWork:
         """Interactions (contacts with parties)."""
         return self.repository("interaction")
 
+    def tracked(self, kind: KindMapping[T]) -> list[T]:
+        """The aggregates of *kind* this unit of work holds (read or added here, not deleted).
+
+        A query reads committed records; this is what it cannot see yet: the
+        objects added (or changed in memory) before the commit.
+        """
+        return [e.obj for (k, _), e in self._entries.items() if k == kind.kind and not e.deleted]
+
     def add(self, obj: T) -> T:
         """Add a new aggregate of any registered class."""
         self._track(self._crm.registry.for_object(obj), obj, None, None, new=True)

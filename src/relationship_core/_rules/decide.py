@@ -282,9 +282,7 @@ def evaluate(
                 facts.subject_for(rule),
                 key,
                 event.occurred_at,
-                suppressed=rule.suppress.reason(facts.party_id, facts.context)
-                if rule.suppress
-                else None,
+                suppressed=ruleset.suppressed(rule, facts.party_id, facts.context),
             ),
         )
         for rule in matched

@@ -44,6 +44,7 @@ from relationship_core._rules.decide import (
 )
 from relationship_core._rules.followups import end_by_goals, follow_up_active, local_calendar
 from relationship_core._rules.localtime import uses_local
+from relationship_core._rules.offered import check_action_code
 from relationship_core._rules.ruleset import RuleSet, RuleSpec, load_rules
 from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
@@ -108,6 +109,9 @@ def handle_event(event: DomainEvent, uow: UnitOfWork) -> None:
             )
             continue
         for call in rule.actions:
+            check_action_code(
+                f"rules[{rule.name}].actions.code", call.name, call.code, actions[call.name]
+            )
             result = actions[call.name](context, call.params)
             outcomes.append(ActionOutcome(rule.name, call.name, "done", result=dict(result)))
     uow.add(_audit(uow, event, plan, outcomes))
@@ -172,7 +176,7 @@ def _schedule(
             "aggregate_id": context.aggregate_id,
             "data": dict(context.data),
             "key": context.key,
-            "actions": [{"name": c.name, "params": dict(c.params)} for c in rule.actions],
+            "actions": [c.canonical() for c in rule.actions],
         },
         due,
         idempotency_key=f"{context.key}:delayed",
@@ -213,6 +217,7 @@ def run_delayed(job: Job, uow: UnitOfWork) -> None:
             raise ValidationError(
                 "job.payload.actions", call["name"], "this store no longer offers the action"
             )
+        check_action_code("job.payload.actions.code", call["name"], call.get("code"), action)
         result = action(context, call["params"])
         outcomes.append(ActionOutcome(p["rule"], call["name"], "done", result=dict(result)))
     uow.add(

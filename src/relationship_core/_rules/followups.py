@@ -10,7 +10,9 @@ contain that time.
 
 A rule's ``goals`` (event types, each with an optional condition) end the
 subject's active enrolments of that rule and cancel their groups, in the
-goal event's transaction. The race of a goal with a due follow-up is ordered
+goal event's transaction, including those enrolled earlier in that same unit
+of work (not committed yet, so not found by a query: the unit of work's
+tracked enrolments are read too). The race of a goal with a due follow-up is ordered
 by optimistic concurrency: both read and write the enrolment (the follow-up
 checks ``status == "active"`` and bumps ``done``; the goal sets ``ended``), so
 of two concurrent commits one conflicts, and a follow-up retried after the
@@ -35,6 +37,7 @@ from relationship_core._storage.contract import NewJob
 from relationship_core.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    from relationship_core._app.repository import Repository
     from relationship_core._app.uow import UnitOfWork
     from relationship_core._rules.context import Context
     from relationship_core._rules.ruleset import RuleSpec
@@ -276,6 +279,24 @@ def follow_up_active(uow: UnitOfWork, payload: Mapping[str, Any], at: datetime) 
     return None
 
 
+def _active(
+    uow: UnitOfWork, repo: Repository[FollowUpEnrolment], rule: str, subject: str
+) -> list[FollowUpEnrolment]:
+    """The subject's active enrolments of *rule*: committed, and pending in *uow*.
+
+    The query sees committed records only; an enrolment added by this unit of
+    work (a trigger and its goal in one command) is among those it tracks, and
+    a tracked one's status is read as it is now, not as stored.
+    """
+    found = {e.id: e for e in repo.iterate(rule=rule, subject=subject, status="active")}
+    found.update((e.id, e) for e in uow.tracked(FOLLOW_UPS))
+    return [
+        e
+        for _, e in sorted(found.items())
+        if e.rule == rule and e.subject == subject and e.status == "active"
+    ]
+
+
 def end_by_goals(
     uow: UnitOfWork,
     rules: Sequence[RuleSpec],
@@ -291,7 +312,7 @@ def end_by_goals(
     for rule in rules:
         if not any(g.meets(event_name, context) for g in rule.goals):
             continue
-        for enrolment in list(repo.iterate(rule=rule.name, subject=subject, status="active")):
+        for enrolment in _active(uow, repo, rule.name, subject):
             enrolment.status, enrolment.ended_by, enrolment.ended_at = "ended", event_name, at
             uow.cancel_group(enrolment.group)
             ended.append((rule.name, {"ended": enrolment.id, "group": enrolment.group}))

@@ -101,7 +101,7 @@ def uses_local(ruleset: RuleSet) -> bool:
     with _lock:
         known = _uses.get(ruleset.version)
     if known is None:
-        known = any(
+        known = _names_local(ruleset.suppress.condition) or any(
             _names_local(rule.condition)
             or _names_local(rule.suppress.condition)
             or any(_names_local(goal.condition) for goal in rule.goals)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from relationship_core._rules.condition import CompiledCondition, compile_condition
-from relationship_core._rules.offered import actions_of, event_types_of
+from relationship_core._rules.offered import action_codes_of, actions_of, event_types_of
 from relationship_core._rules.python_rules import PythonCondition, resolve_python
 from relationship_core._rules.spec import (
     REENTRY_MODES,
@@ -63,6 +63,7 @@ _RULE_KEYS = frozenset(
     }
 )
 _SUPPRESS_KEYS = frozenset({"parties", "tags", "condition"})
+_SET_KEYS = frozenset({"rules", "suppress"})
 
 #: ``checker(params, path) -> params``: an action's check of its parameters at load.
 ParamCheck = Callable[[Mapping[str, Any], str], Mapping[str, Any]]
@@ -115,14 +116,21 @@ class _Loader:
         self,
         event_types: Collection[str] | None,
         actions: Mapping[str, ParamCheck | None] | None,
+        codes: Mapping[str, str | None] | None = None,
     ) -> None:
         self.event_types = event_types
         self.actions = actions
+        self.codes = codes
         self.errors: list[ValidationError] = []
 
     def rules(self, data: object) -> list[RuleSpec]:
-        if not isinstance(data, Mapping) or set(data) - {"rules"}:
-            raise ValidationError("rules", data, 'give a table with one key, "rules": a list')
+        if not isinstance(data, Mapping):
+            raise ValidationError("rules", data, 'give a table with "rules": a list')
+        unknown = sorted(str(k) for k in set(data) - _SET_KEYS)
+        if unknown:
+            raise ValidationError(
+                unknown[0], data[unknown[0]], f"allowed top-level keys: {sorted(_SET_KEYS)}"
+            )
         raw = data.get("rules", [])
         if not isinstance(raw, list):
             raise ValidationError("rules", raw, "give a list of rules")
@@ -201,7 +209,7 @@ class _Loader:
         out = []
         for n, item in enumerate(value):
             here = f"{path}[{n}]"
-            if not isinstance(item, Mapping) or set(item) - {"name", "params"}:
+            if not isinstance(item, Mapping) or set(item) - {"name", "params", "code"}:
                 raise ValidationError(here, item, 'give {"name": ..., "params": {...}}')
             name = _text_field(f"{here}.name", item.get("name"))
             params = item.get("params", {})
@@ -215,8 +223,24 @@ class _Loader:
                 check = self.actions[name]
                 if check is not None:
                     params = check(params, f"{here}.params")
-            out.append(ActionCall(name, dict(params)))
+            out.append(ActionCall(name, dict(params), self.code(here, name, item.get("code"))))
         return tuple(out)
+
+    def code(self, path: str, name: str, stored: object) -> str | None:
+        """The action's code hash: the running one against a store (refusing a changed one), else as stored."""
+        if stored is not None and not isinstance(stored, str):
+            raise ValidationError(f"{path}.code", stored, 'give the hash, "sha256:..."')
+        if self.codes is None:
+            return stored
+        running = self.codes.get(name)
+        if stored is not None and stored != running:
+            raise ValidationError(
+                f"{path}.code",
+                stored,
+                f"the code of action {name!r} changed: stored {stored}, running {running}; "
+                "install the rule set again to run the new code",
+            )
+        return running
 
     def goals(self, path: str, value: object) -> tuple[Goal, ...]:
         if not isinstance(value, list):
@@ -298,16 +322,32 @@ def check_rules(
     *,
     event_types: Collection[str] | None = None,
     actions: Mapping[str, ParamCheck | None] | None = None,
+    codes: Mapping[str, str | None] | None = None,
 ) -> tuple[RuleSet | None, list[ValidationError]]:
-    """Load *source*; ``(rule set, [])`` or ``(None, every error found)``."""
-    loader = _Loader(event_types, actions)
+    """Load *source*; ``(rule set, [])`` or ``(None, every error found)``.
+
+    *codes* (action name: code hash, ``None`` for a built-in; `action_codes_of`)
+    records each Python action's code in the set and refuses a stored hash
+    that no longer matches.
+    """
+    loader = _Loader(event_types, actions, codes)
     try:
-        rules = loader.rules(_source(source))
+        data = _source(source)
+        rules = loader.rules(data)
     except ValidationError as error:
         return None, [error]
+    assert isinstance(data, Mapping)  # noqa: S101 - loader.rules refuses anything else
+    suppress = Suppression()
+    try:  # the set-wide list: every rule's subjects, on top of each rule's own
+        suppress = loader.suppress("suppress", data.get("suppress"))
+    except ValidationError as error:
+        ValidationError.__init__(
+            error, error.field, error.value, f"the rule set's suppress: {error.reason}"
+        )
+        loader.errors.insert(0, error)
     if loader.errors:
         return None, loader.errors
-    return RuleSet(tuple(rules)), []
+    return RuleSet(tuple(rules), suppress), []
 
 
 def load_rules(
@@ -321,15 +361,18 @@ def load_rules(
 
     Against a *crm* (an open store), trigger event types must be among its
     registered event types and actions among its rule actions (their
-    parameters checked); *event_types* / *actions* give those sets directly.
+    parameters checked, a Python action's code hash recorded and a stored
+    one checked); *event_types* / *actions* give those sets directly.
 
     Raises:
         ValidationError: At the first bad place, e.g. field ``rules[2].actions[0].params.stage``.
     """
+    codes = None
     if crm is not None:
         event_types = event_types if event_types is not None else event_types_of(crm)
         actions = actions if actions is not None else actions_of(crm)
-    ruleset, errors = check_rules(source, event_types=event_types, actions=actions)
+        codes = action_codes_of(crm)
+    ruleset, errors = check_rules(source, event_types=event_types, actions=actions, codes=codes)
     if errors:
         raise errors[0]
     assert ruleset is not None  # noqa: S101 - check_rules returns one or the other

@@ -57,10 +57,26 @@ def parse_duration(field: str, value: object) -> Duration:
 
 @attrs.frozen
 class ActionCall:
-    """One action a rule takes: the action's name and its parameters (JSON-able)."""
+    """One action a rule takes: the action's name and its parameters (JSON-able).
+
+    Attributes:
+        name: The action.
+        params: Its parameters, checked at load.
+        code: For a Python action from outside this library, the hash of its
+            code when the set was loaded against a store (``None``: a built-in,
+            or loaded without a store).
+    """
 
     name: str
     params: Mapping[str, Any] = attrs.field(factory=dict)
+    code: str | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        """``{"name", "params"}``, and ``"code"`` when it has one."""
+        out: dict[str, Any] = {"name": self.name, "params": dict(self.params)}
+        if self.code is not None:
+            out["code"] = self.code
+        return out
 
 
 @attrs.frozen
@@ -111,17 +127,23 @@ class Suppression:
     def __bool__(self) -> bool:
         return bool(self.parties or self.tags or self.condition is not None)
 
-    def reason(self, party_id: str | None, context: Any) -> str | None:
-        """Why the subject is suppressed (``None``: it is not)."""
+    def reason(self, party_id: str | None, context: Any, *, scope: str = "") -> str | None:
+        """Why the subject is suppressed (``None``: it is not).
+
+        *scope* names a list other than the rule's own in the reason: ``"rule set"``
+        gives ``"suppressed (rule set): ..."``.
+        """
+        head = f"suppressed ({scope})" if scope else "suppressed"
+        whose = f"the {scope}'s" if scope else "the rule's"
         if party_id is not None and party_id in self.parties:
-            return f"suppressed: party {party_id} is on the rule's suppression list"
+            return f"{head}: party {party_id} is on {whose} suppression list"
         party = context.roots.get("party") if context is not None else None
         tags = getattr(party, "tags", None) or frozenset()
         hit = sorted(self.tags & set(tags))
         if hit:
-            return f"suppressed: party tagged {hit[0]!r}"
+            return f"{head}: party tagged {hit[0]!r}"
         if self.condition is not None and self.condition.evaluate(context):
-            return f"suppressed: {self.condition.text}"
+            return f"{head}: {self.condition.text}"
         return None
 
     def canonical(self) -> dict[str, Any]:
@@ -197,7 +219,7 @@ class RuleSpec:
             "name": self.name,
             "trigger": list(self.triggers),
             "condition": self.condition.to_json(),
-            "actions": [{"name": a.name, "params": dict(a.params)} for a in self.actions],
+            "actions": [a.canonical() for a in self.actions],
             "priority": self.priority,
             "enabled": self.enabled,
         }
@@ -224,10 +246,13 @@ class RuleSet:
 
     Attributes:
         rules: Every rule, in file order.
+        suppress: The set-wide suppression list (a top-level ``suppress``):
+            subjects no rule enrolls, on top of each rule's own.
         version: ``sha256:`` and the first 16 hex digits of the hash of `canonical`.
     """
 
     rules: tuple[RuleSpec, ...]
+    suppress: Suppression = Suppression()
     version: str = attrs.field(init=False)
     index: RuleIndex = attrs.field(init=False, eq=False, repr=False)
 
@@ -240,8 +265,19 @@ class RuleSet:
         object.__setattr__(self, "index", index)
 
     def canonical(self) -> dict[str, Any]:
-        """The JSON-able form: ``{"rules": [...]}``."""
-        return {"rules": [rule.canonical() for rule in self.rules]}
+        """The JSON-able form: ``{"rules": [...]}``, and ``"suppress"`` when the set has one."""
+        out: dict[str, Any] = {"rules": [rule.canonical() for rule in self.rules]}
+        if self.suppress:  # absent when empty: a set without one keeps its version
+            out["suppress"] = self.suppress.canonical()
+        return out
+
+    def suppressed(self, rule: RuleSpec, party_id: str | None, context: Any) -> str | None:
+        """Why *rule* must not enrol the subject: the set's list first, then the rule's (``None``: it may)."""
+        if self.suppress:
+            found = self.suppress.reason(party_id, context, scope="rule set")
+            if found is not None:
+                return found
+        return rule.suppress.reason(party_id, context) if rule.suppress else None
 
     def get(self, name: str) -> RuleSpec:
         """The rule named *name*."""
