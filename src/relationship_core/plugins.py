@@ -93,6 +93,7 @@ from relationship_core._storage.protocols import (
     contract_version,
     require_job_control,
 )
+from relationship_core._storage.resume import LoadMark
 from relationship_core._storage.schema import (
     CheckedQuery,
     FieldSpec,
@@ -185,6 +186,7 @@ __all__ = [
     "dump_store",
     "load_store",
     "copy_any",
+    "LoadMark",
     # the reference backend
     "MemoryBackend",
 ]
