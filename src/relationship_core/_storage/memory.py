@@ -69,9 +69,9 @@ class MemoryBackend(MemoryJobs):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued"}
-        | {"dump", "resumable_load"}
-    )
+        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump",
+         "resumable_load"}
+    )  # fmt: skip
 
     def __init__(self, schema: Schema) -> None:
         if not isinstance(schema, Schema):
