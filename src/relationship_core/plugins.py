@@ -93,7 +93,7 @@ from relationship_core._storage.protocols import (
     contract_version,
     require_job_control,
 )
-from relationship_core._storage.resume import LoadMark
+from relationship_core._storage.resume import LoadMark, check_destination
 from relationship_core._storage.schema import (
     CheckedQuery,
     FieldSpec,
@@ -187,6 +187,7 @@ __all__ = [
     "load_store",
     "copy_any",
     "LoadMark",
+    "check_destination",
     # the reference backend
     "MemoryBackend",
 ]
