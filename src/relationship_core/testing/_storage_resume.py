@@ -36,7 +36,8 @@ class ResumableLoadTests:
     @pytest.fixture
     def resume_pair(self, make_backend: Any) -> Any:
         src = make_backend(_SCHEMA, f"resumesrc{next(_names)}")
-        dst = make_backend(_SCHEMA, f"resumedst{next(_names)}")
+        self.dst_name = f"resumedst{next(_names)}"
+        dst = make_backend(_SCHEMA, self.dst_name)
         try:
             if "resumable_load" not in set(dst.capabilities):
                 pytest.skip("backend does not declare the 'resumable_load' capability")
@@ -56,6 +57,23 @@ class ResumableLoadTests:
         dst.load(items[2:], mark=LoadMark("s1", 5))
         assert dst.load_mark() == LoadMark("s1", 5)
         assert _lines(dst) == _lines(src)
+
+    def test_a_persistent_store_keeps_batches_and_marker(
+        self, resume_pair: Any, make_backend: Any
+    ) -> None:
+        src, dst = resume_pair
+        if "persistent" not in set(dst.capabilities):
+            pytest.skip("backend does not declare the 'persistent' capability")
+        items = list(dump_store(src))
+        dst.load(items[:3], mark=LoadMark("s1", 3))
+        dst.close()
+        again = make_backend(_SCHEMA, self.dst_name)
+        try:
+            assert again.load_mark() == LoadMark("s1", 3)
+            again.load(items[3:], mark=LoadMark("s1", 5))
+            assert _lines(again) == _lines(src)
+        finally:
+            again.close()
 
     def test_a_marker_of_another_source_or_a_plain_store_is_refused(self, resume_pair: Any) -> None:
         src, dst = resume_pair
