@@ -14,7 +14,8 @@ them, ``unique_keys`` (a write's claims are journalled with it),
 ``multi_valued``, ``dump`` (a loaded dump is one ``load`` line) and
 ``resumable_load`` (each batch of a resumable copy is one ``load`` line
 carrying its progress marker, so batch and marker are written together).
-Every instant it journals is resolved first (``now=None`` becomes this machine's time), so a replay repeats it.
+Every instant it journals is resolved first (``now=None`` becomes this
+machine's time), so a replay repeats it.
 """
 
 from __future__ import annotations
