@@ -132,3 +132,13 @@ def test_an_interrupted_copy_of_another_source_is_refused(
             assert _lines(dst) == _lines(crm.backend)
         finally:
             dst.close()
+
+
+@pytest.mark.parametrize("batch", [0, -1, 100_001, 2.0])
+def test_a_bad_batch_is_refused_before_anything_is_copied(batch: Any) -> None:
+    from relationship_core.exceptions import ValidationError
+
+    with open_store("memory://") as src, open_store("memory://") as dst:
+        with pytest.raises(ValidationError, match="batch"):
+            copy_any(src.backend, dst.backend, batch=batch)
+        assert dst.backend.load_mark() is None  # type: ignore[attr-defined]

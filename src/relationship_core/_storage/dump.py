@@ -35,7 +35,7 @@ from relationship_core._storage.contract import Job, Query, Record, StoredEvent
 from relationship_core._storage.copy import CopyReport, Progress, copy_store
 from relationship_core._storage.resume import fingerprint, load_in_batches
 from relationship_core._storage.schema import encode_value
-from relationship_core.exceptions import CapabilityError, StorageError
+from relationship_core.exceptions import CapabilityError, StorageError, ValidationError
 
 __all__ = [
     "ConsumerPosition",
@@ -172,9 +172,12 @@ def copy_any(
         CapabilityError: the destination cannot load a dump, or the source
             cannot be dumped (see `dump_store`).
         StorageError: a non-empty destination, or a copy that does not match.
+        ValidationError: a *batch* that is not a whole number from 1 to 100000.
     """
     if _is_sql(source) and _is_sql(destination):
         return copy_store(source, destination, batch=batch, progress=progress)
+    if type(batch) is not int or not 1 <= batch <= 100_000:
+        raise ValidationError("batch", batch, "expected a whole number from 1 to 100000")
     if "dump" not in _caps(destination):
         load_store(destination, ())  # raises the CapabilityError naming it
     counts, digests = _summary(source)
