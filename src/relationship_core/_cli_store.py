@@ -107,13 +107,15 @@ def add_store_commands(commands: Any) -> None:
         help="copy a whole store into a new, empty one (e.g. SQLite to PostgreSQL)",
         description="Copy every record (with its version), event (with its position), job "
         "(with its state) and consumer position from SRC_URL into the empty store at DST_URL; "
-        "run it again to continue an interrupted copy between two SQL stores. Any backend with the "
-        "'dump' capability (memory, jsonl, ...) works too, as a dump and load. Counts and "
-        "checksums are checked at the end.",
+        "run it again to continue an interrupted copy. Any backend with the 'dump' capability "
+        "(memory, jsonl, ...) works too, as a dump and load, resumable into one with "
+        "'resumable_load'. Counts and checksums are checked at the end.",
     )
     copy.add_argument("source", metavar="SRC_URL", help="e.g. sqlite:///crm.db")
     copy.add_argument("destination", metavar="DST_URL", help="e.g. postgresql://crm@db/crm")
-    copy.add_argument("--batch", type=int, default=1000, help="rows per transaction (1000)")
+    copy.add_argument(
+        "--batch", type=int, default=1000, help="rows (or dump items) per transaction (1000)"
+    )
     copy.set_defaults(run=_copy)
     backup = commands.add_parser(
         "backup",

@@ -93,6 +93,7 @@ from relationship_core._storage.protocols import (
     contract_version,
     require_job_control,
 )
+from relationship_core._storage.resume import LoadMark, check_destination
 from relationship_core._storage.schema import (
     CheckedQuery,
     FieldSpec,
@@ -185,6 +186,8 @@ __all__ = [
     "dump_store",
     "load_store",
     "copy_any",
+    "LoadMark",
+    "check_destination",
     # the reference backend
     "MemoryBackend",
 ]

@@ -68,6 +68,9 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: ``dump``: the backend exports and imports a whole store as values (``dump()`` /
 #: ``load(items)``, `relationship_core._storage.dump`); without it a dump is read
 #: through plain queries and the store cannot be loaded into.
+#: ``resumable_load``: ``load(items, mark=LoadMark(...))`` writes a batch and its
+#: progress marker atomically and ``load_mark()`` reads it back
+#: (`relationship_core._storage.resume`), so an interrupted copy can continue.
 Capability: TypeAlias = Literal[
     "persistent",
     "threads",
@@ -77,6 +80,7 @@ Capability: TypeAlias = Literal[
     "unique_keys",
     "multi_valued",
     "dump",
+    "resumable_load",
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -96,7 +100,7 @@ Op.__doc__ = (
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
-    "unique_keys, multi_valued, dump."
+    "unique_keys, multi_valued, dump, resumable_load."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 

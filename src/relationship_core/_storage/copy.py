@@ -29,7 +29,9 @@ from relationship_core.exceptions import StorageError, ValidationError
 __all__ = ["CopyReport", "copy_store"]
 
 #: Tables every store makes for itself (its own layout bookkeeping), never copied.
-_OWN = frozenset({"rc_schema_version", "rc_kinds", "rc_counters", "rc_copy_progress"})
+_OWN = frozenset(
+    {"rc_schema_version", "rc_kinds", "rc_counters", "rc_copy_progress", "rc_load_progress"}
+)
 _PROGRESS = "rc_copy_progress"
 _JSON = "json"
 _TIME = "datetime"

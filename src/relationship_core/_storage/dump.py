@@ -16,7 +16,10 @@ Writing versions and positions as they were needs the backend's own help, so
 `copy_any` copies between two stores: two SQL stores through
 `relationship_core._storage.copy.copy_store` (resumable, table by table),
 any other pair through dump and load, checked at the end by counts and a
-checksum over both stores' dumps.
+checksum over both stores' dumps. Into a destination with the
+``resumable_load`` capability the load goes in marked batches
+(`relationship_core._storage.resume`), so an interrupted copy continues
+when run again; into any other it is one load, rerun into a fresh store.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ import attrs
 
 from relationship_core._storage.contract import Job, Query, Record, StoredEvent
 from relationship_core._storage.copy import CopyReport, Progress, copy_store
+from relationship_core._storage.resume import fingerprint, load_in_batches
 from relationship_core._storage.schema import encode_value
-from relationship_core.exceptions import CapabilityError, StorageError
+from relationship_core.exceptions import CapabilityError, StorageError, ValidationError
 
 __all__ = [
     "ConsumerPosition",
@@ -158,7 +162,9 @@ def copy_any(
     """Copy the whole *source* store into the empty *destination*, whatever their backends.
 
     Two SQL stores go through `copy_store` (resumable); any other pair
-    through `dump_store` and `load_store`, then both are dumped again and
+    through `dump_store` and `load_store` (in marked batches, resumable, when
+    the destination has ``resumable_load``: then it may also hold an
+    interrupted copy of the same source), then both are dumped again and
     must agree in counts and checksums per table (``record:<kind>``,
     ``event``, ``job``, ``position``).
 
@@ -166,9 +172,12 @@ def copy_any(
         CapabilityError: the destination cannot load a dump, or the source
             cannot be dumped (see `dump_store`).
         StorageError: a non-empty destination, or a copy that does not match.
+        ValidationError: a *batch* that is not a whole number from 1 to 100000.
     """
     if _is_sql(source) and _is_sql(destination):
         return copy_store(source, destination, batch=batch, progress=progress)
+    if type(batch) is not int or not 1 <= batch <= 100_000:
+        raise ValidationError("batch", batch, "expected a whole number from 1 to 100000")
     if "dump" not in _caps(destination):
         load_store(destination, ())  # raises the CapabilityError naming it
     counts, digests = _summary(source)
@@ -183,7 +192,18 @@ def copy_any(
                 progress("store", done, total)
             yield item
 
-    load_store(destination, counted())
+    if "resumable_load" in _caps(destination):
+        resumed = load_in_batches(
+            destination,
+            dump_store(source),
+            fingerprint(counts, digests),
+            total=total,
+            batch=batch,
+            progress=progress,
+        )
+    else:
+        load_store(destination, counted())
+        resumed = False
     again, check = _summary(destination)
     for table in sorted(set(counts) | set(again)):
         if counts.get(table, 0) != again.get(table, 0):
@@ -193,4 +213,4 @@ def copy_any(
             )
         if digests.get(table) != check.get(table):
             raise StorageError(f"copy check failed: the items of {table} differ (checksum)")
-    return CopyReport(counts, digests, resumed=False)
+    return CopyReport(counts, digests, resumed=resumed)

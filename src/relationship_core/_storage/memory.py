@@ -33,6 +33,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
 from relationship_core._storage.memjobs import MemoryJobs
+from relationship_core._storage.resume import LoadMark, check_destination
 from relationship_core._storage.schema import (
     Schema,
     check_position,
@@ -68,8 +69,9 @@ class MemoryBackend(MemoryJobs):
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump"}
-    )
+        {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump",
+         "resumable_load"}
+    )  # fmt: skip
 
     def __init__(self, schema: Schema) -> None:
         if not isinstance(schema, Schema):
@@ -82,6 +84,7 @@ class MemoryBackend(MemoryJobs):
         self._job_keys: dict[str, str] = {}
         self._positions: dict[str, int] = {}
         self._keys = MemoryKeys()
+        self._load_mark: LoadMark | None = None
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------
@@ -166,15 +169,18 @@ class MemoryBackend(MemoryJobs):
             items += [ConsumerPosition(c, s) for c, s in sorted(self._positions.items())]
         return iter(items)
 
-    def load(self, items: Iterable[DumpItem]) -> None:
-        """Write a dump into this empty store, versions, positions and job states as they were.
+    def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
+        """Write a dump (or, with *mark*, one batch of it) as it was; see ``resume.py``.
 
-        All or nothing: if an item is refused, the store is left empty.
+        All or nothing: if an item is refused, the store is left empty (and
+        unmarked, so a resumed copy starts again from the first item).
         """
         with self._lock:
             self._check_open()
-            if any(self._records.values()) or self._events or self._jobs or self._positions:
-                raise StorageError("the destination store is not empty; load into a new one")
+            empty = not (
+                any(self._records.values()) or self._events or self._jobs or self._positions
+            )
+            check_destination(empty, self._load_mark, mark)
             try:
                 for item in items:
                     self._load_one(item)
@@ -186,7 +192,15 @@ class MemoryBackend(MemoryJobs):
                 self._job_keys.clear()
                 self._positions.clear()
                 self._keys = MemoryKeys()
+                self._load_mark = None
                 raise
+            if mark is not None:
+                self._load_mark = mark
+
+    def load_mark(self) -> LoadMark | None:
+        """The marker the last marked `load` left (``None``: none)."""
+        with self._lock:
+            return self._load_mark
 
     def _load_one(self, item: DumpItem) -> None:
         if isinstance(item, DumpedRecord):

@@ -2,7 +2,9 @@
 
 `sql_dump` reads through the store's own queries plus ``rc_unique`` (claims)
 and ``rc_positions``; `sql_load` writes a dump into an empty store in ONE
-transaction, so a failed load leaves it empty: records through the normal
+transaction, so a failed load leaves it empty (a marked batch of a resumable
+load, capability ``resumable_load``, commits with its marker in the table
+``rc_load_progress``, so a failed batch leaves the store at the last one): records through the normal
 write path (indexes, ``rc_multi`` rows and claims as usual) and then their
 version set as dumped, events with their ``seq``, jobs with their state.
 """
@@ -15,10 +17,13 @@ from typing import Any
 from relationship_core._storage.contract import Job, Query, StoredEvent, Write
 from relationship_core._storage.copy import _after_table, _for
 from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
+from relationship_core._storage.resume import LoadMark, check_destination
 from relationship_core._storage.sql import table
-from relationship_core.exceptions import StorageError
 
-__all__ = ["sql_dump", "sql_load"]
+__all__ = ["sql_dump", "sql_load", "sql_load_mark"]
+
+_MARKS = "rc_load_progress"
+_MARK_TABLE = f"CREATE TABLE IF NOT EXISTS {_MARKS} (source TEXT NOT NULL, done INTEGER NOT NULL)"
 
 _JOB_COLUMNS = (
     "id, queue, payload, due_at, state, attempts, max_attempts, idempotency_key, "
@@ -74,10 +79,20 @@ def _empty(store: Any) -> bool:
     return True
 
 
-def sql_load(store: Any, items: Iterable[DumpItem]) -> None:
-    """Write a dump into the empty SQL *store*, all of it or (on an error) nothing."""
-    if not _empty(store):
-        raise StorageError("the destination store is not empty; load into a new, empty store")
+def sql_load_mark(store: Any) -> LoadMark | None:
+    """The marker of the last marked load (table ``rc_load_progress``), or ``None``."""
+    with store._writer() as conn:
+        conn.execute(_MARK_TABLE)
+        row = conn.execute(f"SELECT source, done FROM {_MARKS}").fetchone()
+    return None if row is None else LoadMark(str(row[0]), int(row[1]))
+
+
+def sql_load(store: Any, items: Iterable[DumpItem], mark: LoadMark | None = None) -> None:
+    """Write a dump (or a marked batch of one) into *store*, all of it or (on an error) nothing.
+
+    With *mark* the batch and the new marker commit in one transaction.
+    """
+    check_destination(_empty(store), None if mark is None else sql_load_mark(store), mark)
     ph = store.dialect.ph
     pending: list[DumpedRecord] = []
 
@@ -140,6 +155,11 @@ def sql_load(store: Any, items: Iterable[DumpItem]) -> None:
                     (item.consumer, item.seq),
                 )
         flush(tx)
+        if mark is not None:
+            conn.execute(f"DELETE FROM {_MARKS}")
+            conn.execute(
+                f"INSERT INTO {_MARKS} (source, done) VALUES ({ph}, {ph})", (mark.source, mark.done)
+            )
     _after_table(store, "rc_events")  # PostgreSQL numbers new events after the loaded ones
 
 

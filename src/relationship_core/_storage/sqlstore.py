@@ -34,6 +34,7 @@ from relationship_core._storage.contract import (
 from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
 from relationship_core._storage.dump import DumpItem
 from relationship_core._storage.exact import from_units
+from relationship_core._storage.resume import LoadMark
 from relationship_core._storage.schema import (
     CheckedWrite,
     KindSpec,
@@ -53,7 +54,7 @@ from relationship_core._storage.sql import (
     table,
     write_runs,
 )
-from relationship_core._storage.sqldump import sql_dump, sql_load
+from relationship_core._storage.sqldump import sql_dump, sql_load, sql_load_mark
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
 from relationship_core._storage.sqlmulti import layout_v4, layout_v5, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
@@ -78,6 +79,7 @@ SQL_CAPABILITIES: frozenset[Capability] = frozenset(
         "unique_keys",
         "multi_valued",
         "dump",
+        "resumable_load",
     }
 )
 
@@ -360,9 +362,13 @@ class SQLStore(SQLJobs):
         """Every record (with its claims), event, job and consumer position (``sqldump.py``)."""
         return sql_dump(self)
 
-    def load(self, items: Iterable[DumpItem]) -> None:
-        """Write a dump into this empty store in one transaction (``sqldump.py``)."""
-        sql_load(self, items)
+    def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
+        """Write a dump (or a marked batch of one) in one transaction (``sqldump.py``)."""
+        sql_load(self, items, mark)
+
+    def load_mark(self) -> LoadMark | None:
+        """The marker the last marked `load` left (``resume.py``)."""
+        return sql_load_mark(self)
 
     # -- writes ----------------------------------------------------------------------
 

@@ -70,6 +70,7 @@ from relationship_core.testing._storage_dump import DumpTests
 from relationship_core.testing._storage_input import InputTests
 from relationship_core.testing._storage_jobs import JobControlTests
 from relationship_core.testing._storage_multi import MultiValuedTests
+from relationship_core.testing._storage_resume import ResumableLoadTests
 from relationship_core.testing._storage_unique import UniqueKeyTests
 
 __all__ = [
@@ -133,7 +134,13 @@ def _all_ids(store: StorageBackend, query: Query) -> list[str]:
 
 
 class StorageBackendTests(
-    InputTests, JobControlTests, AggregateTests, UniqueKeyTests, MultiValuedTests, DumpTests
+    InputTests,
+    JobControlTests,
+    AggregateTests,
+    UniqueKeyTests,
+    MultiValuedTests,
+    DumpTests,
+    ResumableLoadTests,
 ):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 

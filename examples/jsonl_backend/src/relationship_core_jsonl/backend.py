@@ -11,8 +11,11 @@ happened and replays it. One process at a time: it declares the
 ``persistent``, ``threads`` and ``job_control`` capabilities (storage
 contract 2), not ``multiprocess``; and, since the memory backend enforces
 them, ``unique_keys`` (a write's claims are journalled with it),
-``multi_valued`` and ``dump`` (a loaded dump is one ``load`` line). Every instant it journals is resolved
-first (``now=None`` becomes this machine's time), so a replay repeats it.
+``multi_valued``, ``dump`` (a loaded dump is one ``load`` line) and
+``resumable_load`` (each batch of a resumable copy is one ``load`` line
+carrying its progress marker, so batch and marker are written together).
+Every instant it journals is resolved first (``now=None`` becomes this
+machine's time), so a replay repeats it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from relationship_core.plugins import (
     DumpItem,
     Job,
     JobControlTransaction,
+    LoadMark,
     MemoryBackend,
     NewEvent,
     NewJob,
@@ -59,7 +63,15 @@ class JsonlBackend:
     """
 
     capabilities: frozenset[Capability] = frozenset(
-        {"persistent", "threads", "job_control", "unique_keys", "multi_valued", "dump"}
+        {
+            "persistent",
+            "threads",
+            "job_control",
+            "unique_keys",
+            "multi_valued",
+            "dump",
+            "resumable_load",
+        }
     )
     contract_version = 2
 
@@ -124,7 +136,8 @@ class JsonlBackend:
             job_id, due_at = entry["requeue"]
             mem.requeue_job(job_id, due_at=datetime.fromisoformat(due_at))
         elif "load" in entry:
-            mem.load(item_in(self.schema, e) for e in entry["load"])
+            mark = LoadMark(*entry["mark"]) if "mark" in entry else None
+            mem.load((item_in(self.schema, e) for e in entry["load"]), mark=mark)
         elif "discard" in entry:
             mem.discard_job(entry["discard"])
         elif "retry" in entry:
@@ -176,12 +189,30 @@ class JsonlBackend:
         """Every record (with its claims), event, job and consumer position."""
         return self._mem.dump()
 
-    def load(self, items: Iterable[DumpItem]) -> None:
-        """Load a dump into this empty store: applied in memory, then journalled as one line."""
+    def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
+        """Load a dump, or a batch of one with its *mark*: one journal line, batch and marker.
+
+        A batch refused, or a line that could not be written, puts the store
+        back as its journal has it (the batches before).
+        """
         with self._lock:
             given = list(items)
-            self._mem.load(given)
-            self._append({"load": [item_out(self.schema, i) for i in given]})
+            try:
+                self._mem.load(given, mark=mark)
+                entry: dict[str, Any] = {"load": [item_out(self.schema, i) for i in given]}
+                if mark is not None:
+                    entry["mark"] = [mark.source, mark.done]
+                self._append(entry)
+            except BaseException:
+                self._mem = MemoryBackend(self.schema)
+                self._file.close()
+                self._replay()
+                self._file = self.path.open("a", encoding="utf-8")
+                raise
+
+    def load_mark(self) -> LoadMark | None:
+        """The marker the last marked `load` left (``None``: none)."""
+        return self._mem.load_mark()
 
     # -- writes: apply in memory, journal, then let the change be seen -------------------
 
