@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -33,9 +33,33 @@ from relationship_core.web._links import hash_token
 from relationship_core.web._pages import Session
 
 if TYPE_CHECKING:
-    from relationship_core.web._asgi import Front
+    from starlette.datastructures import FormData
 
-__all__ = ["Portal"]
+    from relationship_core._app.facade import CRM
+    from relationship_core._support.service import SupportService
+    from relationship_core.web._pages import Pages
+    from relationship_core.web._settings import WebSettings
+
+__all__ = ["Portal", "PortalHost"]
+
+
+class PortalHost(Protocol):
+    """What the portal takes from the application around it (``_asgi.Front``)."""
+
+    crm: CRM
+    settings: WebSettings
+    support: SupportService
+    pages: Pages
+
+    async def limited(self, request: Request, scope: str, email: str | None = None) -> None:
+        """Count the request against the rate limits; 429 when over."""
+
+    async def posted(self, request: Request, scope: str | None) -> FormData:
+        """The posted form after the CSRF check."""
+
+    def choices(self) -> dict[str, Any]:
+        """What the priority menu offers."""
+
 
 log = logging.getLogger("relationship_core.web")
 
@@ -67,7 +91,7 @@ def find_item(view: ClientView, kind: str, item_id: str) -> Any:
 class Portal:
     """The portal's endpoints (see `relationship_core.web.app`)."""
 
-    def __init__(self, front: Front, channel: Channel) -> None:
+    def __init__(self, front: PortalHost, channel: Channel) -> None:
         self.front = front
         self.channel = channel
         self.crm = front.crm
