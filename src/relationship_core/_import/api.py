@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportReport", "Progress", "import_csv"]
 
+
 class Progress(Protocol):
     """A callback told how far an import is: any function of these three arguments will do."""
 
@@ -117,10 +118,9 @@ def _check(
     kept: dict[int, Draft] | None = {}
     for line, cells in source.rows():
         rows += 1
-        try:
-            draft = parser.parse(line, cells)
-        except ValidationError as error:
-            problems.append(RowProblem(line, error.field, error.value, error.reason))
+        draft, bad = parser.check(line, cells)
+        if draft is None:
+            problems.extend(bad)
         else:
             if kept is not None:
                 kept[line] = draft
