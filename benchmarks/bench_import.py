@@ -15,8 +15,14 @@ then the new party rows (a JSON document and its indexed columns), their
 e-mail and tag index rows and the progress row inserted. Both sides store
 the same number of parties and index rows (asserted).
 
+PostgreSQL (``--dsn`` or ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN``): the same
+on both sides in fresh schemas, by hand with psycopg 3 (``executemany``, one
+transaction per batch, ``= ANY(%s)`` for the id and e-mail selects), the
+server's ``synchronous_commit`` unchanged for both.
+
 Run ``python benchmarks/bench_import.py`` (100,000 rows) or with
-``--quick`` (5,000); ``--count N`` for another size.
+``--quick`` (5,000); ``--count N`` for another size; ``--only sqlite`` or
+``--only postgres``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
+import secrets
 import sqlite3
 import tempfile
 import time
@@ -47,18 +55,40 @@ def _file(path: Path, count: int) -> None:
             writer.writerow([i, f"Customer {i}", f"c{i}@example.com", f"+44 20 {i:07d}", tags])
 
 
-def ours(db: Path, file: Path) -> tuple[float, dict[str, int]]:
-    with open_store(f"sqlite:///{db}?synchronous=normal") as crm:
+def _timed(url: str, file: Path) -> float:
+    with open_store(url) as crm:
         started = time.perf_counter()
         report = import_csv(crm, file, "parties", batch_size=BATCH)
         seconds = time.perf_counter() - started
     assert report.created == report.rows
+    return seconds
+
+
+def ours(db: Path, file: Path) -> tuple[float, dict[str, int]]:
+    seconds = _timed(f"sqlite:///{db}?synchronous=normal", file)
     conn = sqlite3.connect(db)
     counts = {
         "parties": conn.execute("SELECT count(*) FROM rc_rec_party").fetchone()[0],
         "index rows": conn.execute("SELECT count(*) FROM rc_multi").fetchone()[0],
     }
     conn.close()
+    return seconds, counts
+
+
+def ours_postgres(dsn: str, schema: str, file: Path) -> tuple[float, dict[str, int]]:
+    import psycopg
+
+    sep = "&" if "?" in dsn else "?"
+    try:
+        seconds = _timed(f"{dsn}{sep}schema={schema}", file)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            counts = {
+                table: conn.execute(f'SELECT count(*) FROM "{schema}".{name}').fetchone()[0]  # type: ignore[index]
+                for table, name in (("parties", "rc_rec_party"), ("index rows", "rc_multi"))
+            }
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     return seconds, counts
 
 
@@ -136,25 +166,129 @@ def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
     return seconds, counts
 
 
+def _rows(
+    batch: list[list[str]], ids: list[str], stored: set[str]
+) -> tuple[list[tuple[object, ...]], list[tuple[str, str, str]]]:
+    parties: list[tuple[object, ...]] = []
+    multi: list[tuple[str, str, str]] = []
+    for rid, row in zip(ids, batch, strict=True):
+        if rid in stored:
+            continue
+        tags = sorted(t.strip().lower() for t in row[4].split(";") if t.strip())
+        doc: dict[str, object] = {"kind": "person", "id": rid, "name": row[1], "emails": [row[2]],
+               "time_zone": "UTC", "tags": tags, "custom_fields": {}, "locale": None,
+               "phone": row[3] or None}  # fmt: skip
+        parties.append((rid, 1, json.dumps(doc), "person", row[1], row[2],
+                        search_key(row[1]), json.dumps([row[2]]), json.dumps(tags)))  # fmt: skip
+        multi.append(("emails", row[2].lower(), rid))
+        multi.extend(("tags", tag, rid) for tag in tags)
+    return parties, multi
+
+
+def by_hand_postgres(dsn: str, schema: str, file: Path) -> tuple[float, dict[str, int]]:
+    """The same work as `by_hand`, with psycopg 3 on PostgreSQL."""
+    import psycopg
+
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute(f'CREATE SCHEMA "{schema}"')
+    conn.execute(f'SET search_path TO "{schema}"')
+    for statement in _SCHEMA.replace("TEXT", 'TEXT COLLATE "C"').split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    started = time.perf_counter()
+
+    def flush(batch: list[list[str]], done: int) -> None:
+        ids = [f"csv:{row[0]}" for row in batch]
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT id FROM party WHERE id = ANY(%s)", (ids,))
+            stored = {r[0] for r in cur.fetchall()}
+            emails = [row[2].lower() for row in batch]
+            cur.execute(
+                "SELECT record_id FROM multi WHERE field = 'emails' AND value = ANY(%s)", (emails,)
+            )
+            cur.fetchall()
+            parties, multi = _rows(batch, ids, stored)
+            cur.executemany(
+                "INSERT INTO party VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", parties
+            )
+            cur.executemany("INSERT INTO multi VALUES (%s, %s, %s)", multi)
+            cur.execute(
+                "INSERT INTO position VALUES ('import', %s) "
+                "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+                (done,),
+            )
+
+    try:
+        with file.open(encoding="utf-8", newline="") as rows:
+            reader = csv.reader(rows)
+            next(reader)
+            batch: list[list[str]] = []
+            done = 0
+            for row in reader:
+                if not row[1] or not _EMAIL.match(row[2]):
+                    raise SystemExit(f"bad row {row}")
+                batch.append(row)
+                done += 1
+                if len(batch) == BATCH:
+                    flush(batch, done)
+                    batch = []
+            if batch:
+                flush(batch, done)
+        seconds = time.perf_counter() - started
+        counts = {
+            "parties": conn.execute("SELECT count(*) FROM party").fetchone()[0],  # type: ignore[index]
+            "index rows": conn.execute("SELECT count(*) FROM multi").fetchone()[0],  # type: ignore[index]
+        }
+    finally:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.close()
+    return seconds, counts
+
+
+def _report(title: str, count: int, our: float, hand: float, counts: dict[str, int]) -> None:
+    print(f"{count:,} CSV rows of parties on {title}, batches of {BATCH}")
+    print(f"stored: {counts}")
+    print(f"{'':<34}{'seconds':>9}{'rows/s':>12}")
+    print(f"{'import_csv (two passes)':<34}{our:>9.2f}{count / our:>12,.0f}")
+    print(f"{'by hand':<34}{hand:>9.2f}{count / hand:>12,.0f}")
+    print(f"ratio (ours / by hand): {our / hand:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 rows, a smoke run")
     parser.add_argument("--count", type=int, default=None)
+    parser.add_argument(
+        "--dsn", default=os.environ.get("RELATIONSHIP_CORE_TEST_POSTGRES_DSN"), help="PostgreSQL"
+    )
+    parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
     args = parser.parse_args()
     count = args.count or (5_000 if args.quick else 100_000)
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "parties.csv"
         _file(file, count)
-        hand, hand_counts = by_hand(Path(tmp) / "hand.db", file)
-        our, our_counts = ours(Path(tmp) / "ours.db", file)
-    if our_counts != hand_counts:
-        raise SystemExit(f"the two sides disagree: ours {our_counts}, by hand {hand_counts}")
-    print(f"{count:,} CSV rows of parties on SQLite (WAL, synchronous=NORMAL), batches of {BATCH}")
-    print(f"stored: {our_counts}")
-    print(f"{'':<34}{'seconds':>9}{'rows/s':>12}")
-    print(f"{'import_csv (two passes)':<34}{our:>9.2f}{count / our:>12,.0f}")
-    print(f"{'csv + executemany by hand':<34}{hand:>9.2f}{count / hand:>12,.0f}")
-    print(f"ratio (ours / by hand): {our / hand:.2f}x")
+        if args.only in (None, "sqlite"):
+            hand, hand_counts = by_hand(Path(tmp) / "hand.db", file)
+            our, our_counts = ours(Path(tmp) / "ours.db", file)
+            if our_counts != hand_counts:
+                raise SystemExit(
+                    f"the two sides disagree: ours {our_counts}, by hand {hand_counts}"
+                )
+            _report("SQLite (WAL, synchronous=NORMAL; by hand: csv + sqlite3 executemany)",
+                    count, our, hand, our_counts)  # fmt: skip
+        if args.only in (None, "postgres"):
+            if not args.dsn:
+                print("PostgreSQL: skipped (give --dsn or set RELATIONSHIP_CORE_TEST_POSTGRES_DSN)")
+                return
+            tag = secrets.token_hex(3)
+            hand, hand_counts = by_hand_postgres(args.dsn, f"bench_imp_raw_{tag}", file)
+            our, our_counts = ours_postgres(args.dsn, f"bench_imp_ours_{tag}", file)
+            if our_counts != hand_counts:
+                raise SystemExit(
+                    f"the two sides disagree: ours {our_counts}, by hand {hand_counts}"
+                )
+            _report("PostgreSQL (by hand: csv + psycopg 3 executemany)",
+                    count, our, hand, our_counts)  # fmt: skip
 
 
 if __name__ == "__main__":

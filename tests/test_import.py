@@ -289,8 +289,10 @@ def test_custom_fields_are_typed_by_the_business_definitions(tmp_path: Path) -> 
     with rc.open("memory://") as crm:
         with pytest.raises(ImportRejectedError) as caught:
             import_csv(crm, bad, "parties", mapping=mapping_file)
-        [problem] = caught.value.problems
-        assert (problem.line, problem.column, problem.value) == (2, "Branche", "mining")
+        # Every bad cell of the row, not only the first.
+        problems = [(p.line, p.column, p.value) for p in caught.value.problems]
+        assert problems == [(2, "Branche", "mining"), (2, "Umsatz", "x"), (2, "Seit", "32.13.2024")]
+        assert "1 invalid row(s) (3 bad cell(s)), nothing stored" in str(caught.value)
         import_csv(crm, good, "parties", mapping=mapping_file)
         acme = crm.parties.get("legacy:1")
         assert isinstance(acme, Organisation)
@@ -415,3 +417,28 @@ def test_long_files_are_parsed_again_with_the_same_result(
         report = import_csv(crm, csv, "parties", batch_size=3, skip_invalid=True)
         assert (report.created, len(report.skipped)) == (7, 1)
         assert sorted(p.name for p in crm.parties.iterate()) == [f"P{i}" for i in range(7)]
+
+
+def test_every_bad_cell_of_a_row_is_reported_once(tmp_path: Path) -> None:
+    csv = _write(
+        tmp_path / "cells.csv",
+        "id,name,email,time_zone,locale\n"
+        "1,,not-an-address,Mars/Olympus,??\n"
+        "2,Bo,bo@example.com,,\n"
+        "3,Cy,cy@@example,UTC,\n",
+    )
+    with rc.open("memory://") as crm:
+        with pytest.raises(ImportRejectedError) as caught:
+            import_csv(crm, csv, "parties")
+        problems = [(p.line, p.column, p.value) for p in caught.value.problems]
+        assert problems == [
+            (2, "name", ""),
+            (2, "email", "not-an-address"),
+            (2, "time_zone", "Mars/Olympus"),
+            (2, "locale", "??"),
+            (4, "email", "cy@@example"),
+        ]
+        assert "2 invalid row(s) (5 bad cell(s))" in str(caught.value)
+        report = import_csv(crm, csv, "parties", skip_invalid=True)
+        assert report.created == 1
+        assert "2 invalid row(s) skipped" in str(report)

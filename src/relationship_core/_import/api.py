@@ -118,10 +118,9 @@ def _check(
     kept: dict[int, Draft] | None = {}
     for line, cells in source.rows():
         rows += 1
-        try:
-            draft = parser.parse(line, cells)
-        except ValidationError as error:
-            problems.append(RowProblem(line, error.field, error.value, error.reason))
+        draft, bad = parser.check(line, cells)
+        if draft is None:
+            problems.extend(bad)
         else:
             if kept is not None:
                 kept[line] = draft

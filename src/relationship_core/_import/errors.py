@@ -37,7 +37,8 @@ class ImportRejectedError(ValidationError):
     """Rows of the file are invalid; nothing was stored (unless told to skip them).
 
     Attributes:
-        problems: Every bad row's `RowProblem`, in file order.
+        problems: Every bad cell's `RowProblem` (all of a row's, not only
+            its first), in file order.
     """
 
     def __init__(self, source: str, problems: Sequence[RowProblem]) -> None:
@@ -45,10 +46,12 @@ class ImportRejectedError(ValidationError):
         shown = "\n  ".join(str(p) for p in self.problems[:_SHOWN])
         more = len(self.problems) - _SHOWN
         tail = f"\n  ... and {more} more" if more > 0 else ""
+        rows = len({p.line for p in self.problems})
+        cells = f" ({len(self.problems)} bad cell(s))" if len(self.problems) > rows else ""
         super().__init__(
             "file",
             source,
-            f"{len(self.problems)} invalid row(s), nothing stored "
+            f"{rows} invalid row(s){cells}, nothing stored "
             f"(fix them, or skip them with --skip-invalid):\n  {shown}{tail}",
         )
 

@@ -24,6 +24,7 @@ from relationship_core._domain.money import Money
 from relationship_core._domain.parties import EmailAddress, Organisation, Party, Person
 from relationship_core._domain.timeutil import to_zone
 from relationship_core._domain.validators import MAX_ID_LENGTH, to_enum
+from relationship_core._import.errors import RowProblem
 from relationship_core._import.mapping import ImportMapping
 from relationship_core._import.values import (
     parse_bool,
@@ -161,6 +162,42 @@ class RowParser:
             if error.field in self.header or error.field in self.mapping.custom_fields:
                 raise
             raise ValidationError(self._column_of(error.field), error.value, error.reason) from None
+
+    def check(self, line: int, cells: list[str]) -> tuple[Draft | None, list[RowProblem]]:
+        """The row's draft, or every bad cell of it (not only the first).
+
+        After a cell fails, the row is parsed again with that cell empty (an
+        empty required one: a stand-in text), until it parses or a cell already
+        changed fails again: each bad cell is reported once, with its own text.
+        A required date or price left empty stops the search at that cell.
+        """
+        try:
+            return self.parse(line, cells), []
+        except ValidationError as error:
+            failed = error
+        index: dict[str, int] = {}
+        for col, name in enumerate(self.header):
+            index.setdefault(name.casefold(), col)
+        trial = list(cells)
+        emptied: set[int] = set()
+        problems: list[RowProblem] = []
+        while True:
+            at = index.get(failed.field.casefold())
+            if at is not None and at in emptied:
+                return None, problems  # a required cell, reported already
+            problems.append(RowProblem(line, failed.field, failed.value, failed.reason))
+            if at is None or at >= len(trial):
+                return None, problems
+            emptied.add(at)
+            # A bad cell is emptied; a required one left empty gets a stand-in name, so
+            # the cells after it are checked too (one that is no name fails again: stop).
+            trial[at] = "" if trial[at].strip() else "x"
+            try:
+                self.parse(line, trial)
+            except ValidationError as error:
+                failed = error
+            else:
+                return None, problems
 
     def _column_of(self, field: str) -> str:
         base = field.split("[", 1)[0].split(".", 1)[0]
