@@ -12,7 +12,8 @@ same batch size, one ``BEGIN IMMEDIATE`` transaction per batch: one pass
 reading each row (an e-mail checked by a regular expression), the stored
 rows of the batch selected by id and their addresses in the e-mail index,
 then the new party rows (a JSON document and its indexed columns), their
-e-mail and tag index rows and the progress row inserted. Both sides store
+e-mail, tag and phone (E.164, by the library's `phone_key`) index rows and the
+progress row inserted. Both sides store
 the same number of parties and index rows (asserted).
 
 PostgreSQL (``--dsn`` or ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN``): the same
@@ -40,6 +41,7 @@ from pathlib import Path
 
 from relationship_core._app.facade import open_store
 from relationship_core._app.search import search_key
+from relationship_core._domain.phones import phone_key
 from relationship_core.importing import import_csv
 
 BATCH = 500
@@ -94,7 +96,7 @@ def ours_postgres(dsn: str, schema: str, file: Path) -> tuple[float, dict[str, i
 
 _SCHEMA = """
 CREATE TABLE party (id TEXT PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL,
-    party_kind TEXT, name TEXT, email TEXT, name_key TEXT, emails TEXT, tags TEXT);
+    party_kind TEXT, name TEXT, email TEXT, name_key TEXT, emails TEXT, tags TEXT, phones TEXT);
 CREATE INDEX party_kind_ix ON party (party_kind, id);
 CREATE INDEX party_name_ix ON party (name, id);
 CREATE INDEX party_email_ix ON party (email, id);
@@ -121,19 +123,8 @@ def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
         conn.execute(
             f"SELECT record_id FROM multi WHERE field = 'emails' AND value IN ({marks})", emails
         ).fetchall()
-        parties, multi = [], []
-        for rid, row in zip(ids, batch, strict=True):
-            if rid in stored:
-                continue
-            tags = sorted(t.strip().lower() for t in row[4].split(";") if t.strip())
-            doc: dict[str, object] = {"kind": "person", "id": rid, "name": row[1], "emails": [row[2]],
-                   "time_zone": "UTC", "tags": tags, "custom_fields": {}, "locale": None,
-                   "phone": row[3] or None}  # fmt: skip
-            parties.append((rid, 1, json.dumps(doc), "person", row[1], row[2],
-                            search_key(row[1]), json.dumps([row[2]]), json.dumps(tags)))  # fmt: skip
-            multi.append(("emails", row[2].lower(), rid))
-            multi.extend(("tags", tag, rid) for tag in tags)
-        conn.executemany("INSERT INTO party VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", parties)
+        parties, multi = _rows(batch, ids, stored)
+        conn.executemany("INSERT INTO party VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parties)
         conn.executemany("INSERT INTO multi VALUES (?, ?, ?)", multi)
         conn.execute(
             "INSERT INTO position VALUES ('import', ?) "
@@ -178,10 +169,14 @@ def _rows(
         doc: dict[str, object] = {"kind": "person", "id": rid, "name": row[1], "emails": [row[2]],
                "time_zone": "UTC", "tags": tags, "custom_fields": {}, "locale": None,
                "phone": row[3] or None}  # fmt: skip
+        # The phone index holds the number in E.164, as the store's party kind does.
+        phones = [key] if (key := phone_key(row[3])) else []
         parties.append((rid, 1, json.dumps(doc), "person", row[1], row[2],
-                        search_key(row[1]), json.dumps([row[2]]), json.dumps(tags)))  # fmt: skip
+                        search_key(row[1]), json.dumps([row[2]]), json.dumps(tags),
+                        json.dumps(phones)))  # fmt: skip
         multi.append(("emails", row[2].lower(), rid))
         multi.extend(("tags", tag, rid) for tag in tags)
+        multi.extend(("phones", phone, rid) for phone in phones)
     return parties, multi
 
 
@@ -209,7 +204,7 @@ def by_hand_postgres(dsn: str, schema: str, file: Path) -> tuple[float, dict[str
             cur.fetchall()
             parties, multi = _rows(batch, ids, stored)
             cur.executemany(
-                "INSERT INTO party VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", parties
+                "INSERT INTO party VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", parties
             )
             cur.executemany("INSERT INTO multi VALUES (%s, %s, %s)", multi)
             cur.execute(
