@@ -16,6 +16,7 @@ from pathlib import Path
 
 import relationship_core as rc
 from relationship_core._app.outbox.stored import NOTIFICATIONS, StoredNotification
+from relationship_core._privacy import raw
 from relationship_core._rules.audit import RULE_AUDITS, FailedCondition, FailedRule, RuleAudit
 from relationship_core._storage.contract import Query
 from relationship_core._support.csat import Answer, Survey
@@ -85,7 +86,11 @@ def _fill(crm: rc.CRM, story: Story) -> None:
         uow.repository(REQUIREMENTS).add(
             RequirementDocument.create(
                 story.engagement,
-                {"scope": f"A ramp: the {PRIVATE}", f"{ANN['name']} wishes": "quiet"},
+                {
+                    "scope": f"A ramp: the {PRIVATE}",
+                    f"{ANN['name']} wishes": "quiet",
+                    f"{PRIVATE} notes": "a ramp",
+                },
                 by="clerk-7",
                 at=T0,
                 note=f"after the {PRIVATE} talk",
@@ -131,11 +136,16 @@ def test_free_text_of_every_feature_is_gone_after_erasure(url: str) -> None:
         _fill(crm, story)
         before = {k: _texts(crm, k) for k in KINDS}
         assert all(any(PRIVATE in t for t in texts) for texts in before.values()), before
+        logged = [json.dumps(e.data).lower() for e in raw.all_events(crm.backend)]
+        assert [t for t in logged if PRIVATE in t]  # the requirement's revision names its sections
         erase_party(crm, story.ann, "erasure request")
         needles = [ANN["name"].lower(), ANN["email"], "7946 0311", PRIVATE]
         for kind in KINDS:
             for text in _texts(crm, kind):
                 assert not [n for n in needles if n in text], (kind, text)
+        for event in raw.all_events(crm.backend):
+            text = json.dumps(event.data, ensure_ascii=False).lower()
+            assert not [n for n in needles if n in text], (event.type, text)
         [kept] = [a for a in crm.repository(RULE_AUDITS).iterate() if a.subject == story.bea]
         assert kept.failed[0].conditions[0].values == (("party.name", f"'{BEA['name']}'"),)
         assert crm.repository(NOTIFICATIONS).get("note-3").text == "Your invoice is ready"

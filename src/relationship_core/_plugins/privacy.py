@@ -20,6 +20,7 @@ from relationship_core._privacy.merge import MERGES, PartyMerged
 from relationship_core._privacy.retention import QUEUE, retention_job
 from relationship_core._privacy.scrub import ERASED, Subject
 from relationship_core._privacy.spec import RedactorSpec
+from relationship_core._work.requirements import STANDARD_SECTIONS
 
 __all__ = [
     "BUILTIN_REDACTORS",
@@ -58,12 +59,12 @@ def _rule_audit(document: dict[str, Any], subject: Subject) -> dict[str, Any]:
 
 
 def _requirement(document: dict[str, Any], subject: Subject) -> dict[str, Any]:
-    """A requirement document: every revision's section texts and note emptied, numbers kept."""
+    """A requirement document: every revision's texts and note emptied, free section names too."""
     revisions = []
     for revision in document.get("revisions") or ():
         sections = revision.get("sections") or {}
         names = [
-            f"section {n + 1}" if subject.mentioned_in(name) else name
+            name if name in STANDARD_SECTIONS else f"section {n + 1}"
             for n, name in enumerate(sections)
         ]
         texts = dict.fromkeys(names, ERASED)
@@ -90,7 +91,7 @@ BUILTIN_REDACTORS: tuple[RedactorSpec, ...] = (
         "notification", fields=("subject", "text", "html", "payload", "detail"), mentions=True
     ),
     RedactorSpec("rule_audit", redact=_rule_audit, mentions=True),
-    RedactorSpec("requirement", redact=_requirement),
+    RedactorSpec("requirement", fields=("sections",), redact=_requirement),
     RedactorSpec("discovery_note", fields=("text",)),
     RedactorSpec("survey", redact=_survey),
     RedactorSpec("support_contact", delete=True),
