@@ -24,11 +24,13 @@ from relationship_core._privacy.retention import (
     apply_retention,
 )
 from relationship_core._privacy.scrub import ERASED, Subject
+from relationship_core._privacy.similar import NAME_SIMILARITY, normalise_name, similar_names
 from relationship_core._privacy.spec import Redact, RedactorSpec
 
 __all__ = [
     "DEFAULT_RETENTION",
     "ERASED",
+    "NAME_SIMILARITY",
     "Change",
     "DuplicateGroup",
     "Erasure",
@@ -50,5 +52,7 @@ __all__ = [
     "export_party",
     "history",
     "merge_parties",
+    "normalise_name",
+    "similar_names",
     "undo_merge",
 ]

@@ -62,6 +62,7 @@ def test_the_worker_compacts_the_demo_store_and_accounting_stays(tmp_path: Path)
         tickets = list(crm.repository("ticket").iterate())
         assert len(tickets) == 2  # the support chapter's and the rules chapter's
         assert all((t.problem, t.name) == (ERASED, ERASED) for t in tickets)
+        assert crm.repository("rule_audit").count() == 0
         assert all(
             n.text == ERASED for n in crm.repository("notification").iterate() if n.status == "sent"
         )

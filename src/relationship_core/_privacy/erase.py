@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -184,7 +185,7 @@ class _Plan:
         spec = self.specs.get(kind)
         doc = mapping.upgrade(record)
         new: dict[str, Any] | None = scrub(doc, subject)[0]
-        if spec is not None and about and new is not None:
+        if spec is not None and (about or spec.mentions) and new is not None:
             new = spec.apply(new, subject)
         if subject.mentioned_in(record.id) and not (spec is not None and spec.accounting):
             new = None  # an id cannot be rewritten
@@ -269,6 +270,7 @@ def erase_party(
     about, mentions = about_party(crm, subject)
     uow = crm.unit_of_work(actor)
     plan = _Plan(subject, redactors(plugins), uow.actor)
+    _mentioning_ids(crm, plan.specs, about, mentions)
     for (kind, _), record in about.items():
         plan.record(crm.registry.get(kind), record, about=True)
     for (kind, _), record in mentions.items():
@@ -317,6 +319,32 @@ def erase_party(
         plan.cancelled,
         storage,
     )
+
+
+def _mentioning_ids(
+    crm: Any,
+    specs: dict[str, RedactorSpec],
+    about: dict[tuple[str, str], Record],
+    mentions: dict[tuple[str, str], Record],
+) -> None:
+    """Add to *mentions* the records of ``mentions=True`` kinds naming a record about the party.
+
+    A rule audit filed under the party's ticket, an outbox message about its
+    invoice: they hold the ticket's or invoice's id, not the party's.
+    """
+    ids = sorted({rid for _, rid in about if len(rid) >= 8}, key=len, reverse=True)
+    if not ids:
+        return
+    pattern = re.compile("|".join(re.escape(i) for i in ids))
+    for kind, spec in specs.items():
+        if not spec.mentions or kind not in crm.registry:
+            continue
+        for record in _all(crm.backend, kind):
+            key = (kind, record.id)
+            if key in about or key in mentions:
+                continue
+            if pattern.search(json.dumps(record.data, ensure_ascii=False)):
+                mentions[key] = record
 
 
 def _safe(rid: str, subject: Subject) -> str:

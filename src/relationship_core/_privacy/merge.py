@@ -23,6 +23,7 @@ from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.validators import check_text
 from relationship_core._privacy.erase import _all
+from relationship_core._privacy.similar import NAME_SIMILARITY, normalise_name, similar_groups
 from relationship_core._storage.contract import Delete, Record, Write
 from relationship_core._storage.protocols import JobControlTransaction
 from relationship_core.exceptions import NotFoundError, ValidationError
@@ -43,10 +44,12 @@ _DIGITS = re.compile(r"\D+")
 
 @attrs.frozen
 class DuplicateGroup:
-    """Parties sharing one normalised e-mail address or phone number.
+    """Parties sharing one normalised e-mail address or phone number, or alike names.
 
     Attributes:
-        key: ``email:<address>`` or ``phone:<digits>``.
+        key: ``email:<address>``, ``phone:<digits>``, or
+            ``name:<organisation id>:<normalised name>`` for contacts of one
+            organisation with alike names (see `similar_names`).
         party_ids: The parties, by id.
     """
 
@@ -54,17 +57,38 @@ class DuplicateGroup:
     party_ids: tuple[str, ...]
 
 
-def duplicates(crm: Any) -> list[DuplicateGroup]:
-    """Candidate duplicates: parties with the same e-mail (case aside) or phone (digits only)."""
+def duplicates(
+    crm: Any, *, name_similarity: float | None = NAME_SIMILARITY
+) -> list[DuplicateGroup]:
+    """Candidate duplicates: parties with the same e-mail (case aside) or phone (digits only).
+
+    Also the contacts of one organisation (past or present roles) with alike
+    names (`similar_names` at *name_similarity*; ``None`` leaves them out).
+    """
+    if name_similarity is not None and (
+        isinstance(name_similarity, bool)
+        or not isinstance(name_similarity, int | float)
+        or not 0 < name_similarity <= 1
+    ):
+        raise ValidationError("name_similarity", name_similarity, "a ratio in (0, 1], or None")
     groups: dict[str, set[str]] = defaultdict(set)
     mapping: KindMapping[Any] = crm.registry.get("party")
+    names: dict[str, str] = {}
+    organisations: dict[str, list[str]] = {}
     for record in _all(crm.backend, "party"):
         doc = mapping.upgrade(record)
+        names[record.id] = normalise_name(str(doc.get("name") or ""))
+        contacts = [str(c.get("person_id")) for c in doc.get("contacts") or ()]
+        if contacts:
+            organisations[record.id] = contacts
         for email in doc.get("emails") or ():
             groups[f"email:{str(email).strip().lower()}"].add(record.id)
         digits = _DIGITS.sub("", str(doc.get("phone") or ""))
         if len(digits) >= 6:
             groups[f"phone:{digits}"].add(record.id)
+    if name_similarity is not None:
+        for key, ids in similar_groups(organisations, names, float(name_similarity)).items():
+            groups[key].update(ids)
     return [
         DuplicateGroup(key, tuple(sorted(ids)))
         for key, ids in sorted(groups.items())

@@ -8,6 +8,13 @@ the policies in one unit of work; the job handler of the queue
 Accounting kinds (invoices, credit notes, orders) are never touched, and no
 policy changes an id, an amount, a date or a status: billing and idempotency
 read nothing retention removes.
+
+A policy with ``delete=True`` deletes whole records instead (their age field
+must be indexed): the rule audit (``rule_audit``, through the rules feature's
+own `prune_audits`, so its 90-day default is the one documented there) and
+the web front's rate-limit windows (``web_rate_window``, once their window
+has ended). Deletions go through the store's ordinary delete in batches, each
+batch its own unit of work, so each is in the event log.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from relationship_core._privacy import raw
 from relationship_core._privacy.erase import _all, redactors
 from relationship_core._privacy.scrub import Subject, blank
 from relationship_core._privacy.spec import RedactorSpec
+from relationship_core._rules.audit import RULE_AUDITS
+from relationship_core._rules.retention import DEFAULT_RETENTION as AUDIT_RETENTION
+from relationship_core._rules.retention import prune_audits
 from relationship_core._storage.contract import Job, Write
 from relationship_core._storage.protocols import JobControlTransaction
 from relationship_core.exceptions import ValidationError
@@ -66,7 +76,10 @@ class RetentionPolicy:
         fields: The fields emptied (text becomes ``"[erased]"``, lists and
             maps empty); ignored for ``"events"``.
         age_field: The document field holding the record's time (ISO 8601).
-        only_if: Records it applies to (e.g. delivered notifications only).
+        only_if: Records it applies to (e.g. delivered notifications only);
+            ignored with ``delete``.
+        delete: Delete the records older than ``keep_for`` (``fields`` is
+            ignored; ``age_field`` must be one of the kind's indexed fields).
     """
 
     kind: str = attrs.field(validator=lambda _i, a, v: check_text(a.name, v))
@@ -74,15 +87,21 @@ class RetentionPolicy:
     fields: tuple[str, ...] = ()
     age_field: str = "created_at"
     only_if: Callable[[dict[str, Any]], bool] | None = None
+    delete: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.keep_for, timedelta) or self.keep_for <= timedelta(0):
             raise ValidationError("keep_for", self.keep_for, "a positive timedelta")
+        if not isinstance(self.delete, bool):
+            raise ValidationError("delete", self.delete, "True or False")
+        if self.delete and self.kind == EVENTS:
+            raise ValidationError("delete", self.kind, "the event log is rewritten, not deleted")
 
 
 #: The library's defaults: two years for event payloads and closed tickets'
 #: text, one year for delivered notifications' rendered text, three years for
-#: interaction notes.
+#: interaction notes; the rule audit deleted after 90 days (the rules
+#: feature's own retention), rate-limit windows a day after they end.
 DEFAULT_RETENTION: tuple[RetentionPolicy, ...] = (
     RetentionPolicy(EVENTS, timedelta(days=730)),
     RetentionPolicy(
@@ -92,15 +111,18 @@ DEFAULT_RETENTION: tuple[RetentionPolicy, ...] = (
         "ticket", timedelta(days=730), ("name", "email", "problem", "attachments"), only_if=_closed
     ),
     RetentionPolicy("interaction", timedelta(days=1095), ("summary",), age_field="occurred_at"),
+    RetentionPolicy(RULE_AUDITS.kind, AUDIT_RETENTION, age_field="at", delete=True),
+    RetentionPolicy("web_rate_window", timedelta(days=1), age_field="ends_at", delete=True),
 )
 
 
 @attrs.frozen
 class RetentionReport:
-    """What one run removed: records rewritten per kind, and event payloads."""
+    """What one run removed: records rewritten per kind, event payloads, records deleted per kind."""
 
     records: dict[str, int]
     events: int
+    deleted: dict[str, int] = attrs.Factory(dict)
 
 
 def _older(doc: dict[str, Any], field: str, cutoff: datetime) -> bool:
@@ -144,6 +166,24 @@ def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[
     return out
 
 
+def _prune(crm: Any, policy: RetentionPolicy, before: datetime, batch: int = 500) -> int:
+    """Delete *policy*'s records older than *before*, a batch per unit of work."""
+    if policy.kind == RULE_AUDITS.kind and policy.age_field == "at":
+        return prune_audits(crm, before=before, batch=batch)
+    deleted = 0
+    while True:
+        with crm.unit_of_work() as uow:
+            repo = uow.repository(policy.kind)
+            page = repo.query(
+                (policy.age_field, "lt", before), order_by=policy.age_field, limit=batch
+            ).items
+            for obj in page:
+                repo.delete(obj)
+        deleted += len(page)
+        if len(page) < batch:
+            return deleted
+
+
 def apply_retention(
     crm: Any,
     policies: Sequence[RetentionPolicy] = DEFAULT_RETENTION,
@@ -152,15 +192,24 @@ def apply_retention(
     uow: Any = None,
     plugins: PluginManager | None = None,
 ) -> RetentionReport:
-    """Empty the personal text older than each policy allows (in *uow*, or a new one)."""
+    """Empty the personal text older than each policy allows (in *uow*, or a new one).
+
+    Deleting policies run first, each batch in its own unit of work (also
+    when *uow* is given: a year of audit is too much for one transaction).
+    """
     require_aware("now", now)
     raw.require_rewritable(crm.backend)
     specs = redactors(plugins)
     writes: list[Write] = []
     counts: dict[str, int] = {}
     events: list[raw.EventChange] = []
+    deleted: dict[str, int] = {}
     for policy in policies:
         cutoff = now - policy.keep_for
+        if policy.delete:
+            if policy.kind in crm.registry and (gone := _prune(crm, policy, cutoff)):
+                deleted[policy.kind] = deleted.get(policy.kind, 0) + gone
+            continue
         if policy.kind == EVENTS:
             events.extend(_event_changes(crm, cutoff, specs))
             continue
@@ -181,7 +230,7 @@ def apply_retention(
     elif writes or events:
         with crm.unit_of_work() as own:
             own._within_commit(step)
-    return RetentionReport(counts, len(events))
+    return RetentionReport(counts, len(events), deleted)
 
 
 def retention_job(job: Job, uow: Any) -> None:

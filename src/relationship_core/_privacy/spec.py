@@ -64,6 +64,10 @@ class RedactorSpec:
         delete: Delete the kind's records about the party instead.
         accounting: Records the law requires keeping (invoices): only their
             personal text is scrubbed; ``delete`` and ``fields`` are refused.
+        mentions: Apply ``fields``/``redact``/``delete`` also to the kind's
+            records that do not refer to the party but mention it (its name,
+            an address, a phone number): an outbox message addressed to the
+            party is about it even though it holds no party id.
     """
 
     kind: str = attrs.field(
@@ -73,6 +77,7 @@ class RedactorSpec:
     redact: Redact | None = attrs.field(default=None, converter=_redact)
     delete: bool = False
     accounting: bool = False
+    mentions: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.accounting and (self.delete or self.fields):
