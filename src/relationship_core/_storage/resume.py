@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from relationship_core.exceptions import StorageError
+from relationship_core.exceptions import StorageError, ValidationError
 
 __all__ = ["LoadMark", "check_destination", "fingerprint", "load_in_batches"]
 
@@ -58,7 +58,13 @@ def check_destination(empty: bool, held: LoadMark | None, mark: LoadMark | None)
 
     Raises:
         StorageError: the store is not empty and its marker (if any) is not *mark*'s source.
+        ValidationError: an argument of the wrong type.
     """
+    if not isinstance(empty, bool):
+        raise ValidationError("empty", empty, "expected True or False")
+    for field, value in (("held", held), ("mark", mark)):
+        if value is not None and not isinstance(value, LoadMark):
+            raise ValidationError(field, value, "expected a LoadMark or None")
     if mark is not None and held is not None:
         if held.source != mark.source:
             raise StorageError(
