@@ -37,6 +37,8 @@ from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "BillCycleDaySchedule",
+    "Schedule",
+    "check_bill_cycle_day",
     "Reanchored",
     "BillingSegment",
     "BillingSegmentKind",
@@ -59,10 +61,22 @@ def _month_number(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _require_day(value: object) -> int:
+def _require_day(value: object, field: str = "day") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 31:
-        raise ValidationError("day", value, "a bill-cycle day must be an int from 1 to 31")
+        raise ValidationError(field, value, "a bill-cycle day must be an int from 1 to 31")
     return value
+
+
+def check_bill_cycle_day(
+    instance: object, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
+    """attrs validator: *value* is ``None`` or a bill-cycle day, on a monthly cycle."""
+    if value is None:
+        return
+    _require_day(value, "bill_cycle_day")
+    cycle = getattr(instance, "cycle", None)
+    if isinstance(cycle, BillingCycle) and cycle.unit is not CycleUnit.MONTH:
+        raise ValidationError("bill_cycle_day", value, "a bill-cycle day needs a cycle in months")
 
 
 @attrs.frozen
@@ -160,6 +174,7 @@ class BillCycleDaySchedule:
             k += 1
 
 
+#: Either kind of schedule: by anchor date or by bill-cycle day.
 Schedule = BillingSchedule | BillCycleDaySchedule
 
 
