@@ -54,7 +54,16 @@ def clamp_to_month(year: int, month: int, day: int) -> date:
         >>> clamp_to_month(2025, 2, 31), clamp_to_month(2024, 2, 30), clamp_to_month(2024, 4, 15)
         (datetime.date(2025, 2, 28), datetime.date(2024, 2, 29), datetime.date(2024, 4, 15))
     """
+    _require_int("year", year, 1, 9999)
+    _require_int("month", month, 1, 12)
+    _require_day(day)
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _require_int(field: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(field, value, f"must be an int from {low} to {high}")
+    return value
 
 
 def _month_number(day: date) -> int:
