@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -17,14 +17,20 @@ from relationship_core import (
     BillingCycle,
     BillingSchedule,
     BillingSegmentKind,
+    BillingTiming,
+    Invoice,
     Money,
     ProrationRounding,
+    Retainer,
+    RetainerTerms,
+    bill_retainer,
     clamp_to_month,
     reanchor,
 )
 from relationship_core.exceptions import ValidationError
 
 MONTHLY = BillingCycle.monthly()
+AT = datetime(2026, 1, 1, 12, tzinfo=UTC)
 days = st.integers(min_value=1, max_value=31)
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 cycles = st.sampled_from(
@@ -236,3 +242,44 @@ def test_policies_differ_by_at_most_a_cent(
     assert abs((running - direct).amount) <= usd("0.01").amount
     if cut in (period.start, period.end):
         assert running == direct
+
+
+# -- retainers on a bill-cycle day ----------------------------------------------------
+
+
+def _bcd_retainer(day: int, starts_on: date, **extra: object) -> Retainer:
+    terms = RetainerTerms(usd("310.00"), MONTHLY, "UTC", bill_cycle_day=day, **extra)  # type: ignore[arg-type]
+    return Retainer.start("R1", "P1", terms, AT, starts_on=starts_on)
+
+
+def test_retainer_on_day_31_bills_every_month_end_of_a_leap_year() -> None:
+    retainer = _bcd_retainer(31, date(2024, 1, 31))
+    documents = [s.document for s in bill_retainer(retainer, date(2024, 12, 31), AT)]
+    assert all(isinstance(d, Invoice) for d in documents)
+    starts = [d.lines[0].period_start for d in documents if d is not None]
+    assert starts == [clamp_to_month(2024, m, 31) for m in range(1, 13)]
+    assert all(d is not None and d.subtotal == usd("310.00") for d in documents)
+
+
+def test_retainer_in_arrears_on_a_bill_cycle_day_prorates_the_leading_piece() -> None:
+    retainer = _bcd_retainer(15, date(2026, 2, 1), timing=BillingTiming.ARREARS)
+    assert bill_retainer(retainer, date(2026, 2, 14), AT) == []
+    (step,) = bill_retainer(retainer, date(2026, 2, 15), AT)
+    # 1-14 February of the period 15 January - 15 February (31 days): 14/31 of 310.00.
+    assert step.document is not None
+    assert step.document.subtotal == usd("140.00")
+
+
+def test_cancel_at_period_end_follows_the_bill_cycle_day() -> None:
+    retainer = _bcd_retainer(30, date(2026, 1, 30))
+    retainer.cancel(AT, on=date(2026, 2, 10))
+    assert retainer.ends_on == date(2026, 2, 28)
+
+
+def test_bill_cycle_day_needs_a_monthly_cycle() -> None:
+    with pytest.raises(ValidationError) as err:
+        RetainerTerms(usd("1.00"), BillingCycle.weekly(), "UTC", bill_cycle_day=3)
+    assert err.value.field == "bill_cycle_day"
+    with pytest.raises(ValidationError) as err:
+        RetainerTerms(usd("1.00"), MONTHLY, "UTC", bill_cycle_day=0)
+    assert err.value.field == "bill_cycle_day"
