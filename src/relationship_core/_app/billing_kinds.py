@@ -6,7 +6,8 @@ opens; nothing is registered by importing this module.
 
 Every billing record names its business (indexed ``business``), so a run
 reads only its own business's records; layout 2 added it (see
-`relationship_core._app.business_kinds` for the upgrade).
+`relationship_core._app.business_kinds` for the upgrade). Retainer layout 3
+(retainer plan layout 2) added ``terms.bill_cycle_day``.
 
 The indexed fields are the ones the billing service and a scheduler query:
 ``retainer.next_billing_date`` lets a daily run load only the retainers due
@@ -44,11 +45,23 @@ __all__ = [
     "RETAINER_PLANS",
 ]
 
+
+def _terms_with_bill_cycle_day(terms: Any) -> Any:
+    if isinstance(terms, dict):
+        return {**terms, "bill_cycle_day": terms.get("bill_cycle_day")}
+    return terms
+
+
+def with_bill_cycle_day(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 2 -> 3 of a retainer (1 -> 2 of a plan): terms gain ``bill_cycle_day`` (``None``)."""
+    return {**data, "terms": _terms_with_bill_cycle_day(data.get("terms"))}
+
+
 RETAINERS: KindMapping[Retainer] = KindMapping(
     "retainer",
     Retainer,
-    schema_version=2,
-    upgrades={1: with_business},
+    schema_version=3,
+    upgrades={1: with_business, 2: with_bill_cycle_day},
     indexed={
         "business": ("str?", lambda r: r.business),
         "party_id": ("str", lambda r: r.party_id),
@@ -133,6 +146,8 @@ INVOICE_SEQUENCES: KindMapping[InvoiceNumberSequence] = KindMapping(
 RETAINER_PLANS: KindMapping[RetainerPlan] = KindMapping(
     "retainer_plan",
     RetainerPlan,
+    schema_version=2,
+    upgrades={1: with_bill_cycle_day},
     indexed={"business": ("str", lambda p: p.business)},
 )
 

@@ -6,6 +6,14 @@ Private package; the public names are re-exported from `relationship_core`.
 
 from __future__ import annotations
 
+from relationship_core._billing.bcd import (
+    BillCycleDaySchedule,
+    BillingSegment,
+    BillingSegmentKind,
+    Reanchored,
+    clamp_to_month,
+    reanchor,
+)
 from relationship_core._billing.biller import (
     BillingStep,
     bill_next,
@@ -75,6 +83,7 @@ from relationship_core._billing.proration import (
     THIRTY_360,
     Proration,
     ProrationPolicy,
+    ProrationRounding,
 )
 from relationship_core._billing.retainer import (
     BillingTiming,
@@ -93,17 +102,24 @@ from relationship_core._billing.schedule import (
 
 __all__ = [
     # cycles and schedules
+    "BillCycleDaySchedule",
     "BillingCycle",
     "BillingPeriod",
     "BillingSchedule",
     "CycleUnit",
     "local_billing_date",
     "local_midnight",
+    "Reanchored",
+    "BillingSegment",
+    "BillingSegmentKind",
+    "clamp_to_month",
+    "reanchor",
     # proration
     "ACTUAL_DAYS",
     "THIRTY_360",
     "Proration",
     "ProrationPolicy",
+    "ProrationRounding",
     # retainers
     "BillingTiming",
     "FeeChange",

@@ -26,7 +26,7 @@ from relationship_core._domain.money import _QUANTUM, Money
 from relationship_core._domain.validators import to_enum
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["ACTUAL_DAYS", "THIRTY_360", "Proration", "ProrationPolicy"]
+__all__ = ["ACTUAL_DAYS", "THIRTY_360", "Proration", "ProrationPolicy", "ProrationRounding"]
 
 
 class ProrationPolicy(enum.Enum):
@@ -35,6 +35,20 @@ class ProrationPolicy(enum.Enum):
     ACTUAL_DAYS = "actual_days"
     THIRTY_360 = "thirty_360"
     FIXED_DAYS_PER_MONTH = "fixed_days_per_month"
+
+
+class ProrationRounding(enum.Enum):
+    """How a piece of a period is rounded to the currency's minor unit.
+
+    ``RUNNING_TOTAL`` (the default, and what retainers use): a piece ``[a, b)``
+    is ``earned(b) - earned(a)``, each ``earned`` rounded half-even, so the
+    pieces of a period always sum to the fee exactly. ``PER_PIECE``: the
+    piece is priced directly, ``round_half_up(fee * units(a..b) / units)``,
+    as Kill Bill does; pieces of one period can miss the fee by a cent.
+    """
+
+    RUNNING_TOTAL = "running_total"
+    PER_PIECE = "per_piece"
 
 
 def _thirty_360(day: date) -> int:
@@ -162,12 +176,51 @@ class Proration:
         return Money._make(exact.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN), fee.currency)
 
     def piece(
-        self, fee: Money, cycle: BillingCycle, period: BillingPeriod, start: date, end: date
+        self,
+        fee: Money,
+        cycle: BillingCycle,
+        period: BillingPeriod,
+        start: date,
+        end: date,
+        *,
+        rounding: ProrationRounding = ProrationRounding.RUNNING_TOTAL,
     ) -> Money:
-        """The share of *fee* for the days ``[start, end)`` of *period*."""
+        """The share of *fee* for the days ``[start, end)`` of *period*.
+
+        *rounding* picks `ProrationRounding`: 49.95 a month, a 30-day April,
+        a start on the 4th is 44.95 by the running total and 44.96 per piece.
+
+        Examples:
+            >>> from datetime import date
+            >>> from relationship_core import Money
+            >>> from relationship_core._billing.cycles import BillingCycle
+            >>> from relationship_core._billing.schedule import BillingSchedule
+            >>> monthly = BillingCycle.monthly()
+            >>> april = BillingSchedule(monthly, date(2026, 4, 1)).period(0)
+            >>> fee, start = Money("49.95", "USD"), date(2026, 4, 4)
+            >>> ACTUAL_DAYS.piece(fee, monthly, april, start, april.end)
+            Money('44.95', 'USD')
+            >>> ACTUAL_DAYS.piece(fee, monthly, april, start, april.end,
+            ...                   rounding=ProrationRounding.PER_PIECE)
+            Money('44.96', 'USD')
+        """
         if end < start:
             raise ValidationError("end", end, f"must not be before start={start.isoformat()}")
+        rounding = to_enum(ProrationRounding, "rounding", rounding)
+        if rounding is ProrationRounding.PER_PIECE:
+            return self._direct(fee, cycle, period, start, end)
         return self.earned(fee, cycle, period, end) - self.earned(fee, cycle, period, start)
+
+    def _direct(
+        self, fee: Money, cycle: BillingCycle, period: BillingPeriod, start: date, end: date
+    ) -> Money:
+        total = self.total_units(cycle, period)
+        part = self.units(cycle, period, end) - self.units(cycle, period, start)
+        quantum = _QUANTUM[fee.currency.minor_units]
+        with decimal.localcontext() as ctx:
+            ctx.prec = 50
+            exact = fee.amount * part / total
+        return Money._make(exact.quantize(quantum, rounding=decimal.ROUND_HALF_UP), fee.currency)
 
     def split(
         self, fee: Money, cycle: BillingCycle, period: BillingPeriod, cuts: Sequence[date]

@@ -26,6 +26,7 @@ from relationship_core._billing._checks import (
     require_non_negative_money,
     require_text,
 )
+from relationship_core._billing.bcd import BillCycleDaySchedule, Schedule, check_bill_cycle_day
 from relationship_core._billing.cycles import BillingCycle
 from relationship_core._billing.events import (
     RetainerCancelled,
@@ -119,6 +120,10 @@ class RetainerTerms:
         time_zone: The account's IANA time zone; it decides the local day
             every period starts on.
         anchor: The date periods are counted from (defaults to the start date).
+        bill_cycle_day: A bill-cycle day (1-31) instead: monthly cycles only;
+            every period starts on that day of the month (29-31 clamp to the
+            last day of shorter months) and the first period is the one that
+            holds the anchor (see `BillCycleDaySchedule`).
         timing: Bill each period in advance or in arrears.
         proration: How partial periods are priced.
         tax_rate: Tax on every retainer line, as a fraction.
@@ -133,6 +138,7 @@ class RetainerTerms:
     cycle: BillingCycle = attrs.field(validator=_cycle)
     time_zone: ZoneInfo = attrs.field(converter=_zone)
     anchor: date | None = attrs.field(default=None, validator=_optional_date("anchor"))
+    bill_cycle_day: int | None = attrs.field(default=None, validator=check_bill_cycle_day)
     timing: BillingTiming = attrs.field(default=BillingTiming.ADVANCE, converter=_to_timing)
     proration: Proration = ACTUAL_DAYS
     tax_rate: Decimal = attrs.field(default=_ZERO, converter=_tax)
@@ -277,9 +283,14 @@ class Retainer(EventRecorder):
 
     # -- views ----------------------------------------------------------------------
     @property
-    def schedule(self) -> BillingSchedule:
-        """The billing schedule (cycle and anchor)."""
-        return BillingSchedule(self.terms.cycle, self.terms.anchor or self.starts_on)
+    def schedule(self) -> Schedule:
+        """The billing schedule (cycle and anchor, or cycle and bill-cycle day)."""
+        terms = self.terms
+        if terms.bill_cycle_day is not None:
+            return BillCycleDaySchedule(
+                terms.cycle, terms.bill_cycle_day, terms.anchor or self.starts_on
+            )
+        return BillingSchedule(terms.cycle, terms.anchor or self.starts_on)
 
     @property
     def fee(self) -> Money:

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import strategies as st
 
 from relationship_core._billing.biller import bill_retainer
-from relationship_core._billing.cycles import BillingCycle
+from relationship_core._billing.cycles import BillingCycle, CycleUnit
 from relationship_core._billing.hours import HoursPolicy
 from relationship_core._billing.lines import LineItem, LineKind
 from relationship_core._billing.orders import Order, OrderStatus, Refund
@@ -326,9 +327,17 @@ def retainer_terms(currency: str | Currency | None = None) -> st.SearchStrategy[
             payment_terms_days=st.integers(min_value=0, max_value=90),
             minimum_periods=st.integers(min_value=0, max_value=24),
             hours=hours,
-        )
+        ).flatmap(_with_bill_cycle_day)
 
     return _currency(currency).flatmap(build)
+
+
+def _with_bill_cycle_day(terms: RetainerTerms) -> st.SearchStrategy[RetainerTerms]:
+    # Monthly cycles may count by a bill-cycle day instead of the anchor date.
+    if terms.cycle.unit is not CycleUnit.MONTH:
+        return st.just(terms)
+    day = st.none() | st.integers(min_value=1, max_value=31)
+    return day.map(lambda d: attrs.evolve(terms, bill_cycle_day=d))
 
 
 @st.composite
