@@ -91,7 +91,7 @@ def ours(url: str, count: int, batch: int) -> tuple[float, int, list[str]]:
 
 
 def by_hand(
-    db: Any, ph: str, begin: Callable[[], None], count: int, batch: int
+    db: Any, ph: str, begin: Callable[[], object], count: int, batch: int
 ) -> tuple[float, int, list[str]]:
     """The raw loop on a DB-API connection in autocommit mode (*ph*: the placeholder)."""
 

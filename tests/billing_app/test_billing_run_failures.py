@@ -114,7 +114,8 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
     assert run.failures[0].error  # the reason, naming the field to fix
     assert sorted(i.source_id or "" for i in run.invoices) == ["O1", "R1", "R3"]
     assert (run.retainers_billed, run.orders_invoiced, run.ok) == (2, 1, False)
-    again = billing.run(date(2026, 1, 1), batch_size=batch_size)  # the others are done; the damaged one is reported again
+    # The others are done; the damaged one is reported again.
+    again = billing.run(date(2026, 1, 1), batch_size=batch_size)
     assert (again.invoices_issued, [f.id for f in again.failures]) == (0, ["R2"])
 
 
