@@ -48,8 +48,14 @@ def check_exactly_once_and_gapless(crm: CRM, through: date) -> None:
     assert len({i.number for i in invoices}) == len(invoices)
 
 
+#: One retainer per unit of work (the default path), and the batched path
+#: (batches of 4 over 6 retainers: a full batch and a short one).
+BATCH_SIZES = pytest.mark.parametrize("batch_size", [1, 4], ids=["one-by-one", "batched"])
+
+
+@BATCH_SIZES
 def test_two_billers_racing_on_sqlite_bill_each_period_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int
 ) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
     clock = ManualClock(START)
@@ -73,7 +79,10 @@ def test_two_billers_racing_on_sqlite_bill_each_period_once(
             with open_store(url, clock=clock) as crm:
                 service = BillingService(crm, business="acme", max_attempts=10)
                 barrier.wait()
-                runs.extend(service.run(date(2026, month, 1)) for month in range(1, 5))
+                runs.extend(
+                    service.run(date(2026, month, 1), batch_size=batch_size)
+                    for month in range(1, 5)
+                )
         except BaseException as error:
             errors.append(error)
 
@@ -124,9 +133,12 @@ def schedules(draw: st.DrawFn) -> list[tuple[date, int | None]]:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(plan=schedules(), repeats=st.integers(1, 2))
+@given(plan=schedules(), repeats=st.integers(1, 2), batch_size=st.sampled_from([1, 2, 4, 6]))
 def test_random_runs_with_crashes_never_skip_nor_double_nor_leave_gaps(
-    plan: list[tuple[date, int | None]], repeats: int, monkeypatch: pytest.MonkeyPatch
+    plan: list[tuple[date, int | None]],
+    repeats: int,
+    batch_size: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = ManualClock(START)
     with open_store("memory://", clock=clock) as crm:
@@ -139,7 +151,7 @@ def test_random_runs_with_crashes_never_skip_nor_double_nor_leave_gaps(
             if crash_at is not None:
                 with monkeypatch.context() as patch, contextlib.suppress(PowerCutError):
                     patch.setattr(billing_module, "bill_retainer", crash_after(crash_at))
-                    billing.run(on)
+                    billing.run(on, batch_size=batch_size)
             for _ in range(repeats):
-                billing.run(on)
+                billing.run(on, batch_size=batch_size)
             check_exactly_once_and_gapless(crm, on)

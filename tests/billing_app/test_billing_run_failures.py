@@ -75,8 +75,9 @@ def test_a_business_far_east_numbers_into_its_new_year(crm: CRM, clock: ManualCl
     ]
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 50], ids=["one-by-one", "batch-3", "batch-50"])
 def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
-    crm_by_the_run: CRM, billing_by_the_run: BillingService
+    crm_by_the_run: CRM, billing_by_the_run: BillingService, batch_size: int
 ) -> None:
     crm, billing = crm_by_the_run, billing_by_the_run  # the run's order pass bills O1
     billing.start_retainer("P1", terms(), retainer_id="R1", starts_on=date(2026, 1, 1))
@@ -104,7 +105,8 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
             ]
         )
     fulfilled_order(billing, "O1", "P9", "10.00")
-    run = billing.run(date(2026, 1, 1))
+    # Batched, R2 is taken out of its batch and the batch is retried without it.
+    run = billing.run(date(2026, 1, 1), batch_size=batch_size)
     assert [(f.kind, f.id, f.error_type) for f in run.failures] == [
         # The damaged record cannot be loaded: named by kind and id (CorruptRecordError).
         ("retainer", "R2", "CorruptRecordError")
@@ -112,7 +114,8 @@ def test_one_retainer_that_cannot_be_billed_does_not_stop_the_run(
     assert run.failures[0].error  # the reason, naming the field to fix
     assert sorted(i.source_id or "" for i in run.invoices) == ["O1", "R1", "R3"]
     assert (run.retainers_billed, run.orders_invoiced, run.ok) == (2, 1, False)
-    again = billing.run(date(2026, 1, 1))  # the others are done; the damaged one is reported again
+    # The others are done; the damaged one is reported again.
+    again = billing.run(date(2026, 1, 1), batch_size=batch_size)
     assert (again.invoices_issued, [f.id for f in again.failures]) == (0, ["R2"])
 
 

@@ -6,6 +6,7 @@
 * `orders.py`: `OrderCommands` (place ... fulfil, invoice, refund);
 * `payments.py`: `PaymentCommands` (payments against invoices);
 * `run.py`: `BillingRunner` (the idempotent run) and what it returns;
+* `batch.py`: the batched path of the run (many retainers per unit of work);
 * `policies.py`: the event handlers the billing plugin contributes (promotion
   starts a retainer, a lapse ends it, a payment marks the order paid, a
   fulfilled order is invoiced);
@@ -323,12 +324,16 @@ class BillingService:
         """Bill one retainer through *on* (default: its local today) in one unit of work."""
         return self.runner.bill(retainer_id, on)
 
-    def run(self, on: date | None = None, *, orders: bool = True) -> BillingRun:
+    def run(
+        self, on: date | None = None, *, orders: bool = True, batch_size: int = 1
+    ) -> BillingRun:
         """Bill every retainer due, then invoice every fulfilled order not invoiced yet.
 
-        Safe to run as often as you like; see `BillingRunner.run`.
+        Safe to run as often as you like; see `BillingRunner.run`. With
+        *batch_size* above 1, that many retainers are billed per unit of
+        work (the batched path, for large runs; same documents and numbers).
         """
-        return self.runner.run(on, orders=orders)
+        return self.runner.run(on, orders=orders, batch_size=batch_size)
 
     # -- orders (OrderCommands) ----------------------------------------------------
     def place_order(

@@ -44,9 +44,17 @@ from relationship_core.exceptions import (
     BackendUnavailableError,
     ConflictError,
     RelationshipCoreError,
+    ValidationError,
 )
 
-__all__ = ["BillingFailure", "BillingInterruptedError", "BillingRun", "BillingRunner", "Document"]
+__all__ = [
+    "BillingFailure",
+    "BillingInterruptedError",
+    "BillingRun",
+    "BillingRunner",
+    "Document",
+    "bill_in",
+]
 
 T = TypeVar("T")
 
@@ -166,6 +174,38 @@ def _apply_credit_notes(uow: UnitOfWork, documents: Sequence[Document], at: date
             invoice.apply_credit_note(note, at)
 
 
+def bill_in(
+    ctx: BillingContext,
+    retainer_id: str,
+    uow: UnitOfWork,
+    *,
+    on: date | None,
+    at: datetime,
+    number_day: date,
+) -> list[Document]:
+    """Bill one retainer in *uow* (not committed): issue, number and add its documents."""
+    retainer: Retainer = ctx.own("retainer", uow.repository(Retainer).get(retainer_id))
+    through = on if on is not None else retainer.local_date(at)
+    steps = bill_retainer(retainer, through, at)
+    if not any(step.document is not None for step in steps):
+        return []
+    # Issue in order; a sequence is read (in this unit of work) only when needed.
+    documents: list[Document] = []
+    for step in steps:
+        document = step.document
+        if isinstance(document, Invoice):
+            numbers = invoice_numbers(uow, ctx.business)
+        elif isinstance(document, CreditNote):
+            numbers = credit_note_numbers(uow, ctx.business)
+        else:
+            continue
+        document.issue(numbers, through, at, numbered_on=number_day)
+        uow.add(document)
+        documents.append(document)
+    _apply_credit_notes(uow, documents, at)
+    return documents
+
+
 class BillingRunner:
     """Bills one business's due retainers and fulfilled orders, each in its own unit of work."""
 
@@ -212,35 +252,13 @@ class BillingRunner:
     def _bill(self, retainer_id: str, on: date | None) -> tuple[list[Document], int]:
         ctx = self.context
         at = ctx.now()
-
         # Numbers follow the business's date; each account's documents its own local date.
         number_day = on if on is not None else ctx.today(at)
+        return ctx.attempt(partial(bill_in, ctx, retainer_id, on=on, at=at, number_day=number_day))
 
-        def work(uow: UnitOfWork) -> list[Document]:
-            retainer: Retainer = ctx.own("retainer", uow.repository(Retainer).get(retainer_id))
-            through = on if on is not None else retainer.local_date(at)
-            steps = bill_retainer(retainer, through, at)
-            if not any(step.document is not None for step in steps):
-                return []
-            # Issue in order; a sequence is read (in this unit of work) only when needed.
-            documents: list[Document] = []
-            for step in steps:
-                document = step.document
-                if isinstance(document, Invoice):
-                    numbers = invoice_numbers(uow, ctx.business)
-                elif isinstance(document, CreditNote):
-                    numbers = credit_note_numbers(uow, ctx.business)
-                else:
-                    continue
-                document.issue(numbers, through, at, numbered_on=number_day)
-                uow.add(document)
-                documents.append(document)
-            _apply_credit_notes(uow, documents, at)
-            return documents
-
-        return ctx.attempt(work)
-
-    def run(self, on: date | None = None, *, orders: bool = True) -> BillingRun:
+    def run(
+        self, on: date | None = None, *, orders: bool = True, batch_size: int = 1
+    ) -> BillingRun:
         """Bill every retainer due, then invoice every fulfilled order.
 
         Safe to run as often as you like (from cron, a scheduler or by hand):
@@ -257,10 +275,19 @@ class BillingRunner:
         Args:
             on: Bill through this date (default: each account's local today).
             orders: Also invoice the fulfilled orders.
+            batch_size: Retainers billed per unit of work (default 1). Above 1,
+                the batched path (`relationship_core._app.billing.batch`):
+                the same documents, numbers and guarantees, far fewer
+                transactions; a retainer that fails is taken out of its
+                batch, which is retried without it.
         """
+        from relationship_core._app.billing.batch import bill_batch  # it imports this module
+
         ctx = self.context
         if on is not None:
             require_date("on", on)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError("batch_size", batch_size, "expected a whole number, 1 or more")
         invoices: list[Invoice] = []
         notes: list[CreditNote] = []
         failures: list[BillingFailure] = []
@@ -292,15 +319,26 @@ class BillingRunner:
             counts["retries"] += retried
             return done
 
+        def keep(documents: Sequence[Document] | None) -> None:
+            counts["billed"] += bool(documents)
+            for document in documents or ():
+                (invoices if isinstance(document, Invoice) else notes).append(document)  # type: ignore[arg-type]
+
         try:
             due = self.due_retainers(on)
         except BackendUnavailableError as error:
             raise BillingInterruptedError(result(), error) from error
-        for retainer_id in due:
-            documents = attempt("retainer", retainer_id, partial(self._bill, retainer_id, on))
-            counts["billed"] += bool(documents)
-            for document in documents or ():
-                (invoices if isinstance(document, Invoice) else notes).append(document)  # type: ignore[arg-type]
+        for start in range(0, len(due) if batch_size > 1 else 0, batch_size):
+            try:
+                batch = bill_batch(ctx, due[start : start + batch_size], on)
+            except BackendUnavailableError as error:
+                raise BillingInterruptedError(result(), error) from error
+            failures.extend(batch.failures)
+            counts["retries"] += batch.retries
+            for _, issued in batch.billed:
+                keep(issued)
+        for retainer_id in due if batch_size == 1 else ():
+            keep(attempt("retainer", retainer_id, partial(self._bill, retainer_id, on)))
         if orders:
             try:
                 fulfilled = sorted(
