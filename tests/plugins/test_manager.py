@@ -242,3 +242,25 @@ def test_one_plugin_giving_two_values_one_name_is_a_dispute_not_a_silent_drop() 
     assert info.value.plugins == ("p", "p")
     with pytest.raises(DuplicateContributionError):
         named.values()
+
+
+def test_every_builtin_plugin_loads_without_the_extras() -> None:
+    """A bare ``pip install .`` loads every built-in plugin: no extra is imported to load one."""
+    extras = [
+        "babel", "jinja2", "starlette", "multipart", "itsdangerous", "apprise", "aiosmtpd",
+        "holidays", "numpy", "scipy", "pandas", "matplotlib", "psycopg", "psycopg_pool",
+    ]  # fmt: skip
+    code = (
+        "import sys\n"
+        f"for name in {extras!r}:\n"
+        "    sys.modules[name] = None\n"
+        "import relationship_core as rc\n"
+        "from relationship_core.plugins import get_plugin_manager\n"
+        "rc.open('memory://').close()\n"
+        "print([str(e) for e in get_plugin_manager().load_errors])\n"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    assert "failed to load" not in out.stderr

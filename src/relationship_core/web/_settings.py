@@ -6,12 +6,14 @@ import ipaddress
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from relationship_core._notify.secrets import Secret
 from relationship_core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from relationship_core._notify.secrets import Secret
 
 __all__ = ["SECRET_ENV", "RateLimit", "WebSettings"]
 
@@ -19,11 +21,20 @@ __all__ = ["SECRET_ENV", "RateLimit", "WebSettings"]
 SECRET_ENV = "RELATIONSHIP_CORE_WEB_SECRET"  # noqa: S105 - a variable name
 
 
+def _secret_class() -> type[Secret]:
+    # The web plugin's kinds load with every store, and the `_notify` package
+    # imports Babel (an extra), so the secret type is imported when first used.
+    from relationship_core._notify.secrets import Secret
+
+    return Secret
+
+
 def _secret(value: object) -> Secret:
+    secret = _secret_class()
     if isinstance(value, str):
-        value = Secret(value)
-    if not isinstance(value, Secret) or len(value.reveal()) < 32:
-        raise ValidationError("secret_key", Secret("***"), "give at least 32 characters")
+        value = secret(value)
+    if not isinstance(value, secret) or len(value.reveal()) < 32:
+        raise ValidationError("secret_key", secret("***"), "give at least 32 characters")
     return value
 
 
@@ -107,7 +118,9 @@ class WebSettings:
         """
         section = dict(getattr(crm, "config", {}).get("web") or {})
         if "secret_key" in section:
-            raise ValidationError("config.web.secret_key", Secret("***"), f"set {SECRET_ENV}")
+            raise ValidationError(
+                "config.web.secret_key", _secret_class()("***"), f"set {SECRET_ENV}"
+            )
         base_url = section.pop("base_url", None)
         if base_url is None:
             raise ValidationError("config.web.base_url", None, "where the front is mounted")
