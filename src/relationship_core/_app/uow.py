@@ -37,8 +37,9 @@ from relationship_core._app.deletion import mark_deleted
 from relationship_core._app.envelope import Envelope, EventTypes, pack
 from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._app.scan import Scanner
 from relationship_core._domain.actor import Actor
-from relationship_core._domain.events import DomainEvent, EventRecorder
+from relationship_core._domain.events import DomainEvent, EventRecorder, Recorded, noting
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
 from relationship_core._storage.contract import Delete, Job, NewEvent, NewJob, Record, Write
 from relationship_core._storage.protocols import (
@@ -184,6 +185,8 @@ class UnitOfWork:
         self._steps: list[Callable[[JobControlTransaction], None]] = []
         self._published: list[tuple[str, DomainEvent]] = []
         self._pending: dict[int, _Pending] = {}
+        self._scanner = Scanner()
+        self._published_looked = 0  # published events before this index were scanned
         self._done = False
 
     # repositories
@@ -227,6 +230,15 @@ class UnitOfWork:
         objects added (or changed in memory) before the commit.
         """
         return [e.obj for (k, _), e in self._entries.items() if k == kind.kind and not e.deleted]
+
+    def is_new(self, kind: str, id: str) -> bool:
+        """Whether this unit of work adds record *kind* *id* (it is not stored yet).
+
+        Handlers use it to skip work only a stored record can need, such as
+        cancelling the jobs of a record that has none yet.
+        """
+        entry = self._entries.get((kind, id))
+        return entry is not None and entry.version is None and not entry.deleted
 
     def add(self, obj: T) -> T:
         """Add a new aggregate of any registered class."""
@@ -307,7 +319,9 @@ class UnitOfWork:
         snapshot = (
             mapping.unstructure(obj) if record.schema_version == mapping.schema_version else None
         )
-        self._entries[(mapping.kind, record.id)] = _Entry(obj, mapping, record.version, snapshot)
+        entry = _Entry(obj, mapping, record.version, snapshot)
+        self._entries[(mapping.kind, record.id)] = entry
+        self._scanner.enter(entry)
         self._crm._known.remember(obj, record.version)
         return obj
 
@@ -329,7 +343,9 @@ class UnitOfWork:
             raise ValidationError(
                 "obj", key[1], f"another {mapping.kind} object with this id is in this unit of work"
             )
-        self._entries[key] = _Entry(obj, mapping, None if new else version, snapshot)
+        entry = _Entry(obj, mapping, None if new else version, snapshot)
+        self._entries[key] = entry
+        self._scanner.enter(entry)
 
     def _delete(
         self, mapping: KindMapping[Any], obj: object, version: int | None, *, cascade: bool
@@ -338,9 +354,9 @@ class UnitOfWork:
         self._check_open()
         mark_deleted(self, mapping, obj, version, cascade=cascade)
 
-    def _adopt_children(self) -> None:
-        """Track the aggregates tracked ones created, and theirs, as new."""
-        todo = [e.obj for e in self._entries.values()]
+    def _adopt_children(self, objs: list[Any] | None = None) -> None:
+        """Track the aggregates tracked ones (or *objs*) created, and theirs, as new."""
+        todo = [e.obj for e in self._entries.values()] if objs is None else objs
         while todo:
             obj = todo.pop()
             if not isinstance(obj, EventRecorder):
@@ -352,14 +368,28 @@ class UnitOfWork:
                     todo.append(child)
 
     # dispatch
-    def _scan(self, cause: _Pending | None, handler: str) -> list[_Pending]:
-        """Events recorded or published since the last scan, given their envelopes."""
-        self._adopt_children()
+    def _scan(
+        self, cause: _Pending | None, handler: str, touched: list[Recorded] | None = None
+    ) -> list[_Pending]:
+        """Events recorded or published since the last scan, given their envelopes.
+
+        Without *touched* (the command's events) every tracked aggregate is
+        looked at; after a handler, only those it tracked or changed (see
+        `relationship_core._app.scan`).
+        """
+        if touched is None:
+            self._adopt_children()
+            entries = self._scanner.everything()
+            published = self._published
+        else:
+            entries = self._scanner.since(touched, self._adopt_children)
+            published = self._published[self._published_looked :]
+        self._published_looked = len(self._published)
         found: list[tuple[str, DomainEvent]] = []
-        for entry in list(self._entries.values()):
+        for entry in entries:
             if isinstance(entry.obj, EventRecorder):
                 found.extend((entry.mapping.kind, e) for e in entry.obj.pending_events)
-        found.extend(self._published)
+        found.extend(published)
         fresh = [(k, e) for k, e in found if id(e) not in self._pending]
         if cause is None:  # the command's own events, in time order as before
             fresh.sort(key=lambda pair: pair[1].occurred_at)
@@ -384,23 +414,24 @@ class UnitOfWork:
         limit = bus.max_depth
         queue = deque(self._scan(None, COMMAND))
         ordered = list(queue)
-        while queue:
-            current = queue.popleft()
-            for spec in bus.handlers_for(current.event.name):
-                try:
-                    spec.handler(current.event, self)
-                except Exception as exc:
-                    exc.add_note(
-                        f"in event handler {spec.name!r} reacting to {current.event.name} "
-                        f"of {current.event.aggregate_id!r}; nothing was written"
-                    )
-                    raise
-                caused = self._scan(current, spec.name)
-                for pending in caused:
-                    if pending.depth > limit:
-                        raise EventCascadeError(pending.chain, limit)
-                queue.extend(caused)
-                ordered.extend(caused)
+        with noting() as touched:
+            while queue:
+                current = queue.popleft()
+                for spec in bus.handlers_for(current.event.name):
+                    try:
+                        spec.handler(current.event, self)
+                    except Exception as exc:
+                        exc.add_note(
+                            f"in event handler {spec.name!r} reacting to {current.event.name} "
+                            f"of {current.event.aggregate_id!r}; nothing was written"
+                        )
+                        raise
+                    caused = self._scan(current, spec.name, touched)
+                    for pending in caused:
+                        if pending.depth > limit:
+                            raise EventCascadeError(pending.chain, limit)
+                    queue.extend(caused)
+                    ordered.extend(caused)
         return ordered
 
     def _check_references(self, entries: Sequence[_Entry]) -> None:
@@ -484,6 +515,8 @@ class UnitOfWork:
             self._crm._known.remember(entry.obj, record.version)
         for key in [k for k, e in self._entries.items() if e.deleted]:
             del self._entries[key]
+        self._scanner.reset(self._entries.values())
+        self._published_looked = 0
         for entry in self._entries.values():
             if isinstance(entry.obj, EventRecorder):
                 entry.obj.pull_events()
@@ -547,6 +580,8 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Forget everything tracked; nothing was written."""
         self._entries.clear()
+        self._scanner.reset(())
+        self._published_looked = 0
         self._extra_jobs.clear()
         self._published.clear()
         self._pending.clear()

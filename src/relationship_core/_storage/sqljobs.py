@@ -141,6 +141,18 @@ class SQLJobs:
         row = conn.execute(statement, (job_id,)).fetchone()
         return None if row is None else job_from_row(dict(zip(JOB_COLUMNS, row, strict=True)))
 
+    def _enqueue_all(self, conn: Conn, jobs: Sequence[NewJob], payloads: Sequence[str]) -> bool:
+        """Insert every job in one batch; False (and nothing inserted) if any id or key is taken."""
+        rows = [
+            (j.id, j.queue, p, self._time(j.due_at), j.max_attempts, j.idempotency_key, j.group)
+            for j, p in zip(jobs, payloads, strict=True)
+        ]
+        return self._batch(conn, self._job_insert, rows)
+
+    def _batch(self, conn: Conn, statement: str, params: list[tuple[Any, ...]]) -> bool:
+        """Run *statement* for every row in a savepoint; False (and undone) if a row was stale."""
+        raise NotImplementedError  # pragma: no cover - each dialect's store runs its batches
+
     def _enqueue(self, conn: Conn, job: NewJob, payload: str) -> str | None:
         """Insert *job*; the id of the job holding its key, or ``None`` if its id is taken."""
         row = (job.id, job.queue, payload, self._time(job.due_at), job.max_attempts)

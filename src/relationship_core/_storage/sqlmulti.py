@@ -50,12 +50,19 @@ def release_multi(conn: Conn, d: SQLDialect, kind: str, rid: str) -> None:
     conn.execute(f"DELETE FROM rc_multi WHERE kind = {d.ph} AND record_id = {d.ph}", (kind, rid))
 
 
-def write_multi(conn: Conn, d: SQLDialect, spec: KindSpec, writes: Sequence[CheckedWrite]) -> None:
-    """Replace the ``rc_multi`` rows of every written record of *spec*."""
+def write_multi(
+    conn: Conn, d: SQLDialect, spec: KindSpec, writes: Sequence[CheckedWrite], *, insert: bool
+) -> None:
+    """Replace the ``rc_multi`` rows of every written record of *spec*.
+
+    New records (*insert*) have no rows to drop: a delete releases a record's
+    rows in its transaction, so an id inserted afresh holds none.
+    """
     ph = d.ph
     rows: list[tuple[str, ...]] = []
     for w in writes:
-        release_multi(conn, d, spec.name, w.id)
+        if not insert:
+            release_multi(conn, d, spec.name, w.id)
         rows.extend(multi_rows(spec, w.id, w.indexed))
     if rows:
         cur = conn.cursor()

@@ -163,10 +163,6 @@ class SQLStore(SQLJobs):
         """A connection inside a write transaction, committed when the block ends."""
         raise NotImplementedError  # pragma: no cover
 
-    def _batch(self, conn: Conn, statement: str, params: list[tuple[Any, ...]]) -> bool:
-        """Run *statement* for every row in a savepoint; False (and undone) if a row was stale."""
-        raise NotImplementedError  # pragma: no cover
-
     def _closed_error(self) -> StorageError:
         return StorageError(f"the {self.dialect.name} store {self.where} is closed; open it again")
 
@@ -435,7 +431,7 @@ class SQLTransaction(SQLJobTransaction):
             self._run(conn, checked[start:end], texts[start:end], insert=insert)
             spec = schema.kind(checked[start].kind)
             if any(f.type == "str[]" for f in spec.fields):
-                write_multi(conn, self.store.dialect, spec, checked[start:end])
+                write_multi(conn, self.store.dialect, spec, checked[start:end], insert=insert)
         for w in checked:  # after the version checks: a stale write is a plain conflict
             if schema.kind(w.kind).unique:
                 claim_keys(conn, self.store.dialect, w.kind, w.id, w.keys)
@@ -520,9 +516,11 @@ class SQLTransaction(SQLJobTransaction):
         conn = self._live()
         store = self.store
         checked = [store.schema.check_job(j) for j in jobs]
+        payloads = [dump_json(f"jobs[{n}].payload", j.payload) for n, j in enumerate(checked)]
+        if len(checked) > 1 and store._enqueue_all(conn, checked, payloads):
+            return [j.id for j in checked]
         ids = []
-        for n, job in enumerate(checked):
-            payload = dump_json(f"jobs[{n}].payload", job.payload)
+        for n, (job, payload) in enumerate(zip(checked, payloads, strict=True)):
             existing = store._enqueue(conn, job, payload)
             if existing is None:
                 raise ValidationError(f"jobs[{n}].id", job.id, "a job with this id exists")

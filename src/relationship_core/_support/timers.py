@@ -139,7 +139,8 @@ def replace_on_change(event: DomainEvent, uow: UnitOfWork) -> None:
     arranged.add(event.aggregate_id)
     ticket = uow.repository(Ticket).get(event.aggregate_id)
     clock: Clock | None = getattr(uow._crm, "clock", None)  # the CRM's; a bare session has none
-    uow.cancel_group(sla_group(ticket.id))
+    if not uow.is_new("ticket", ticket.id):  # a ticket stored now has no timers to cancel
+        uow.cancel_group(sla_group(ticket.id))
 
     def enqueue(tx: JobControlTransaction) -> None:  # after the group's cancel
         policy = select_policy(setup.policies, ticket)
