@@ -15,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.events import EventRecorder, Recorded
 
-__all__ = ["Scanner"]
+__all__ = ["Scanner", "Tracked"]
 
 
-class _Tracked(Protocol):
+class Tracked(Protocol):
+    """A unit of work's entry: an object, its kind's mapping, whether it is deleted."""
+
     obj: Any
+    mapping: KindMapping[Any]
     deleted: bool
 
 
@@ -31,17 +35,17 @@ class Scanner:
     def __init__(self) -> None:
         self.reset(())
 
-    def reset(self, entries: Iterable[_Tracked]) -> None:
+    def reset(self, entries: Iterable[Tracked]) -> None:
         """Start again from *entries* (after a commit dropped the deleted ones, or a rollback)."""
-        self._order: list[_Tracked] = []
+        self._order: list[Tracked] = []
         self._position: dict[int, int] = {}  # id(entry) -> its place in _order
-        self._by_recorder: dict[int, _Tracked] = {}  # id(obj's Recorded) -> entry
-        self._loose: list[_Tracked] = []  # recorders whose events are a plain list
+        self._by_recorder: dict[int, Tracked] = {}  # id(obj's Recorded) -> entry
+        self._loose: list[Tracked] = []  # recorders whose events are a plain list
         self._looked = 0  # entries before this index were covered by the last look
         for entry in entries:
             self.enter(entry)
 
-    def enter(self, entry: _Tracked) -> None:
+    def enter(self, entry: Tracked) -> None:
         """Note a newly tracked entry (read or added)."""
         self._position[id(entry)] = len(self._order)
         self._order.append(entry)
@@ -54,20 +58,18 @@ class Scanner:
             else:
                 self._by_recorder[id(events)] = entry
 
-    def everything(self) -> list[_Tracked]:
+    def everything(self) -> list[Tracked]:
         """All entries: the first look after the command (their children adopted before)."""
         self._looked = len(self._order)
         return list(self._order)
 
-    def since(
-        self, touched: list[Recorded], adopt: Callable[[list[Any]], None]
-    ) -> list[_Tracked]:
+    def since(self, touched: list[Recorded], adopt: Callable[[list[Any]], None]) -> list[Tracked]:
         """The entries a handler can have changed, in tracking order; clears *touched*.
 
         *adopt* tracks the new children of the objects it is given (they
         `enter` here and are covered by this look too).
         """
-        picked: dict[int, _Tracked] = {}
+        picked: dict[int, Tracked] = {}
         for recorded in touched:
             entry = self._by_recorder.get(id(recorded))
             if entry is not None:

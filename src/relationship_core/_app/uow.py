@@ -25,33 +25,32 @@ A unit of work belongs to one thread; the CRM that makes them may be shared.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, cast, overload
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast, overload
 
 import attrs
 
 from relationship_core import _serialize
-from relationship_core._app.bus import EventBus
 from relationship_core._app.deletion import mark_deleted
-from relationship_core._app.envelope import Envelope, EventTypes, pack
+from relationship_core._app.dispatch import Pending, dispatch
+from relationship_core._app.envelope import Envelope, pack
 from relationship_core._app.mapping import KindMapping, MappingRegistry
-from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._app.references import check_references
+from relationship_core._app.repository import Repository, Results
 from relationship_core._app.scan import Scanner
+from relationship_core._app.session import JobRule, Session
 from relationship_core._domain.actor import Actor
-from relationship_core._domain.events import DomainEvent, EventRecorder, Recorded, noting
+from relationship_core._domain.events import DomainEvent, EventRecorder
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text
 from relationship_core._storage.contract import Delete, Job, NewEvent, NewJob, Record, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
-    StorageBackend,
     Transaction,
     require_job_control,
 )
 from relationship_core.exceptions import (
     ConflictError,
     DuplicateIdError,
-    EventCascadeError,
     StorageError,
     ValidationError,
 )
@@ -59,67 +58,6 @@ from relationship_core.exceptions import (
 __all__ = ["JobRule", "Repository", "Results", "Session", "UnitOfWork"]
 
 T = TypeVar("T")
-
-#: Deprecated (0.2) outbox hook: the jobs a batch of committed domain events causes.
-JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
-
-#: The name the cascade chain gives the change that started it.
-COMMAND = "the command"
-
-
-class Session(Protocol):
-    """What repositories and units of work need from an open store (`CRM` is the one).
-
-    Naming the need here keeps this module from importing the facade that builds on it.
-    """
-
-    @property
-    def backend(self) -> StorageBackend:
-        """The storage backend."""
-        ...
-
-    @property
-    def registry(self) -> MappingRegistry:
-        """The kinds the store knows."""
-        ...
-
-    @property
-    def event_types(self) -> EventTypes:
-        """The event classes the store knows."""
-        ...
-
-    @property
-    def bus(self) -> EventBus:
-        """The event handlers."""
-        ...
-
-    @property
-    def actor(self) -> Actor:
-        """The default actor of units of work."""
-        ...
-
-    @property
-    def config(self) -> Mapping[str, Mapping[str, Any]]:
-        """Settings per feature, as given to ``open(url, config=...)``."""
-        ...
-
-    @property
-    def job_rule(self) -> JobRule | None:
-        """The deprecated outbox hook."""
-        ...
-
-    @property
-    def _known(self) -> Known:
-        """Versions of the aggregates loaded through this store."""
-        ...
-
-    def new_id(self) -> str:
-        """A new sortable id from the store's clock."""
-        ...
-
-    def unit_of_work(self, actor: Actor | None = None) -> UnitOfWork:
-        """A new unit of work."""
-        ...
 
 
 @attrs.define
@@ -129,17 +67,6 @@ class _Entry:
     version: int | None
     snapshot: dict[str, Any] | None
     deleted: bool = False
-
-
-@attrs.define
-class _Pending:
-    """An event of this unit of work, with its envelope and how it came about."""
-
-    event: DomainEvent
-    kind: str
-    envelope: Envelope
-    depth: int
-    chain: tuple[tuple[str, str], ...]
 
 
 class UnitOfWork:
@@ -184,7 +111,7 @@ class UnitOfWork:
         self._cancels: list[str] = []
         self._steps: list[Callable[[JobControlTransaction], None]] = []
         self._published: list[tuple[str, DomainEvent]] = []
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, Pending] = {}
         self._scanner = Scanner()
         self._published_looked = 0  # published events before this index were scanned
         self._done = False
@@ -367,111 +294,13 @@ class UnitOfWork:
                     self._track(mapping, child, None, None, new=True)
                     todo.append(child)
 
-    # dispatch
-    def _scan(
-        self, cause: _Pending | None, handler: str, touched: list[Recorded] | None = None
-    ) -> list[_Pending]:
-        """Events recorded or published since the last scan, given their envelopes.
-
-        Without *touched* (the command's events) every tracked aggregate is
-        looked at; after a handler, only those it tracked or changed (see
-        `relationship_core._app.scan`).
-        """
-        if touched is None:
-            self._adopt_children()
-            entries = self._scanner.everything()
-            published = self._published
-        else:
-            entries = self._scanner.since(touched, self._adopt_children)
-            published = self._published[self._published_looked :]
-        self._published_looked = len(self._published)
-        found: list[tuple[str, DomainEvent]] = []
-        for entry in entries:
-            if isinstance(entry.obj, EventRecorder):
-                found.extend((entry.mapping.kind, e) for e in entry.obj.pending_events)
-        found.extend(published)
-        fresh = [(k, e) for k, e in found if id(e) not in self._pending]
-        if cause is None:  # the command's own events, in time order as before
-            fresh.sort(key=lambda pair: pair[1].occurred_at)
-        out = []
-        for kind, event in fresh:
-            envelope = Envelope(
-                self._crm.new_id(),
-                cause.envelope.id if cause is not None else self.causation_id,
-                self.correlation_id,
-                self.actor,
-                type(event).schema_version,
-            )
-            chain = (*(cause.chain if cause else ()), (handler, event.name))
-            pending = _Pending(event, kind, envelope, cause.depth + 1 if cause else 0, chain)
-            self._pending[id(event)] = pending
-            out.append(pending)
-        return out
-
-    def _dispatch(self) -> list[_Pending]:
-        """Run the handlers of every event, breadth first; every event, in log order."""
-        bus = self._crm.bus
-        limit = bus.max_depth
-        queue = deque(self._scan(None, COMMAND))
-        ordered = list(queue)
-        with noting() as touched:
-            while queue:
-                current = queue.popleft()
-                for spec in bus.handlers_for(current.event.name):
-                    try:
-                        spec.handler(current.event, self)
-                    except Exception as exc:
-                        exc.add_note(
-                            f"in event handler {spec.name!r} reacting to {current.event.name} "
-                            f"of {current.event.aggregate_id!r}; nothing was written"
-                        )
-                        raise
-                    caused = self._scan(current, spec.name, touched)
-                    for pending in caused:
-                        if pending.depth > limit:
-                            raise EventCascadeError(pending.chain, limit)
-                    queue.extend(caused)
-                    ordered.extend(caused)
-        return ordered
-
-    def _check_references(self, entries: Sequence[_Entry]) -> None:
-        """Refuse objects referencing ids that exist neither here nor in the store."""
-        wanted: dict[str, dict[str, tuple[str, str]]] = {}
-        for entry in entries:
-            for field, ref in entry.mapping.references_of(entry.obj).items():
-                target = entry.mapping.references[field]
-                held = self._entries.get((target, ref))
-                if held is not None and held.deleted:
-                    raise ValidationError(
-                        f"{entry.mapping.kind}.{field}",
-                        ref,
-                        f"refers to a {target} deleted in this unit of work",
-                    )
-                if held is None:
-                    wanted.setdefault(target, {}).setdefault(ref, (entry.mapping.kind, field))
-        for target, refs in wanted.items():
-            if target not in self._crm.registry:
-                kind, field = next(iter(refs.values()))
-                raise ValidationError(
-                    f"{kind}.references", target, "no such kind in this store; fix the mapping"
-                )
-            found = self._crm.backend.get_many(target, list(refs))
-            for ref, (kind, field) in refs.items():
-                if ref not in found:
-                    raise ValidationError(
-                        f"{kind}.{field}",
-                        ref,
-                        f"no {target} with this id; save the {target} first "
-                        "(before, or in the same unit of work)",
-                    )
-
     # commit
     def commit(self) -> None:
         """Dispatch events to handlers, then write state, events and jobs atomically."""
         self._check_open()
-        pending = self._dispatch()
+        pending = dispatch(self)
         writes, changed, deletes = self._changes()
-        self._check_references([entry for entry, _ in changed])
+        check_references(self, [entry for entry, _ in changed])
         jobs = list(self._extra_jobs)
         rule = self._crm.job_rule
         if rule is not None and pending:
