@@ -38,9 +38,10 @@ from relationship_core._app.consumers import Consumer
 from relationship_core._app.envelope import EventTypes, LoggedEvent
 from relationship_core._app.features import FeatureConfig, Features, feature_config, wire
 from relationship_core._app.mapping import KindMapping, MappingRegistry
-from relationship_core._app.repository import Known, Repository, Results
+from relationship_core._app.repository import Repository, Results
 from relationship_core._app.schedules import Schedules
 from relationship_core._app.search import PartyRepository
+from relationship_core._app.session import Known
 from relationship_core._app.unique_emails import enable_unique_emails
 from relationship_core._app.uow import JobRule, UnitOfWork, _mapping
 from relationship_core._domain.actor import Actor

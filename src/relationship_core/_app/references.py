@@ -7,25 +7,24 @@ transaction (concurrency stays optimistic).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
 
 from relationship_core._app.scan import Tracked
+from relationship_core._app.session import Session
 from relationship_core.exceptions import ValidationError
-
-if TYPE_CHECKING:
-    from relationship_core._app.uow import UnitOfWork
 
 __all__ = ["check_references"]
 
 
-def check_references(uow: UnitOfWork, entries: Sequence[Tracked]) -> None:
-    """Refuse objects referencing ids that exist neither here nor in the store."""
+def check_references(
+    crm: Session, entries: Sequence[Tracked], held_here: Mapping[tuple[str, str], Tracked]
+) -> None:
+    """Refuse *entries* referencing ids neither *held_here* (by kind and id) nor stored."""
     wanted: dict[str, dict[str, tuple[str, str]]] = {}
     for entry in entries:
         for field, ref in entry.mapping.references_of(entry.obj).items():
             target = entry.mapping.references[field]
-            held = uow._entries.get((target, ref))
+            held = held_here.get((target, ref))
             if held is not None and held.deleted:
                 raise ValidationError(
                     f"{entry.mapping.kind}.{field}",
@@ -35,12 +34,12 @@ def check_references(uow: UnitOfWork, entries: Sequence[Tracked]) -> None:
             if held is None:
                 wanted.setdefault(target, {}).setdefault(ref, (entry.mapping.kind, field))
     for target, refs in wanted.items():
-        if target not in uow._crm.registry:
+        if target not in crm.registry:
             kind, field = next(iter(refs.values()))
             raise ValidationError(
                 f"{kind}.references", target, "no such kind in this store; fix the mapping"
             )
-        found = uow._crm.backend.get_many(target, list(refs))
+        found = crm.backend.get_many(target, list(refs))
         for ref, (kind, field) in refs.items():
             if ref not in found:
                 raise ValidationError(

@@ -8,10 +8,8 @@ in the aggregate class, so ``crm.repository(Retainer)`` is a
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 
@@ -24,9 +22,10 @@ from relationship_core._storage.schema import Schema
 from relationship_core.exceptions import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    from relationship_core._app.uow import Session, UnitOfWork
+    from relationship_core._app.session import Session
+    from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["Known", "Repository", "Results", "require_store"]
+__all__ = ["Repository", "Results", "require_store"]
 
 T = TypeVar("T")
 
@@ -48,42 +47,6 @@ class Results(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-class Known:
-    """Versions of objects this CRM handed out, so a later update names the right one.
-
-    Shared by every thread using the CRM, hence the lock; an entry is
-    forgotten when its object is collected, but only if it is still that
-    object's entry (a new object may reuse the id meanwhile).
-    """
-
-    def __init__(self) -> None:
-        self._by_obj: dict[int, tuple[weakref.ref[Any], int]] = {}
-        self._lock = threading.Lock()
-
-    def remember(self, obj: object, version: int) -> None:
-        key = id(obj)
-
-        def forget(dead: weakref.ref[Any]) -> None:
-            with self._lock:
-                hit = self._by_obj.get(key)
-                if hit is not None and hit[0] is dead:
-                    del self._by_obj[key]
-
-        try:
-            ref = weakref.ref(obj, forget)
-        except TypeError:  # not weak-referenceable: cannot be tracked
-            return
-        with self._lock:
-            self._by_obj[key] = (ref, version)
-
-    def version(self, obj: object) -> int | None:
-        with self._lock:
-            hit = self._by_obj.get(id(obj))
-        if hit is None or hit[0]() is not obj:
-            return None
-        return hit[1]
 
 
 #: What a service needs of an open store (a `CRM` has them all).

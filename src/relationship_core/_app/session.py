@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,13 +16,48 @@ from relationship_core._storage.contract import NewJob
 from relationship_core._storage.protocols import StorageBackend
 
 if TYPE_CHECKING:
-    from relationship_core._app.repository import Known
     from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["JobRule", "Session"]
+__all__ = ["JobRule", "Known", "Session"]
 
 #: Deprecated (0.2) outbox hook: the jobs a batch of committed domain events causes.
 JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
+
+
+class Known:
+    """Versions of objects this CRM handed out, so a later update names the right one.
+
+    Shared by every thread using the CRM, hence the lock; an entry is
+    forgotten when its object is collected, but only if it is still that
+    object's entry (a new object may reuse the id meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self._by_obj: dict[int, tuple[weakref.ref[Any], int]] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, obj: object, version: int) -> None:
+        key = id(obj)
+
+        def forget(dead: weakref.ref[Any]) -> None:
+            with self._lock:
+                hit = self._by_obj.get(key)
+                if hit is not None and hit[0] is dead:
+                    del self._by_obj[key]
+
+        try:
+            ref = weakref.ref(obj, forget)
+        except TypeError:  # not weak-referenceable: cannot be tracked
+            return
+        with self._lock:
+            self._by_obj[key] = (ref, version)
+
+    def version(self, obj: object) -> int | None:
+        with self._lock:
+            hit = self._by_obj.get(id(obj))
+        if hit is None or hit[0]() is not obj:
+            return None
+        return hit[1]
 
 
 class Session(Protocol):

@@ -300,7 +300,7 @@ class UnitOfWork:
         self._check_open()
         pending = dispatch(self)
         writes, changed, deletes = self._changes()
-        check_references(self, [entry for entry, _ in changed])
+        check_references(self._crm, [entry for entry, _ in changed], self._entries)
         jobs = list(self._extra_jobs)
         rule = self._crm.job_rule
         if rule is not None and pending:
