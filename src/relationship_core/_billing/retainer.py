@@ -22,15 +22,16 @@ from decimal import Decimal
 
 import attrs
 
-from relationship_core._billing import retainer_hours, retainer_pricing, retainer_trial
+from relationship_core._billing import (
+    retainer_changes,
+    retainer_hours,
+    retainer_pricing,
+    retainer_trial,
+)
 from relationship_core._billing._checks import require_text
 from relationship_core._billing.bcd import BillCycleDaySchedule, Schedule
-from relationship_core._billing.commitments import amount_true_up, term_true_up
 from relationship_core._billing.events import (
-    RetainerCancelled,
     RetainerFeeChanged,
-    RetainerPaused,
-    RetainerResumed,
     RetainerStarted,
 )
 from relationship_core._billing.hours import HoursBank
@@ -327,52 +328,11 @@ class Retainer(EventRecorder):
 
     def pause(self, at: datetime, *, on: date | None = None) -> None:
         """Stop service and billing from *on* (default: today) until `resume`."""
-        if self.status is not RetainerStatus.ACTIVE:
-            raise InvalidTransitionError(
-                "retainer", self.status.value, "paused", self._allowed_moves()
-            )
-        day = self._day("on", on, at)
-        if self.in_trial_on(day):
-            raise ValidationError(
-                "on", day, f"the trial runs until {self.paid_from.isoformat()}; pause from then on"
-            )
-        if self.pauses and self.pauses[-1].end is not None and day < self.pauses[-1].end:
-            raise ValidationError("on", day, "must not be before the end of the previous pause")
-
-        def apply() -> None:
-            self.pauses = (*self.pauses, Pause(day))
-            self.status = RetainerStatus.PAUSED
-
-        self._adjust(day, apply)
-        self._record(
-            RetainerPaused(
-                aggregate_id=self.id, occurred_at=at, party_id=self.party_id, paused_on=day
-            )
-        )
+        retainer_changes.pause(self, at, on=on)
 
     def resume(self, at: datetime, *, on: date | None = None) -> None:
         """Restart service and billing on *on* (default: today); that day is billed."""
-        if self.status is not RetainerStatus.PAUSED:
-            raise InvalidTransitionError(
-                "retainer", self.status.value, "resumed", self._allowed_moves()
-            )
-        day = self._day("on", on, at)
-        current = self.pauses[-1]
-        if day <= current.start:
-            raise ValidationError(
-                "on", day, f"must be after the pause began, {current.start.isoformat()}"
-            )
-
-        def apply() -> None:
-            self.pauses = (*self.pauses[:-1], Pause(current.start, day))
-            self.status = RetainerStatus.ACTIVE
-
-        self._adjust(current.start, apply)
-        self._record(
-            RetainerResumed(
-                aggregate_id=self.id, occurred_at=at, party_id=self.party_id, resumed_on=day
-            )
-        )
+        retainer_changes.resume(self, at, on=on)
 
     def cancel(
         self, at: datetime, *, immediately: bool = False, on: date | None = None, reason: str = ""
@@ -388,48 +348,7 @@ class Retainer(EventRecorder):
         trial ends service at the trial's end (or on *on*, *immediately*),
         with no true-up: nothing paid was committed yet.
         """
-        self._require_open("cancelled")
-        day = self._day("on", on, at)
-        in_trial = self.in_trial_on(day) and self.trial is not None and not self.trial.ended
-        if immediately:
-            ends_on = day
-        elif in_trial:
-            ends_on = self.paid_from
-        else:
-            ends_on = self.schedule.period_of(day).end
-
-        def apply() -> None:
-            self.ends_on = ends_on
-            if self.pauses and self.pauses[-1].end is None:
-                self.pauses = (*self.pauses[:-1], Pause(self.pauses[-1].start, ends_on))
-            self.status = RetainerStatus.CANCELLED
-
-        self._adjust(ends_on, apply)
-        if in_trial:
-            retainer_trial.mark_cancelled(self, at, reason)
-        else:
-            self._true_up(ends_on)
-        self._record(
-            RetainerCancelled(
-                aggregate_id=self.id,
-                occurred_at=at,
-                party_id=self.party_id,
-                ends_on=ends_on,
-                immediately=immediately,
-                reason=reason,
-            )
-        )
-        return ends_on
-
-    def _true_up(self, ends_on: date) -> None:
-        lines = [term_true_up(self, ends_on)]
-        window = self.commitment_window
-        if window is not None and not self.commitment_settled and ends_on < window[1]:
-            lines.append(amount_true_up(self, ends_on))
-            self.commitment_settled = True
-        found = [line for line in lines if line is not None]
-        if found:
-            self.pending = (*self.pending, *found)
+        return retainer_changes.cancel(self, at, immediately=immediately, on=on, reason=reason)
 
     def settle(self, through: date, at: datetime) -> None:
         """Apply what falls due by the local date *through*: the trial's end, the window's end.
@@ -439,17 +358,7 @@ class Retainer(EventRecorder):
         end of an amount commitment's window the shortfall, if any, becomes
         a pending true-up line.
         """
-        require_date("through", through)
-        require_aware("at", at)
-        trial = self.trial
-        if trial is not None and not trial.ended and through >= trial.ends_on:
-            retainer_trial.end(self, at)
-        window = self.commitment_window
-        if window is not None and not self.commitment_settled and through >= window[1]:
-            self.commitment_settled = True
-            line = amount_true_up(self, window[1])
-            if line is not None:
-                self.pending = (*self.pending, line)
+        retainer_changes.settle(self, through, at)
 
     def _allowed_moves(self) -> list[str]:
         if self.status is RetainerStatus.ACTIVE:
