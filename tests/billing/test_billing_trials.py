@@ -61,7 +61,8 @@ def test_a_free_trial_bills_nothing_and_its_end_sets_the_bill_cycle_day() -> Non
     ]
     assert names(r) == ["retainer.started", "retainer.trial_started"]
     (trial_step,) = bill_retainer(r, date(2026, 1, 30), AT)
-    assert trial_step.key == "retainer:R1:trial:0" and trial_step.document is None
+    assert trial_step.key == "retainer:R1:trial:0"
+    assert trial_step.document is None
     assert retainer_mrr(r, date(2026, 1, 20)) == eur("0.00")  # trials are not MRR
     assert next_billing_date(r) == date(2026, 1, 31)
     (first,) = bill_retainer(r, date(2026, 1, 31), AT)
@@ -69,7 +70,9 @@ def test_a_free_trial_bills_nothing_and_its_end_sets_the_bill_cycle_day() -> Non
     assert first.document.total == eur("300.00")
     assert first.key == "retainer:R1:2026-01-31"
     assert names(r) == ["retainer.trial_converted", "retainer.trial_ended"]
-    assert r.trial is not None and r.trial.outcome is TrialOutcome.CONVERTED and r.trial.ended
+    assert r.trial is not None
+    assert r.trial.outcome is TrialOutcome.CONVERTED
+    assert r.trial.ended
     assert retainer_mrr(r, date(2026, 2, 1)) == eur("300.00")
     assert bill_retainer(r, date(2026, 1, 31), AT) == []  # idempotent
 
@@ -78,7 +81,8 @@ def test_a_zero_invoice_policy_puts_the_free_trial_on_paper() -> None:
     r = start(Trial(days=14, document=TrialDocument.ZERO_INVOICE))
     (step,) = bill_retainer(r, date(2026, 1, 17), AT)
     doc = step.document
-    assert isinstance(doc, Invoice) and doc.total == eur("0.00")
+    assert isinstance(doc, Invoice)
+    assert doc.total == eur("0.00")
     (line,) = doc.lines
     assert line.kind is LineKind.TRIAL
     assert line.description == "Trial: Retainer 2026-01-17 to 2026-01-30 (free)"
@@ -122,7 +126,8 @@ def test_an_explicit_bill_cycle_day_wins_and_the_first_paid_piece_is_prorated() 
 
 def test_a_weekly_trial_anchors_the_schedule_on_its_end() -> None:
     r = start(Trial(days=10), cycle=BillingCycle.weekly())
-    assert r.terms.bill_cycle_day is None and r.terms.anchor == date(2026, 1, 27)
+    assert r.terms.bill_cycle_day is None
+    assert r.terms.anchor == date(2026, 1, 27)
     assert r.schedule.boundary(1) == date(2026, 2, 3)
 
 
@@ -131,7 +136,8 @@ def test_extending_moves_the_end_and_the_bill_cycle_day() -> None:
     r.pull_events()
     at = datetime(2026, 1, 25, 9, tzinfo=UTC)
     assert r.extend_trial(at, days=5, price=eur("4.00")) == date(2026, 2, 5)
-    assert r.terms.bill_cycle_day == 5 and r.next_period == 0
+    assert r.terms.bill_cycle_day == 5
+    assert r.next_period == 0
     (event,) = r.pull_events()
     assert isinstance(event, billing_events.RetainerTrialExtended)
     assert (event.old_ends_on, event.ends_on, event.price) == (
@@ -168,7 +174,8 @@ def test_cancelling_in_the_trial_ends_at_its_end_with_nothing_paid() -> None:
     r = start(Trial(days=14), minimum_periods=6)
     r.pull_events()
     ends = r.cancel_trial(datetime(2026, 1, 20, tzinfo=UTC), reason="not for us")
-    assert ends == date(2026, 1, 31) and r.pending == ()  # no true-up in a trial
+    assert ends == date(2026, 1, 31)
+    assert r.pending == ()
     assert names(r) == ["retainer.trial_cancelled", "retainer.cancelled"]
     steps = bill_retainer(r, date(2026, 3, 1), AT)
     assert [s.document for s in steps] == [None]
@@ -182,7 +189,8 @@ def test_on_end_cancel_ends_an_undecided_trial() -> None:
     r = start(Trial(days=14, on_end=TrialEnd.CANCEL))
     r.pull_events()
     assert bill_retainer(r, date(2026, 2, 28), AT)[1:] == []
-    assert r.ends_on == date(2026, 1, 31) and r.status.value == "cancelled"
+    assert r.ends_on == date(2026, 1, 31)
+    assert r.status.value == "cancelled"
     assert names(r) == ["retainer.trial_cancelled", "retainer.cancelled", "retainer.trial_ended"]
 
 
@@ -215,7 +223,8 @@ def test_a_fee_change_in_the_trial_sets_the_paid_fee() -> None:
     r = start(Trial(days=14))
     r.change_fee(eur("350.00"), AT, effective_on=date(2026, 1, 20))
     steps = bill_retainer(r, date(2026, 1, 31), AT)
-    assert steps[-1].document is not None and steps[-1].document.total == eur("350.00")
+    assert steps[-1].document is not None
+    assert steps[-1].document.total == eur("350.00")
 
 
 @pytest.mark.parametrize(
@@ -280,9 +289,11 @@ def test_trial_events_round_trip() -> None:
 def test_the_trial_end_sets_a_bill_cycle_day_that_clamps(day: date, length: int) -> None:
     r = start(Trial(days=length), on=day)
     end = day + timedelta(days=length)
-    assert r.paid_from == end and r.terms.bill_cycle_day == end.day
+    assert r.paid_from == end
+    assert r.terms.bill_cycle_day == end.day
     schedule = r.schedule
-    assert schedule.boundary(0) == end and r.next_period == 0
+    assert schedule.boundary(0) == end
+    assert r.next_period == 0
     for k in range(1, 14):
         b = schedule.boundary(k)
         assert b == clamp_to_month(b.year, b.month, end.day)  # 29-31 clamp, then come back
