@@ -166,8 +166,8 @@ def test_billed_plus_true_up_is_at_least_the_commitment_to_the_cent(
         if step.document is None:
             continue
         for line in step.document.lines:
-            if line.kind is not LineKind.TRUE_UP and line.period_start is not None:
-                if line.period_start < end:
-                    in_window += line.net
+            starts = line.period_start
+            if line.kind is not LineKind.TRUE_UP and starts is not None and starts < end:
+                in_window += line.net
     (extra,) = true_ups(steps) or [Money.zero("EUR")]
     assert in_window + extra == max(in_window, eur(str(amount)))
