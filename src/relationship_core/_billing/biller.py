@@ -269,6 +269,13 @@ def _is_due(retainer: Retainer, period: BillingPeriod, through: date) -> bool:
     return _due_on(retainer, period) <= through
 
 
+def _settle_before(retainer: Retainer, period: BillingPeriod, through: date, at: datetime) -> None:
+    # What falls due by the period's due date (a trial's end, a commitment
+    # window's end) is settled before the period is billed, so a true-up rides
+    # on the invoice of the period it follows, even when a run catches up.
+    retainer.settle(min(through, _due_on(retainer, period)), at)
+
+
 def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | None:
     """Bill the next due period of *retainer* (or its pending adjustments); mutate the marker.
 
@@ -282,20 +289,24 @@ def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | 
     require_instance("retainer", retainer, Retainer)
     if (trial := _trial_step(retainer, through)) is not None:
         return trial
-    retainer.settle(through, at)
+    _settle_before(retainer, retainer.schedule.period(retainer.next_period), through, at)
     period = _next_due(retainer, through)
     if period is not None:
         return _bill_period(retainer, period)
+    retainer.settle(through, at)
     if retainer.pending:
         return _bill_adjustments(retainer)
     return None
 
 
 def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[BillingStep]:
-    """Bill everything due up to *through*: each due period, then leftover adjustments.
+    """Bill everything due up to *through*: trial pieces, each due period, then adjustments.
 
     The same as calling `bill_next` until it returns ``None``, with each
-    boundary computed once (still from the anchor).
+    boundary computed once (still from the anchor). Before each period,
+    `Retainer.settle` applies what fell due by then: an undecided trial's
+    end (convert or cancel) and the end of an amount commitment's window
+    (the true-up rides on the next invoice).
     """
     require_date("through", through)
     require_aware("at", at)
@@ -303,17 +314,18 @@ def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[Billi
     steps = []
     while (trial := _trial_step(retainer, through)) is not None:
         steps.append(trial)
-    retainer.settle(through, at)
     schedule = retainer.schedule
     k = retainer.next_period
     start = schedule.boundary(k)
     while True:
         end = schedule.boundary(k + 1)
         period = BillingPeriod(k, start, end)
+        _settle_before(retainer, period, through, at)
         if not _is_due(retainer, period, through):
             break
         steps.append(_bill_period(retainer, period))
         k, start = k + 1, end
+    retainer.settle(through, at)
     if retainer.pending:
         steps.append(_bill_adjustments(retainer))
     return steps
