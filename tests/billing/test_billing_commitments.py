@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from relationship_core import (
     AmountCommitment,
     BillingCycle,
+    BillingStep,
     HoursPolicy,
     Invoice,
     LineKind,
@@ -39,10 +40,10 @@ def start(fee: str = "800.00", *, on: date = date(2026, 1, 1), **extra: object) 
     return Retainer.start("R1", "P1", terms, AT, starts_on=on)
 
 
-def true_ups(steps: list[object]) -> list[Money]:
-    out = []
+def true_ups(steps: list[BillingStep]) -> list[Money]:
+    out: list[Money] = []
     for step in steps:
-        doc = getattr(step, "document", None)
+        doc = step.document
         if doc is not None:
             out.extend(line.net for line in doc.lines if line.kind is LineKind.TRUE_UP)
     return out

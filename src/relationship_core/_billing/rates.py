@@ -30,8 +30,8 @@ __all__ = ["ExchangeRates", "RateKey", "require_rates"]
 
 _ZERO = Decimal(0)
 
-#: A rate's key: the first day it holds, the currency converted from, the one converted to.
-RateKey = tuple[date, "str | Currency", "str | Currency"]
+#: A rate's key: the first day it holds, the currency code converted from, the one converted to.
+RateKey = tuple[date, str, str]
 
 
 def _pair(field: str, source: object, target: object) -> tuple[Currency, Currency]:
