@@ -298,3 +298,17 @@ def test_the_trial_end_sets_a_bill_cycle_day_that_clamps(day: date, length: int)
         b = schedule.boundary(k)
         assert b == clamp_to_month(b.year, b.month, end.day)  # 29-31 clamp, then come back
         assert b > schedule.boundary(k - 1)
+
+
+def test_bill_next_bills_the_trial_then_each_period() -> None:
+    from relationship_core import bill_next
+
+    r = start(Trial(days=14, price=eur("9.00")))
+    keys = []
+    while (step := bill_next(r, date(2026, 3, 1), AT)) is not None:
+        keys.append(step.key)
+    assert keys == [
+        "retainer:R1:trial:0",
+        "retainer:R1:2026-01-31",
+        "retainer:R1:2026-02-28",
+    ]

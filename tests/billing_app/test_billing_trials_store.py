@@ -110,3 +110,65 @@ def test_layout_3_retainers_load_with_no_trial_and_migrate(crm: CRM) -> None:
         Money("300.00", "EUR"),
         Money("300.00", "EUR"),
     ]
+
+
+def test_a_promotion_starts_a_trial_and_a_batched_run_bills_it(
+    billing: BillingService, crm: CRM, clock: ManualClock
+) -> None:
+    from relationship_core import Engagement, Person
+
+    crm.parties.add(Person(id="P9", name="Pat Nine"))
+    engagement = Engagement.start(
+        "P9", kind="customer", acquired_on=date(2025, 11, 1), at=clock.now(), support_team="desk"
+    )
+    crm.engagements.add(engagement)
+    clock.set(datetime(2026, 1, 29, 10, tzinfo=UTC))
+    _, retainer = billing.promote(
+        engagement.id,
+        _terms(trial=Trial(days=30)),
+        account_manager="amy",
+        reason="signed",
+        retainer_id="PT",
+    )
+    assert retainer.trial_ends_on == date(2026, 2, 28)
+    assert retainer.terms.bill_cycle_day == 28
+    billing.start_retainer("P1", _terms(), retainer_id="PLAIN", starts_on=date(2026, 1, 1))
+    run = billing.run(date(2026, 3, 28), batch_size=5)
+    paid = sorted((i.source_id, i.lines[0].period_start) for i in run.invoices)
+    assert ("PT", date(2026, 2, 28)) in paid
+    assert ("PT", date(2026, 3, 28)) in paid
+    assert len([p for p in paid if p[0] == "PT"]) == 2
+    assert "retainer.trial_ended" in _trial_events(crm)
+
+
+def test_layout_2_retainer_plans_gain_no_trial(crm: CRM) -> None:
+    from relationship_core import Engagement
+    from relationship_core._billing.lifecycle import RetainerPlan
+
+    engagement = Engagement.start(
+        "P1", kind="customer", acquired_on=date(2025, 11, 1), at=crm.clock.now(), support_team="d"
+    )
+    crm.engagements.add(engagement)
+    BillingService(crm)  # saves the default business the plan refers to
+    with crm.unit_of_work() as uow:
+        plan = RetainerPlan(id=engagement.id, retainer_id="R", terms=_terms())
+        uow.repository(RetainerPlan).add(plan)
+    record = crm.backend.get_many("retainer_plan", [engagement.id])[engagement.id]
+    terms = {k: v for k, v in record.data["terms"].items() if k not in ("trial", "commitment")}
+    with crm.backend.transaction() as tx:
+        tx.put_many(
+            [
+                Write(
+                    "retainer_plan",
+                    engagement.id,
+                    {**record.data, "terms": terms},
+                    record.indexed,
+                    record.version,
+                    2,
+                )
+            ]
+        )
+    loaded = crm.repository("retainer_plan").get(engagement.id)
+    assert loaded.terms is not None
+    assert (loaded.terms.trial, loaded.terms.commitment) == (None, None)
+    assert "retainer_plan: 1 upgraded to layout 3" in crm.migrate()
