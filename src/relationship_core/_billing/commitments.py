@@ -33,7 +33,7 @@ from relationship_core.exceptions import ValidationError
 if TYPE_CHECKING:
     from relationship_core._billing.retainer import Retainer
 
-__all__ = ["AmountCommitment", "amount_true_up", "term_true_up"]
+__all__ = ["AmountCommitment", "amount_true_up", "term_end", "term_true_up"]
 
 _DAY = timedelta(days=1)
 
@@ -69,6 +69,17 @@ class AmountCommitment:
     def window(self, start: date) -> tuple[date, date]:
         """``(start, end)`` of the window opening on *start* (end exclusive, clamped)."""
         return start, start + relativedelta(months=self.months)
+
+
+def term_end(retainer: Retainer) -> date | None:
+    """`Retainer.commitment_ends_on`: *minimum_periods* full periods after the first paid day."""
+    if not retainer.terms.minimum_periods:
+        return None
+    schedule = retainer.schedule
+    first = schedule.index_of(retainer.paid_from)
+    if schedule.boundary(first) != retainer.paid_from:
+        first += 1
+    return schedule.boundary(first + retainer.terms.minimum_periods)
 
 
 def term_true_up(retainer: Retainer, ends_on: date) -> LineItem | None:

@@ -30,6 +30,7 @@ from relationship_core._billing import (
 )
 from relationship_core._billing._checks import require_text
 from relationship_core._billing.bcd import BillCycleDaySchedule, Schedule
+from relationship_core._billing.commitments import term_end
 from relationship_core._billing.events import (
     RetainerFeeChanged,
     RetainerStarted,
@@ -240,13 +241,7 @@ class Retainer(EventRecorder):
 
         A partial first period does not count towards the commitment.
         """
-        if not self.terms.minimum_periods:
-            return None
-        schedule = self.schedule
-        first = schedule.index_of(self.paid_from)
-        if schedule.boundary(first) != self.paid_from:
-            first += 1
-        return schedule.boundary(first + self.terms.minimum_periods)
+        return term_end(self)
 
     @property
     def commitment_window(self) -> tuple[date, date] | None:
@@ -261,17 +256,7 @@ class Retainer(EventRecorder):
 
     def _adjust(self, since: date, change: Callable[[], None]) -> None:
         """Apply *change*; re-price the billed periods from *since* on into adjustment lines."""
-        schedule = self.schedule
-        first = max(schedule.index_of(since), self.first_period)
-        billed = [schedule.period(k) for k in range(first, self.next_period)]
-        before = [retainer_pricing.segments(self, p) for p in billed]
-        change()
-        lines: list[LineItem] = []
-        for period, old in zip(billed, before, strict=True):
-            new = retainer_pricing.segments(self, period)
-            lines.extend(retainer_pricing.diff(self, period, old, new))
-        if lines:
-            self.pending = (*self.pending, *lines)
+        retainer_pricing.adjust(self, since, change)
 
     # -- changes -------------------------------------------------------------------------
     def _require_open(self, action: str) -> None:

@@ -10,6 +10,7 @@ functions take the `Retainer` and read its timeline; they change nothing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from relationship_core._domain.money import Money
 if TYPE_CHECKING:
     from relationship_core._billing.retainer import Retainer
 
-__all__ = ["Segment", "charged", "diff", "period_lines", "price_line", "segments"]
+__all__ = ["Segment", "adjust", "charged", "diff", "period_lines", "price_line", "segments"]
 
 _DAY = timedelta(days=1)
 
@@ -181,3 +182,17 @@ def charged(retainer: Retainer, start: date, end: date) -> Money:
             if fee is not None and lo < hi:
                 total += terms.proration.piece(fee, terms.cycle, period, lo, hi)
     return total
+
+
+def adjust(retainer: Retainer, since: date, change: Callable[[], None]) -> None:
+    """Apply *change*; re-price the billed periods from *since* on into pending lines."""
+    schedule = retainer.schedule
+    first = max(schedule.index_of(since), retainer.first_period)
+    billed = [schedule.period(k) for k in range(first, retainer.next_period)]
+    before = [segments(retainer, p) for p in billed]
+    change()
+    lines: list[LineItem] = []
+    for period, old in zip(billed, before, strict=True):
+        lines.extend(diff(retainer, period, old, segments(retainer, period)))
+    if lines:
+        retainer.pending = (*retainer.pending, *lines)
