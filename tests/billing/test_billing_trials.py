@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relationship_core import (
@@ -312,3 +312,39 @@ def test_bill_next_bills_the_trial_then_each_period() -> None:
         "retainer:R1:2026-01-31",
         "retainer:R1:2026-02-28",
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start_day=st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+    days=st.integers(min_value=1, max_value=60),
+    priced=st.booleans(),
+    on_end=st.sampled_from(list(TrialEnd)),
+    timing=st.sampled_from(list(BillingTiming)),
+    horizon=st.integers(min_value=0, max_value=200),
+    commit=st.booleans(),
+)
+def test_bill_retainer_equals_bill_next_repeated(
+    *,
+    start_day: date,
+    days: int,
+    priced: bool,
+    on_end: TrialEnd,
+    timing: BillingTiming,
+    horizon: int,
+    commit: bool,
+) -> None:
+    from relationship_core import AmountCommitment, bill_next
+
+    trial = Trial(days=days, price=eur("5.00") if priced else None, on_end=on_end)
+    extra: dict[str, object] = {"timing": timing}
+    if commit:
+        extra["commitment"] = AmountCommitment(eur("1000.00"), months=2)
+    through = start_day + timedelta(days=horizon)
+    a, b = start(trial, on=start_day, **extra), start(trial, on=start_day, **extra)
+    at_once = bill_retainer(a, through, AT)
+    one_by_one = []
+    while (step := bill_next(b, through, AT)) is not None:
+        one_by_one.append(step)
+    assert [(s.key, s.document) for s in at_once] == [(s.key, s.document) for s in one_by_one]
+    assert a == b
