@@ -41,7 +41,7 @@ def test_layout_2_retainers_gain_no_bill_cycle_day_on_read_and_by_migrate(crm: C
         tx.put_many([Write("retainer", "OLD", data, record.indexed, record.version, 2)])
     assert crm.repository("retainer").get("OLD").terms.bill_cycle_day is None
     summary = crm.migrate()
-    assert "retainer: 1 upgraded to layout 3" in summary
+    assert "retainer: 1 upgraded to layout 4" in summary
     upgraded = crm.backend.get_many("retainer", ["OLD"])["OLD"]
     assert upgraded.data["terms"]["bill_cycle_day"] is None
     # An anchor date of 31 January still clamps through February.

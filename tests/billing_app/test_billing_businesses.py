@@ -104,14 +104,14 @@ def test_records_written_before_businesses_belong_to_the_default_one(crm: CRM) -
                 _legacy("invoice_sequence", "acme:invoices", sequence, {"prefix": "INV"}),
             ]
         )
-    assert retainer.schema_version == 3
+    assert retainer.schema_version == 4
     # Read: upgraded on the fly, to the default business; a sequence's id names its business.
     assert crm.repository("retainer").get("OLD").business == "default"
     assert crm.repository("invoice_sequence").get("acme:invoices").business == "acme"
     # The default business's run finds them before the migration, too.
     assert billing.due_retainers(date(2026, 1, 1)) == ["OLD"]
     summary = crm.migrate()
-    assert "retainer: 1 upgraded to layout 3" in summary
+    assert "retainer: 1 upgraded to layout 4" in summary
     assert "invoice_sequence: 1 upgraded to layout 2" in summary
     assert [r.id for r in crm.repository("retainer").query(business="default")] == ["OLD"]
     acme = BillingService(crm, business="acme")

@@ -141,6 +141,35 @@ def test_revenue_per_month_and_currency(url: str) -> None:
         assert "3600.00" in report.to_text()
 
 
+def test_revenue_in_a_reporting_currency(url: str) -> None:
+    clock = rc.ManualClock(START)
+    with rc.open(url, clock=clock) as crm:
+        _billing(crm, clock)
+        clock.set(datetime(2026, 3, 31, 12, tzinfo=UTC))
+        rates = rc.ExchangeRates([(date(2026, 1, 1), "USD", "EUR", "0.905")])
+        report = revenue_report(crm, months=3, reporting_currency="EUR", rates=rates)
+        got = [
+            (r.month.month, r.currency, r.orders, r.purchase_revenue, r.mrr) for r in report.rows
+        ]
+        eur = "EUR"
+        # January: 20.00 EUR + 10.00 USD x 0.905 = 9.05 EUR, converted per order.
+        assert got == [
+            (1, eur, 2, Money("29.05", eur), Money("300", eur)),
+            (2, eur, 1, Money("15", eur), Money("450", eur)),
+            (3, eur, 1, Money("2", eur), Money("0", eur)),
+        ]
+        with pytest.raises(ValidationError) as missing:
+            revenue_report(crm, months=3, reporting_currency="GBP", rates=rates)
+        assert missing.value.field == "rates"
+        assert "->GBP on 2026-01-" in str(missing.value.value)
+        with pytest.raises(ValidationError) as alone:
+            revenue_report(crm, reporting_currency="EUR")
+        assert alone.value.field == "rates"
+        with pytest.raises(ValidationError) as bad:
+            revenue_report(crm, reporting_currency="EURO", rates=rates)
+        assert bad.value.field == "reporting_currency"
+
+
 def test_retention_cohorts(url: str) -> None:
     clock = rc.ManualClock(START)
     with rc.open(url, clock=clock) as crm:

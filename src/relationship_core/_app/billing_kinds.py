@@ -7,7 +7,10 @@ opens; nothing is registered by importing this module.
 Every billing record names its business (indexed ``business``), so a run
 reads only its own business's records; layout 2 added it (see
 `relationship_core._app.business_kinds` for the upgrade). Retainer layout 3
-(retainer plan layout 2) added ``terms.bill_cycle_day``.
+(retainer plan layout 2) added ``terms.bill_cycle_day``; retainer layout 4
+(plan layout 3) added ``terms.trial`` and ``terms.commitment`` and, on the
+retainer, ``trial`` and ``commitment_settled`` (issue 18: trials, amount
+commitments).
 
 The indexed fields are the ones the billing service and a scheduler query:
 ``retainer.next_billing_date`` lets a daily run load only the retainers due
@@ -57,11 +60,32 @@ def with_bill_cycle_day(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "terms": _terms_with_bill_cycle_day(data.get("terms"))}
 
 
+def _terms_with_trial(terms: Any) -> Any:
+    if isinstance(terms, dict):
+        return {"trial": None, "commitment": None, **terms}
+    return terms
+
+
+def with_trial(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 3 -> 4 of a retainer: terms gain ``trial``/``commitment``; no trial ran."""
+    return {
+        "trial": None,
+        "commitment_settled": False,
+        **data,
+        "terms": _terms_with_trial(data.get("terms")),
+    }
+
+
+def with_plan_trial(data: dict[str, Any]) -> dict[str, Any]:
+    """Layout 2 -> 3 of a retainer plan: its terms gain ``trial``/``commitment`` (``None``)."""
+    return {**data, "terms": _terms_with_trial(data.get("terms"))}
+
+
 RETAINERS: KindMapping[Retainer] = KindMapping(
     "retainer",
     Retainer,
-    schema_version=3,
-    upgrades={1: with_business, 2: with_bill_cycle_day},
+    schema_version=4,
+    upgrades={1: with_business, 2: with_bill_cycle_day, 3: with_trial},
     indexed={
         "business": ("str?", lambda r: r.business),
         "party_id": ("str", lambda r: r.party_id),
@@ -146,8 +170,8 @@ INVOICE_SEQUENCES: KindMapping[InvoiceNumberSequence] = KindMapping(
 RETAINER_PLANS: KindMapping[RetainerPlan] = KindMapping(
     "retainer_plan",
     RetainerPlan,
-    schema_version=2,
-    upgrades={1: with_bill_cycle_day},
+    schema_version=3,
+    upgrades={1: with_bill_cycle_day, 2: with_plan_trial},
     indexed={"business": ("str", lambda p: p.business)},
 )
 

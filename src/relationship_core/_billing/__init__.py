@@ -26,6 +26,7 @@ from relationship_core._billing.biller import (
     period_due_on,
     period_key,
 )
+from relationship_core._billing.commitments import AmountCommitment
 from relationship_core._billing.cycles import BillingCycle, CycleUnit
 from relationship_core._billing.events import (
     CreditNoteIssued,
@@ -47,6 +48,11 @@ from relationship_core._billing.events import (
     RetainerPaused,
     RetainerResumed,
     RetainerStarted,
+    RetainerTrialCancelled,
+    RetainerTrialConverted,
+    RetainerTrialEnded,
+    RetainerTrialExtended,
+    RetainerTrialStarted,
 )
 from relationship_core._billing.hours import HoursBank, HoursLot, HoursPolicy
 from relationship_core._billing.invoices import (
@@ -85,6 +91,7 @@ from relationship_core._billing.proration import (
     ProrationPolicy,
     ProrationRounding,
 )
+from relationship_core._billing.rates import ExchangeRates
 from relationship_core._billing.retainer import (
     BillingTiming,
     FeeChange,
@@ -98,6 +105,14 @@ from relationship_core._billing.schedule import (
     BillingSchedule,
     local_billing_date,
     local_midnight,
+)
+from relationship_core._billing.trials import (
+    Trial,
+    TrialDocument,
+    TrialEnd,
+    TrialOutcome,
+    TrialPiece,
+    TrialState,
 )
 
 __all__ = [
@@ -130,6 +145,13 @@ __all__ = [
     "Retainer",
     "RetainerStatus",
     "RetainerTerms",
+    "AmountCommitment",
+    "Trial",
+    "TrialDocument",
+    "TrialEnd",
+    "TrialOutcome",
+    "TrialPiece",
+    "TrialState",
     "end_retainer_on_lapse",
     "start_retainer_for",
     # orders, invoices, credit notes
@@ -159,6 +181,7 @@ __all__ = [
     "period_due_on",
     "period_key",
     # metrics
+    "ExchangeRates",
     "MrrMovements",
     "annual_recurring_revenue",
     "average_revenue_per_account",
@@ -193,4 +216,9 @@ __all__ = [
     "RetainerPaused",
     "RetainerResumed",
     "RetainerStarted",
+    "RetainerTrialCancelled",
+    "RetainerTrialConverted",
+    "RetainerTrialEnded",
+    "RetainerTrialExtended",
+    "RetainerTrialStarted",
 ]

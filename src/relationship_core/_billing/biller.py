@@ -32,6 +32,7 @@ from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import Order, OrderStatus, Refund
 from relationship_core._billing.retainer import BillingTiming, Retainer
 from relationship_core._billing.schedule import BillingPeriod
+from relationship_core._billing.trials import TrialDocument
 from relationship_core._domain.money import Rounding
 from relationship_core._domain.timeutil import require_aware, require_date
 from relationship_core._domain.validators import tuple_of
@@ -57,7 +58,8 @@ class BillingStep:
 
     Attributes:
         key: The step's idempotency key (also the document's id).
-        period: The period billed, or ``None`` for an adjustment-only document.
+        period: The period billed, or ``None`` for an adjustment-only or a
+            trial document (key ``"retainer:<id>:trial:<n>"``).
         document: The draft invoice or credit note, or ``None`` when the
             period cost nothing (e.g. paused throughout).
     """
@@ -91,7 +93,7 @@ def period_due_on(retainer: Retainer, period: BillingPeriod) -> date:
 
 def _due_on(retainer: Retainer, period: BillingPeriod) -> date:
     if retainer.terms.timing is BillingTiming.ADVANCE:
-        return max(period.start, retainer.starts_on)
+        return max(period.start, retainer.paid_from)
     end = retainer.ends_on
     return period.end if end is None else min(period.end, end)
 
@@ -108,10 +110,70 @@ def next_billing_date(retainer: Retainer) -> date | None:
     period = retainer.schedule.period(retainer.next_period)
     end = retainer.ends_on
     due = _due_on(retainer, period) if end is None or period.start < end else None
+    for other in _settle_dates(retainer):
+        due = other if due is None else min(due, other)
     if retainer.pending:
         earliest = min(line.period_start or retainer.starts_on for line in retainer.pending)
         return earliest if due is None else min(due, earliest)
     return due
+
+
+def _trial_due_on(retainer: Retainer) -> date | None:
+    trial = retainer.trial
+    if trial is None or trial.billed >= len(trial.pieces):
+        return None
+    piece = trial.pieces[trial.billed]
+    if retainer.terms.timing is BillingTiming.ADVANCE:
+        return piece.start
+    end = retainer.ends_on
+    return piece.end if end is None else min(piece.end, end)
+
+
+def _settle_dates(retainer: Retainer) -> list[date]:
+    # A trial piece to bill, the trial's end, the end of a commitment window.
+    dates = []
+    if (piece := _trial_due_on(retainer)) is not None:
+        dates.append(piece)
+    trial = retainer.trial
+    if trial is not None and not trial.ended:
+        dates.append(trial.ends_on)
+    window = retainer.commitment_window
+    if window is not None and not retainer.commitment_settled:
+        dates.append(window[1])
+    return dates
+
+
+def _bill_trial(retainer: Retainer) -> BillingStep:
+    trial = retainer.trial
+    assert trial is not None  # noqa: S101 - _trial_due_on checked
+    n = trial.billed
+    piece = trial.pieces[n]
+    key = f"retainer:{retainer.id}:trial:{n}"
+    lines: tuple[LineItem, ...] = ()
+    ended = retainer.ends_on is not None and piece.start >= retainer.ends_on
+    if not ended and (piece.price.amount > 0 or trial.document is TrialDocument.ZERO_INVOICE):
+        last = date.fromordinal(piece.end.toordinal() - 1).isoformat()
+        free = " (free)" if piece.price.amount == 0 else ""
+        text = f"Trial: {retainer.terms.description} {piece.start.isoformat()} to {last}{free}"
+        line = LineItem._trusted(
+            text,
+            piece.price,
+            LineKind.TRIAL,
+            retainer.terms.tax_rate,
+            period_start=piece.start,
+            period_end=piece.end,
+        )
+        lines = (line,)
+    document = _document(retainer, key, lines, "Trial")
+    retainer.trial = attrs.evolve(trial, billed=n + 1)
+    if isinstance(document, Invoice):
+        retainer.last_invoice_id = document.id
+    return BillingStep(key, None, document)
+
+
+def _trial_step(retainer: Retainer, through: date) -> BillingStep | None:
+    due = _trial_due_on(retainer)
+    return _bill_trial(retainer) if due is not None and due <= through else None
 
 
 def next_due_period(retainer: Retainer, through: date) -> BillingPeriod | None:
@@ -207,6 +269,13 @@ def _is_due(retainer: Retainer, period: BillingPeriod, through: date) -> bool:
     return _due_on(retainer, period) <= through
 
 
+def _settle_before(retainer: Retainer, period: BillingPeriod, through: date, at: datetime) -> None:
+    # What falls due by the period's due date (a trial's end, a commitment
+    # window's end) is settled before the period is billed, so a true-up rides
+    # on the invoice of the period it follows, even when a run catches up.
+    retainer.settle(min(through, _due_on(retainer, period)), at)
+
+
 def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | None:
     """Bill the next due period of *retainer* (or its pending adjustments); mutate the marker.
 
@@ -218,34 +287,45 @@ def bill_next(retainer: Retainer, through: date, at: datetime) -> BillingStep | 
     require_date("through", through)
     require_aware("at", at)
     require_instance("retainer", retainer, Retainer)
+    if (trial := _trial_step(retainer, through)) is not None:
+        return trial
+    _settle_before(retainer, retainer.schedule.period(retainer.next_period), through, at)
     period = _next_due(retainer, through)
     if period is not None:
         return _bill_period(retainer, period)
+    retainer.settle(through, at)
     if retainer.pending:
         return _bill_adjustments(retainer)
     return None
 
 
 def bill_retainer(retainer: Retainer, through: date, at: datetime) -> list[BillingStep]:
-    """Bill everything due up to *through*: each due period, then leftover adjustments.
+    """Bill everything due up to *through*: trial pieces, each due period, then adjustments.
 
     The same as calling `bill_next` until it returns ``None``, with each
-    boundary computed once (still from the anchor).
+    boundary computed once (still from the anchor). Before each period,
+    `Retainer.settle` applies what fell due by then: an undecided trial's
+    end (convert or cancel) and the end of an amount commitment's window
+    (the true-up rides on the next invoice).
     """
     require_date("through", through)
     require_aware("at", at)
     require_instance("retainer", retainer, Retainer)
-    schedule = retainer.schedule
     steps = []
+    while (trial := _trial_step(retainer, through)) is not None:
+        steps.append(trial)
+    schedule = retainer.schedule
     k = retainer.next_period
     start = schedule.boundary(k)
     while True:
         end = schedule.boundary(k + 1)
         period = BillingPeriod(k, start, end)
+        _settle_before(retainer, period, through, at)
         if not _is_due(retainer, period, through):
             break
         steps.append(_bill_period(retainer, period))
         k, start = k + 1, end
+    retainer.settle(through, at)
     if retainer.pending:
         steps.append(_bill_adjustments(retainer))
     return steps

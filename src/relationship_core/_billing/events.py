@@ -36,6 +36,11 @@ __all__ = [
     "RetainerPaused",
     "RetainerResumed",
     "RetainerStarted",
+    "RetainerTrialCancelled",
+    "RetainerTrialConverted",
+    "RetainerTrialEnded",
+    "RetainerTrialExtended",
+    "RetainerTrialStarted",
 ]
 
 
@@ -107,6 +112,63 @@ class RetainerHoursRecorded(DomainEvent):
     hours: Decimal
     worked_on: date
     overage_hours: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class RetainerTrialStarted(DomainEvent):
+    """A retainer began with a trial ``[starts_on, ends_on)`` at *price* (zero: free)."""
+
+    name: ClassVar[str] = "retainer.trial_started"
+
+    party_id: str
+    starts_on: date
+    ends_on: date
+    price: Money
+
+
+@attrs.frozen(kw_only=True)
+class RetainerTrialExtended(DomainEvent):
+    """The trial now ends on *ends_on* (was *old_ends_on*); the extension costs *price*."""
+
+    name: ClassVar[str] = "retainer.trial_extended"
+
+    party_id: str
+    old_ends_on: date
+    ends_on: date
+    price: Money
+
+
+@attrs.frozen(kw_only=True)
+class RetainerTrialConverted(DomainEvent):
+    """Paid service follows the trial from *ends_on*; *automatic* when the end decided it."""
+
+    name: ClassVar[str] = "retainer.trial_converted"
+
+    party_id: str
+    ends_on: date
+    automatic: bool
+
+
+@attrs.frozen(kw_only=True)
+class RetainerTrialCancelled(DomainEvent):
+    """Nothing paid follows the trial; service ends on *ends_on* (exclusive)."""
+
+    name: ClassVar[str] = "retainer.trial_cancelled"
+
+    party_id: str
+    ends_on: date
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class RetainerTrialEnded(DomainEvent):
+    """The trial's end, *ended_on*, was reached; *outcome* is ``converted`` or ``cancelled``."""
+
+    name: ClassVar[str] = "retainer.trial_ended"
+
+    party_id: str
+    ended_on: date
+    outcome: str
 
 
 # -- orders ------------------------------------------------------------------------

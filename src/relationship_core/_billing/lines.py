@@ -31,6 +31,7 @@ class LineKind(enum.Enum):
     CREDIT = "credit"
     TRUE_UP = "true_up"
     OVERAGE = "overage"
+    TRIAL = "trial"
 
 
 def _to_kind(value: object) -> LineKind:

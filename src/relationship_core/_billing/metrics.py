@@ -10,11 +10,25 @@ and not paused that day, normalised to a month, summed:
   so every total below is an exact sum of cents;
 * net of discounts (a retainer's fee is the price actually charged), excluding
   taxes, and excluding one-off charges: prorations, credits, true-ups and
-  overage hours are billed but are not recurring revenue.
+  overage hours are billed but are not recurring revenue;
+* trial days have no MRR (a trial's price is a one-off charge); MRR starts
+  on the first paid day.
 
 ARR is MRR x 12. Movements compare each account's MRR on two dates, so they
 reconcile exactly: ``starting + new + expansion + reactivation - contraction
 - churn == ending``.
+
+**A reporting currency.** Every metric is in one *currency*. Without
+``rates`` only figures in that currency count (others are refused, or left
+out where documents are filtered). With ``rates=`` (an `ExchangeRates` the
+caller supplies; nothing is fetched) *currency* is the reporting currency
+and every figure in another currency is converted **one by one** - each
+retainer's MRR at the date measured, each invoice's subtotal at its issue
+date, each order's revenue at its local order date - and rounded to the
+reporting currency's minor unit (half even) before it is summed. A missing
+rate is a `ValidationError` naming the pair and the date. Movements convert
+each date's MRR at that date's rate, so a rate change shows as expansion or
+contraction of the accounts billed in the other currency.
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ from relationship_core._billing._checks import require_instance
 from relationship_core._billing.cycles import CycleUnit
 from relationship_core._billing.invoices import Invoice, InvoiceStatus
 from relationship_core._billing.orders import Order, OrderStatus
+from relationship_core._billing.rates import ExchangeRates, require_rates
 from relationship_core._billing.retainer import Retainer
 from relationship_core._billing.schedule import BillingPeriod
 from relationship_core._domain.currency import Currency
@@ -67,7 +82,7 @@ def retainer_mrr(retainer: Retainer, on: date) -> Money:
     require_instance("retainer", retainer, Retainer)
     require_date("on", on)
     currency = retainer.terms.fee.currency
-    if not retainer.is_billable_on(on):
+    if not retainer.is_billable_on(on) or retainer.in_trial_on(on):
         return Money.zero(currency)
     fee = retainer.fee_on(on).amount
     cycle = retainer.terms.cycle
@@ -81,8 +96,19 @@ def retainer_mrr(retainer: Retainer, on: date) -> Money:
     return Money._make(monthly.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN), currency)
 
 
-def _checked(retainers: Iterable[Retainer], currency: Currency) -> tuple[Retainer, ...]:
+def _in(money: Money, currency: Currency, on: date, rates: ExchangeRates | None) -> Money:
+    # *money* in the reporting currency, converted and rounded on its own.
+    if money.currency == currency or rates is None:
+        return money
+    return rates.convert(money, currency, on)
+
+
+def _checked(
+    retainers: Iterable[Retainer], currency: Currency, rates: ExchangeRates | None = None
+) -> tuple[Retainer, ...]:
     items = tuple_of("retainers", Retainer, retainers)
+    if require_rates(rates) is not None:
+        return items
     for i, retainer in enumerate(items):
         if retainer.terms.fee.currency != currency:
             raise ValidationError(
@@ -94,42 +120,62 @@ def _checked(retainers: Iterable[Retainer], currency: Currency) -> tuple[Retaine
 
 
 def mrr_by_account(
-    retainers: Iterable[Retainer], on: date, currency: Currency | str
+    retainers: Iterable[Retainer],
+    on: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> dict[str, Money]:
-    """MRR per party on *on*; accounts with no MRR are left out."""
+    """MRR per party on *on*; accounts with no MRR are left out.
+
+    With *rates*, *currency* is the reporting currency: each retainer's MRR
+    is converted at *on*'s rate and rounded before it is added.
+    """
     require_date("on", on)
     cur = _currency(currency)
     result: dict[str, Money] = {}
-    for retainer in _checked(retainers, cur):
-        amount = retainer_mrr(retainer, on)
+    for retainer in _checked(retainers, cur, rates):
+        amount = _in(retainer_mrr(retainer, on), cur, on, rates)
         if amount.amount:
             result[retainer.party_id] = result.get(retainer.party_id, Money.zero(cur)) + amount
     return result
 
 
 def monthly_recurring_revenue(
-    retainers: Iterable[Retainer], on: date, currency: Currency | str
+    retainers: Iterable[Retainer],
+    on: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> Money:
-    """Total MRR on *on* in *currency*."""
+    """Total MRR on *on* in *currency* (the reporting currency, with *rates*)."""
     cur = _currency(currency)
-    return sum(mrr_by_account(retainers, on, cur).values(), Money.zero(cur))
+    return sum(mrr_by_account(retainers, on, cur, rates=rates).values(), Money.zero(cur))
 
 
 def annual_recurring_revenue(
-    retainers: Iterable[Retainer], on: date, currency: Currency | str
+    retainers: Iterable[Retainer],
+    on: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> Money:
     """ARR: MRR x 12."""
-    return monthly_recurring_revenue(retainers, on, currency) * 12
+    return monthly_recurring_revenue(retainers, on, currency, rates=rates) * 12
 
 
 def average_revenue_per_account(
-    retainers: Iterable[Retainer], on: date, currency: Currency | str
+    retainers: Iterable[Retainer],
+    on: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> Money | None:
     """ARPA: MRR divided by the accounts with MRR (``None`` when there are none).
 
     Rounded half-even to the minor unit.
     """
-    accounts = mrr_by_account(retainers, on, currency)
+    accounts = mrr_by_account(retainers, on, currency, rates=rates)
     if not accounts:
         return None
     total = sum(accounts.values(), Money.zero(currency))
@@ -182,21 +228,27 @@ class MrrMovements:
 
 
 def mrr_movements(
-    retainers: Iterable[Retainer], start_on: date, end_on: date, currency: Currency | str
+    retainers: Iterable[Retainer],
+    start_on: date,
+    end_on: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> MrrMovements:
     """Compare each account's MRR on *start_on* and *end_on* and classify the change.
 
     Changes inside the interval that cancel out (an upgrade undone before
-    *end_on*) do not show; use shorter intervals for finer movements.
+    *end_on*) do not show; use shorter intervals for finer movements. With
+    *rates*, each date's MRR is converted at that date's rate.
     """
     require_date("start_on", start_on)
     require_date("end_on", end_on)
     if end_on < start_on:
         raise ValidationError("end_on", end_on, f"must not be before start_on={start_on}")
     cur = _currency(currency)
-    items = _checked(retainers, cur)
-    before = mrr_by_account(items, start_on, cur)
-    after = mrr_by_account(items, end_on, cur)
+    items = _checked(retainers, cur, rates)
+    before = mrr_by_account(items, start_on, cur, rates=rates)
+    after = mrr_by_account(items, end_on, cur, rates=rates)
     earlier = {r.party_id for r in items if r.starts_on < start_on}
     zero = Money.zero(cur)
     new = expansion = contraction = churn = reactivation = zero
@@ -266,24 +318,35 @@ def gross_revenue_retention(movements: MrrMovements) -> Decimal | None:
 
 
 def revenue_per_account(
-    invoices: Iterable[Invoice], start: date, end: date, currency: Currency | str
+    invoices: Iterable[Invoice],
+    start: date,
+    end: date,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> dict[str, Money]:
     """Invoiced revenue per party: subtotals (before tax) of invoices issued in ``[start, end)``.
 
     Drafts and void invoices are left out; credit notes are not subtracted
-    (subtract them from the result if you need net revenue).
+    (subtract them from the result if you need net revenue). Without
+    *rates* only invoices in *currency* count; with them every invoice does,
+    its subtotal converted at its issue date's rate and rounded.
     """
     require_date("start", start)
     require_date("end", end)
     cur = _currency(currency)
     result: dict[str, Money] = {}
+    require_rates(rates)
     for invoice in tuple_of("invoices", Invoice, invoices):
         if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             continue
         issued = invoice.issued_on
-        if issued is None or not start <= issued < end or invoice.currency != cur:
+        if issued is None or not start <= issued < end:
             continue
-        result[invoice.party_id] = result.get(invoice.party_id, Money.zero(cur)) + invoice.subtotal
+        if invoice.currency != cur and rates is None:
+            continue
+        amount = _in(invoice.subtotal, cur, issued, rates)
+        result[invoice.party_id] = result.get(invoice.party_id, Money.zero(cur)) + amount
     return result
 
 
@@ -307,24 +370,35 @@ def order_revenue(order: Order) -> Money:
 
 
 def purchase_revenue(
-    orders: Iterable[Order], start: date, end: date, zone: ZoneInfo | str, currency: Currency | str
+    orders: Iterable[Order],
+    start: date,
+    end: date,
+    zone: ZoneInfo | str,
+    currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> Money:
     """Revenue from orders placed on local dates ``[start, end)`` in *zone*.
 
     Net of discounts and refunds (the refunded share of the subtotal), before
-    tax; cancelled orders count nothing.
+    tax; cancelled orders count nothing. Without *rates* only orders in
+    *currency* count; with them every order does, its revenue converted at
+    its local order date's rate and rounded.
     """
     require_date("start", start)
     require_date("end", end)
     tz = to_zone("zone", zone)
     cur = _currency(currency)
+    require_rates(rates)
     total = Money.zero(cur)
     for order in tuple_of("orders", Order, orders):
-        if order.status is OrderStatus.CANCELLED or order.currency != cur:
+        if order.status is OrderStatus.CANCELLED:
+            continue
+        if order.currency != cur and rates is None:
             continue
         day = order.placed_at.astimezone(tz).date()
         if start <= day < end:
-            total = total + order.subtotal - _refunded_net(order)
+            total += _in(order.subtotal - _refunded_net(order), cur, day, rates)
     return total
 
 
@@ -333,10 +407,12 @@ def purchase_revenue_by_period(
     periods: Sequence[BillingPeriod],
     zone: ZoneInfo | str,
     currency: Currency | str,
+    *,
+    rates: ExchangeRates | None = None,
 ) -> list[tuple[BillingPeriod, Money]]:
     """`purchase_revenue` for each of *periods* (e.g. ``schedule.periods(0, 12)``)."""
     items = tuple_of("orders", Order, orders)
     return [
-        (p, purchase_revenue(items, p.start, p.end, zone, currency))
+        (p, purchase_revenue(items, p.start, p.end, zone, currency, rates=rates))
         for p in tuple_of("periods", BillingPeriod, periods)
     ]

@@ -1,50 +1,56 @@
 """The retainer aggregate: a client's fixed fee per billing cycle, and its changes.
 
 A retainer keeps its *timeline* as plain data (service start and end, fee
-changes, pauses) plus a billing marker, ``next_period``: every period with a
-lower index has been billed. What a period costs is always recomputed from
-the timeline, so a change that touches a period already billed turns into
-adjustment lines - a credit for what was billed and no longer applies, a
-charge for what applies now - kept in ``pending`` until the biller puts them
-on the next document.
+changes, pauses, a trial) plus a billing marker, ``next_period``: every
+period with a lower index has been billed. What a period costs is always
+recomputed from the timeline (`relationship_core._billing.retainer_pricing`),
+so a change that touches a period already billed turns into adjustment lines
+- a credit for what was billed and no longer applies, a charge for what
+applies now - kept in ``pending`` until the biller puts them on the next
+document.
+
+The terms and small records live in `retainer_terms`, trials in `trials` and
+`retainer_trial`, commitments in `commitments`, hours in `retainer_hours`;
+every public name stays importable from here.
 """
 
 from __future__ import annotations
 
-import enum
-import itertools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import attrs
 
-from relationship_core._billing._checks import (
-    require_count,
-    require_decimal,
-    require_non_negative_money,
-    require_text,
+from relationship_core._billing import (
+    retainer_changes,
+    retainer_hours,
+    retainer_pricing,
+    retainer_trial,
 )
-from relationship_core._billing.bcd import BillCycleDaySchedule, Schedule, check_bill_cycle_day
-from relationship_core._billing.cycles import BillingCycle
+from relationship_core._billing._checks import require_text
+from relationship_core._billing.bcd import BillCycleDaySchedule, Schedule
+from relationship_core._billing.commitments import term_end
 from relationship_core._billing.events import (
-    RetainerCancelled,
     RetainerFeeChanged,
-    RetainerHoursRecorded,
-    RetainerPaused,
-    RetainerResumed,
     RetainerStarted,
 )
-from relationship_core._billing.hours import HoursBank, HoursPolicy
-from relationship_core._billing.lines import LineItem, LineKind
-from relationship_core._billing.proration import ACTUAL_DAYS, Proration
+from relationship_core._billing.hours import HoursBank
+from relationship_core._billing.lines import LineItem
+from relationship_core._billing.retainer_terms import (
+    BillingTiming,
+    FeeChange,
+    Pause,
+    RetainerStatus,
+    RetainerTerms,
+    check_fee,
+)
 from relationship_core._billing.schedule import BillingPeriod, BillingSchedule, local_billing_date
+from relationship_core._billing.trials import TrialState
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.money import Money
-from relationship_core._domain.timeutil import require_aware, require_date, to_zone
-from relationship_core._domain.validators import to_enum
+from relationship_core._domain.timeutil import require_aware, require_date
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
 __all__ = [
@@ -56,138 +62,7 @@ __all__ = [
     "RetainerTerms",
 ]
 
-_ZERO = Decimal(0)
-_ONE = Decimal(1)
 _DAY = timedelta(days=1)
-
-
-class BillingTiming(enum.Enum):
-    """When a period is billed: at its start (advance) or after its end (arrears)."""
-
-    ADVANCE = "advance"
-    ARREARS = "arrears"
-
-
-class RetainerStatus(enum.Enum):
-    """The retainer's state."""
-
-    ACTIVE = "active"
-    PAUSED = "paused"
-    CANCELLED = "cancelled"
-
-
-def _to_timing(value: object) -> BillingTiming:
-    return to_enum(BillingTiming, "timing", value)
-
-
-def _fee(value: object) -> Money:
-    money = require_non_negative_money("fee", value)
-    if not money.is_rounded:
-        raise ValidationError("fee", value, f"use whole {money.currency.code} minor units")
-    return money
-
-
-def _cycle(_instance: object, _attribute: attrs.Attribute[BillingCycle], value: object) -> None:
-    if not isinstance(value, BillingCycle):
-        raise ValidationError(
-            "cycle", value, "expected a BillingCycle, e.g. BillingCycle.monthly()"
-        )
-
-
-def _zone(value: object) -> ZoneInfo:
-    return to_zone("time_zone", value)
-
-
-def _tax(value: object) -> Decimal:
-    return require_decimal("tax_rate", value, minimum=_ZERO, maximum=_ONE)
-
-
-def _optional_date(field: str) -> Callable[[object, attrs.Attribute[date | None], object], None]:
-    def check(_instance: object, _attribute: attrs.Attribute[date | None], value: object) -> None:
-        if value is not None:
-            require_date(field, value)
-
-    return check
-
-
-@attrs.frozen
-class RetainerTerms:
-    """What was agreed: the fee and how it is billed.
-
-    Attributes:
-        fee: Fee per period, before tax (whole minor units, not negative).
-        cycle: The billing cycle.
-        time_zone: The account's IANA time zone; it decides the local day
-            every period starts on.
-        anchor: The date periods are counted from (defaults to the start date).
-        bill_cycle_day: A bill-cycle day (1-31) instead: monthly cycles only;
-            every period starts on that day of the month (29-31 clamp to the
-            last day of shorter months) and the first period is the one that
-            holds the anchor (see `BillCycleDaySchedule`).
-        timing: Bill each period in advance or in arrears.
-        proration: How partial periods are priced.
-        tax_rate: Tax on every retainer line, as a fraction.
-        payment_terms_days: Days from issue to due date.
-        minimum_periods: Committed full periods; cancelling earlier bills a
-            true-up for the rest of the commitment (0: no commitment).
-        hours: Included hours and overage, if any.
-        description: How the fee line is printed.
-    """
-
-    fee: Money = attrs.field(converter=_fee)
-    cycle: BillingCycle = attrs.field(validator=_cycle)
-    time_zone: ZoneInfo = attrs.field(converter=_zone)
-    anchor: date | None = attrs.field(default=None, validator=_optional_date("anchor"))
-    bill_cycle_day: int | None = attrs.field(default=None, validator=check_bill_cycle_day)
-    timing: BillingTiming = attrs.field(default=BillingTiming.ADVANCE, converter=_to_timing)
-    proration: Proration = ACTUAL_DAYS
-    tax_rate: Decimal = attrs.field(default=_ZERO, converter=_tax)
-    payment_terms_days: int = attrs.field(
-        default=30, validator=lambda _i, a, v: require_count(a.name, v, minimum=0)
-    )
-    minimum_periods: int = attrs.field(
-        default=0, validator=lambda _i, a, v: require_count(a.name, v, minimum=0)
-    )
-    hours: HoursPolicy | None = None
-    description: str = attrs.field(
-        default="Retainer", validator=lambda _i, a, v: require_text(a.name, v)
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.hours is not None and self.hours.overage_rate.currency != self.fee.currency:
-            raise ValidationError(
-                "hours.overage_rate", self.hours.overage_rate, f"must be in {self.fee.currency}"
-            )
-
-
-@attrs.frozen
-class FeeChange:
-    """The fee in force from *effective_on* on.
-
-    Attributes:
-        effective_on: First local day of the new fee.
-        fee: The fee per period.
-    """
-
-    effective_on: date
-    fee: Money
-
-
-@attrs.frozen
-class Pause:
-    """A stretch without service or billing: ``[start, end)``; ``end`` is ``None`` while paused.
-
-    Attributes:
-        start: First paused day.
-        end: Day billing resumes, or ``None``.
-    """
-
-    start: date
-    end: date | None = None
-
-
-# A segment of a period: [start, end) billed at fee (None: not billed).
-_Segment = tuple[date, date, Money | None]
 
 
 @attrs.define
@@ -202,7 +77,7 @@ class Retainer(EventRecorder):
         party_id: The client billed.
         engagement_id: The client engagement it belongs to, if any.
         terms: The agreed terms (``terms.fee`` is the initial fee).
-        starts_on: First local day of service.
+        starts_on: First local day of service (of the trial, if any).
         ends_on: Day after the last day of service, once cancelled.
         status: Active, paused or cancelled.
         fee_changes: The fee timeline, oldest first (the first entry is the start).
@@ -213,6 +88,8 @@ class Retainer(EventRecorder):
         hours_bank: Unused included hours.
         last_invoice_id: The latest period invoice, for credit notes to refer to.
         business: The key of the business whose retainer it is.
+        trial: The trial as it runs, if the terms have one.
+        commitment_settled: Whether the amount commitment's true-up was decided.
     """
 
     id: str = attrs.field(validator=lambda _i, a, v: require_text(a.name, v))
@@ -230,6 +107,8 @@ class Retainer(EventRecorder):
     hours_bank: HoursBank = attrs.field(factory=HoursBank)
     last_invoice_id: str | None = None
     business: str = DEFAULT_BUSINESS
+    trial: TrialState | None = None
+    commitment_settled: bool = False
     _events: list[DomainEvent] = events_field()
 
     # -- construction -------------------------------------------------------------
@@ -248,13 +127,18 @@ class Retainer(EventRecorder):
         """Start a retainer on *starts_on* (default: the local date of *at*) for *business*.
 
         The start may fall mid-period; the first period is then prorated.
+        With a trial, the trial runs from the start and the schedule is
+        anchored on its end (see `relationship_core._billing.trials`).
         """
         require_aware("at", at)
         if not isinstance(terms, RetainerTerms):
             raise ValidationError("terms", terms, "expected RetainerTerms")
         day = local_billing_date(at, terms.time_zone) if starts_on is None else starts_on
         require_date("starts_on", day)
-        if terms.anchor is None:
+        trial = None
+        if terms.trial is not None:
+            terms, trial = retainer_trial.open_trial(terms, day)
+        elif terms.anchor is None:
             terms = attrs.evolve(terms, anchor=day)
         retainer = cls(
             id=id,
@@ -264,8 +148,9 @@ class Retainer(EventRecorder):
             engagement_id=engagement_id,
             fee_changes=(FeeChange(day, terms.fee),),
             business=business,
+            trial=trial,
         )
-        retainer.next_period = retainer.schedule.index_of(day)
+        retainer.next_period = retainer.schedule.index_of(retainer.paid_from)
         if terms.hours is not None:  # the first (even partial) period grants its hours in full
             retainer.hours_bank = HoursBank().open(retainer.next_period, terms.hours)
         retainer._record(
@@ -279,6 +164,8 @@ class Retainer(EventRecorder):
                 starts_on=day,
             )
         )
+        if trial is not None:
+            retainer_trial.record_started(retainer, at)
         return retainer
 
     # -- views ----------------------------------------------------------------------
@@ -302,8 +189,22 @@ class Retainer(EventRecorder):
         """The currency code of the fee."""
         return self.terms.fee.currency.code
 
+    @property
+    def paid_from(self) -> date:
+        """The first paid day: the trial's end, or the start without a trial."""
+        return self.starts_on if self.trial is None else self.trial.ends_on
+
+    @property
+    def trial_ends_on(self) -> date | None:
+        """The day after the trial (``None`` without one)."""
+        return None if self.trial is None else self.trial.ends_on
+
+    def in_trial_on(self, day: date) -> bool:
+        """Whether *day* is a trial day (before the first paid day)."""
+        return self.trial is not None and self.trial.covers(day)
+
     def fee_on(self, day: date) -> Money:
-        """The fee in force on *day*."""
+        """The fee in force on *day* (the paid fee; a trial prices its own pieces)."""
         fee = self.fee_changes[0].fee
         for change in self.fee_changes:
             if change.effective_on <= day:
@@ -313,7 +214,7 @@ class Retainer(EventRecorder):
         return fee
 
     def is_billable_on(self, day: date) -> bool:
-        """Whether *day* is in service and not paused."""
+        """Whether *day* is in service and not paused (trial days included)."""
         if day < self.starts_on or (self.ends_on is not None and day >= self.ends_on):
             return False
         return not any(p.start <= day and (p.end is None or day < p.end) for p in self.pauses)
@@ -336,142 +237,26 @@ class Retainer(EventRecorder):
 
     @property
     def commitment_ends_on(self) -> date | None:
-        """End of the minimum term: *minimum_periods* full periods after the start.
+        """End of the minimum term: *minimum_periods* full periods after the first paid day.
 
         A partial first period does not count towards the commitment.
         """
-        if not self.terms.minimum_periods:
-            return None
-        schedule = self.schedule
-        first = schedule.index_of(self.starts_on)
-        if schedule.boundary(first) != self.starts_on:
-            first += 1
-        return schedule.boundary(first + self.terms.minimum_periods)
+        return term_end(self)
+
+    @property
+    def commitment_window(self) -> tuple[date, date] | None:
+        """``(start, end)`` of the amount commitment's window (``None`` without one)."""
+        commitment = self.terms.commitment
+        return None if commitment is None else commitment.window(self.paid_from)
 
     # -- pricing -----------------------------------------------------------------------
-    def _segments(self, period: BillingPeriod) -> list[_Segment]:
-        start, end = period.start, period.end
-        cuts = {start, end}
-        for day in (self.starts_on, self.ends_on):
-            if day is not None and start < day < end:
-                cuts.add(day)
-        for change in self.fee_changes:
-            if start < change.effective_on < end:
-                cuts.add(change.effective_on)
-        for pause in self.pauses:
-            for day in (pause.start, pause.end):
-                if day is not None and start < day < end:
-                    cuts.add(day)
-        points = sorted(cuts)
-        segments: list[_Segment] = []
-        for a, b in itertools.pairwise(points):
-            fee = self.fee_on(a) if self.is_billable_on(a) else None
-            if segments and segments[-1][2] == fee and segments[-1][1] == a:
-                segments[-1] = (segments[-1][0], b, fee)
-            else:
-                segments.append((a, b, fee))
-        return segments
-
-    def _line(
-        self, period: BillingPeriod, a: date, b: date, fee: Money, *, credit: bool = False
-    ) -> LineItem | None:
-        terms = self.terms
-        amount = terms.proration.piece(fee, terms.cycle, period, a, b)
-        if amount.amount == 0:
-            return None
-        whole = a == period.start and b == period.end
-        last = (b - _DAY).isoformat()
-        if credit:
-            text = f"Credit: {terms.description} {a.isoformat()} to {last} ({fee} per period)"
-            kind = LineKind.CREDIT
-            amount = -amount
-        elif whole:
-            text = f"{terms.description} {a.isoformat()} to {last}"
-            kind = LineKind.RETAINER_FEE
-        else:
-            text = (
-                f"{terms.description} {a.isoformat()} to {last} "
-                f"(prorated, {terms.proration}, {fee} per period)"
-            )
-            kind = LineKind.PRORATION
-        return LineItem._trusted(text, amount, kind, terms.tax_rate, period_start=a, period_end=b)
-
     def period_lines(self, period: BillingPeriod) -> tuple[LineItem, ...]:
         """The lines *period* costs under the current timeline (before adjustments)."""
-        # Fast path for the common case: one fee, whole period, no pauses.
-        if (
-            len(self.fee_changes) == 1
-            and not self.pauses
-            and self.starts_on <= period.start
-            and (self.ends_on is None or self.ends_on >= period.end)
-        ):
-            fee = self.fee_changes[0].fee
-            if fee.amount == 0:
-                return ()
-            terms = self.terms
-            text = f"{terms.description} {period.start.isoformat()} to {(period.end - _DAY).isoformat()}"
-            return (
-                LineItem._trusted(
-                    text,
-                    fee,
-                    LineKind.RETAINER_FEE,
-                    terms.tax_rate,
-                    period_start=period.start,
-                    period_end=period.end,
-                ),
-            )
-        lines = []
-        for a, b, segment_fee in self._segments(period):
-            if segment_fee is not None:
-                line = self._line(period, a, b, segment_fee)
-                if line is not None:
-                    lines.append(line)
-        return tuple(lines)
+        return retainer_pricing.period_lines(self, period)
 
     def _adjust(self, since: date, change: Callable[[], None]) -> None:
         """Apply *change*; re-price the billed periods from *since* on into adjustment lines."""
-        schedule = self.schedule
-        first = max(schedule.index_of(since), self.first_period)
-        billed = [schedule.period(k) for k in range(first, self.next_period)]
-        before = [self._segments(p) for p in billed]
-        change()
-        lines: list[LineItem] = []
-        for period, old in zip(billed, before, strict=True):
-            lines.extend(self._diff(period, old, self._segments(period)))
-        if lines:
-            self.pending = (*self.pending, *lines)
-
-    def _diff(
-        self, period: BillingPeriod, old: list[_Segment], new: list[_Segment]
-    ) -> list[LineItem]:
-        points = sorted({s[0] for s in old + new} | {s[1] for s in old + new})
-
-        def fee_at(segments: list[_Segment], day: date) -> Money | None:
-            for a, b, fee in segments:
-                if a <= day < b:
-                    return fee
-            return None
-
-        pairs: list[tuple[date, date, Money | None, Money | None]] = []
-        for a, b in itertools.pairwise(points):
-            pair = (fee_at(old, a), fee_at(new, a))
-            if pair[0] == pair[1]:
-                continue
-            if pairs and pairs[-1][1] == a and pairs[-1][2:] == pair:
-                pairs[-1] = (pairs[-1][0], b, *pair)
-            else:
-                pairs.append((a, b, *pair))
-        lines: list[LineItem] = []
-        for a, b, was, now in pairs:
-            if was is not None:
-                credit = self._line(period, a, b, was, credit=True)
-                if credit is not None:
-                    lines.append(credit)
-            if now is not None:
-                charge = self._line(period, a, b, now)
-                if charge is not None:
-                    lines.append(charge)
-        return lines
+        retainer_pricing.adjust(self, since, change)
 
     # -- changes -------------------------------------------------------------------------
     def _require_open(self, action: str) -> None:
@@ -493,10 +278,11 @@ class Retainer(EventRecorder):
         """Charge *fee* per period from *effective_on* (default: today, locally).
 
         A change inside a period already billed credits the old fee and
-        charges the new one for the rest of that period.
+        charges the new one for the rest of that period. A change during a
+        trial sets the fee paid from the trial's end.
         """
         self._require_open("changed")
-        new_fee = _fee(fee)
+        new_fee = check_fee(fee)
         if new_fee.currency != self.terms.fee.currency:
             raise ValidationError("fee", fee, f"must be in {self.terms.fee.currency}")
         day = self._day("effective_on", effective_on, at)
@@ -527,48 +313,11 @@ class Retainer(EventRecorder):
 
     def pause(self, at: datetime, *, on: date | None = None) -> None:
         """Stop service and billing from *on* (default: today) until `resume`."""
-        if self.status is not RetainerStatus.ACTIVE:
-            raise InvalidTransitionError(
-                "retainer", self.status.value, "paused", self._allowed_moves()
-            )
-        day = self._day("on", on, at)
-        if self.pauses and self.pauses[-1].end is not None and day < self.pauses[-1].end:
-            raise ValidationError("on", day, "must not be before the end of the previous pause")
-
-        def apply() -> None:
-            self.pauses = (*self.pauses, Pause(day))
-            self.status = RetainerStatus.PAUSED
-
-        self._adjust(day, apply)
-        self._record(
-            RetainerPaused(
-                aggregate_id=self.id, occurred_at=at, party_id=self.party_id, paused_on=day
-            )
-        )
+        retainer_changes.pause(self, at, on=on)
 
     def resume(self, at: datetime, *, on: date | None = None) -> None:
         """Restart service and billing on *on* (default: today); that day is billed."""
-        if self.status is not RetainerStatus.PAUSED:
-            raise InvalidTransitionError(
-                "retainer", self.status.value, "resumed", self._allowed_moves()
-            )
-        day = self._day("on", on, at)
-        current = self.pauses[-1]
-        if day <= current.start:
-            raise ValidationError(
-                "on", day, f"must be after the pause began, {current.start.isoformat()}"
-            )
-
-        def apply() -> None:
-            self.pauses = (*self.pauses[:-1], Pause(current.start, day))
-            self.status = RetainerStatus.ACTIVE
-
-        self._adjust(current.start, apply)
-        self._record(
-            RetainerResumed(
-                aggregate_id=self.id, occurred_at=at, party_id=self.party_id, resumed_on=day
-            )
-        )
+        retainer_changes.resume(self, at, on=on)
 
     def cancel(
         self, at: datetime, *, immediately: bool = False, on: date | None = None, reason: str = ""
@@ -579,55 +328,22 @@ class Retainer(EventRecorder):
         is the last one. *immediately* ends service on *on* itself: days of
         a billed period after it are credited (the biller turns them into a
         credit note). Cancelling inside the minimum term adds a true-up line
-        for the committed fees not yet due.
+        for the committed fees not yet due; inside an amount commitment's
+        window, a true-up line for the shortfall. Cancelling during the
+        trial ends service at the trial's end (or on *on*, *immediately*),
+        with no true-up: nothing paid was committed yet.
         """
-        self._require_open("cancelled")
-        day = self._day("on", on, at)
-        ends_on = day if immediately else self.schedule.period_of(day).end
+        return retainer_changes.cancel(self, at, immediately=immediately, on=on, reason=reason)
 
-        def apply() -> None:
-            self.ends_on = ends_on
-            if self.pauses and self.pauses[-1].end is None:
-                self.pauses = (*self.pauses[:-1], Pause(self.pauses[-1].start, ends_on))
-            self.status = RetainerStatus.CANCELLED
+    def settle(self, through: date, at: datetime) -> None:
+        """Apply what falls due by the local date *through*: the trial's end, the window's end.
 
-        self._adjust(ends_on, apply)
-        self._true_up(ends_on)
-        self._record(
-            RetainerCancelled(
-                aggregate_id=self.id,
-                occurred_at=at,
-                party_id=self.party_id,
-                ends_on=ends_on,
-                immediately=immediately,
-                reason=reason,
-            )
-        )
-        return ends_on
-
-    def _true_up(self, ends_on: date) -> None:
-        commitment = self.commitment_ends_on
-        if commitment is None or ends_on >= commitment:
-            return
-        fee = self.fee_on(max(ends_on - _DAY, self.starts_on))
-        total = Money.zero(fee.currency)
-        for period in self.schedule.periods_between(ends_on, commitment):
-            a, b = max(period.start, ends_on), min(period.end, commitment)
-            total = total + self.terms.proration.piece(fee, self.terms.cycle, period, a, b)
-        if total.amount > 0:
-            text = (
-                f"Minimum term true-up {ends_on.isoformat()} to "
-                f"{(commitment - _DAY).isoformat()} ({self.terms.minimum_periods} periods committed)"
-            )
-            line = LineItem._trusted(
-                text,
-                total,
-                LineKind.TRUE_UP,
-                self.terms.tax_rate,
-                period_start=ends_on,
-                period_end=commitment,
-            )
-            self.pending = (*self.pending, line)
+        The biller calls it before billing; it is idempotent. At the trial's
+        end an undecided trial converts or cancels (its ``on_end``); at the
+        end of an amount commitment's window the shortfall, if any, becomes
+        a pending true-up line.
+        """
+        retainer_changes.settle(self, through, at)
 
     def _allowed_moves(self) -> list[str]:
         if self.status is RetainerStatus.ACTIVE:
@@ -636,55 +352,44 @@ class Retainer(EventRecorder):
             return ["resumed", "changed", "cancelled"]
         return []
 
+    # -- trials --------------------------------------------------------------------------
+    def extend_trial(
+        self,
+        at: datetime,
+        *,
+        days: int | None = None,
+        periods: int | None = None,
+        price: Money | None = None,
+    ) -> date:
+        """Lengthen the trial by *days* or *periods* (at *price*, default free); returns its end.
+
+        Only before the trial has ended. The schedule moves with the end: the
+        first paid period starts on the new end, which also sets the
+        bill-cycle day when the old end did.
+        """
+        return retainer_trial.extend(self, at, days=days, periods=periods, price=price)
+
+    def convert_trial(self, at: datetime) -> None:
+        """Decide now that paid service follows the trial (billed from its end)."""
+        retainer_trial.convert(self, at)
+
+    def cancel_trial(
+        self, at: datetime, *, immediately: bool = False, on: date | None = None, reason: str = ""
+    ) -> date:
+        """Decide now that nothing paid follows: service ends at the trial's end.
+
+        With *immediately*, service ends on *on* (default: today) instead.
+        Returns the end (exclusive).
+        """
+        retainer_trial.require_open_trial(self, "cancelled")
+        return self.cancel(at, immediately=immediately, on=on, reason=reason or "trial cancelled")
+
     # -- hours ---------------------------------------------------------------------------------
     def record_hours(self, hours: Decimal | str | int, worked_on: date, at: datetime) -> Decimal:
         """Record hours worked on *worked_on*; returns the overage hours (billed later).
 
         Hours come out of the bank oldest lot first; hours beyond it become an
-        overage line at the overage rate on the next document.
+        overage line at the overage rate on the next document. Hours start
+        with the first paid day (none during a trial).
         """
-        require_aware("at", at)
-        policy = self.terms.hours
-        if policy is None:
-            raise ValidationError("hours", hours, "this retainer has no hours policy")
-        amount = require_decimal("hours", hours, minimum=_ZERO)
-        day = require_date("worked_on", worked_on)
-        if not self.is_billable_on(day):
-            raise ValidationError("worked_on", day, "the retainer is not in service on that day")
-        period = self.schedule.period_of(day)
-        bank = self.hours_bank
-        if bank.period is not None and period.index < bank.period:
-            raise ValidationError(
-                "worked_on", day, "that period's hours are closed; record hours in order"
-            )
-        first = period.index if bank.period is None else bank.period + 1
-        idle = frozenset(
-            k
-            for k in range(first, period.index + 1)
-            if all(fee is None for _a, _b, fee in self._segments(self.schedule.period(k)))
-        )
-        bank, overage = bank.open(period.index, policy, no_grant=idle).consume(amount)
-        self.hours_bank = bank
-        if overage > 0:
-            line = LineItem._trusted(
-                f"Overage {overage} h at {policy.overage_rate} per hour "
-                f"({period.start.isoformat()} to {(period.end - _DAY).isoformat()})",
-                policy.overage_rate,
-                LineKind.OVERAGE,
-                self.terms.tax_rate,
-                period_start=period.start,
-                period_end=period.end,
-                quantity=overage,
-            )
-            self.pending = (*self.pending, line)
-        self._record(
-            RetainerHoursRecorded(
-                aggregate_id=self.id,
-                occurred_at=at,
-                party_id=self.party_id,
-                hours=amount,
-                worked_on=day,
-                overage_hours=overage,
-            )
-        )
-        return overage
+        return retainer_hours.record(self, hours, worked_on, at)

@@ -10,10 +10,12 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from relationship_core._app.facade import CRM
-from relationship_core._billing.metrics import MrrMovements, mrr_movements
+from relationship_core._billing.metrics import MrrMovements, mrr_movements, order_revenue
 from relationship_core._billing.orders import Order, OrderStatus
+from relationship_core._billing.rates import ExchangeRates, require_rates
 from relationship_core._billing.retainer import Retainer
 from relationship_core._domain.business import DEFAULT_BUSINESS
+from relationship_core._domain.currency import Currency
 from relationship_core._domain.money import Money
 from relationship_core._reports._months import business_zone, last_months, month_bounds
 from relationship_core._reports._render import (
@@ -23,6 +25,7 @@ from relationship_core._reports._render import (
     require_pandas,
     text_table,
 )
+from relationship_core.exceptions import ValidationError
 
 __all__ = ["RevenueMonth", "RevenueReport", "revenue_report"]
 
@@ -164,8 +167,31 @@ def _retainers(crm: CRM) -> Iterator[Retainer]:
         after = page.next_cursor
 
 
+def _reporting(
+    reporting_currency: Currency | str | None, rates: ExchangeRates | None
+) -> str | None:
+    require_rates(rates)
+    if (reporting_currency is None) != (rates is None):
+        raise ValidationError(
+            "rates" if rates is None else "reporting_currency",
+            rates if rates is None else reporting_currency,
+            "give reporting_currency and rates together",
+        )
+    if reporting_currency is None:
+        return None
+    try:
+        return Currency.of(reporting_currency).code
+    except ValidationError as exc:
+        raise ValidationError("reporting_currency", reporting_currency, exc.reason) from None
+
+
 def revenue_report(
-    crm: CRM, *, months: int = 12, business: str = DEFAULT_BUSINESS
+    crm: CRM,
+    *,
+    months: int = 12,
+    business: str = DEFAULT_BUSINESS,
+    reporting_currency: Currency | str | None = None,
+    rates: ExchangeRates | None = None,
 ) -> RevenueReport:
     """Revenue of the last *months* local months (this one included), per currency.
 
@@ -175,7 +201,16 @@ def revenue_report(
     and its movements follow `mrr_movements` over the clients' retainers,
     which are read (one per contract, few beside the orders): from the day
     before the month to its last day, or to today for the current month.
+
+    With *reporting_currency* and *rates* (an `ExchangeRates` you supply)
+    there is one row a month, in the reporting currency: orders in another
+    currency are read and each one's revenue converted at its local order
+    date, retainers' MRR at each date measured, each rounded to the minor
+    unit before it is summed (see docs/metrics.md).
     """
+    reporting = _reporting(reporting_currency, rates)
+    if reporting is not None and rates is not None:
+        return _converted(crm, months, business, reporting, rates)
     zone = business_zone(crm, business)
     firsts = last_months(crm, months, zone)
     today = crm.clock.now().astimezone(zone).date()
@@ -216,4 +251,46 @@ def revenue_report(
                     movements=moves,
                 )
             )
+    return RevenueReport(months=firsts, rows=tuple(rows))
+
+
+def _converted(
+    crm: CRM, months: int, business: str, currency: str, rates: ExchangeRates
+) -> RevenueReport:
+    zone = business_zone(crm, business)
+    firsts = last_months(crm, months, zone)
+    today = crm.clock.now().astimezone(zone).date()
+    held = list(_retainers(crm))
+    orders = crm.repository(Order)
+    rows = []
+    for first in firsts:
+        start, end = month_bounds(first, zone)
+        window = (("placed_at", "ge", start), ("placed_at", "lt", end), ("status", "in", _COUNTED))
+        count, total = 0, Money.zero(currency)
+        for g in orders.aggregate(
+            *window, measures=["count", ("sum", "revenue_amount")], group_by=["revenue_currency"]
+        ):
+            code = str(g.key[0])
+            count += int(g.values["count"])  # type: ignore[arg-type]
+            if code == currency:
+                total += Money(g.values["sum(revenue_amount)"] or 0, code).round()
+                continue
+            for order in orders.iterate(*window, revenue_currency=code):
+                day = order.placed_at.astimezone(zone).date()
+                total += rates.convert(order_revenue(order), currency, day)
+        last = min(first + relativedelta(months=1) - timedelta(days=1), today)
+        moves = None
+        if held and last >= first - timedelta(days=1):
+            moves = mrr_movements(held, first - timedelta(days=1), last, currency, rates=rates)
+        if not count and (moves is None or (not moves.starting.amount and not moves.ending.amount)):
+            continue
+        rows.append(
+            RevenueMonth(
+                month=first,
+                currency=currency,
+                orders=count,
+                purchase_revenue=total,
+                movements=moves,
+            )
+        )
     return RevenueReport(months=firsts, rows=tuple(rows))

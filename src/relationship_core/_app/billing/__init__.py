@@ -2,7 +2,8 @@
 
 `BillingService` is a thin facade over one command service per aggregate:
 
-* `retainers.py`: `RetainerCommands` (start, promote, lapse, fee, pause, resume, cancel);
+* `retainers.py`: `RetainerCommands` (start, promote, lapse, fee, pause, resume, cancel,
+  trials);
 * `orders.py`: `OrderCommands` (place ... fulfil, invoice, refund);
 * `payments.py`: `PaymentCommands` (payments against invoices);
 * `run.py`: `BillingRunner` (the idempotent run) and what it returns;
@@ -312,6 +313,36 @@ class BillingService:
     ) -> Retainer:
         """Cancel a retainer (at period end, or now with a credit on the next run)."""
         return self.retainer_commands.cancel(
+            retainer_id, immediately=immediately, on=on, reason=reason
+        )
+
+    def extend_trial(
+        self,
+        retainer_id: str,
+        *,
+        days: int | None = None,
+        periods: int | None = None,
+        price: Money | None = None,
+    ) -> Retainer:
+        """Lengthen a retainer's trial by *days* or *periods* (at *price*; default free)."""
+        return self.retainer_commands.extend_trial(
+            retainer_id, days=days, periods=periods, price=price
+        )
+
+    def convert_trial(self, retainer_id: str) -> Retainer:
+        """Decide now that paid service follows a retainer's trial."""
+        return self.retainer_commands.convert_trial(retainer_id)
+
+    def cancel_trial(
+        self,
+        retainer_id: str,
+        *,
+        immediately: bool = False,
+        on: date | None = None,
+        reason: str = "",
+    ) -> Retainer:
+        """End a retainer in its trial (at the trial's end, or *on* with *immediately*)."""
+        return self.retainer_commands.cancel_trial(
             retainer_id, immediately=immediately, on=on, reason=reason
         )
 

@@ -1,4 +1,4 @@
-"""Retainer commands: start, promote, lapse, change the fee, pause, resume, cancel.
+"""Retainer commands: start, promote, lapse, change the fee, pause, resume, cancel, trials.
 
 Each command is one unit of work. Promotion and lapse change the ENGAGEMENT;
 the retainer follows through the billing feature's event handlers
@@ -171,4 +171,38 @@ class RetainerCommands:
             Retainer,
             retainer_id,
             lambda r, at: r.cancel(at, immediately=immediately, on=on, reason=reason),
+        )
+
+    def extend_trial(
+        self,
+        retainer_id: str,
+        *,
+        days: int | None = None,
+        periods: int | None = None,
+        price: Money | None = None,
+    ) -> Retainer:
+        """Lengthen a retainer's trial (before it ends); the first paid period moves with it."""
+        return self.context.change(
+            Retainer,
+            retainer_id,
+            lambda r, at: r.extend_trial(at, days=days, periods=periods, price=price),
+        )
+
+    def convert_trial(self, retainer_id: str) -> Retainer:
+        """Decide now that paid service follows the trial."""
+        return self.context.change(Retainer, retainer_id, lambda r, at: r.convert_trial(at))
+
+    def cancel_trial(
+        self,
+        retainer_id: str,
+        *,
+        immediately: bool = False,
+        on: date | None = None,
+        reason: str = "",
+    ) -> Retainer:
+        """End a retainer in its trial: service stops at the trial's end (or *on*, immediately)."""
+        return self.context.change(
+            Retainer,
+            retainer_id,
+            lambda r, at: r.cancel_trial(at, immediately=immediately, on=on, reason=reason),
         )
