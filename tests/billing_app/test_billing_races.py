@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from relationship_core import Invoice, ManualClock
 from relationship_core._app.billing import BillingRun, BillingService
-from relationship_core._app.billing import run as billing_module
+from relationship_core._app.billing import retainer_billing as billing_module
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._billing.biller import bill_retainer as real_bill_retainer
 from relationship_core._billing.biller import period_key

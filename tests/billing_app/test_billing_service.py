@@ -23,7 +23,7 @@ from relationship_core import (
     RetainerStatus,
 )
 from relationship_core._app.billing import BillingService
-from relationship_core._app.billing import run as billing_module
+from relationship_core._app.billing import retainer_billing as billing_module
 from relationship_core._app.facade import CRM, open_store
 from relationship_core._app.kinds import ENGAGEMENTS, INTERACTIONS, PARTIES
 from relationship_core._app.mapping import MappingRegistry

@@ -35,7 +35,7 @@ from functools import partial
 import attrs
 
 from relationship_core._app.billing.context import BillingContext
-from relationship_core._app.billing.run import BillingFailure, Document, bill_in
+from relationship_core._app.billing.retainer_billing import BillingFailure, Document, bill_in
 from relationship_core._app.uow import UnitOfWork
 from relationship_core._billing.retainer import Retainer
 from relationship_core.exceptions import (
