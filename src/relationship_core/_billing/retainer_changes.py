@@ -82,17 +82,7 @@ def cancel(
     on: date | None = None,
     reason: str = "",
 ) -> date:
-    """End the retainer; returns the day service ends (exclusive).
-
-    At period end (default) the period containing *on* (default: today)
-    is the last one. *immediately* ends service on *on* itself: days of
-    a billed period after it are credited (the biller turns them into a
-    credit note). Cancelling inside the minimum term adds a true-up line
-    for the committed fees not yet due; inside an amount commitment's
-    window, a true-up line for the shortfall. Cancelling during the
-    trial ends service at the trial's end (or on *on*, *immediately*),
-    with no true-up: nothing paid was committed yet.
-    """
+    """`Retainer.cancel`: end *retainer*; the day service ends (exclusive)."""
     retainer._require_open("cancelled")
     day = retainer._day("on", on, at)
     in_trial = retainer.in_trial_on(day) and retainer.trial is not None and not retainer.trial.ended
