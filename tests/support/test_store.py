@@ -59,6 +59,18 @@ def test_a_linked_address_of_another_case_finds_its_party(url: str) -> None:
             support.link_contact(bob.id, "Ada.Lovelace@example.com", actor=SAM)
 
 
+def test_any_address_of_a_party_in_any_case_finds_it_without_a_link(url: str) -> None:
+    with rc.open(url, clock=rc.ManualClock(T0)) as crm:
+        ada = crm.parties.add(
+            Person(name="Ada", emails=["Ada.Lovelace@example.com", "ada@analytical.org"])
+        )
+        support = SupportService(crm)
+        assert support.party_for("ADA@Analytical.org") == ada.id  # a secondary address
+        assert support.submit(_form("ada.lovelace@EXAMPLE.com")).party_id == ada.id
+        assert support.submit(_form("ada@analytical.org")).party_id == ada.id
+        assert [p.id for p in crm.parties.iterate()] == [ada.id]  # no second person
+
+
 def test_two_submissions_from_a_new_address_race_to_one_party(url: str) -> None:
     """The loser's unit of work conflicts on the contact id, writes nothing, retries once."""
     raced: list[str] = []

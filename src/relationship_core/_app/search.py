@@ -18,6 +18,7 @@ grows with the number of parties that match, not with the number stored.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from relationship_core._app.repository import Repository, Results
 from relationship_core._domain.parties import Party
@@ -26,7 +27,7 @@ from relationship_core._domain.validators import check_text
 from relationship_core._storage.schema import prefix_end
 from relationship_core.exceptions import ValidationError
 
-__all__ = ["PartyRepository", "search_key"]
+__all__ = ["PartyRepository", "parties_by_email", "search_key"]
 
 
 def search_key(text: object, field: str = "text") -> str:
@@ -90,3 +91,22 @@ class PartyRepository(Repository[Party]):
         """
         key = phone_search_key(text, region)
         return self.query(("phones", "prefix", key), order_by="name_key", limit=limit, after=after)
+
+
+def parties_by_email(parties: Repository[Party], emails: Iterable[str]) -> dict[str, Party]:
+    """The stored parties holding any of *emails*, by the address case-folded.
+
+    The one e-mail lookup (the import's batches, support's submissions): a
+    condition ``emails in [...]`` on the multi-valued index, which holds every
+    address of a party trimmed and case-folded, one query per 500 addresses.
+    With several parties on one address (possible without the unique e-mail
+    key) the one with the smallest id wins.
+    """
+    wanted = sorted({e.casefold() for e in emails})
+    found: dict[str, Party] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for party in parties.iterate(("emails", "in", chunk), batch=500):
+            for address in party.emails:
+                found.setdefault(address.value.casefold(), party)
+    return found

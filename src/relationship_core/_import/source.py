@@ -72,7 +72,7 @@ def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str]:
             raise ValidationError("encoding", encoding, "an encoding's name, e.g. 'utf-8'")
         try:
             return data.decode(encoding), encoding
-        except (LookupError, UnicodeDecodeError) as error:
+        except (LookupError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in it
             raise ValidationError("encoding", encoding, f"cannot decode {name}: {error}") from None
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -108,6 +108,8 @@ def read_source(
     if not isinstance(path, str | Path):
         raise ValidationError("path", path, "the CSV file's path (a str or Path)")
     name = str(path)
+    if "\x00" in name:  # the OS refuses it with a bare ValueError
+        raise ValidationError("path", name, "a path cannot hold a NUL character")
     try:
         data = Path(path).read_bytes()
     except OSError as error:

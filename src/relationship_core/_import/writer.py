@@ -12,13 +12,13 @@ stored batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from relationship_core._app.search import search_key
+from relationship_core._app.search import parties_by_email, search_key
 from relationship_core._app.uow import Repository, UnitOfWork
 from relationship_core._billing.orders import Order
 from relationship_core._domain.engagements import Engagement
@@ -30,7 +30,7 @@ from relationship_core.exceptions import ConflictError, ValidationError
 if TYPE_CHECKING:
     from relationship_core._app.facade import CRM
 
-__all__ = ["BatchWriter", "Counts", "parties_by_email"]
+__all__ = ["BatchWriter", "Counts"]
 
 # Addresses at these domains say nothing about the organisation a person works for.
 FREE_MAIL = frozenset(
@@ -38,24 +38,6 @@ FREE_MAIL = frozenset(
      "icloud.com", "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "proton.me",
      "protonmail.com", "mail.ru", "yandex.ru", "qq.com"}
 )  # fmt: skip
-
-
-def parties_by_email(parties: Repository[Party], emails: Iterable[str]) -> dict[str, Party]:
-    """The stored parties holding any of *emails*, by the address case-folded.
-
-    The one place the import looks parties up by e-mail: a condition
-    ``emails in [...]`` on the multi-valued index (compared case-insensitively),
-    one query per batch. Swap the body for a unique e-mail key's lookup when
-    the store has one; the callers need only this mapping.
-    """
-    wanted = sorted({e.casefold() for e in emails})
-    found: dict[str, Party] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for party in parties.iterate(("emails", "in", chunk), batch=500):
-            for address in party.emails:
-                found.setdefault(address.value.casefold(), party)
-    return found
 
 
 @attrs.define

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from relationship_core._app.repository import require_store
+from relationship_core._app.search import parties_by_email
 from relationship_core._billing.invoices import CreditNote
 from relationship_core._billing.orders import Order
 from relationship_core._domain.actor import Actor
@@ -125,7 +126,7 @@ class SupportService:
         contact = self.crm.repository(SupportContact).find(key)
         if contact is not None:
             return contact.party_id
-        party = _party_by_email(self.crm.repository(Party), email, key)
+        party = parties_by_email(self.crm.repository(Party), [key]).get(key.casefold())
         return None if party is None else party.id
 
     def link_contact(self, party_id: str, email: str, *, actor: Actor) -> SupportContact:
@@ -164,7 +165,7 @@ class SupportService:
         contacts = uow.repository(SupportContact)
         contact = contacts.find(key)
         if contact is None:
-            party = _party_by_email(uow.repository(Party), str(form.email), key)
+            party = parties_by_email(uow.repository(Party), [key]).get(key.casefold())
             if party is None:
                 party = Person(name=form.name, emails=[form.email])
                 uow.add(party)
@@ -303,12 +304,3 @@ class SupportService:
             actor or Actor.form(),
             lambda uow: uow.repository(Survey).get(survey_id).respond(score, comment, at=now),
         )
-
-
-def _party_by_email(parties: Repository[Party], email: str, key: str) -> Party | None:
-    """The first party (by id) whose primary address is *email* as written or normalised."""
-    for candidate in dict.fromkeys((email, key)):
-        page = parties.query(email=candidate, limit=1)
-        if page.items:
-            return page.items[0]
-    return None
