@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import attrs
 
-from relationship_core._domain.events import (
-    DomainEvent,
-    EventRecorder,
-    events_field,
-    register_event,
+from relationship_core._domain.engagement_events import (
+    ClientLapsed,
+    CustomerPromoted,
+    EngagementEnded,
+    EngagementKind,
+    EngagementStarted,
+    KindChange,
+    as_engagement_kind,
 )
+from relationship_core._domain.events import DomainEvent, EventRecorder, events_field
 from relationship_core._domain.ids import new_id
+from relationship_core._domain.interactions import (
+    Channel,
+    Direction,
+    Interaction,
+    InteractionLogged,
+    last_contact,
+)
 from relationship_core._domain.parties import Party
 from relationship_core._domain.timeutil import require_aware, require_date, to_zone
 from relationship_core._domain.validators import (
     a_date,
-    aware,
     identifier,
-    non_empty_text,
     optional_text,
-    plain_text,
-    to_enum,
     tuple_of,
 )
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
@@ -47,175 +51,12 @@ __all__ = [
 ]
 
 
-class EngagementKind(enum.Enum):
-    """Client or customer. Every client is a customer; not every customer is a client."""
-
-    CUSTOMER = "customer"
-    CLIENT = "client"
-
-    @property
-    def is_customer(self) -> bool:
-        """Always true: clients are customers too."""
-        return True
-
-    @property
-    def is_client(self) -> bool:
-        """Whether this is the long-term, retainer-paying kind."""
-        return self is EngagementKind.CLIENT
-
-    def includes(self, other: EngagementKind) -> bool:
-        """Whether asking for *self* includes engagements of kind *other*.
-
-        Asking for customers includes clients; asking for clients does not
-        include plain customers.
-        """
-        return self is EngagementKind.CUSTOMER or other is EngagementKind.CLIENT
-
-
-class Channel(enum.Enum):
-    """How an interaction happened."""
-
-    EMAIL = "email"
-    CALL = "call"
-    MEETING = "meeting"
-    MESSAGE = "message"
-    FORM = "form"
-
-
-class Direction(enum.Enum):
-    """Who reached out."""
-
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-
-def _channel(value: object) -> Channel:
-    return to_enum(Channel, "channel", value)
-
-
-def _direction(value: object) -> Direction:
-    return to_enum(Direction, "direction", value)
-
-
-def _kind(value: object) -> EngagementKind:
-    return to_enum(EngagementKind, "kind", value)
-
-
-@attrs.frozen(kw_only=True)
-class KindChange:
-    """A promotion or a lapse, as history.
-
-    Attributes:
-        from_kind: The kind before.
-        to_kind: The kind after.
-        on: The effective day, in the engagement's time zone.
-        at: When it was recorded.
-        reason: Why, in words.
-    """
-
-    from_kind: EngagementKind = attrs.field(converter=_kind)
-    to_kind: EngagementKind = attrs.field(converter=_kind)
-    on: date = attrs.field(validator=a_date)
-    at: datetime = attrs.field(validator=aware)
-    reason: str = attrs.field(validator=non_empty_text)
-
-
-@register_event("engagement.started")
-@attrs.frozen(kw_only=True)
-class EngagementStarted(DomainEvent):
-    """A party became a customer or a client of the business."""
-
-    party_id: str
-    kind: EngagementKind
-    acquired_on: date
-    sales_rep: str | None = None
-
-
-@register_event("engagement.promoted")
-@attrs.frozen(kw_only=True)
-class CustomerPromoted(DomainEvent):
-    """A customer became a client, served by an account manager."""
-
-    party_id: str
-    account_manager: str
-    on: date
-    reason: str
-
-
-@register_event("engagement.lapsed")
-@attrs.frozen(kw_only=True)
-class ClientLapsed(DomainEvent):
-    """A client fell back to being a customer, served by a support team."""
-
-    party_id: str
-    support_team: str
-    on: date
-    reason: str
-
-
-@attrs.frozen(kw_only=True)
-class EngagementEnded(DomainEvent):
-    """An engagement ended: the party stopped buying or its retainer was cancelled for good.
-
-    A lapse (client back to customer) is not an end; this is. When it ends the
-    party's last live engagement, the party churns (the lifecycle feature).
-    """
-
-    name: ClassVar[str] = "engagement.ended"
-
-    party_id: str = attrs.field(validator=non_empty_text)
-    on: date = attrs.field(validator=a_date)
-    reason_code: str = attrs.field(validator=non_empty_text)
-    note: str = ""
-
-
-@register_event("interaction.logged")
-@attrs.frozen(kw_only=True)
-class InteractionLogged(DomainEvent):
-    """An e-mail, call, meeting, message or form was logged against an engagement."""
-
-    interaction_id: str
-    party_id: str
-    channel: Channel
-
-
-@attrs.frozen(kw_only=True)
-class Interaction:
-    """One contact with the party: the source of "last contact", which is never stored.
-
-    Attributes:
-        id: Stable id; sorts by creation time.
-        engagement_id: The engagement it belongs to.
-        party_id: The party contacted.
-        channel: E-mail, call, meeting, message or form.
-        occurred_at: When it happened (aware).
-        summary: What was said or done.
-        direction: Who reached out.
-        by: The colleague involved, if any.
-    """
-
-    id: str = attrs.field(factory=new_id, validator=identifier)
-    engagement_id: str = attrs.field(validator=identifier)
-    party_id: str = attrs.field(validator=identifier)
-    channel: Channel = attrs.field(converter=_channel)
-    occurred_at: datetime = attrs.field(validator=aware)
-    summary: str = attrs.field(default="", validator=plain_text)
-    direction: Direction = attrs.field(default=Direction.OUTBOUND, converter=_direction)
-    by: str | None = attrs.field(default=None, validator=optional_text)
-
-
 def _zone(value: object) -> ZoneInfo:
     return to_zone("time_zone", value)
 
 
 def _history(value: object) -> tuple[KindChange, ...]:
     return tuple_of("history", KindChange, value)
-
-
-def last_contact(interactions: Iterable[Interaction]) -> datetime | None:
-    """The latest ``occurred_at`` among *interactions*, or ``None`` if there are none."""
-    given = tuple_of("interactions", Interaction, interactions)
-    return max((i.occurred_at for i in given), default=None)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.frozen)
@@ -244,7 +85,7 @@ class Engagement(EventRecorder):
 
     id: str = attrs.field(factory=new_id, validator=identifier)
     party_id: str = attrs.field(validator=identifier)
-    kind: EngagementKind = attrs.field(converter=_kind)
+    kind: EngagementKind = attrs.field(converter=as_engagement_kind)
     acquired_on: date = attrs.field(validator=a_date)
     time_zone: ZoneInfo = attrs.field(default=ZoneInfo("UTC"), converter=_zone)
     sales_rep: str | None = attrs.field(default=None, validator=optional_text)
