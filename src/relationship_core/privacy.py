@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from relationship_core._privacy.erase import ErasureReport, PartyErased, erase_party
 from relationship_core._privacy.export import PartyExport, export_party
-from relationship_core._privacy.history import Change, Erasure, erasures, history
+from relationship_core._privacy.history import Change, Erasure, FieldChange, erasures, history
 from relationship_core._privacy.merge import (
     DuplicateGroup,
     PartyMerge,
@@ -35,6 +35,7 @@ __all__ = [
     "DuplicateGroup",
     "Erasure",
     "ErasureReport",
+    "FieldChange",
     "PartyErased",
     "PartyExport",
     "PartyMerge",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, cast, overload
 
 import attrs
@@ -523,6 +524,8 @@ class UnitOfWork:
         writes: list[Write] = []
         changed: list[tuple[_Entry, dict[str, Any]]] = []
         deletes: list[Delete] = []
+        clock = getattr(self._crm, "clock", None)
+        now = clock.now() if clock is not None else datetime.now(UTC)
         for entry in self._entries.values():
             if entry.deleted:
                 deletes.append(
@@ -532,7 +535,9 @@ class UnitOfWork:
             data = entry.mapping.unstructure(entry.obj)
             if entry.snapshot is None or data != entry.snapshot:
                 writes.append(
-                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                    entry.mapping.to_write(
+                        entry.obj, entry.version, data, actor=self.actor, at=now
+                    )
                 )
                 changed.append((entry, data))
         return writes, changed, deletes

@@ -12,10 +12,12 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
+from relationship_core._domain.timeutil import require_aware
 from relationship_core._storage.aggregate import check_aggregate, run_aggregate
 from relationship_core._storage.contract import (
     Aggregate,
@@ -42,6 +44,7 @@ from relationship_core._storage.schema import (
 )
 from relationship_core._storage.unique import MemoryKeys
 from relationship_core._storage.url import StorageURL
+from relationship_core._storage.versions import MemoryVersions, StoredVersion
 from relationship_core.exceptions import ConflictError, StorageError, ValidationError
 
 __all__ = ["MemoryBackend", "open_memory"]
@@ -70,7 +73,7 @@ class MemoryBackend(MemoryJobs):
 
     capabilities: frozenset[Capability] = frozenset(
         {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump",
-         "resumable_load"}
+         "resumable_load", "versions"}
     )  # fmt: skip
 
     def __init__(self, schema: Schema) -> None:
@@ -85,6 +88,7 @@ class MemoryBackend(MemoryJobs):
         self._positions: dict[str, int] = {}
         self._keys = MemoryKeys()
         self._load_mark: LoadMark | None = None
+        self._versions = MemoryVersions()
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------
@@ -135,6 +139,13 @@ class MemoryBackend(MemoryJobs):
                 for e in self._events[after:][:limit]
             ]
 
+    def versions(self, kind: str, id: str) -> list[StoredVersion]:
+        """The replaced and deleted versions of one record, oldest first."""
+        _, [rid] = self.schema.check_ids(kind, [id])
+        with self._lock:
+            self._check_open()
+            return self._versions.of(kind, rid)
+
     # -- writes --------------------------------------------------------------------
 
     @contextmanager
@@ -167,6 +178,7 @@ class MemoryBackend(MemoryJobs):
             items += [attrs.evolve(e, data=json.loads(json.dumps(e.data))) for e in self._events]
             items += [self._jobs[j] for j in sorted(self._jobs)]
             items += [ConsumerPosition(c, s) for c, s in sorted(self._positions.items())]
+            items += self._versions.all()
         return iter(items)
 
     def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
@@ -178,7 +190,11 @@ class MemoryBackend(MemoryJobs):
         with self._lock:
             self._check_open()
             empty = not (
-                any(self._records.values()) or self._events or self._jobs or self._positions
+                any(self._records.values())
+                or self._events
+                or self._jobs
+                or self._positions
+                or self._versions.rows
             )
             check_destination(empty, self._load_mark, mark)
             try:
@@ -192,6 +208,7 @@ class MemoryBackend(MemoryJobs):
                 self._job_keys.clear()
                 self._positions.clear()
                 self._keys = MemoryKeys()
+                self._versions.clear()
                 self._load_mark = None
                 raise
             if mark is not None:
@@ -217,6 +234,8 @@ class MemoryBackend(MemoryJobs):
                     "numbers its events without gaps"
                 )
             self._events.append(attrs.evolve(item, data=json.loads(json.dumps(item.data))))
+        elif isinstance(item, StoredVersion):
+            self._versions.load(item)
         elif isinstance(item, Job):
             self._jobs[item.id] = item
             if item.idempotency_key is not None:
@@ -258,6 +277,7 @@ class _MemoryTransaction:
         store = self._live()
         checked = [store.schema.check_write(w) for w in writes]
         texts = [dump_json(f"writes[{n}].data", w.data) for n, w in enumerate(checked)]
+        now = datetime.now(UTC)
         out = []
         for write, text in zip(checked, texts, strict=True):
             table = store._records[write.kind]
@@ -267,6 +287,10 @@ class _MemoryTransaction:
                 raise ConflictError(write.kind, write.id, write.expected_version, actual)
             if store.schema.kind(write.kind).unique:
                 self.undo.append(store._keys.claim(write.kind, write.id, write.keys))
+            if old is not None:
+                self.undo.append(store._versions.keep(
+                    write.kind, write.id, old.version, old.schema_version, old.data, now
+                ))  # fmt: skip
             row = _Row((actual or 0) + 1, write.schema_version, text, write.indexed)
             table[write.id] = row
             self.undo.append(_restore(table, write.id, old))
@@ -296,9 +320,25 @@ class _MemoryTransaction:
                 actual,
                 detail="" if old else "does not exist",
             )
+        self.undo.append(store._versions.keep(
+            delete.kind, delete.id, old.version, old.schema_version, old.data,  # type: ignore[union-attr]
+            datetime.now(UTC), deleted=True,
+        ))  # fmt: skip
         del table[delete.id]
         self.undo.append(_restore(table, delete.id, old))
         self.undo.append(store._keys.release(delete.kind, delete.id))
+
+    def drop_versions(self, kind: str, ids: Sequence[str]) -> int:
+        store = self._live()
+        _, checked = store.schema.check_ids(kind, ids)
+        before = len(store._versions.rows)
+        self.undo.append(store._versions.drop(kind, checked))
+        return before - len(store._versions.rows)
+
+    def prune_versions(self, before: datetime) -> int:
+        count, undo = self._live()._versions.prune(require_aware("before", before))
+        self.undo.append(undo)
+        return count
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         store = self._live()
