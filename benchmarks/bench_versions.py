@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from relationship_core.plugins import Write, get_plugin_manager
-
 from bench_storage import BATCH, SCHEMA, parties
+
+from relationship_core.plugins import Write, get_plugin_manager
 
 
 def ours(url: str, rows: list[tuple[str, dict[str, Any], dict[str, Any]]], rounds: int) -> float:

@@ -535,9 +535,7 @@ class UnitOfWork:
             data = entry.mapping.unstructure(entry.obj)
             if entry.snapshot is None or data != entry.snapshot:
                 writes.append(
-                    entry.mapping.to_write(
-                        entry.obj, entry.version, data, actor=self.actor, at=now
-                    )
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor, at=now)
                 )
                 changed.append((entry, data))
         return writes, changed, deletes

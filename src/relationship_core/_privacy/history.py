@@ -113,7 +113,13 @@ def _versions(
         if gone is not None and gone.deleted:
             out.append(
                 Change(
-                    None, gone.replaced_at, Actor.system(), "deleted", {}, gone.version, _diff(doc, {})
+                    None,
+                    gone.replaced_at,
+                    Actor.system(),
+                    "deleted",
+                    {},
+                    gone.version,
+                    _diff(doc, {}),
                 )
             )
             before = {}  # an id created again starts a new life
@@ -159,7 +165,9 @@ def history(crm: Any, kind: str, id: str, *, events: bool = True) -> list[Change
     out: list[Change] = []
     n = 0  # events (in log order) go before the first version written after them
     for version in versions:
-        while n < len(logged) and version.at is not None and (logged[n].at or _EARLIEST) <= version.at:
+        while (
+            n < len(logged) and version.at is not None and (logged[n].at or _EARLIEST) <= version.at
+        ):
             out.append(logged[n])
             n += 1
         out.append(version)

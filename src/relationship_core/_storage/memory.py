@@ -289,7 +289,8 @@ class _MemoryTransaction:
                 self.undo.append(store._keys.claim(write.kind, write.id, write.keys))
             if old is not None:
                 self.undo.append(store._versions.keep(
-                    write.kind, write.id, old.version, old.schema_version, old.data, now
+                    write.kind, write.id, version=old.version,
+                    schema_version=old.schema_version, text=old.data, at=now,
                 ))  # fmt: skip
             row = _Row((actual or 0) + 1, write.schema_version, text, write.indexed)
             table[write.id] = row
@@ -311,18 +312,17 @@ class _MemoryTransaction:
         delete = store.schema.check_delete(delete)
         table = store._records[delete.kind]
         old = table.get(delete.id)
-        actual = old.version if old else None
-        if actual != delete.expected_version:
+        if old is None or old.version != delete.expected_version:
             raise ConflictError(
                 delete.kind,
                 delete.id,
                 delete.expected_version,
-                actual,
+                old.version if old else None,
                 detail="" if old else "does not exist",
             )
         self.undo.append(store._versions.keep(
-            delete.kind, delete.id, old.version, old.schema_version, old.data,  # type: ignore[union-attr]
-            datetime.now(UTC), deleted=True,
+            delete.kind, delete.id, version=old.version, schema_version=old.schema_version,
+            text=old.data, at=datetime.now(UTC), deleted=True,
         ))  # fmt: skip
         del table[delete.id]
         self.undo.append(_restore(table, delete.id, old))

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from relationship_core._domain.timeutil import require_aware
 from relationship_core._storage.aggregate import CheckedAggregate, check_aggregate, finish_groups
 from relationship_core._storage.contract import (
     Aggregate,
@@ -34,7 +35,6 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.dialect import Conn, SQLDialect, layout_v1, layout_v2
 from relationship_core._storage.dump import DumpItem
-from relationship_core._domain.timeutil import require_aware
 from relationship_core._storage.exact import from_units
 from relationship_core._storage.resume import LoadMark
 from relationship_core._storage.schema import (

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from relationship_core._storage.dialect import Conn, SQLDialect
 from relationship_core._storage.schema import CheckedWrite, decode_value, load_document
@@ -56,7 +56,7 @@ def layout_v6(d: SQLDialect) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=512)
-def _copy(ph: str, kind: str, deleted: bool) -> str:
+def _copy(ph: str, kind: str, *, deleted: bool) -> str:
     # The kind is a checked identifier (lowercase letters, digits, _), safe to inline.
     return (
         "INSERT INTO rc_versions (kind, id, version, schema_version, data, replaced_at, deleted) "
@@ -73,7 +73,7 @@ def _now(d: SQLDialect) -> Any:
 def keep_replaced(conn: Conn, d: SQLDialect, writes: Sequence[CheckedWrite]) -> None:
     """Copy the rows these updates (all of one kind) are about to replace."""
     now = _now(d)
-    statement = _copy(d.ph, writes[0].kind, False)
+    statement = _copy(d.ph, writes[0].kind, deleted=False)
     if len(writes) == 1:
         w = writes[0]
         conn.execute(statement, (now, w.id, w.expected_version))
@@ -87,14 +87,14 @@ def keep_replaced(conn: Conn, d: SQLDialect, writes: Sequence[CheckedWrite]) -> 
 
 def keep_deleted(conn: Conn, d: SQLDialect, kind: str, rid: str, version: int) -> None:
     """Copy the row a delete is about to remove."""
-    conn.execute(_copy(d.ph, kind, True), (_now(d), rid, version))
+    conn.execute(_copy(d.ph, kind, deleted=True), (_now(d), rid, version))
 
 
 def _version(row: Sequence[Any]) -> StoredVersion:
     data = row[5] if type(row[5]) is dict else load_document(row[5], row[1], row[2])
-    at = decode_value("datetime", row[6])
+    at = cast(datetime, decode_value("datetime", row[6]))
     return StoredVersion(
-        int(row[0]), row[1], row[2], int(row[3]), int(row[4]), data, at, bool(row[7])  # type: ignore[arg-type]
+        int(row[0]), row[1], row[2], int(row[3]), int(row[4]), data, at, bool(row[7])
     )
 
 
@@ -112,7 +112,9 @@ def drop_versions(conn: Conn, d: SQLDialect, kind: str, ids: Sequence[str]) -> i
     gone = 0
     for chunk in d.chunks(list(ids)):
         cond, params = d.any_of("id", chunk)
-        cur = conn.execute(f"DELETE FROM rc_versions WHERE kind = {d.ph} AND {cond}", (kind, *params))
+        cur = conn.execute(
+            f"DELETE FROM rc_versions WHERE kind = {d.ph} AND {cond}", (kind, *params)
+        )
         gone += max(int(cur.rowcount), 0)
     return gone
 

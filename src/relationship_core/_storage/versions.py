@@ -70,11 +70,11 @@ class MemoryVersions:
         self,
         kind: str,
         rid: str,
+        *,
         version: int,
         schema_version: int,
         text: str,
         at: datetime,
-        *,
         deleted: bool = False,
     ) -> Callable[[], None]:
         """Keep one replaced version; returns the undo step."""
