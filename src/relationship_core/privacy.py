@@ -19,6 +19,8 @@ from relationship_core._privacy.merge import (
 )
 from relationship_core._privacy.retention import (
     DEFAULT_RETENTION,
+    EVENTS,
+    VERSIONS,
     RetentionPolicy,
     RetentionReport,
     apply_retention,
@@ -28,6 +30,8 @@ from relationship_core._privacy.similar import NAME_SIMILARITY, normalise_name, 
 from relationship_core._privacy.spec import Redact, RedactorSpec
 
 __all__ = [
+    "EVENTS",
+    "VERSIONS",
     "DEFAULT_RETENTION",
     "ERASED",
     "NAME_SIMILARITY",

@@ -335,8 +335,10 @@ class _MemoryTransaction:
         self.undo.append(store._versions.drop(kind, checked))
         return before - len(store._versions.rows)
 
-    def prune_versions(self, before: datetime) -> int:
-        count, undo = self._live()._versions.prune(require_aware("before", before))
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        store = self._live()
+        checked = None if kinds is None else {store.schema.kind(k).name for k in kinds}
+        count, undo = store._versions.prune(require_aware("before", before), checked)
         self.undo.append(undo)
         return count
 

@@ -255,8 +255,8 @@ class VersionedTransaction(Transaction, Protocol):
         """Forget every kept version of these records (an erasure); how many went."""
         ...
 
-    def prune_versions(self, before: datetime) -> int:
-        """Forget the versions replaced before *before* (retention); how many went."""
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        """Forget the versions replaced before *before*, of *kinds* (all: ``None``); how many."""
         ...
 
 

@@ -518,8 +518,10 @@ class SQLTransaction(SQLJobTransaction):
         _, checked = self.store.schema.check_ids(kind, ids)
         return drop_versions(self._live(), self.store.dialect, kind, checked)
 
-    def prune_versions(self, before: datetime) -> int:
-        return prune_versions(self._live(), self.store.dialect, require_aware("before", before))
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        at = require_aware("before", before)
+        checked = None if kinds is None else [self.store.schema.kind(k).name for k in kinds]
+        return prune_versions(self._live(), self.store.dialect, at, checked)
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         conn = self._live()

@@ -119,10 +119,16 @@ def drop_versions(conn: Conn, d: SQLDialect, kind: str, ids: Sequence[str]) -> i
     return gone
 
 
-def prune_versions(conn: Conn, d: SQLDialect, before: datetime) -> int:
-    """Delete the versions replaced before *before*; how many rows went."""
+def prune_versions(
+    conn: Conn, d: SQLDialect, before: datetime, kinds: Sequence[str] | None = None
+) -> int:
+    """Delete the versions replaced before *before* (of *kinds* only, if given); how many went."""
     at = before if d.encode is None else d.encode("datetime", before.astimezone(UTC))
-    cur = conn.execute(f"DELETE FROM rc_versions WHERE replaced_at < {d.ph}", (at,))
+    where, params = f"replaced_at < {d.ph}", [at]
+    if kinds is not None:
+        cond, names = d.any_of("kind", list(kinds))
+        where, params = f"{where} AND {cond}", [at, *names]
+    cur = conn.execute(f"DELETE FROM rc_versions WHERE {where}", tuple(params))
     return max(int(cur.rowcount), 0)
 
 

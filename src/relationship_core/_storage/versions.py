@@ -19,7 +19,7 @@ the order the versions were kept in, not by version number.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -102,10 +102,16 @@ class MemoryVersions:
         wanted = set(ids)
         return self._keep_only(lambda v: not (v.kind == kind and v.id in wanted))
 
-    def prune(self, before: datetime) -> tuple[int, Callable[[], None]]:
-        """Forget the versions replaced before *before*: how many, and the undo step."""
-        count = sum(1 for v in self.rows if v.replaced_at < before)
-        return count, self._keep_only(lambda v: v.replaced_at >= before)
+    def prune(
+        self, before: datetime, kinds: Collection[str] | None = None
+    ) -> tuple[int, Callable[[], None]]:
+        """Forget the versions replaced before *before* (of *kinds*): how many, and the undo."""
+
+        def old(v: StoredVersion) -> bool:
+            return v.replaced_at < before and (kinds is None or v.kind in kinds)
+
+        count = sum(1 for v in self.rows if old(v))
+        return count, self._keep_only(lambda v: not old(v))
 
     def _keep_only(self, keep: Callable[[StoredVersion], bool]) -> Callable[[], None]:
         before = list(self.rows)

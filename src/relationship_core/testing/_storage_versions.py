@@ -125,8 +125,13 @@ class VersionTests:
         assert len(versioned.versions("other", "a")) == 1  # another kind's id is another record
         with versioned.transaction() as tx:
             assert tx.prune_versions(datetime.now(UTC) - timedelta(days=1)) == 0
+        later = datetime.now(UTC) + timedelta(minutes=1)
         with versioned.transaction() as tx:
-            assert tx.prune_versions(datetime.now(UTC) + timedelta(minutes=1)) == 2
+            assert tx.prune_versions(later, ["other"]) == 1
+        assert versioned.versions("other", "a") == []
+        assert len(versioned.versions("doc", "b")) == 1
+        with versioned.transaction() as tx:
+            assert tx.prune_versions(later) == 1
         assert versioned.versions("doc", "b") == []
         assert versioned.versions("other", "a") == []
 
