@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from relationship_core._storage.dialect import Conn, SQLDialect
-from relationship_core._storage.schema import CheckedWrite, decode_value, load_document
+from relationship_core._storage.schema import CheckedWrite, decode_value, dump_json, load_document
 from relationship_core._storage.sql import table
 from relationship_core._storage.versions import StoredVersion
 
@@ -83,6 +83,30 @@ def keep_replaced(conn: Conn, d: SQLDialect, writes: Sequence[CheckedWrite]) -> 
         cur.executemany(statement, [(now, w.id, w.expected_version) for w in writes])
     finally:
         cur.close()
+    if len({w.id for w in writes}) < len(writes):
+        _keep_rewritten(conn, d, writes, now)
+
+
+def _keep_rewritten(conn: Conn, d: SQLDialect, writes: Sequence[CheckedWrite], now: Any) -> None:
+    """A record written twice in one batch: its middle version is the earlier write's."""
+    earlier: dict[str, CheckedWrite] = {}
+    for w in writes:
+        before = earlier.get(w.id)
+        earlier[w.id] = w
+        if before is None or w.expected_version != (before.expected_version or 0) + 1:
+            continue  # a stale second write conflicts; the transaction rolls back
+        conn.execute(
+            f"INSERT INTO rc_versions ({_COLUMNS[5:]}) VALUES ({', '.join([d.ph] * 7)})",
+            (
+                w.kind,
+                w.id,
+                w.expected_version,
+                before.schema_version,
+                dump_json("data", before.data),
+                now,
+                False if d.encode is None else 0,
+            ),
+        )
 
 
 def keep_deleted(conn: Conn, d: SQLDialect, kind: str, rid: str, version: int) -> None:

@@ -76,6 +76,17 @@ class VersionTests:
         assert [v.data["n"] for v in versioned.versions("doc", "b")] == [10, 12]
         assert versioned.versions("other", "a") == []
 
+    def test_a_record_written_twice_in_one_call_keeps_both(self, versioned: Any) -> None:
+        with versioned.transaction() as tx:
+            tx.put_many([_doc("a", 1), _doc("b", 1)])
+        with versioned.transaction() as tx:
+            tx.put_many([_doc("a", 2, 1), _doc("b", 2, 1), _doc("a", 3, 2)])
+        assert [(v.version, v.data["n"]) for v in versioned.versions("doc", "a")] == [
+            (1, 1),
+            (2, 2),
+        ]
+        assert [v.data["n"] for v in versioned.versions("doc", "b")] == [1]
+
     def test_a_delete_keeps_the_last_version_marked_deleted(self, versioned: Any) -> None:
         with versioned.transaction() as tx:
             tx.put_many([_doc("a", 1)])
