@@ -4,13 +4,16 @@ One lock serialises transactions; a transaction applies its changes at once
 and keeps an undo log, replayed backwards if the ``with`` block raises.
 Documents are kept as JSON text, so callers never share mutable state with
 the store and the memory backend accepts exactly what the SQL ones accept.
+The job queue is in `relationship_core._storage.memjobs`, dump and load in
+`relationship_core._storage.memdump`, old record versions in
+`relationship_core._storage.versions`.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +36,9 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
-from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
+from relationship_core._storage.memdump import MemoryDump
 from relationship_core._storage.memjobs import MemoryJobs
-from relationship_core._storage.resume import LoadMark, check_destination
+from relationship_core._storage.resume import LoadMark
 from relationship_core._storage.schema import (
     Schema,
     check_position,
@@ -58,7 +61,7 @@ class _Row:
     indexed: dict[str, Any]
 
 
-class MemoryBackend(MemoryJobs):
+class MemoryBackend(MemoryJobs, MemoryDump):
     """Records, events and jobs in Python dicts, guarded by one lock.
 
     Examples:
@@ -161,87 +164,6 @@ class MemoryBackend(MemoryJobs):
                 raise
             finally:
                 tx.closed = True
-
-    # -- dump and load (capability ``dump``) ------------------------------------------
-
-    def dump(self) -> Iterator[DumpItem]:
-        """Every record (with its claims), event, job and consumer position, as values."""
-        with self._lock:
-            self._check_open()
-            items: list[DumpItem] = []
-            for kind, table in self._records.items():
-                for rid in sorted(table):
-                    claims: dict[str, list[str]] = {}
-                    for key, value in self._keys._held.get((kind, rid), ()):
-                        claims.setdefault(key, []).append(value)
-                    items.append(DumpedRecord(self._record(kind, rid, table[rid]), claims))
-            items += [attrs.evolve(e, data=json.loads(json.dumps(e.data))) for e in self._events]
-            items += [self._jobs[j] for j in sorted(self._jobs)]
-            items += [ConsumerPosition(c, s) for c, s in sorted(self._positions.items())]
-            items += self._versions.all()
-        return iter(items)
-
-    def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
-        """Write a dump (or, with *mark*, one batch of it) as it was; see ``resume.py``.
-
-        All or nothing: if an item is refused, the store is left empty (and
-        unmarked, so a resumed copy starts again from the first item).
-        """
-        with self._lock:
-            self._check_open()
-            empty = not (
-                any(self._records.values())
-                or self._events
-                or self._jobs
-                or self._positions
-                or self._versions.rows
-            )
-            check_destination(empty, self._load_mark, mark)
-            try:
-                for item in items:
-                    self._load_one(item)
-            except BaseException:
-                for table in self._records.values():
-                    table.clear()
-                self._events.clear()
-                self._jobs.clear()
-                self._job_keys.clear()
-                self._positions.clear()
-                self._keys = MemoryKeys()
-                self._versions.clear()
-                self._load_mark = None
-                raise
-            if mark is not None:
-                self._load_mark = mark
-
-    def load_mark(self) -> LoadMark | None:
-        """The marker the last marked `load` left (``None``: none)."""
-        with self._lock:
-            return self._load_mark
-
-    def _load_one(self, item: DumpItem) -> None:
-        if isinstance(item, DumpedRecord):
-            r = item.record
-            write = Write(r.kind, r.id, r.data, r.indexed, None, r.schema_version, item.keys)
-            with self.transaction() as tx:
-                tx.put_many([write])
-            row = self._records[r.kind][r.id]
-            self._records[r.kind][r.id] = attrs.evolve(row, version=r.version)
-        elif isinstance(item, StoredEvent):
-            if item.seq != len(self._events) + 1:
-                raise StorageError(
-                    f"event {item.seq} follows {len(self._events)}: the memory store "
-                    "numbers its events without gaps"
-                )
-            self._events.append(attrs.evolve(item, data=json.loads(json.dumps(item.data))))
-        elif isinstance(item, StoredVersion):
-            self._versions.load(item)
-        elif isinstance(item, Job):
-            self._jobs[item.id] = item
-            if item.idempotency_key is not None:
-                self._job_keys[item.idempotency_key] = item.id
-        else:
-            self._positions[item.consumer] = item.seq
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
