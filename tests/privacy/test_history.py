@@ -81,7 +81,7 @@ def test_a_deletion_ends_a_life_and_an_undone_merge_starts_the_next(url: str) ->
         crm.parties.add(bob)
         crm.parties.add(twin)
         _rename(crm, twin.id, "Bob Other", CLERK)
-        merge = merge_parties(crm, bob.id, twin.id)
+        merge = merge_parties(crm, bob.id, twin.id, actor=DPO)
         assert crm.parties.find(twin.id) is None
         gone = history(crm, "party", twin.id, events=False)  # deleted, its history kept
         assert [(c.event, c.version) for c in gone] == [
@@ -90,7 +90,7 @@ def test_a_deletion_ends_a_life_and_an_undone_merge_starts_the_next(url: str) ->
             ("deleted", 2),
         ]
         assert gone[-1].changes["name"] == FieldChange("Bob Other", None)
-        undo_merge(crm, merge.id)
+        undo_merge(crm, merge.id, actor=CLERK)
         back = history(crm, "party", twin.id, events=False)
         assert [(c.event, c.version) for c in back] == [
             ("version 1", 1),
@@ -99,6 +99,10 @@ def test_a_deletion_ends_a_life_and_an_undone_merge_starts_the_next(url: str) ->
             ("version 1", 1),
         ]
         assert back[-1].changes["name"] == FieldChange(None, "Bob Other")  # a new life
+        assert back[-1].actor == CLERK  # restored by the one who undid the merge
+        [merged] = history(crm, "party_merge", merge.id, events=False)[-1:]
+        assert merged.actor == CLERK
+        assert history(crm, "party_merge", merge.id, events=False)[0].actor == DPO
 
 
 def test_a_backend_without_versions_shows_the_current_version_and_events() -> None:
