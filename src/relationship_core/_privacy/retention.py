@@ -171,7 +171,9 @@ def _event_changes(
     return out
 
 
-def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[Write]:
+def _record_writes(
+    crm: Any, policy: RetentionPolicy, cutoff: datetime, now: datetime
+) -> list[Write]:
     mapping: KindMapping[Any] = crm.registry.get(policy.kind)
     out = []
     for record in _all(crm.backend, policy.kind):
@@ -183,7 +185,7 @@ def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[
         new = blank(doc, policy.fields, _NOBODY)
         if new != doc:
             obj = mapping.structure(new, mapping.cls)
-            out.append(mapping.to_write(obj, record.version))
+            out.append(mapping.to_write(obj, record.version, actor=crm.actor, at=now))
     return out
 
 
@@ -246,7 +248,7 @@ def apply_retention(
         spec = specs.get(policy.kind)
         if (spec is not None and spec.accounting) or policy.kind not in crm.registry:
             continue
-        found = _record_writes(crm, policy, cutoff)
+        found = _record_writes(crm, policy, cutoff, now)
         if found:
             writes.extend(found)
             counts[policy.kind] = len(found)
