@@ -180,6 +180,28 @@ def test_erasure_forgets_old_versions_and_old_addresses(url: str, tmp_path: Path
         assert "annabel" not in str(last.fields).lower()
 
 
+def test_erasure_finds_records_deleted_or_edited_since_they_named_the_party(url: str) -> None:
+    with rc.open(url) as crm:
+        ann = rc.Person(name="Annabel Quixote", emails=["annabel.q@example.org"])
+        gone = rc.Person(name="Friend of Annabel Quixote")
+        edited = rc.Person(name="Asked for annabel.q@example.org")
+        for p in (ann, gone, edited):
+            crm.parties.add(p)
+        with crm.unit_of_work(CLERK) as uow:
+            uow.parties.delete(uow.parties.get(gone.id))
+        _rename(crm, edited.id, "Someone else", CLERK)
+        backend: Any = crm.backend
+        assert backend.versions("party", gone.id)[-1].deleted
+        exported = export_party(crm, ann.id).document["versions"]["party"]
+        assert {gone.id, edited.id} <= set(exported)
+        erase_party(crm, ann.id, "request")
+        assert backend.versions("party", gone.id) == []
+        assert backend.versions("party", edited.id) == []
+        text = str(backend.read_versions(0, 1000)).lower()
+        assert "annabel" not in text
+        assert crm.parties.get(edited.id).name == "Someone else"
+
+
 def test_the_sqlite_versions_table_holds_no_trace_after_erasure(tmp_path: Path) -> None:
     db = tmp_path / "v.db"
     with rc.open(f"sqlite:///{db}") as crm:

@@ -5,8 +5,9 @@ change raises ``ConflictError``; erasing again is safe and finishes the job),
 the event log's payloads and the job queue, cancels the party's pending jobs
 and schedules, and appends ``party.erased`` (who, when, why, how much; none of
 the erased data). Every kept old version (capability ``versions``) of every
-record it redacts or deletes, and of a twin merged into the party, is
-forgotten in the same transaction: redacting a record only to keep its
+record it redacts or deletes, of a twin merged into the party, and of any
+record whose kept versions name the party (a record deleted since, or edited
+not to), is forgotten in the same transaction: redacting a record only to keep its
 unredacted past would erase nothing. Then the store's files are vacuumed
 (`raw.wipe`).
 """
@@ -48,6 +49,7 @@ __all__ = [
     "kept_versions",
     "redactors",
     "subject_of",
+    "versions_about",
 ]
 
 _ENVELOPE = "_envelope"
@@ -138,6 +140,31 @@ def subject_of(crm: Any, party_id: str) -> tuple[Record, Subject]:
         if doc.get("phone") and str(doc["phone"]) not in phones:
             phones.append(str(doc["phone"]))
     return record, Subject.of(party_id, texts, phones)
+
+
+def versions_about(crm: Any, subject: Subject, ids: set[str]) -> set[tuple[str, str]]:
+    """``(kind, id)`` of every record with a kept version naming the party or its records.
+
+    Found by reading every kept version (like the event log): a record deleted
+    since, or one that mentioned the party only before an edit, is found too.
+    """
+    backend = crm.backend
+    if "versions" not in getattr(backend, "capabilities", ()):
+        return set()
+    found: set[tuple[str, str]] = set()
+    after = 0
+    while page := backend.read_versions(after, 500):
+        for v in page:
+            text = json.dumps(v.data, ensure_ascii=False)
+            if (
+                v.id in ids
+                or subject.party_id in text
+                or subject.mentioned_in(text)
+                or subject.mentioned_in(v.id)
+            ):
+                found.add((v.kind, v.id))
+        after = page[-1].seq
+    return found
 
 
 def kept_versions(backend: Any, kind: str, rid: str) -> list[StoredVersion]:
@@ -326,6 +353,8 @@ def erase_party(
     for (kind, _), record in mentions.items():
         plan.record(crm.registry.get(kind), record, about=False)
     about_ids = {rid for _, rid in about} | {party_id}
+    for kind, rid in versions_about(crm, subject, about_ids):  # deleted or edited since
+        plan.forget.setdefault(kind, set()).add(rid)
     for event in raw.all_events(crm.backend):
         plan.event(event, about_ids)
     for job in raw.all_jobs(crm.backend):

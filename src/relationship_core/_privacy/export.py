@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import about_party, kept_versions, subject_of
+from relationship_core._privacy.erase import about_party, kept_versions, subject_of, versions_about
 
 __all__ = ["FORMAT", "PartyExport", "export_party"]
 
@@ -68,7 +68,9 @@ def export_party(crm: Any, party_id: str) -> PartyExport:
             entry["written_by"] = rec.data["_actor"]
         records.setdefault(kind, []).append(entry)
     versions: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for kind, rid in sorted({("party", party_id), *about, *mentions}):
+    about_ids = {rid for _, rid in about} | {party_id}
+    earlier = versions_about(crm, subject, about_ids)  # records deleted or edited since
+    for kind, rid in sorted({("party", party_id), *about, *mentions, *earlier}):
         kept = [
             {
                 "version": v.version,

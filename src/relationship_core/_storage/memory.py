@@ -149,6 +149,14 @@ class MemoryBackend(MemoryJobs, MemoryDump):
             self._check_open()
             return self._versions.of(kind, rid)
 
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first."""
+        check_position(after, limit)
+        with self._lock:
+            self._check_open()
+            rows = [v for v in self._versions.rows if v.seq > after][:limit]
+            return [attrs.evolve(v, data=json.loads(json.dumps(v.data))) for v in rows]
+
     # -- writes --------------------------------------------------------------------
 
     @contextmanager

@@ -268,6 +268,10 @@ class VersionedBackend(StorageBackend, Protocol):
         """The kept versions of one record, oldest first (``seq`` order); not the current one."""
         ...
 
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first, at most *limit*."""
+        ...
+
     def transaction(self) -> AbstractContextManager[VersionedTransaction]:
         """Begin a transaction; commit on normal exit, roll back on an exception."""
         ...

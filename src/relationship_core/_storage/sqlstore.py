@@ -66,6 +66,7 @@ from relationship_core._storage.sqlversions import (
     keep_replaced,
     layout_v6,
     prune_versions,
+    read_all_versions,
     read_versions,
 )
 from relationship_core._storage.versions import StoredVersion
@@ -376,6 +377,12 @@ class SQLStore(SQLJobs):
         _, [rid] = self.schema.check_ids(kind, [id])
         with self._reader() as conn:
             return read_versions(conn, self.dialect, kind, rid)
+
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first (an erasure's scan)."""
+        check_position(after, limit)
+        with self._reader() as conn:
+            return read_all_versions(conn, self.dialect, after, limit)
 
     def dump(self) -> Iterator[DumpItem]:
         """Every record (with its claims), event, job and consumer position (``sqldump.py``)."""

@@ -32,6 +32,7 @@ __all__ = [
     "layout_v6",
     "load_version",
     "prune_versions",
+    "read_all_versions",
     "read_versions",
 ]
 
@@ -127,6 +128,15 @@ def read_versions(conn: Conn, d: SQLDialect, kind: str, rid: str) -> list[Stored
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM rc_versions WHERE kind = {d.ph} AND id = {d.ph} ORDER BY seq",
         (kind, rid),
+    ).fetchall()
+    return [_version(r) for r in rows]
+
+
+def read_all_versions(conn: Conn, d: SQLDialect, after: int, limit: int) -> list[StoredVersion]:
+    """Kept versions of every record with ``seq > after``, in seq order, at most *limit*."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM rc_versions WHERE seq > {d.ph} ORDER BY seq LIMIT {d.ph}",
+        (after, limit),
     ).fetchall()
     return [_version(r) for r in rows]
 

@@ -76,6 +76,26 @@ class VersionTests:
         assert [v.data["n"] for v in versioned.versions("doc", "b")] == [10, 12]
         assert versioned.versions("other", "a") == []
 
+    def test_every_kept_version_is_read_in_seq_order(self, versioned: Any) -> None:
+        with versioned.transaction() as tx:
+            tx.put_many([_doc("a", 1), _doc("b", 1), _doc("a", 1, kind="other")])
+        for n in (2, 3):
+            with versioned.transaction() as tx:
+                tx.put_many([_doc("b", n, n - 1), _doc("a", n, n - 1, kind="other")])
+        with versioned.transaction() as tx:
+            tx.delete(Delete("doc", "a", 1))
+        every = versioned.read_versions(0, 100)
+        assert [(v.kind, v.id, v.version) for v in every] == [
+            ("doc", "b", 1),
+            ("other", "a", 1),
+            ("doc", "b", 2),
+            ("other", "a", 2),
+            ("doc", "a", 1),
+        ]
+        assert every[-1].deleted
+        assert versioned.read_versions(every[1].seq, 2) == every[2:4]
+        assert versioned.read_versions(every[-1].seq, 10) == []
+
     def test_a_record_written_twice_in_one_call_keeps_both(self, versioned: Any) -> None:
         with versioned.transaction() as tx:
             tx.put_many([_doc("a", 1), _doc("b", 1)])
