@@ -2,7 +2,9 @@
 
 Before an update or a delete the replaced row is copied with one
 ``INSERT ... SELECT`` from the kind's table, guarded by the same ``id`` and
-``version`` as the write itself, in the write's transaction: no document
+``version`` as the write itself, in the write's transaction (SQLite: one per
+row through ``executemany``; PostgreSQL: one per batch, joined on the
+batch's ``(id, version)`` arrays, saving a round trip per row): no document
 crosses into Python and nothing is diffed on the write path (a stale write
 copies nothing, and its conflict rolls the transaction back anyway). Inserts
 copy nothing. ``seq`` orders the versions (a record deleted and created again
@@ -66,6 +68,18 @@ def _copy(ph: str, kind: str, *, deleted: bool) -> str:
     )
 
 
+@lru_cache(maxsize=512)
+def _copy_set(kind: str) -> str:
+    # PostgreSQL: a whole batch in one statement (one round trip), joined on the
+    # (id, version) pairs the updates name.
+    return (
+        "INSERT INTO rc_versions (kind, id, version, schema_version, data, replaced_at, deleted) "
+        f"SELECT '{kind}', t.id, t.version, t.schema_version, t.data, %s, FALSE "
+        f"FROM {table(kind)} t JOIN unnest(%s::text[], %s::bigint[]) AS w (id, version) "
+        "ON t.id = w.id AND t.version = w.version ORDER BY w.id"
+    )
+
+
 def _now(d: SQLDialect) -> Any:
     now = datetime.now(UTC)
     return now if d.encode is None else d.encode("datetime", now)
@@ -79,11 +93,16 @@ def keep_replaced(conn: Conn, d: SQLDialect, writes: Sequence[CheckedWrite]) -> 
         w = writes[0]
         conn.execute(statement, (now, w.id, w.expected_version))
         return
-    cur = conn.cursor()
-    try:
-        cur.executemany(statement, [(now, w.id, w.expected_version) for w in writes])
-    finally:
-        cur.close()
+    if d.name == "SQLite":  # in-process: executemany costs no round trips
+        cur = conn.cursor()
+        try:
+            cur.executemany(statement, [(now, w.id, w.expected_version) for w in writes])
+        finally:
+            cur.close()
+    else:
+        ids = [w.id for w in writes]
+        versions = [w.expected_version for w in writes]
+        conn.execute(_copy_set(writes[0].kind), (now, ids, versions))
     if len({w.id for w in writes}) < len(writes):
         _keep_rewritten(conn, d, writes, now)
 
