@@ -90,6 +90,8 @@ from relationship_core._storage.protocols import (
     Reader,
     StorageBackend,
     Transaction,
+    VersionedBackend,
+    VersionedTransaction,
     contract_version,
     require_job_control,
 )
@@ -107,6 +109,7 @@ from relationship_core._storage.schema import (
     run_query,
 )
 from relationship_core._storage.url import StorageURL, parse_url, redact
+from relationship_core._storage.versions import MemoryVersions, StoredVersion
 
 __all__ = [
     # pluggy wiring
@@ -133,6 +136,10 @@ __all__ = [
     "Transaction",
     "JobControlBackend",
     "JobControlTransaction",
+    "VersionedBackend",
+    "VersionedTransaction",
+    "StoredVersion",
+    "MemoryVersions",
     "CONTRACT_VERSION",
     "contract_version",
     "require_job_control",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from relationship_core._privacy.erase import ErasureReport, PartyErased, erase_party
 from relationship_core._privacy.export import PartyExport, export_party
-from relationship_core._privacy.history import Change, Erasure, erasures, history
+from relationship_core._privacy.history import Change, Erasure, FieldChange, erasures, history
 from relationship_core._privacy.merge import (
     DuplicateGroup,
     PartyMerge,
@@ -19,6 +19,8 @@ from relationship_core._privacy.merge import (
 )
 from relationship_core._privacy.retention import (
     DEFAULT_RETENTION,
+    EVENTS,
+    VERSIONS,
     RetentionPolicy,
     RetentionReport,
     apply_retention,
@@ -28,6 +30,8 @@ from relationship_core._privacy.similar import NAME_SIMILARITY, normalise_name, 
 from relationship_core._privacy.spec import Redact, RedactorSpec
 
 __all__ = [
+    "EVENTS",
+    "VERSIONS",
     "DEFAULT_RETENTION",
     "ERASED",
     "NAME_SIMILARITY",
@@ -35,6 +39,7 @@ __all__ = [
     "DuplicateGroup",
     "Erasure",
     "ErasureReport",
+    "FieldChange",
     "PartyErased",
     "PartyExport",
     "PartyMerge",

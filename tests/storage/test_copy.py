@@ -55,11 +55,18 @@ def _everything(url: str) -> dict[str, Any]:
             (j.id, j.state, j.attempts, j.lease_owner, j.lease_expires_at, j.due_at, j.group)
             for j in backend.list_jobs(limit=1000)
         ]
+        versions = [  # the old record versions (rc_versions), in their order
+            (v.seq, v.kind, v.id, v.version, v.replaced_at, v.deleted, v.data)
+            for spec in backend.schema.kinds
+            for rid, *_ in records[spec.name]
+            for v in backend.versions(spec.name, rid)
+        ]
         return {
             "records": records,
             "events": events,
             "jobs": jobs,
             "position": backend.get_position("copy-test"),
+            "versions": sorted(versions, key=lambda v: v[0]),
         }
 
 
@@ -77,10 +84,18 @@ def test_a_demo_store_goes_to_postgresql_and_back(
     assert want["position"] == 42
     assert _everything(pg) == want
     assert _everything(back) == want
+    assert want["versions"]
     with open_store(pg) as crm:  # the copy goes on numbering events after the copied ones
         backend: Any = crm.backend
         top = want["events"][-1][0]
         assert backend.read_events(top - 1, 5)[-1].seq == top
+        [party] = [p for p in crm.parties.iterate() if p.name == "Ada Lovelace"]
+        kept = len(backend.versions("party", party.id))
+        with crm.unit_of_work() as uow:  # and old versions after the copied ones
+            uow.parties.get(party.id).name = "Ada King"
+        later = backend.versions("party", party.id)
+        assert len(later) == kept + 1
+        assert later[-1].seq > want["versions"][-1][0]
 
 
 def test_an_interrupted_copy_continues_to_a_verified_result(

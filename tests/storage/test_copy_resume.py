@@ -73,7 +73,9 @@ def test_a_copy_killed_at_a_random_moment_continues_to_the_same_store(
     with open_store(first) as crm:
         backend: Any = crm.backend
         schema = backend.schema
-        expected = _lines(backend)
+        # The journal does not keep old record versions (no ``versions`` capability):
+        # they are left out of a copy into it, so neither direction carries them.
+        expected = [line for line in _lines(backend) if line[0] != "version"]
         if direction == "jsonl-to-sqlite":  # the source is a journal made beforehand
             made = jsonl(journal, schema)
             copy_any(backend, made)
@@ -129,7 +131,7 @@ def test_an_interrupted_copy_of_another_source_is_refused(
                 copy_any(empty.backend, dst)
             assert dst.load_mark().done == 10
             assert copy_any(crm.backend, dst).resumed
-            assert _lines(dst) == _lines(crm.backend)
+            assert _lines(dst) == [x for x in _lines(crm.backend) if x[0] != "version"]
         finally:
             dst.close()
 

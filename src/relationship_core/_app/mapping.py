@@ -8,13 +8,15 @@ references to other kinds the unit of work checks at commit. A
 the feature plugins contribute (``relationship_core_kinds``).
 
 Who wrote a record version (the `Actor`) travels under the reserved key
-``"_actor"`` of the stored document and is stripped before the object is
+``"_actor"`` of the stored document, and when (the unit of work's clock, ISO
+8601) under ``"_written_at"``; both are stripped before the object is
 rebuilt, so the storage contract does not change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -22,18 +24,21 @@ import attrs
 from relationship_core import _serialize
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.money import Money
+from relationship_core._domain.timeutil import require_aware
 from relationship_core._domain.validators import MAX_ID_LENGTH, check_text, items
 from relationship_core._storage.contract import IndexValue, Record, Write
 from relationship_core._storage.schema import FieldSpec, KindSpec, Schema, check_identifier
 from relationship_core.exceptions import CorruptRecordError, SchemaError, ValidationError
 
-__all__ = ["ACTOR_KEY", "MONEY", "KindMapping", "MappingRegistry", "Upgrade"]
+__all__ = ["ACTOR_KEY", "MONEY", "WRITTEN_AT_KEY", "KindMapping", "MappingRegistry", "Upgrade"]
 
 #: The indexed type of a `Money` value: stored as ``<field>_amount`` and ``<field>_currency``.
 MONEY = "money"
 
 #: Reserved document key holding who wrote the record version.
 ACTOR_KEY = "_actor"
+#: Reserved document key holding when the record version was written (ISO 8601).
+WRITTEN_AT_KEY = "_written_at"
 
 T = TypeVar("T")
 
@@ -186,11 +191,14 @@ class KindMapping(Generic[T]):
         data: dict[str, Any] | None = None,
         *,
         actor: Actor | None = None,
+        at: datetime | None = None,
     ) -> Write:
-        """A write storing *obj* over the version the caller read (by *actor*, if given)."""
+        """A write storing *obj* over the version the caller read (by *actor*, at *at*, if given)."""
         document = data if data is not None else self.unstructure(obj)
         if actor is not None:
             document = {**document, ACTOR_KEY: actor.to_dict()}
+        if at is not None:
+            document = {**document, WRITTEN_AT_KEY: require_aware("at", at).isoformat()}
         return Write(
             self.kind,
             self.id_of(obj),
@@ -207,6 +215,18 @@ class KindMapping(Generic[T]):
         stored = record.data.get(ACTOR_KEY)
         return Actor.system() if stored is None else Actor.from_dict(stored)
 
+    @staticmethod
+    def written_at_of(record: Record) -> datetime | None:
+        """When this record version was written (``None``: before history was kept)."""
+        stored = record.data.get(WRITTEN_AT_KEY)
+        if not isinstance(stored, str):
+            return None
+        try:
+            when = datetime.fromisoformat(stored)
+        except ValueError:
+            return None
+        return when if when.tzinfo is not None else None
+
     def upgrade(self, record: Record) -> dict[str, Any]:
         """The record's document brought to `schema_version`."""
         version = record.schema_version
@@ -216,7 +236,8 @@ class KindMapping(Generic[T]):
                 f"this code's {self.schema_version}; upgrade relationship_core"
             )
         data = dict(record.data)
-        data.pop(ACTOR_KEY, None)  # who wrote it is not part of the object
+        data.pop(ACTOR_KEY, None)  # who wrote it (and when) is not part of the object
+        data.pop(WRITTEN_AT_KEY, None)
         while version < self.schema_version:
             data = self.upgrades[version](data)
             version += 1

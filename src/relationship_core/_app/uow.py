@@ -26,6 +26,7 @@ A unit of work belongs to one thread; the CRM that makes them may be shared.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast, overload
 
 import attrs
@@ -385,6 +386,8 @@ class UnitOfWork:
         writes: list[Write] = []
         changed: list[tuple[_Entry, dict[str, Any]]] = []
         deletes: list[Delete] = []
+        clock = getattr(self._crm, "clock", None)
+        now = clock.now() if clock is not None else datetime.now(UTC)
         for entry in self._entries.values():
             if entry.deleted:
                 deletes.append(
@@ -394,7 +397,7 @@ class UnitOfWork:
             data = entry.mapping.unstructure(entry.obj)
             if entry.snapshot is None or data != entry.snapshot:
                 writes.append(
-                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor)
+                    entry.mapping.to_write(entry.obj, entry.version, data, actor=self.actor, at=now)
                 )
                 changed.append((entry, data))
         return writes, changed, deletes

@@ -4,7 +4,12 @@ One transaction rewrites the records (at the versions read: a concurrent
 change raises ``ConflictError``; erasing again is safe and finishes the job),
 the event log's payloads and the job queue, cancels the party's pending jobs
 and schedules, and appends ``party.erased`` (who, when, why, how much; none of
-the erased data). Then the store's files are vacuumed (`raw.wipe`).
+the erased data). Every kept old version (capability ``versions``) of every
+record it redacts or deletes, of a twin merged into the party, and of any
+record whose kept versions name the party (a record deleted since, or edited
+not to), is forgotten in the same transaction: redacting a record only to keep its
+unredacted past would erase nothing. Then the store's files are vacuumed
+(`raw.wipe`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 
@@ -28,7 +33,12 @@ from relationship_core._privacy import raw
 from relationship_core._privacy.scrub import Subject, blank, scrub
 from relationship_core._privacy.spec import RedactorSpec
 from relationship_core._storage.contract import Delete, Job, Query, Record, StoredEvent, Write
-from relationship_core._storage.protocols import JobControlTransaction, StorageBackend
+from relationship_core._storage.protocols import (
+    JobControlTransaction,
+    StorageBackend,
+    VersionedTransaction,
+)
+from relationship_core._storage.versions import StoredVersion
 from relationship_core.exceptions import NotFoundError, ValidationError
 
 __all__ = [
@@ -36,8 +46,10 @@ __all__ = [
     "PartyErased",
     "about_party",
     "erase_party",
+    "kept_versions",
     "redactors",
     "subject_of",
+    "versions_about",
 ]
 
 _ENVELOPE = "_envelope"
@@ -77,6 +89,8 @@ class ErasureReport:
         jobs_redacted: Job payloads rewritten.
         jobs_cancelled: Pending or claimed jobs cancelled.
         storage: What was done to the store's files.
+        versions: Old record versions forgotten (capability ``versions``): every
+            kept version of every record redacted, deleted or merged into the party.
     """
 
     party_id: str
@@ -90,6 +104,7 @@ class ErasureReport:
     jobs_redacted: int
     jobs_cancelled: int
     storage: str
+    versions: int = 0
 
 
 def redactors(plugins: PluginManager | None = None) -> dict[str, RedactorSpec]:
@@ -110,10 +125,53 @@ def subject_of(crm: Any, party_id: str) -> tuple[Record, Subject]:
     record = crm.backend.get_many("party", [party_id]).get(party_id)
     if record is None:
         raise NotFoundError("party", party_id)
-    doc = crm.registry.get("party").upgrade(record)
-    texts = [str(doc.get("name") or ""), *(str(e) for e in doc.get("emails") or ())]
-    phones = [str(doc["phone"])] if doc.get("phone") else []
+    mapping = crm.registry.get("party")
+    texts: list[str] = []
+    phones: list[str] = []
+    # Old versions too: an address the party had once is theirs as much as today's.
+    for rec in [*(v.as_record() for v in kept_versions(crm.backend, "party", party_id)), record]:
+        try:
+            doc = mapping.upgrade(rec)
+        except (ValidationError, KeyError, TypeError, ValueError):
+            continue
+        for text in [str(doc.get("name") or ""), *(str(e) for e in doc.get("emails") or ())]:
+            if text not in texts:
+                texts.append(text)
+        if doc.get("phone") and str(doc["phone"]) not in phones:
+            phones.append(str(doc["phone"]))
     return record, Subject.of(party_id, texts, phones)
+
+
+def versions_about(crm: Any, subject: Subject, ids: set[str]) -> set[tuple[str, str]]:
+    """``(kind, id)`` of every record with a kept version naming the party or its records.
+
+    Found by reading every kept version (like the event log): a record deleted
+    since, or one that mentioned the party only before an edit, is found too.
+    """
+    backend = crm.backend
+    if "versions" not in getattr(backend, "capabilities", ()):
+        return set()
+    found: set[tuple[str, str]] = set()
+    after = 0
+    while page := backend.read_versions(after, 500):
+        for v in page:
+            text = json.dumps(v.data, ensure_ascii=False)
+            if (
+                v.id in ids
+                or subject.party_id in text
+                or subject.mentioned_in(text)
+                or subject.mentioned_in(v.id)
+            ):
+                found.add((v.kind, v.id))
+        after = page[-1].seq
+    return found
+
+
+def kept_versions(backend: Any, kind: str, rid: str) -> list[StoredVersion]:
+    """The kept old versions of one record (none on a backend without ``versions``)."""
+    if "versions" not in getattr(backend, "capabilities", ()):
+        return []
+    return list(backend.versions(kind, rid))
 
 
 def _all(backend: StorageBackend, kind: str) -> Iterator[Record]:
@@ -178,11 +236,23 @@ class _Plan:
     jobs: list[raw.JobChange] = attrs.Factory(list)
     jobs_redacted: int = 0
     cancelled: int = 0
+    forget: dict[str, set[str]] = attrs.Factory(dict)
+    versioned: frozenset[str] = frozenset()  # the kinds whose old versions the store keeps
+    at: datetime | None = None
+    forgotten: int = 0
 
     def record(self, mapping: KindMapping[Any], record: Record, *, about: bool) -> None:
         """Plan the redaction (or deletion) of one record."""
         kind, subject = mapping.kind, self.subject
         spec = self.specs.get(kind)
+        self.forget.setdefault(kind, set()).add(record.id)
+        if kind == "party_merge" and about:  # the twin merged into the party, and its records
+            data = record.data
+            if data.get("drop"):
+                self.forget.setdefault("party", set()).add(str(data["drop"]))
+            for removed in data.get("removed") or ():
+                if isinstance(removed, dict) and removed.get("kind") and removed.get("id"):
+                    self.forget.setdefault(str(removed["kind"]), set()).add(str(removed["id"]))
         doc = mapping.upgrade(record)
         new: dict[str, Any] | None = scrub(doc, subject)[0]
         if spec is not None and (about or spec.mentions) and new is not None:
@@ -205,7 +275,7 @@ class _Plan:
                     "this kind (relationship_core_redactors) that keeps it valid; nothing "
                     "was written",
                 ) from exc
-            self.writes.append(mapping.to_write(obj, record.version, actor=self.actor))
+            self.writes.append(mapping.to_write(obj, record.version, actor=self.actor, at=self.at))
             self.redacted[kind] = self.redacted.get(kind, 0) + 1
 
     def event(self, event: StoredEvent, about_ids: set[str]) -> None:
@@ -240,6 +310,10 @@ class _Plan:
         for d in self.deletes:
             tx.delete(d)
         raw.rewrite(tx, self.events, self.jobs)
+        # After the writes: the redacting update and the deletes kept what they replaced.
+        for kind, ids in sorted(self.forget.items()):
+            if kind in self.versioned:
+                self.forgotten += cast(VersionedTransaction, tx).drop_versions(kind, sorted(ids))
 
 
 def erase_party(
@@ -269,18 +343,22 @@ def erase_party(
     _, subject = subject_of(crm, party_id)
     about, mentions = about_party(crm, subject)
     uow = crm.unit_of_work(actor)
-    plan = _Plan(subject, redactors(plugins), uow.actor)
+    now = crm.clock.now() if getattr(crm, "clock", None) is not None else datetime.now(UTC)
+    plan = _Plan(subject, redactors(plugins), uow.actor, at=now)
+    if "versions" in crm.backend.capabilities:
+        plan.versioned = frozenset(k.name for k in crm.backend.schema.kinds)
     _mentioning_ids(crm, plan.specs, about, mentions)
     for (kind, _), record in about.items():
         plan.record(crm.registry.get(kind), record, about=True)
     for (kind, _), record in mentions.items():
         plan.record(crm.registry.get(kind), record, about=False)
     about_ids = {rid for _, rid in about} | {party_id}
+    for kind, rid in versions_about(crm, subject, about_ids):  # deleted or edited since
+        plan.forget.setdefault(kind, set()).add(rid)
     for event in raw.all_events(crm.backend):
         plan.event(event, about_ids)
     for job in raw.all_jobs(crm.backend):
         plan.job(job, about_ids)
-    now = crm.clock.now() if getattr(crm, "clock", None) is not None else datetime.now(UTC)
     clean_reason = scrub(reason, subject)[0]
     kinds = sorted({*plan.redacted, *plan.deleted})
     counts = {k: plan.redacted.get(k, 0) + plan.deleted.get(k, 0) for k in kinds}
@@ -318,6 +396,7 @@ def erase_party(
         plan.jobs_redacted,
         plan.cancelled,
         storage,
+        plan.forgotten,
     )
 
 

@@ -3,8 +3,9 @@
 Fit for an access or portability request (GDPR articles 15 and 20): the
 party's record, every record about it (the mappings' references, followed
 transitively, and records naming its id), every record anywhere mentioning
-its name, e-mail addresses or phone numbers, the events of those records and
-those mentioning the party, and the jobs that concern it.
+its name, e-mail addresses or phone numbers, the earlier versions the store
+kept of all of them (capability ``versions``), the events of those records
+and those mentioning the party, and the jobs that concern it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import attrs
 
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import about_party, subject_of
+from relationship_core._privacy.erase import about_party, kept_versions, subject_of, versions_about
 
 __all__ = ["FORMAT", "PartyExport", "export_party"]
 
@@ -33,7 +34,10 @@ class PartyExport:
         party_id: The party.
         document: The machine-readable document (JSON-able): ``format``,
             ``party_id``, ``exported_at``, ``party``, ``records`` (kind -> list of
-            ``{"id", "version", "data"}``), ``events`` and ``jobs``.
+            ``{"id", "version", "data"}``), ``versions`` (kind -> id -> the old
+            versions the store kept of the party and of those records, oldest
+            first: ``{"version", "replaced_at", "deleted", "written_by",
+            "written_at", "data"}``), ``events`` and ``jobs``.
         summary: A short readable account of what is held.
     """
 
@@ -48,7 +52,7 @@ class PartyExport:
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     """A stored document without the library's bookkeeping keys, actor kept apart."""
-    return {k: v for k, v in data.items() if k not in ("_actor", "_envelope")}
+    return {k: v for k, v in data.items() if k not in ("_actor", "_envelope", "_written_at")}
 
 
 def export_party(crm: Any, party_id: str) -> PartyExport:
@@ -63,6 +67,23 @@ def export_party(crm: Any, party_id: str) -> PartyExport:
         if "_actor" in rec.data:
             entry["written_by"] = rec.data["_actor"]
         records.setdefault(kind, []).append(entry)
+    versions: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    about_ids = {rid for _, rid in about} | {party_id}
+    earlier = versions_about(crm, subject, about_ids)  # records deleted or edited since
+    for kind, rid in sorted({("party", party_id), *about, *mentions, *earlier}):
+        kept = [
+            {
+                "version": v.version,
+                "replaced_at": v.replaced_at.isoformat(),
+                "deleted": v.deleted,
+                "written_by": v.data.get("_actor"),
+                "written_at": v.data.get("_written_at"),
+                "data": _clean(v.data),
+            }
+            for v in kept_versions(crm.backend, kind, rid)
+        ]
+        if kept:
+            versions.setdefault(kind, {})[rid] = kept
     ids = {rid for _, rid in about} | {party_id}
     events = []
     for event in raw.all_events(crm.backend):
@@ -100,10 +121,12 @@ def export_party(crm: Any, party_id: str) -> PartyExport:
         "exported_at": now.isoformat(),
         "party": _clean(record.data),
         "records": records,
+        "versions": versions,
         "events": events,
         "jobs": jobs,
     }
-    return PartyExport(party_id, document, _summary(record.data, records, events, jobs))
+    summary = _summary(record.data, records, events, jobs, versions)
+    return PartyExport(party_id, document, summary)
 
 
 def _summary(
@@ -111,6 +134,7 @@ def _summary(
     records: dict[str, list[dict[str, Any]]],
     events: list[Any],
     jobs: list[Any],
+    versions: dict[str, dict[str, list[dict[str, Any]]]],
 ) -> str:
     lines = [f"Data held about {party.get('name', '?')} (party {party.get('id', '?')}):"]
     emails = ", ".join(party.get("emails") or ()) or "none"
@@ -122,5 +146,7 @@ def _summary(
         f"  {len(events)} logged event(s)"
         + (f": {', '.join(f'{n} {t}' for t, n in sorted(kinds.items()))}" if kinds else "")
     )
+    old = sum(len(v) for by_id in versions.values() for v in by_id.values())
+    lines.append(f"  {old} earlier version(s) of these records")
     lines.append(f"  {len(jobs)} job(s)")
     return "\n".join(lines)

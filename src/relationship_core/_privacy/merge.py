@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import attrs
 
 from relationship_core._app.deletion import referring_records
-from relationship_core._app.mapping import KindMapping
+from relationship_core._app.mapping import ACTOR_KEY, WRITTEN_AT_KEY, KindMapping
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.validators import check_text
@@ -178,6 +178,13 @@ def _repoint(
     return mapping.to_write(obj, record.version)
 
 
+def _stamped(crm: Any, actor: Actor | None, writes: list[Write]) -> list[Write]:
+    """*writes* signed with who merges and when, so each version's history names them."""
+    who = (actor or crm.actor).to_dict()
+    at = _now(crm).isoformat()
+    return [attrs.evolve(w, data={**w.data, ACTOR_KEY: who, WRITTEN_AT_KEY: at}) for w in writes]
+
+
 def _commit(crm: Any, actor: Actor | None, event: PartyMerged, step: Any) -> None:
     with crm.unit_of_work(actor) as uow:
         uow.publish(event, kind="party")
@@ -226,7 +233,7 @@ def merge_parties(crm: Any, keep: str, drop: str, *, actor: Actor | None = None)
         for r in removed:
             tx.delete(Delete(r.kind, r.id, r.version))
         tx.delete(Delete("party", drop, dropped.version))
-        tx.put_many([*writes, MERGES.to_write(merge, None)])
+        tx.put_many(_stamped(crm, actor, [*writes, MERGES.to_write(merge, None)]))
 
     event = PartyMerged(
         aggregate_id=keep,
@@ -273,7 +280,7 @@ def undo_merge(crm: Any, merge_id: str, *, actor: Actor | None = None) -> PartyM
     merge.removed = []
 
     def step(tx: JobControlTransaction) -> None:
-        tx.put_many([*writes, MERGES.to_write(merge, version)])
+        tx.put_many(_stamped(crm, actor, [*writes, MERGES.to_write(merge, version)]))
 
     event = PartyMerged(
         aggregate_id=merge.keep,
@@ -295,7 +302,7 @@ def confirm_merge(crm: Any, merge_id: str, *, actor: Actor | None = None) -> Par
     merge.removed = []
 
     def step(tx: JobControlTransaction) -> None:
-        tx.put_many([MERGES.to_write(merge, version)])
+        tx.put_many(_stamped(crm, actor, [MERGES.to_write(merge, version)]))
 
     event = PartyMerged(
         aggregate_id=merge.keep,

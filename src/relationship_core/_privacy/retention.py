@@ -13,15 +13,24 @@ A policy with ``delete=True`` deletes whole records instead (their age field
 must be indexed): the rule audit (``rule_audit``, through the rules feature's
 own `prune_audits`, so its 90-day default is the one documented there) and
 the web front's rate-limit windows (``web_rate_window``, once their window
-has ended). Deletions go through the store's ordinary delete in batches, each
+has ended) and e-mailed sign-in links (``web_sign_in``, 30 days after they
+expired). Deletions go through the store's ordinary delete in batches, each
 batch its own unit of work, so each is in the event log.
+
+The policy kind ``"versions"`` deletes old record versions (capability
+``versions``) replaced longer ago than its period, in the run's own unit of
+work; a record's current version is never touched. Rewriting a record keeps
+the version it replaced, so a run prunes after its writes and, rather than
+keep what a policy just emptied, forgets the old versions of every record it
+rewrites; the versions of a kind with a deleting policy are pruned at that
+policy's period (a deleted sign-in link's last version does not outlive it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -37,13 +46,14 @@ from relationship_core._rules.audit import RULE_AUDITS
 from relationship_core._rules.retention import DEFAULT_RETENTION as AUDIT_RETENTION
 from relationship_core._rules.retention import prune_audits
 from relationship_core._storage.contract import Job, Write
-from relationship_core._storage.protocols import JobControlTransaction
+from relationship_core._storage.protocols import JobControlTransaction, VersionedTransaction
 from relationship_core.exceptions import ValidationError
 
 __all__ = [
     "DEFAULT_RETENTION",
     "EVENTS",
     "QUEUE",
+    "VERSIONS",
     "RetentionPolicy",
     "RetentionReport",
     "apply_retention",
@@ -52,6 +62,8 @@ __all__ = [
 
 #: The policy kind naming the event log's payloads.
 EVENTS = "events"
+#: The policy kind naming the old record versions a store keeps (capability ``versions``).
+VERSIONS = "versions"
 #: The job queue whose handler applies the default policies.
 QUEUE = "privacy.retention"
 _NOBODY = Subject.of("retention", (), ())
@@ -70,8 +82,10 @@ class RetentionPolicy:
     """How long one kind of data keeps its personal text.
 
     Attributes:
-        kind: A record kind, or ``"events"`` for the event log's payloads (there
-            the fields are those the aggregate kind's `RedactorSpec` names).
+        kind: A record kind, ``"events"`` for the event log's payloads (there
+            the fields are those the aggregate kind's `RedactorSpec` names), or
+            ``"versions"`` for old record versions (deleted once replaced longer
+            ago than ``keep_for``; ``fields`` and ``age_field`` are ignored).
         keep_for: How long after ``age_field`` the text is kept.
         fields: The fields emptied (text becomes ``"[erased]"``, lists and
             maps empty); ignored for ``"events"``.
@@ -101,7 +115,10 @@ class RetentionPolicy:
 #: The library's defaults: two years for event payloads and closed tickets'
 #: text, one year for delivered notifications' rendered text, three years for
 #: interaction notes; the rule audit deleted after 90 days (the rules
-#: feature's own retention), rate-limit windows a day after they end.
+#: feature's own retention), rate-limit windows a day after they end; old
+#: record versions deleted two years after they were replaced (the current
+#: version always stays), sign-in links 30 days after they expired (longer
+#: than any session they can have started: the default lasts 8 hours).
 DEFAULT_RETENTION: tuple[RetentionPolicy, ...] = (
     RetentionPolicy(EVENTS, timedelta(days=730)),
     RetentionPolicy(
@@ -113,16 +130,20 @@ DEFAULT_RETENTION: tuple[RetentionPolicy, ...] = (
     RetentionPolicy("interaction", timedelta(days=1095), ("summary",), age_field="occurred_at"),
     RetentionPolicy(RULE_AUDITS.kind, AUDIT_RETENTION, age_field="at", delete=True),
     RetentionPolicy("web_rate_window", timedelta(days=1), age_field="ends_at", delete=True),
+    RetentionPolicy(VERSIONS, timedelta(days=730)),
+    RetentionPolicy("web_sign_in", timedelta(days=30), age_field="expires_at", delete=True),
 )
 
 
 @attrs.frozen
 class RetentionReport:
-    """What one run removed: records rewritten per kind, event payloads, records deleted per kind."""
+    """What one run removed: records rewritten per kind, event payloads, records deleted per
+    kind, old record versions deleted."""
 
     records: dict[str, int]
     events: int
     deleted: dict[str, int] = attrs.Factory(dict)
+    versions: int = 0
 
 
 def _older(doc: dict[str, Any], field: str, cutoff: datetime) -> bool:
@@ -150,7 +171,9 @@ def _event_changes(
     return out
 
 
-def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[Write]:
+def _record_writes(
+    crm: Any, policy: RetentionPolicy, cutoff: datetime, now: datetime
+) -> list[Write]:
     mapping: KindMapping[Any] = crm.registry.get(policy.kind)
     out = []
     for record in _all(crm.backend, policy.kind):
@@ -162,7 +185,7 @@ def _record_writes(crm: Any, policy: RetentionPolicy, cutoff: datetime) -> list[
         new = blank(doc, policy.fields, _NOBODY)
         if new != doc:
             obj = mapping.structure(new, mapping.cls)
-            out.append(mapping.to_write(obj, record.version))
+            out.append(mapping.to_write(obj, record.version, actor=crm.actor, at=now))
     return out
 
 
@@ -204,11 +227,20 @@ def apply_retention(
     counts: dict[str, int] = {}
     events: list[raw.EventChange] = []
     deleted: dict[str, int] = {}
+    versioned = "versions" in crm.backend.capabilities  # others keep no old versions
+    prune_before: datetime | None = None
+    prune_kinds: dict[str, datetime] = {}
     for policy in policies:
         cutoff = now - policy.keep_for
+        if policy.kind == VERSIONS:
+            if versioned:
+                prune_before = cutoff if prune_before is None else max(prune_before, cutoff)
+            continue
         if policy.delete:
             if policy.kind in crm.registry and (gone := _prune(crm, policy, cutoff)):
                 deleted[policy.kind] = deleted.get(policy.kind, 0) + gone
+            if versioned and policy.kind in crm.registry:  # no older in history than in the kind
+                prune_kinds[policy.kind] = max(prune_kinds.get(policy.kind, cutoff), cutoff)
             continue
         if policy.kind == EVENTS:
             events.extend(_event_changes(crm, cutoff, specs))
@@ -216,21 +248,37 @@ def apply_retention(
         spec = specs.get(policy.kind)
         if (spec is not None and spec.accounting) or policy.kind not in crm.registry:
             continue
-        found = _record_writes(crm, policy, cutoff)
+        found = _record_writes(crm, policy, cutoff, now)
         if found:
             writes.extend(found)
             counts[policy.kind] = len(found)
 
+    pruned = 0
+
     def step(tx: JobControlTransaction) -> None:
+        nonlocal pruned
         tx.put_many(writes)
         raw.rewrite(tx, events, ())
+        if not versioned:
+            return
+        kept = cast(VersionedTransaction, tx)
+        # The text a policy emptied must not live on in the versions the rewrite kept.
+        rewritten: dict[str, list[str]] = {}
+        for w in writes:
+            rewritten.setdefault(w.kind, []).append(w.id)
+        for kind, ids in sorted(rewritten.items()):
+            pruned += kept.drop_versions(kind, ids)
+        for kind, cutoff in sorted(prune_kinds.items()):
+            pruned += kept.prune_versions(cutoff, [kind])
+        if prune_before is not None:
+            pruned += kept.prune_versions(prune_before)
 
     if uow is not None:
         uow._within_commit(step)
-    elif writes or events:
+    elif writes or events or (versioned and (prune_before is not None or prune_kinds)):
         with crm.unit_of_work() as own:
             own._within_commit(step)
-    return RetentionReport(counts, len(events), deleted)
+    return RetentionReport(counts, len(events), deleted, pruned)
 
 
 def retention_job(job: Job, uow: Any) -> None:

@@ -71,6 +71,10 @@ JobState: TypeAlias = Literal["pending", "claimed", "done", "dead", "cancelled",
 #: ``resumable_load``: ``load(items, mark=LoadMark(...))`` writes a batch and its
 #: progress marker atomically and ``load_mark()`` reads it back
 #: (`relationship_core._storage.resume`), so an interrupted copy can continue.
+#: ``versions``: every replaced or deleted record version is kept (layout 6's
+#: ``rc_versions``) and read back with ``versions(kind, id)``
+#: (`relationship_core._storage.versions`); without it history shows the current
+#: version and the event log only.
 Capability: TypeAlias = Literal[
     "persistent",
     "threads",
@@ -81,6 +85,7 @@ Capability: TypeAlias = Literal[
     "multi_valued",
     "dump",
     "resumable_load",
+    "versions",
 ]
 
 #: The storage contract this library speaks. A backend declares the version it
@@ -100,7 +105,7 @@ Op.__doc__ = (
 JobState.__doc__ = "A job's state: pending, claimed, done, dead, cancelled or discarded."
 Capability.__doc__ = (
     "Optional backend abilities: persistent, threads, multiprocess, job_control, aggregates, "
-    "unique_keys, multi_valued, dump, resumable_load."
+    "unique_keys, multi_valued, dump, resumable_load, versions."
 )
 AggregateOp.__doc__ = "What an aggregate measure computes: count, sum, min or max."
 

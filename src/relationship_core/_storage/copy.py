@@ -6,8 +6,9 @@ the destination), so a copy that was interrupted continues where it stopped
 when run again. Values are turned into their meaning on the way (a
 ``TEXT`` instant in SQLite becomes a ``TIMESTAMPTZ`` in PostgreSQL, money
 in whole millionths becomes ``NUMERIC`` ...), so record versions, event
-positions (``seq``), jobs with their leases, attempts and groups, and
-consumer positions arrive as they were. At the end every table is checked:
+positions (``seq``), jobs with their leases, attempts and groups, consumer
+positions and old record versions (``rc_versions``, with their ``seq``)
+arrive as they were. At the end every table is checked:
 same number of rows and the same checksum over the rows' meaning.
 """
 
@@ -24,6 +25,7 @@ import attrs
 
 from relationship_core._storage.schema import decode_value, encode_value
 from relationship_core._storage.sql import column, table
+from relationship_core._storage.sqlversions import after_versions
 from relationship_core.exceptions import StorageError, ValidationError
 
 __all__ = ["CopyReport", "copy_store"]
@@ -39,10 +41,12 @@ _TIME = "datetime"
 _FIXED: dict[str, dict[str, str]] = {
     "rc_events": {"occurred_at": _TIME, "data": _JSON},
     "rc_jobs": {"payload": _JSON, "due_at": _TIME, "lease_expires_at": _TIME},
+    "rc_versions": {"data": _JSON, "replaced_at": _TIME, "deleted": "bool"},
 }
 #: The key each table is copied in order of.
 _KEYS: dict[str, tuple[str, ...]] = {
     "rc_events": ("seq",),
+    "rc_versions": ("seq",),
     "rc_positions": ("consumer",),
     "rc_unique": ("kind", "ukey", "value"),
     "rc_multi": ("kind", "field", "value", "record_id"),
@@ -218,7 +222,11 @@ def copy_store(
 
 
 def _after_table(dst: Any, name: str) -> None:
-    """Keep the destination numbering events after the copied ones."""
+    """Keep the destination numbering events (and old versions) after the copied ones."""
+    if name == "rc_versions":
+        with dst._writer() as conn:
+            after_versions(conn, dst.dialect)
+        return
     if name != "rc_events" or dst.dialect.name == "SQLite":
         return  # SQLite's AUTOINCREMENT follows the highest seq inserted
     with dst._writer() as conn:

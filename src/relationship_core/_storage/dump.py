@@ -2,7 +2,8 @@
 
 A backend with the ``dump`` capability has ``dump()``, every record (with
 the unique-key values it claims), event (with its ``seq``), job (with its
-state, attempts, lease and fence) and consumer position as plain values, and
+state, attempts, lease and fence), consumer position and old record version
+(capability ``versions``, with its ``seq``) as plain values, and
 ``load(items)``, which writes them into an empty store as they were: record
 versions, event positions and job states are kept, not renumbered.
 
@@ -35,6 +36,7 @@ from relationship_core._storage.contract import Job, Query, Record, StoredEvent
 from relationship_core._storage.copy import CopyReport, Progress, copy_store
 from relationship_core._storage.resume import fingerprint, load_in_batches
 from relationship_core._storage.schema import encode_value
+from relationship_core._storage.versions import StoredVersion
 from relationship_core.exceptions import CapabilityError, StorageError, ValidationError
 
 __all__ = [
@@ -68,8 +70,9 @@ class ConsumerPosition:
     seq: int
 
 
-#: What a dump is made of: records, events, jobs and consumer positions.
-DumpItem: TypeAlias = DumpedRecord | StoredEvent | Job | ConsumerPosition
+#: What a dump is made of: records, events, jobs, consumer positions and (capability
+#: ``versions``) old record versions.
+DumpItem: TypeAlias = DumpedRecord | StoredEvent | Job | ConsumerPosition | StoredVersion
 
 
 def _caps(backend: object) -> frozenset[str]:
@@ -83,7 +86,9 @@ def dump_store(backend: Any) -> Iterator[DumpItem]:
         CapabilityError: a backend without ``dump`` whose kinds declare unique keys.
     """
     if "dump" in _caps(backend):
-        yield from backend.dump()
+        # Old versions only from a backend that says it keeps them (a wrapper of the
+        # memory store that does not would hand out its inner store's).
+        yield from _versions_for(backend, backend.dump())
         return
     if any(spec.unique for spec in backend.schema.kinds):
         raise CapabilityError(
@@ -121,7 +126,15 @@ def load_store(backend: Any, items: Iterable[DumpItem]) -> None:
         raise CapabilityError(
             type(backend).__name__, "dump", "; copy into memory, SQLite, PostgreSQL or jsonl"
         )
-    backend.load(items)
+    backend.load(_versions_for(backend, items))
+
+
+def _versions_for(backend: object, items: Iterable[DumpItem]) -> Iterator[DumpItem]:
+    """*items*, without old record versions unless *backend* declares ``versions``."""
+    if "versions" in _caps(backend):
+        yield from items
+        return
+    yield from (i for i in items if not isinstance(i, StoredVersion))
 
 
 def _line(item: DumpItem, schema: Any) -> tuple[str, str]:
@@ -135,7 +148,10 @@ def _line(item: DumpItem, schema: Any) -> tuple[str, str]:
     if isinstance(item, ConsumerPosition):
         return "position", json.dumps([item.consumer, item.seq])
     fields = attrs.asdict(item)
-    return ("event" if isinstance(item, StoredEvent) else "job"), json.dumps(
+    name = "event" if isinstance(item, StoredEvent) else "job"
+    if isinstance(item, StoredVersion):
+        name = "version"
+    return name, json.dumps(
         fields,
         sort_keys=True,
         default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
@@ -166,7 +182,7 @@ def copy_any(
     the destination has ``resumable_load``: then it may also hold an
     interrupted copy of the same source), then both are dumped again and
     must agree in counts and checksums per table (``record:<kind>``,
-    ``event``, ``job``, ``position``).
+    ``event``, ``job``, ``position``, ``version``).
 
     Raises:
         CapabilityError: the destination cannot load a dump, or the source
@@ -181,12 +197,15 @@ def copy_any(
     if "dump" not in _caps(destination):
         load_store(destination, ())  # raises the CapabilityError naming it
     counts, digests = _summary(source)
+    if "versions" not in _caps(destination):  # it cannot keep them: they are not copied
+        counts.pop("version", None)
+        digests.pop("version", None)
     total = sum(counts.values())
     done = 0
 
     def counted() -> Iterator[DumpItem]:
         nonlocal done
-        for item in dump_store(source):
+        for item in _versions_for(destination, dump_store(source)):
             done += 1
             if progress is not None and (done % batch == 0 or done == total):
                 progress("store", done, total)
@@ -195,7 +214,7 @@ def copy_any(
     if "resumable_load" in _caps(destination):
         resumed = load_in_batches(
             destination,
-            dump_store(source),
+            _versions_for(destination, dump_store(source)),
             fingerprint(counts, digests),
             total=total,
             batch=batch,

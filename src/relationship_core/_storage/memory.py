@@ -4,18 +4,23 @@ One lock serialises transactions; a transaction applies its changes at once
 and keeps an undo log, replayed backwards if the ``with`` block raises.
 Documents are kept as JSON text, so callers never share mutable state with
 the store and the memory backend accepts exactly what the SQL ones accept.
+The job queue is in `relationship_core._storage.memjobs`, dump and load in
+`relationship_core._storage.memdump`, old record versions in
+`relationship_core._storage.versions`.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
+from relationship_core._domain.timeutil import require_aware
 from relationship_core._storage.aggregate import check_aggregate, run_aggregate
 from relationship_core._storage.contract import (
     Aggregate,
@@ -31,9 +36,9 @@ from relationship_core._storage.contract import (
     StoredEvent,
     Write,
 )
-from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
+from relationship_core._storage.memdump import MemoryDump
 from relationship_core._storage.memjobs import MemoryJobs
-from relationship_core._storage.resume import LoadMark, check_destination
+from relationship_core._storage.resume import LoadMark
 from relationship_core._storage.schema import (
     Schema,
     check_position,
@@ -42,6 +47,7 @@ from relationship_core._storage.schema import (
 )
 from relationship_core._storage.unique import MemoryKeys
 from relationship_core._storage.url import StorageURL
+from relationship_core._storage.versions import MemoryVersions, StoredVersion
 from relationship_core.exceptions import ConflictError, StorageError, ValidationError
 
 __all__ = ["MemoryBackend", "open_memory"]
@@ -55,7 +61,7 @@ class _Row:
     indexed: dict[str, Any]
 
 
-class MemoryBackend(MemoryJobs):
+class MemoryBackend(MemoryJobs, MemoryDump):
     """Records, events and jobs in Python dicts, guarded by one lock.
 
     Examples:
@@ -70,7 +76,7 @@ class MemoryBackend(MemoryJobs):
 
     capabilities: frozenset[Capability] = frozenset(
         {"threads", "job_control", "aggregates", "unique_keys", "multi_valued", "dump",
-         "resumable_load"}
+         "resumable_load", "versions"}
     )  # fmt: skip
 
     def __init__(self, schema: Schema) -> None:
@@ -85,6 +91,7 @@ class MemoryBackend(MemoryJobs):
         self._positions: dict[str, int] = {}
         self._keys = MemoryKeys()
         self._load_mark: LoadMark | None = None
+        self._versions = MemoryVersions()
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------
@@ -135,6 +142,21 @@ class MemoryBackend(MemoryJobs):
                 for e in self._events[after:][:limit]
             ]
 
+    def versions(self, kind: str, id: str) -> list[StoredVersion]:
+        """The replaced and deleted versions of one record, oldest first."""
+        _, [rid] = self.schema.check_ids(kind, [id])
+        with self._lock:
+            self._check_open()
+            return self._versions.of(kind, rid)
+
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first."""
+        check_position(after, limit)
+        with self._lock:
+            self._check_open()
+            rows = [v for v in self._versions.rows if v.seq > after][:limit]
+            return [attrs.evolve(v, data=json.loads(json.dumps(v.data))) for v in rows]
+
     # -- writes --------------------------------------------------------------------
 
     @contextmanager
@@ -150,79 +172,6 @@ class MemoryBackend(MemoryJobs):
                 raise
             finally:
                 tx.closed = True
-
-    # -- dump and load (capability ``dump``) ------------------------------------------
-
-    def dump(self) -> Iterator[DumpItem]:
-        """Every record (with its claims), event, job and consumer position, as values."""
-        with self._lock:
-            self._check_open()
-            items: list[DumpItem] = []
-            for kind, table in self._records.items():
-                for rid in sorted(table):
-                    claims: dict[str, list[str]] = {}
-                    for key, value in self._keys._held.get((kind, rid), ()):
-                        claims.setdefault(key, []).append(value)
-                    items.append(DumpedRecord(self._record(kind, rid, table[rid]), claims))
-            items += [attrs.evolve(e, data=json.loads(json.dumps(e.data))) for e in self._events]
-            items += [self._jobs[j] for j in sorted(self._jobs)]
-            items += [ConsumerPosition(c, s) for c, s in sorted(self._positions.items())]
-        return iter(items)
-
-    def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
-        """Write a dump (or, with *mark*, one batch of it) as it was; see ``resume.py``.
-
-        All or nothing: if an item is refused, the store is left empty (and
-        unmarked, so a resumed copy starts again from the first item).
-        """
-        with self._lock:
-            self._check_open()
-            empty = not (
-                any(self._records.values()) or self._events or self._jobs or self._positions
-            )
-            check_destination(empty, self._load_mark, mark)
-            try:
-                for item in items:
-                    self._load_one(item)
-            except BaseException:
-                for table in self._records.values():
-                    table.clear()
-                self._events.clear()
-                self._jobs.clear()
-                self._job_keys.clear()
-                self._positions.clear()
-                self._keys = MemoryKeys()
-                self._load_mark = None
-                raise
-            if mark is not None:
-                self._load_mark = mark
-
-    def load_mark(self) -> LoadMark | None:
-        """The marker the last marked `load` left (``None``: none)."""
-        with self._lock:
-            return self._load_mark
-
-    def _load_one(self, item: DumpItem) -> None:
-        if isinstance(item, DumpedRecord):
-            r = item.record
-            write = Write(r.kind, r.id, r.data, r.indexed, None, r.schema_version, item.keys)
-            with self.transaction() as tx:
-                tx.put_many([write])
-            row = self._records[r.kind][r.id]
-            self._records[r.kind][r.id] = attrs.evolve(row, version=r.version)
-        elif isinstance(item, StoredEvent):
-            if item.seq != len(self._events) + 1:
-                raise StorageError(
-                    f"event {item.seq} follows {len(self._events)}: the memory store "
-                    "numbers its events without gaps"
-                )
-            self._events.append(attrs.evolve(item, data=json.loads(json.dumps(item.data))))
-        elif isinstance(item, Job):
-            self._jobs[item.id] = item
-            if item.idempotency_key is not None:
-                self._job_keys[item.idempotency_key] = item.id
-        else:
-            self._positions[item.consumer] = item.seq
 
     def close(self) -> None:
         """Forget everything; the store is unusable afterwards."""
@@ -258,6 +207,7 @@ class _MemoryTransaction:
         store = self._live()
         checked = [store.schema.check_write(w) for w in writes]
         texts = [dump_json(f"writes[{n}].data", w.data) for n, w in enumerate(checked)]
+        now = datetime.now(UTC)
         out = []
         for write, text in zip(checked, texts, strict=True):
             table = store._records[write.kind]
@@ -267,6 +217,11 @@ class _MemoryTransaction:
                 raise ConflictError(write.kind, write.id, write.expected_version, actual)
             if store.schema.kind(write.kind).unique:
                 self.undo.append(store._keys.claim(write.kind, write.id, write.keys))
+            if old is not None:
+                self.undo.append(store._versions.keep(
+                    write.kind, write.id, version=old.version,
+                    schema_version=old.schema_version, text=old.data, at=now,
+                ))  # fmt: skip
             row = _Row((actual or 0) + 1, write.schema_version, text, write.indexed)
             table[write.id] = row
             self.undo.append(_restore(table, write.id, old))
@@ -287,18 +242,35 @@ class _MemoryTransaction:
         delete = store.schema.check_delete(delete)
         table = store._records[delete.kind]
         old = table.get(delete.id)
-        actual = old.version if old else None
-        if actual != delete.expected_version:
+        if old is None or old.version != delete.expected_version:
             raise ConflictError(
                 delete.kind,
                 delete.id,
                 delete.expected_version,
-                actual,
+                old.version if old else None,
                 detail="" if old else "does not exist",
             )
+        self.undo.append(store._versions.keep(
+            delete.kind, delete.id, version=old.version, schema_version=old.schema_version,
+            text=old.data, at=datetime.now(UTC), deleted=True,
+        ))  # fmt: skip
         del table[delete.id]
         self.undo.append(_restore(table, delete.id, old))
         self.undo.append(store._keys.release(delete.kind, delete.id))
+
+    def drop_versions(self, kind: str, ids: Sequence[str]) -> int:
+        store = self._live()
+        _, checked = store.schema.check_ids(kind, ids)
+        before = len(store._versions.rows)
+        self.undo.append(store._versions.drop(kind, checked))
+        return before - len(store._versions.rows)
+
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        store = self._live()
+        checked = None if kinds is None else {store.schema.kind(k).name for k in kinds}
+        count, undo = store._versions.prune(require_aware("before", before), checked)
+        self.undo.append(undo)
+        return count
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         store = self._live()

@@ -31,6 +31,7 @@ from relationship_core._storage.contract import (
 )
 from relationship_core._storage.schema import Schema
 from relationship_core._storage.url import StorageURL
+from relationship_core._storage.versions import StoredVersion
 from relationship_core.exceptions import CapabilityError
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "Reader",
     "StorageBackend",
     "Transaction",
+    "VersionedBackend",
+    "VersionedTransaction",
     "contract_version",
     "require_job_control",
 ]
@@ -237,6 +240,40 @@ class JobControlBackend(StorageBackend, Protocol):
 
     def get_position(self, consumer: str) -> int:
         """The position *consumer* saved last (0 when none)."""
+        ...
+
+
+@runtime_checkable
+class VersionedTransaction(Transaction, Protocol):
+    """A transaction of a backend declaring ``versions``: old versions can be forgotten.
+
+    Every update and delete in it keeps the version it replaced (an insert keeps
+    nothing), atomically with the write.
+    """
+
+    def drop_versions(self, kind: str, ids: Sequence[str]) -> int:
+        """Forget every kept version of these records (an erasure); how many went."""
+        ...
+
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        """Forget the versions replaced before *before*, of *kinds* (all: ``None``); how many."""
+        ...
+
+
+@runtime_checkable
+class VersionedBackend(StorageBackend, Protocol):
+    """A backend declaring ``versions``: it keeps every replaced and deleted record version."""
+
+    def versions(self, kind: str, id: str) -> list[StoredVersion]:
+        """The kept versions of one record, oldest first (``seq`` order); not the current one."""
+        ...
+
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first, at most *limit*."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[VersionedTransaction]:
+        """Begin a transaction; commit on normal exit, roll back on an exception."""
         ...
 
 

@@ -19,6 +19,8 @@ from relationship_core._storage.copy import _after_table, _for
 from relationship_core._storage.dump import ConsumerPosition, DumpedRecord, DumpItem
 from relationship_core._storage.resume import LoadMark, check_destination
 from relationship_core._storage.sql import table
+from relationship_core._storage.sqlversions import after_versions, dump_versions, load_version
+from relationship_core._storage.versions import StoredVersion
 
 __all__ = ["sql_dump", "sql_load", "sql_load_mark"]
 
@@ -46,7 +48,7 @@ def _claims(store: Any, kind: str, ids: list[str]) -> dict[str, dict[str, list[s
 
 
 def sql_dump(store: Any) -> Iterator[DumpItem]:
-    """Every record (with its claims), event, job and consumer position of an SQL store."""
+    """Every record (with its claims), event, job, consumer position and old version of an SQL store."""
     for spec in store.schema.kinds:
         after = None
         while True:
@@ -68,12 +70,15 @@ def sql_dump(store: Any) -> Iterator[DumpItem]:
     with store._reader() as conn:
         rows = conn.execute("SELECT consumer, seq FROM rc_positions ORDER BY consumer").fetchall()
     yield from (ConsumerPosition(str(c), int(s)) for c, s in rows)
+    with store._snapshot() as conn:
+        versions = list(dump_versions(conn))
+    yield from versions
 
 
 def _empty(store: Any) -> bool:
     names = [table(spec.name) for spec in store.schema.kinds]
     with store._reader() as conn:
-        for name in [*names, "rc_events", "rc_jobs", "rc_positions"]:
+        for name in [*names, "rc_events", "rc_jobs", "rc_positions", "rc_versions"]:
             if conn.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone() is not None:
                 return False
     return True
@@ -144,6 +149,8 @@ def sql_load(store: Any, items: Iterable[DumpItem], mark: LoadMark | None = None
                         item.aggregate_kind,
                     ),
                 )
+            elif isinstance(item, StoredVersion):
+                load_version(conn, store.dialect, item)
             elif isinstance(item, Job):
                 conn.execute(
                     f"INSERT INTO rc_jobs ({_JOB_COLUMNS}) VALUES ({', '.join([ph] * 13)})",
@@ -155,6 +162,7 @@ def sql_load(store: Any, items: Iterable[DumpItem], mark: LoadMark | None = None
                     (item.consumer, item.seq),
                 )
         flush(tx)
+        after_versions(conn, store.dialect)
         if mark is not None:
             conn.execute(f"DELETE FROM {_MARKS}")
             conn.execute(

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from typing import Any, NamedTuple
 
+from relationship_core._domain.timeutil import require_aware
 from relationship_core._storage.aggregate import CheckedAggregate, check_aggregate, finish_groups
 from relationship_core._storage.contract import (
     Aggregate,
@@ -58,6 +60,16 @@ from relationship_core._storage.sqldump import sql_dump, sql_load, sql_load_mark
 from relationship_core._storage.sqljobs import SQLJobs, SQLJobTransaction
 from relationship_core._storage.sqlmulti import layout_v4, layout_v5, release_multi, write_multi
 from relationship_core._storage.sqlunique import claim_keys, layout_v3, release_keys
+from relationship_core._storage.sqlversions import (
+    drop_versions,
+    keep_deleted,
+    keep_replaced,
+    layout_v6,
+    prune_versions,
+    read_all_versions,
+    read_versions,
+)
+from relationship_core._storage.versions import StoredVersion
 from relationship_core.exceptions import (
     BackendRefusedError,
     ConflictError,
@@ -80,11 +92,12 @@ SQL_CAPABILITIES: frozenset[Capability] = frozenset(
         "multi_valued",
         "dump",
         "resumable_load",
+        "versions",
     }
 )
 
 #: Version of the table layout this code writes; older stores are migrated on open.
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 
 class _KindSQL(NamedTuple):
@@ -190,6 +203,7 @@ class SQLStore(SQLJobs):
             3: layout_v3(self.dialect),
             4: layout_v4(self.dialect),
             5: layout_v5(self.dialect),
+            6: layout_v6(self.dialect),
         }
         for version in range(current + 1, LAYOUT_VERSION + 1):
             for statement in migrations[version]:
@@ -354,6 +368,18 @@ class SQLStore(SQLJobs):
             for r in rows
         ]
 
+    def versions(self, kind: str, id: str) -> list[StoredVersion]:
+        """The replaced and deleted versions of one record, oldest first (``sqlversions.py``)."""
+        _, [rid] = self.schema.check_ids(kind, [id])
+        with self._reader() as conn:
+            return read_versions(conn, self.dialect, kind, rid)
+
+    def read_versions(self, after: int = 0, limit: int = 100) -> list[StoredVersion]:
+        """Kept versions of every record with ``seq > after``, oldest first (an erasure's scan)."""
+        check_position(after, limit)
+        with self._reader() as conn:
+            return read_all_versions(conn, self.dialect, after, limit)
+
     def dump(self) -> Iterator[DumpItem]:
         """Every record (with its claims), event, job and consumer position (``sqldump.py``)."""
         return sql_dump(self)
@@ -456,6 +482,8 @@ class SQLTransaction(SQLJobTransaction):
             else:
                 params.append((w.schema_version, text, *values, w.id, w.expected_version))
         statement = sql.insert if insert else sql.update
+        if not insert:  # the replaced rows go to rc_versions first (one INSERT ... SELECT)
+            keep_replaced(conn, store.dialect, writes)
         if len(params) == 1:
             if conn.execute(statement, params[0]).rowcount == 1:
                 return
@@ -474,6 +502,7 @@ class SQLTransaction(SQLJobTransaction):
         conn = self._live()
         delete = self.store.schema.check_delete(delete)
         sql = self.store._kinds[delete.kind]
+        keep_deleted(conn, self.store.dialect, delete.kind, delete.id, delete.expected_version)
         if conn.execute(sql.delete, (delete.id, delete.expected_version)).rowcount != 1:
             actual = self.store._version(conn, delete.kind, delete.id)
             raise ConflictError(
@@ -487,6 +516,15 @@ class SQLTransaction(SQLJobTransaction):
             release_multi(conn, self.store.dialect, delete.kind, delete.id)
         if self.store.schema.kind(delete.kind).unique:
             release_keys(conn, self.store.dialect, delete.kind, delete.id)
+
+    def drop_versions(self, kind: str, ids: Sequence[str]) -> int:
+        _, checked = self.store.schema.check_ids(kind, ids)
+        return drop_versions(self._live(), self.store.dialect, kind, checked)
+
+    def prune_versions(self, before: datetime, kinds: Sequence[str] | None = None) -> int:
+        at = require_aware("before", before)
+        checked = None if kinds is None else [self.store.schema.kind(k).name for k in kinds]
+        return prune_versions(self._live(), self.store.dialect, at, checked)
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         conn = self._live()

@@ -27,7 +27,9 @@ checks that they agree after every step; tune it with
 indexed text, lone surrogates, a string given to ``in``) come from
 ``relationship_core.testing._storage_input``; exact aggregates and decimal
 fields (SQL or the backend's own computation equal to Python's on random
-data) from ``relationship_core.testing._storage_aggregates``. Nothing here is autouse: importing this module
+data) from ``relationship_core.testing._storage_aggregates``; kept record versions
+(capability ``versions``: every update and delete keeps what it replaced) from
+``relationship_core.testing._storage_versions``. Nothing here is autouse: importing this module
 changes nothing in your suite until you subclass.
 """
 
@@ -72,6 +74,7 @@ from relationship_core.testing._storage_jobs import JobControlTests
 from relationship_core.testing._storage_multi import MultiValuedTests
 from relationship_core.testing._storage_resume import ResumableLoadTests
 from relationship_core.testing._storage_unique import UniqueKeyTests
+from relationship_core.testing._storage_versions import VersionTests
 
 __all__ = [
     "KIT_SCHEMA",
@@ -141,6 +144,7 @@ class StorageBackendTests(
     MultiValuedTests,
     DumpTests,
     ResumableLoadTests,
+    VersionTests,
 ):
     """Conformance tests; subclass and provide the ``make_backend`` fixture."""
 

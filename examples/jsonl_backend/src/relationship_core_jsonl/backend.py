@@ -45,6 +45,7 @@ from relationship_core.plugins import (
     Record,
     Schema,
     StoredEvent,
+    StoredVersion,
     Write,
     decode_value,
     encode_value,
@@ -186,8 +187,12 @@ class JsonlBackend:
     # -- dump and load -------------------------------------------------------------------
 
     def dump(self) -> Iterator[DumpItem]:
-        """Every record (with its claims), event, job and consumer position."""
-        return self._mem.dump()
+        """Every record (with its claims), event, job and consumer position.
+
+        Not the old record versions its memory state keeps: the journal does not
+        replay them as they were, so the backend does not declare ``versions``.
+        """
+        return (i for i in self._mem.dump() if not isinstance(i, StoredVersion))
 
     def load(self, items: Iterable[DumpItem], *, mark: LoadMark | None = None) -> None:
         """Load a dump, or a batch of one with its *mark*: one journal line, batch and marker.
