@@ -107,6 +107,8 @@ class KindMapping(Generic[T]):
             the extractor returns the values *obj* claims (e.g. all its e-mail
             addresses), and a write claiming a value another object holds
             raises ``UniqueKeyConflictError``.
+        versions: Keep the versions its records replace, for `history`
+            (`KindSpec.versions`; default on).
     """
 
     kind: str
@@ -121,6 +123,7 @@ class KindMapping(Generic[T]):
     structure: Callable[[dict[str, Any], type[T]], T] = _serialize.structure
     references: dict[str, str] = attrs.field(factory=dict, converter=_references)
     unique: dict[str, Callable[[Any], Iterable[str]]] = attrs.field(factory=dict, converter=_unique)
+    versions: bool = True
 
     def __attrs_post_init__(self) -> None:
         check_text("kind", self.kind, max_length=MAX_ID_LENGTH)
@@ -153,7 +156,7 @@ class KindMapping(Generic[T]):
                 fields.append(FieldSpec(currency, "str", nullable))
             else:
                 fields.append(FieldSpec(name, ftype.rstrip("?"), nullable))  # type: ignore[arg-type]
-        return KindSpec(self.kind, fields, unique=tuple(self.unique))
+        return KindSpec(self.kind, fields, unique=tuple(self.unique), versions=self.versions)
 
     def index_values(self, obj: T) -> dict[str, IndexValue]:
         """The indexed values extracted from *obj* (a money field as amount and currency)."""

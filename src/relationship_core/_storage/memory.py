@@ -217,7 +217,7 @@ class _MemoryTransaction:
                 raise ConflictError(write.kind, write.id, write.expected_version, actual)
             if store.schema.kind(write.kind).unique:
                 self.undo.append(store._keys.claim(write.kind, write.id, write.keys))
-            if old is not None:
+            if old is not None and store.schema.kind(write.kind).versions:
                 self.undo.append(store._versions.keep(
                     write.kind, write.id, version=old.version,
                     schema_version=old.schema_version, text=old.data, at=now,
@@ -250,10 +250,11 @@ class _MemoryTransaction:
                 old.version if old else None,
                 detail="" if old else "does not exist",
             )
-        self.undo.append(store._versions.keep(
-            delete.kind, delete.id, version=old.version, schema_version=old.schema_version,
-            text=old.data, at=datetime.now(UTC), deleted=True,
-        ))  # fmt: skip
+        if store.schema.kind(delete.kind).versions:
+            self.undo.append(store._versions.keep(
+                delete.kind, delete.id, version=old.version, schema_version=old.schema_version,
+                text=old.data, at=datetime.now(UTC), deleted=True,
+            ))  # fmt: skip
         del table[delete.id]
         self.undo.append(_restore(table, delete.id, old))
         self.undo.append(store._keys.release(delete.kind, delete.id))

@@ -368,11 +368,16 @@ class KindSpec:
             is accepted (a trailing ``?`` marks a nullable field).
         unique: Names of unique keys (identifiers): no two records may claim
             the same normalised value of one (`Write.keys`).
+        versions: Whether a backend with the ``versions`` capability keeps the
+            versions its records replace (default). Off for high-churn
+            bookkeeping (a rate-limit counter) whose history tells nobody
+            anything: every update would copy a row for nothing.
     """
 
     name: str
     fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=_fields)
     unique: tuple[str, ...] = attrs.field(default=(), converter=_unique_names)
+    versions: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     _by_name: dict[str, FieldSpec] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:

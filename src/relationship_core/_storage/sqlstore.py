@@ -482,8 +482,8 @@ class SQLTransaction(SQLJobTransaction):
             else:
                 params.append((w.schema_version, text, *values, w.id, w.expected_version))
         statement = sql.insert if insert else sql.update
-        if not insert:  # the replaced rows go to rc_versions first (one INSERT ... SELECT)
-            keep_replaced(conn, store.dialect, writes)
+        if not insert and store.schema.kind(writes[0].kind).versions:
+            keep_replaced(conn, store.dialect, writes)  # the replaced rows to rc_versions first
         if len(params) == 1:
             if conn.execute(statement, params[0]).rowcount == 1:
                 return
@@ -502,7 +502,8 @@ class SQLTransaction(SQLJobTransaction):
         conn = self._live()
         delete = self.store.schema.check_delete(delete)
         sql = self.store._kinds[delete.kind]
-        keep_deleted(conn, self.store.dialect, delete.kind, delete.id, delete.expected_version)
+        if self.store.schema.kind(delete.kind).versions:
+            keep_deleted(conn, self.store.dialect, delete.kind, delete.id, delete.expected_version)
         if conn.execute(sql.delete, (delete.id, delete.expected_version)).rowcount != 1:
             actual = self.store._version(conn, delete.kind, delete.id)
             raise ConflictError(

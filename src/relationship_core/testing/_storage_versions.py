@@ -27,7 +27,13 @@ from relationship_core.exceptions import ConflictError
 
 __all__ = ["VersionTests"]
 
-_SCHEMA = Schema([KindSpec("doc", {"title": "str"}), KindSpec("other", {"title": "str"})])
+_SCHEMA = Schema(
+    [
+        KindSpec("doc", {"title": "str"}),
+        KindSpec("other", {"title": "str"}),
+        KindSpec("counter", {"title": "str"}, versions=False),
+    ]
+)
 _names = itertools.count()
 
 
@@ -53,6 +59,16 @@ class VersionTests:
             tx.put_many([_doc("a", 1)])
         assert versioned.versions("doc", "a") == []
         assert versioned.versions("doc", "never") == []
+
+    def test_a_kind_declared_without_versions_keeps_none(self, versioned: Any) -> None:
+        with versioned.transaction() as tx:
+            tx.put_many([_doc("c", 1, kind="counter"), _doc("d", 1)])
+        with versioned.transaction() as tx:
+            tx.put_many([_doc("c", 2, 1, kind="counter"), _doc("d", 2, 1)])
+        with versioned.transaction() as tx:
+            tx.delete(Delete("counter", "c", 2))
+        assert versioned.versions("counter", "c") == []
+        assert [v.version for v in versioned.versions("doc", "d")] == [1]
 
     def test_each_update_keeps_the_version_it_replaced(self, versioned: Any) -> None:
         before = datetime.now(UTC) - timedelta(seconds=5)

@@ -76,6 +76,7 @@ RATE_WINDOWS: KindMapping[RateWindow] = KindMapping(
     "web_rate_window",
     RateWindow,
     indexed={"ends_at": ("datetime", lambda w: w.ends_at)},
+    versions=False,  # a counter bumped on every request: its old values are no history
 )
 
 #: Every web mapping, in registration order.
