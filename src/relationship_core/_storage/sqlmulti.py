@@ -74,9 +74,27 @@ def write_multi(
 
 
 def multi_condition(kind: str, field: str, values: Sequence[str], ph: str) -> tuple[str, list[Any]]:
-    """The clause of ``contains``/``in`` on a ``str[]`` field (the record holds any of *values*)."""
+    """The clause of ``contains``/``in`` on a ``str[]`` field (the record holds any of *values*).
+
+    On PostgreSQL (``%s`` placeholders) each value probes the index on its
+    own (``unnest`` and a lateral subquery) and the matching ids are collected
+    first, once, into an array the primary key is probed with. As ``id IN (SELECT ... WHERE
+    value IN (...))`` the planner, without statistics on a table still
+    filling, filtered every ``rc_multi`` row of the field against the list,
+    or walked the whole primary key in id order to fill a page, reading every
+    record: an import's per-batch address lookup went from 60 to 520 ms over
+    60,000 parties.
+    """
     if not values:
         return "1 = 0", []
+    if ph == "%s":
+        # OFFSET 0 keeps the lateral subquery a probe per value (it is not flattened).
+        clause = (
+            'id = ANY(ARRAY(SELECT m.record_id COLLATE "C" FROM unnest(%s::text[]) AS v(value), '
+            "LATERAL (SELECT record_id FROM rc_multi WHERE kind = %s AND field = %s "
+            'AND value = v.value COLLATE "C" OFFSET 0) AS m))'
+        )
+        return clause, [list(values), kind, field]
     clause = (
         f"id IN (SELECT record_id FROM rc_multi WHERE kind = {ph} AND field = {ph} "
         f"AND value IN ({', '.join([ph] * len(values))}))"
