@@ -62,10 +62,10 @@ def _wal(db: Path) -> bytes:
 
 
 @pytest.mark.postgres
-def test_postgres_tables_hold_no_trace(pg_privacy_url: Callable[[], str]) -> None:
+def test_postgres_tables_hold_no_trace(pg_fresh_url: Callable[[], str]) -> None:
     import psycopg
 
-    url = pg_privacy_url()
+    url = pg_fresh_url()
     _fill(url)
     schema = url.rsplit("schema=", 1)[1]
     dsn = url.split("?")[0]
