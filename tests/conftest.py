@@ -6,8 +6,9 @@ it) and skip with the reason otherwise. Each test works in schemas named
 A run that is killed cannot drop its own, and hundreds of leftovers slow every
 store's opening, so the first PostgreSQL test of a session sweeps what earlier
 runs left: timestamped schemas older than three hours (a run still going next to
-us is younger), and the untimed names of older test code only when no other
-client is connected to the database (otherwise they may belong to a live run).
+us is younger), and the untimed names of older test code when their tables'
+files were last written over three hours ago (or, where the server does not
+say, when no other client is connected: otherwise they may be a live run's).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -57,35 +58,69 @@ def _drop(conn: Any, names: Iterable[str]) -> list[str]:
     return failed
 
 
-def stale_schemas(names: Iterable[str], now: float, *, others_connected: bool) -> list[str]:
-    """The ``rct_*`` schemas among *names* that no live test run can still be using."""
+def stale_schemas(
+    schemas: Mapping[str, float | None], now: float, *, others_connected: bool
+) -> list[str]:
+    """The ``rct_*`` schemas no live test run can still be using.
+
+    *schemas* maps each name to the last time a file of its tables was written
+    (Unix seconds), or None where the server cannot tell us. A timestamped name
+    tells its own age. An untimed one (older test code) is old when its files
+    are; when their age is unknown it goes only if nobody else is connected.
+    """
     stale = []
-    for name in names:
+    for name, written in schemas.items():
         timed = _TIMED.match(name)
         if timed:
             if now - int(timed.group(1)) > STALE_AFTER_SECONDS:
                 stale.append(name)
-        elif name.startswith("rct_") and not others_connected:
+        elif name.startswith("rct_") and (
+            now - written > STALE_AFTER_SECONDS if written is not None else not others_connected
+        ):
             stale.append(name)
     return stale
+
+
+def _last_written(conn: Any) -> dict[str, float | None]:
+    """Each ``rct_*`` schema with the newest modification time of its tables' files.
+
+    ``pg_stat_file`` needs a superuser (or pg_read_server_files); without it every
+    time is None and the connection rule decides.
+    """
+    import psycopg
+
+    names = [
+        name
+        for (name,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rct\\_%'"
+        ).fetchall()
+    ]
+    try:
+        rows = conn.execute(
+            "SELECT n.nspname, extract(epoch FROM max("
+            "(pg_stat_file(pg_relation_filepath(c.oid), true)).modification))::float8"
+            " FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid"
+            " WHERE n.nspname LIKE 'rct\\_%' AND c.relkind IN ('r', 'i', 't', 'S')"
+            " GROUP BY n.nspname"
+        ).fetchall()
+    except psycopg.Error:
+        rows = []
+    written: dict[str, float | None] = dict.fromkeys(names)
+    written.update((name, when) for name, when in rows if name in written)
+    return written
 
 
 def sweep_stale_schemas(dsn: str) -> list[str]:
     """Drop what killed test runs left behind (see the module docstring); return the names."""
     with _connect(dsn) as conn:
-        names = [
-            name
-            for (name,) in conn.execute(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rct\\_%'"
-            ).fetchall()
-        ]
-        if not names:
+        schemas = _last_written(conn)
+        if not schemas:
             return []
         (others,) = conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
         ).fetchone()
-        stale = stale_schemas(names, time.time(), others_connected=others > 0)
+        stale = stale_schemas(schemas, time.time(), others_connected=others > 0)
         failed = _drop(conn, stale)
     return [name for name in stale if name not in failed]
 
