@@ -1,4 +1,4 @@
-"""PostgreSQL schemas for every test directory: one definition, dropped when the test ends.
+"""Fixtures for every test directory: PostgreSQL schemas dropped when the test ends, the demo store.
 
 PostgreSQL tests run when ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN`` is set (CI sets
 it) and skip with the reason otherwise. Each test works in schemas named
@@ -17,9 +17,11 @@ import itertools
 import os
 import re
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,3 +207,36 @@ def pg_fresh_url(pg_url: Callable[[str], str]) -> Callable[[], str]:
     """``make()``: the URL of a new, empty schema at each call (dropped when the test ends)."""
     numbers = itertools.count()
     return lambda: pg_url(f"s{next(numbers)}")
+
+
+@pytest.fixture(scope="session")
+def _demo_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's story on SQLite, told once a session (about a second each time)."""
+    from relationship_core._demo import run_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    run_demo(lambda _line: None, f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def demo_into(_demo_sqlite_file: Path) -> Callable[[str], None]:
+    """``demo_into(url)``: the demo's records and events in the empty store at *url*.
+
+    An SQLite file is a copy of the one the session's demo wrote (the demo's
+    clock is fixed, so every run writes the same story); any other store runs it.
+    """
+    from relationship_core._demo import run_demo
+
+    def fill(url: str) -> None:
+        if url.startswith("sqlite:///") and "?" not in url:
+            target = Path(url.removeprefix("sqlite:///"))
+            if not target.exists():
+                for suffix in ("", "-wal", "-shm"):
+                    source = _demo_sqlite_file.with_name(_demo_sqlite_file.name + suffix)
+                    if source.exists():
+                        shutil.copyfile(source, target.with_name(target.name + suffix))
+                return
+        run_demo(lambda _line: None, url)
+
+    return fill
