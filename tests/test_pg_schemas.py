@@ -1,4 +1,4 @@
-"""The tests' PostgreSQL schemas (tests/conftest.py): names that tell their age, and the sweep."""
+"""The tests' PostgreSQL schemas (tests/shared_fixtures.py): names that tell their age, and the sweep."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("_pg_schemas", Path(__file__).parent / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "_pg_schemas", Path(__file__).parent / "shared_fixtures.py"
+)
 assert _spec is not None
 assert _spec.loader is not None
 _pg = importlib.util.module_from_spec(_spec)

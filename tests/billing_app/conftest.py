@@ -1,7 +1,7 @@
 """Stores for the billing service tests: memory, SQLite (tmp_path) and PostgreSQL.
 
 PostgreSQL runs when ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN`` is set (CI sets it)
-and skips with the reason otherwise; its schemas come from tests/conftest.py
+and skips with the reason otherwise; its schemas come from tests/shared_fixtures.py
 (``pg_fresh_url``), each dropped when its test ends.
 """
 

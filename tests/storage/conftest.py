@@ -1,6 +1,6 @@
 """Shared storage fixtures: backend makers by URL.
 
-The PostgreSQL schemas (``pg_dsn``, ``pg_url``) come from tests/conftest.py, which
+The PostgreSQL schemas (``pg_dsn``, ``pg_url``) come from tests/shared_fixtures.py, which
 every test directory shares; each is dropped when its test ends.
 """
 

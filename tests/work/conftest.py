@@ -1,6 +1,6 @@
 """Stores for the work and support tests: memory, SQLite (tmp_path), PostgreSQL (random schemas).
 
-The PostgreSQL schemas come from tests/conftest.py's ``pg_fresh_url`` (one definition).
+The PostgreSQL schemas come from tests/shared_fixtures.py's ``pg_fresh_url`` (one definition).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ class PgSchemas:
             ).fetchall()
             left = _drop(conn, [name for (name,) in rows])
         if left:
-            print(f"\ntests/conftest.py: could not drop {left}", file=sys.stderr)  # noqa: T201
+            print(f"\ntests/shared_fixtures.py: could not drop {left}", file=sys.stderr)  # noqa: T201
 
 
 @pytest.fixture(scope="session")
