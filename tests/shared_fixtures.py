@@ -134,7 +134,7 @@ class PgSchemas:
         self.dsn = dsn
         self.prefix = f"rct_{int(time.time())}_{secrets.token_hex(3)}"
         self._numbers = itertools.count()
-        self._left: set[str] = set()
+        self._conn: Any = None
 
     def new(self, name: str) -> str:
         """A schema name of this session, unique even for a repeated *name*."""
@@ -146,21 +146,32 @@ class PgSchemas:
     def url(self, schema: str) -> str:
         return _with_schema(self.dsn, schema)
 
+    def _admin(self) -> Any:
+        """One connection for the session's drops (a new one per test costs a handshake each).
+
+        Held open, it also tells another session's sweep that this run is alive.
+        """
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = _connect(self.dsn)
+        return self._conn
+
     def drop(self, schemas: Iterable[str]) -> None:
-        """Drop *schemas* now; any still locked is retried at the session's end."""
+        """Drop *schemas* now; any still locked is left to the session's end."""
         schemas = list(schemas)
         if schemas:
-            with _connect(self.dsn) as conn:
-                self._left.update(_drop(conn, schemas))
+            _drop(self._admin(), schemas)
 
     def drop_rest(self) -> None:
         """At the session's end: every schema of this session still there."""
-        with _connect(self.dsn) as conn:
+        conn = self._admin()
+        try:
             rows = conn.execute(
                 "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
                 (self.prefix.replace("_", "\\_") + "\\_%",),
             ).fetchall()
             left = _drop(conn, [name for (name,) in rows])
+        finally:
+            conn.close()
         if left:
             print(f"\ntests/shared_fixtures.py: could not drop {left}", file=sys.stderr)  # noqa: T201
 
