@@ -9,7 +9,7 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "docs", "examples"]
+nox.options.sessions = ["tests", "slow", "lint", "typecheck", "docs", "examples"]
 
 PYTHON = ["3.11"]
 POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -17,9 +17,16 @@ POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite, including the code in README.md and docs/ (Sybil)."""
+    """The test suite, including the code in README.md and docs/ (Sybil); ``slow`` has the rest."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def slow(session: nox.Session) -> None:
+    """The tests marked slow, which the plain ``pytest`` leaves out: kill-and-race runs, long fits."""
+    session.install("-e", ".[test,lint]")  # lint: mypy, for the typed-snippet test
+    session.run("pytest", "-m", "slow", *session.posargs)
 
 
 @nox.session(python=PYTHON)

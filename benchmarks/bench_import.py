@@ -37,7 +37,9 @@ import secrets
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from relationship_core._app.facade import open_store
 from relationship_core._app.search import search_key
@@ -107,32 +109,8 @@ CREATE TABLE position (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 
 
-def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(_SCHEMA)
-    started = time.perf_counter()
-
-    def flush(batch: list[list[str]], done: int) -> None:
-        ids = [f"csv:{row[0]}" for row in batch]
-        marks = ",".join("?" * len(ids))
-        conn.execute("BEGIN IMMEDIATE")
-        stored = {r[0] for r in conn.execute(f"SELECT id FROM party WHERE id IN ({marks})", ids)}
-        emails = [row[2].lower() for row in batch]
-        conn.execute(
-            f"SELECT record_id FROM multi WHERE field = 'emails' AND value IN ({marks})", emails
-        ).fetchall()
-        parties, multi = _rows(batch, ids, stored)
-        conn.executemany("INSERT INTO party VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parties)
-        conn.executemany("INSERT INTO multi VALUES (?, ?, ?)", multi)
-        conn.execute(
-            "INSERT INTO position VALUES ('import', ?) "
-            "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-            (done,),
-        )
-        conn.execute("COMMIT")
-
+def _batches(file: Path) -> Iterator[tuple[list[list[str]], int]]:
+    """The by-hand side's one pass: each row checked, in batches, with the rows done so far."""
     with file.open(encoding="utf-8", newline="") as rows:
         reader = csv.reader(rows)
         next(reader)
@@ -144,10 +122,55 @@ def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
             batch.append(row)
             done += 1
             if len(batch) == BATCH:
-                flush(batch, done)
+                yield batch, done
                 batch = []
         if batch:
-            flush(batch, done)
+            yield batch, done
+
+
+#: ``(column, values)`` to a condition and its parameters: ``IN (?, …)`` or ``= ANY(%s)``.
+AnyOf = Callable[[str, list[str]], tuple[str, Sequence[object]]]
+
+
+def _in_list(column: str, values: list[str]) -> tuple[str, Sequence[object]]:
+    return f"{column} IN ({','.join('?' * len(values))})", values
+
+
+def _any_array(column: str, values: list[str]) -> tuple[str, Sequence[object]]:
+    return f"{column} = ANY(%s)", (values,)
+
+
+def _write_batch(db: Any, ph: str, any_of: AnyOf, batch: list[list[str]], done: int) -> None:
+    """One batch by hand, inside the caller's transaction: the two selects, the inserts, the marker.
+
+    *db* is an sqlite3 connection or a psycopg cursor (both ``execute`` and
+    ``executemany``); *ph* is the driver's placeholder.
+    """
+    ids = [f"csv:{row[0]}" for row in batch]
+    where, params = any_of("id", ids)
+    stored = {r[0] for r in db.execute(f"SELECT id FROM party WHERE {where}", params).fetchall()}
+    where, params = any_of("value", [row[2].lower() for row in batch])
+    db.execute(f"SELECT record_id FROM multi WHERE field = 'emails' AND {where}", params).fetchall()
+    parties, multi = _rows(batch, ids, stored)
+    db.executemany(f"INSERT INTO party VALUES ({', '.join([ph] * 10)})", parties)
+    db.executemany(f"INSERT INTO multi VALUES ({ph}, {ph}, {ph})", multi)
+    db.execute(
+        f"INSERT INTO position VALUES ('import', {ph}) "
+        "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        (done,),
+    )
+
+
+def by_hand(db: Path, file: Path) -> tuple[float, dict[str, int]]:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    started = time.perf_counter()
+    for batch, done in _batches(file):
+        conn.execute("BEGIN IMMEDIATE")
+        _write_batch(conn, "?", _in_list, batch, done)
+        conn.execute("COMMIT")
     seconds = time.perf_counter() - started
     counts = {
         "parties": conn.execute("SELECT count(*) FROM party").fetchone()[0],
@@ -191,44 +214,10 @@ def by_hand_postgres(dsn: str, schema: str, file: Path) -> tuple[float, dict[str
         if statement.strip():
             conn.execute(statement)
     started = time.perf_counter()
-
-    def flush(batch: list[list[str]], done: int) -> None:
-        ids = [f"csv:{row[0]}" for row in batch]
-        with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SELECT id FROM party WHERE id = ANY(%s)", (ids,))
-            stored = {r[0] for r in cur.fetchall()}
-            emails = [row[2].lower() for row in batch]
-            cur.execute(
-                "SELECT record_id FROM multi WHERE field = 'emails' AND value = ANY(%s)", (emails,)
-            )
-            cur.fetchall()
-            parties, multi = _rows(batch, ids, stored)
-            cur.executemany(
-                "INSERT INTO party VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", parties
-            )
-            cur.executemany("INSERT INTO multi VALUES (%s, %s, %s)", multi)
-            cur.execute(
-                "INSERT INTO position VALUES ('import', %s) "
-                "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                (done,),
-            )
-
     try:
-        with file.open(encoding="utf-8", newline="") as rows:
-            reader = csv.reader(rows)
-            next(reader)
-            batch: list[list[str]] = []
-            done = 0
-            for row in reader:
-                if not row[1] or not _EMAIL.match(row[2]):
-                    raise SystemExit(f"bad row {row}")
-                batch.append(row)
-                done += 1
-                if len(batch) == BATCH:
-                    flush(batch, done)
-                    batch = []
-            if batch:
-                flush(batch, done)
+        for batch, done in _batches(file):
+            with conn.transaction(), conn.cursor() as cur:
+                _write_batch(cur, "%s", _any_array, batch, done)
         seconds = time.perf_counter() - started
         counts = {
             "parties": conn.execute("SELECT count(*) FROM party").fetchone()[0],  # type: ignore[index]
@@ -249,6 +238,18 @@ def _report(title: str, count: int, our: float, hand: float, counts: dict[str, i
     print(f"ratio (ours / by hand): {our / hand:.2f}x")
 
 
+Side = Callable[[], tuple[float, dict[str, int]]]
+
+
+def _compare(title: str, count: int, hand_side: Side, our_side: Side) -> None:
+    """Run both sides (by hand first), check they stored the same rows, and report."""
+    hand, hand_counts = hand_side()
+    our, our_counts = our_side()
+    if our_counts != hand_counts:
+        raise SystemExit(f"the two sides disagree: ours {our_counts}, by hand {hand_counts}")
+    _report(title, count, our, hand, our_counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 rows, a smoke run")
@@ -263,27 +264,23 @@ def main() -> None:
         file = Path(tmp) / "parties.csv"
         _file(file, count)
         if args.only in (None, "sqlite"):
-            hand, hand_counts = by_hand(Path(tmp) / "hand.db", file)
-            our, our_counts = ours(Path(tmp) / "ours.db", file)
-            if our_counts != hand_counts:
-                raise SystemExit(
-                    f"the two sides disagree: ours {our_counts}, by hand {hand_counts}"
-                )
-            _report("SQLite (WAL, synchronous=NORMAL; by hand: csv + sqlite3 executemany)",
-                    count, our, hand, our_counts)  # fmt: skip
+            _compare(
+                "SQLite (WAL, synchronous=NORMAL; by hand: csv + sqlite3 executemany)",
+                count,
+                lambda: by_hand(Path(tmp) / "hand.db", file),
+                lambda: ours(Path(tmp) / "ours.db", file),
+            )
         if args.only in (None, "postgres"):
             if not args.dsn:
                 print("PostgreSQL: skipped (give --dsn or set RELATIONSHIP_CORE_TEST_POSTGRES_DSN)")
                 return
             tag = secrets.token_hex(3)
-            hand, hand_counts = by_hand_postgres(args.dsn, f"bench_imp_raw_{tag}", file)
-            our, our_counts = ours_postgres(args.dsn, f"bench_imp_ours_{tag}", file)
-            if our_counts != hand_counts:
-                raise SystemExit(
-                    f"the two sides disagree: ours {our_counts}, by hand {hand_counts}"
-                )
-            _report("PostgreSQL (by hand: csv + psycopg 3 executemany)",
-                    count, our, hand, our_counts)  # fmt: skip
+            _compare(
+                "PostgreSQL (by hand: csv + psycopg 3 executemany)",
+                count,
+                lambda: by_hand_postgres(args.dsn, f"bench_imp_raw_{tag}", file),
+                lambda: ours_postgres(args.dsn, f"bench_imp_ours_{tag}", file),
+            )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -296,32 +297,20 @@ def test_worker_refuses_unknown_queues_and_plugins(
 
 
 def test_jobs_and_worker_print_postgres_urls_without_the_password(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], pg_dsn: str, pg_url: Callable[[str], str]
 ) -> None:
-    import os
-
-    dsn = os.environ.get("RELATIONSHIP_CORE_TEST_POSTGRES_DSN")
-    if not dsn or "@" not in dsn or ":" in dsn.split("//")[1].split("@")[0]:
+    if "@" not in pg_dsn or ":" in pg_dsn.split("//")[1].split("@", maxsplit=1)[0]:
         pytest.skip("needs RELATIONSHIP_CORE_TEST_POSTGRES_DSN of a trust-auth server")
-    import secrets
-
-    schema = f"rct_{secrets.token_hex(4)}_cli"
-    user = dsn.split("//")[1].split("@")[0]
-    url = dsn.replace(f"//{user}@", f"//{user}:s3cr3t-pw@") + f"?schema={schema}"
-    try:
-        out = _cli("worker", url, "--once", "--plugin", PLUGIN)
-        assert out.returncode == 0, out.stderr
-        code, report, err = run(capsys, "jobs", url)
-        assert code == 0, err
-        for text in (out.stdout, out.stderr, report, err):
-            assert "s3cr3t-pw" not in text
-        assert f"//{user}:***@" in out.stdout
-        assert f"//{user}:***@" in report
-    finally:
-        import psycopg
-
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    user = pg_dsn.split("//")[1].split("@", maxsplit=1)[0]
+    url = pg_url("cli").replace(f"//{user}@", f"//{user}:s3cr3t-pw@")
+    out = _cli("worker", url, "--once", "--plugin", PLUGIN)
+    assert out.returncode == 0, out.stderr
+    code, report, err = run(capsys, "jobs", url)
+    assert code == 0, err
+    for text in (out.stdout, out.stderr, report, err):
+        assert "s3cr3t-pw" not in text
+    assert f"//{user}:***@" in out.stdout
+    assert f"//{user}:***@" in report
 
 
 def test_worker_finishes_the_job_in_hand_on_sigterm(tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ assert _spec is not None
 assert _spec.loader is not None
 _platform = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_platform)
-pg_platform_url = _platform.pg_platform_url
 url = _platform.url
 
 DATA = Path(__file__).parent / "data" / "import"

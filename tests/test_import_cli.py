@@ -118,6 +118,7 @@ def _parties_csv(path: Path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow  # a child process killed part way, then the import run again
 def test_an_import_killed_at_a_random_moment_resumes_without_duplicates(tmp_path: Path) -> None:
     rows = 1500
     csv = tmp_path / "contacts.csv"

@@ -6,58 +6,9 @@ across currencies. pandas and matplotlib (the ``analytics`` extra) are only
 imported by ``to_frame()`` and ``plot()``.
 """
 
-from relationship_core._reports import (
-    CSAT_GROUPINGS,
-    PIPELINE_GROUPINGS,
-    PRIORITY_WEIGHTS,
-    CohortReport,
-    CohortRow,
-    CsatReport,
-    CsatReportRow,
-    LtvReport,
-    LtvRow,
-    PipelineReport,
-    PipelineReportRow,
-    RevenueMonth,
-    RevenueReport,
-    SalesReport,
-    SalesRow,
-    WorkloadReport,
-    WorkloadRow,
-    csat_report,
-    dashboard,
-    ltv_report,
-    pipeline_report,
-    retention_cohorts,
-    revenue_report,
-    sales_report,
-    workload_report,
-)
+from relationship_core import _reports
+from relationship_core._reports import *  # noqa: F403 - the names of the one export list below
 
-__all__ = [
-    "CSAT_GROUPINGS",
-    "PIPELINE_GROUPINGS",
-    "PRIORITY_WEIGHTS",
-    "CohortReport",
-    "CohortRow",
-    "CsatReport",
-    "CsatReportRow",
-    "LtvReport",
-    "LtvRow",
-    "PipelineReport",
-    "PipelineReportRow",
-    "RevenueMonth",
-    "RevenueReport",
-    "SalesReport",
-    "SalesRow",
-    "WorkloadReport",
-    "WorkloadRow",
-    "csat_report",
-    "dashboard",
-    "ltv_report",
-    "pipeline_report",
-    "retention_cohorts",
-    "revenue_report",
-    "sales_report",
-    "workload_report",
-]
+# One export list per package: the private package's, re-exported as it is.
+__all__: list[str] = []
+__all__ += _reports.__all__

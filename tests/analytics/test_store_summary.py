@@ -8,10 +8,8 @@ taken as local dates in each party's zone (built independently here with
 from __future__ import annotations
 
 import itertools
-import os
 import random
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,28 +32,9 @@ from relationship_core.analytics import (
 from relationship_core.analytics._store_sql import zone_offsets
 from relationship_core.exceptions import CurrencyMismatchError, SchemaError, ValidationError
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
 ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 START = datetime(2025, 3, 1, tzinfo=UTC)
 _counter = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def pg_make() -> Iterator[Callable[[], str]]:
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    import psycopg
-
-    prefix = f"rct_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    yield lambda: f"{dsn}{sep}schema={prefix}_ltv{next(_counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -64,7 +43,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ltv.db'}"
-    make: Callable[[], str] = request.getfixturevalue("pg_make")
+    make: Callable[[], str] = request.getfixturevalue("pg_fresh_url")
     return make()
 
 

@@ -49,11 +49,7 @@ def _worker(url: str) -> subprocess.Popen[str]:
     )
 
 
-def test_killed_workers_lose_no_job_and_never_share_one(
-    url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if "slow" not in str(request.config.getoption("markexpr") or ""):
-        pytest.skip("about 20 s: run with -m slow")
+def test_killed_workers_lose_no_job_and_never_share_one(url: str, tmp_path: Path) -> None:
     if url == "memory://":
         pytest.skip("worker processes need a store they can share")
     trace = tmp_path / "trace.log"

@@ -1,15 +1,12 @@
 """Stores for the billing service tests: memory, SQLite (tmp_path) and PostgreSQL.
 
 PostgreSQL runs when ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN`` is set (CI sets it)
-and skips with the reason otherwise; like tests/storage, each session works in
-schemas named ``rct_<random>_<name>`` and drops them at the end.
+and skips with the reason otherwise; its schemas come from tests/shared_fixtures.py
+(``pg_fresh_url``), each dropped when its test ends.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,30 +17,7 @@ from relationship_core import BillingCycle, ManualClock, Money, Person, Retainer
 from relationship_core._app.billing import BillingService
 from relationship_core._app.facade import CRM, open_store
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
 START = datetime(2026, 1, 1, 9, tzinfo=UTC)
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[Callable[[], str]]:
-    """``make()``: a fresh ``postgresql://…?schema=…`` URL for this session, or skip."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(
-            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
-        )
-    import psycopg
-
-    prefix = f"rct_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    yield lambda: f"{dsn}{sep}schema={prefix}_billing{next(_counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,7 +27,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'billing.db'}"
-    make: Callable[[], str] = request.getfixturevalue("pg_schema_url")
+    make: Callable[[], str] = request.getfixturevalue("pg_fresh_url")
     return make()
 
 

@@ -16,5 +16,4 @@ assert _spec.loader is not None
 _platform = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_platform)
 
-pg_platform_url = _platform.pg_platform_url
 url = _platform.url

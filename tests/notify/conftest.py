@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -244,27 +242,13 @@ def http_server() -> Iterator[HttpServer]:
         thread.join(5)
 
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-
-
 def _store_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if kind == "memory":
         return "memory://"
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'outbox.db'}"
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    schema = f"rct_outbox_{secrets.token_hex(4)}"
-    request.addfinalizer(lambda: _drop_schema(dsn, schema))
-    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
-
-
-def _drop_schema(dsn: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    make: Callable[[], str] = request.getfixturevalue("pg_fresh_url")
+    return make()
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

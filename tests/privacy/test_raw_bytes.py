@@ -136,10 +136,10 @@ def _wal(db: Path) -> bytes:
 
 
 @pytest.mark.postgres
-def test_postgres_tables_hold_no_trace(pg_privacy_url: Callable[[], str], tmp_path: Path) -> None:
+def test_postgres_tables_hold_no_trace(pg_fresh_url: Callable[[], str], tmp_path: Path) -> None:
     import psycopg
 
-    url = pg_privacy_url()
+    url = pg_fresh_url()
     _fill(url, tmp_path)
     schema = url.rsplit("schema=", 1)[1]
     dsn = url.split("?")[0]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import relationship_core as rc
 from relationship_core._billing.invoices import Invoice
-from relationship_core._demo import run_demo
 from relationship_core._privacy import raw
 from relationship_core.privacy import ERASED, RetentionPolicy, apply_retention
 
@@ -49,9 +49,11 @@ def test_a_policy_of_ones_own(url: str) -> None:
         assert _summaries(crm) == [ERASED, ERASED]
 
 
-def test_the_worker_compacts_the_demo_store_and_accounting_stays(tmp_path: Path) -> None:
+def test_the_worker_compacts_the_demo_store_and_accounting_stays(
+    tmp_path: Path, demo_into: Callable[[str], None]
+) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    run_demo(lambda _line: None, url)
+    demo_into(url)
     later = datetime(2031, 1, 1, tzinfo=UTC)
     with rc.open(url, clock=rc.ManualClock(later)) as crm:
         invoices = sorted((i.number, i.total, i.lines) for i in crm.repository(Invoice).iterate())

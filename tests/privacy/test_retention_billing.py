@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,6 @@ import attrs
 import relationship_core as rc
 from relationship_core._app.billing import BillingService
 from relationship_core._billing.invoices import Invoice
-from relationship_core._demo import run_demo
 from relationship_core._demo_story import BUSINESS, ZONE
 from relationship_core._privacy import raw
 from relationship_core.privacy import DEFAULT_RETENTION, apply_retention
@@ -31,9 +31,11 @@ def _books(crm: rc.CRM) -> dict[str, Any]:
     return {"invoices": invoices, "notes": notes, "retainers": retainers, "orders": orders}
 
 
-def test_billing_again_after_compaction_issues_nothing_and_loses_nothing(tmp_path: Path) -> None:
+def test_billing_again_after_compaction_issues_nothing_and_loses_nothing(
+    tmp_path: Path, demo_into: Callable[[str], None]
+) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    run_demo(lambda _line: None, url)
+    demo_into(url)
     clock = rc.ManualClock(LATER)
     with rc.open(url, clock=clock) as crm:
         before = _books(crm)

@@ -14,5 +14,4 @@ _stores = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_stores)
 
 make_url = _stores.make_url
-pg_platform_url = _stores.pg_platform_url
 url = _stores.url

@@ -125,10 +125,8 @@ def test_a_killed_worker_runs_a_delayed_action_exactly_once(url: str, tmp_path: 
 @pytest.mark.slow
 @pytest.mark.parametrize("round_", range(5))
 def test_killed_workers_loop_runs_delayed_actions_exactly_once(
-    url: str, tmp_path: Path, round_: int, request: pytest.FixtureRequest
+    url: str, tmp_path: Path, round_: int
 ) -> None:
-    if "slow" not in str(request.config.getoption("markexpr") or ""):
-        pytest.skip("about 10 s a round: run with -m slow")
     if url == "memory://":
         pytest.skip("worker processes need a store they can share")
     trace = tmp_path / "trace"

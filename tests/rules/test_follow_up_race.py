@@ -34,6 +34,7 @@ def _wait(*paths: Path) -> None:
         time.sleep(0.005)
 
 
+@pytest.mark.slow  # two processes racing for seconds
 def test_a_goal_racing_due_follow_ups_stops_every_later_one(url: str, tmp_path: Path) -> None:
     if url == "memory://":
         pytest.skip("two processes need a shared store")

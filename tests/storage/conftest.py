@@ -1,52 +1,17 @@
-"""Shared storage fixtures: backend makers, and PostgreSQL schemas that clean up after themselves.
+"""Shared storage fixtures: backend makers by URL.
 
-PostgreSQL tests run when ``RELATIONSHIP_CORE_TEST_POSTGRES_DSN`` is set (CI sets
-it) and skip with the reason otherwise. Each test session works in schemas
-named ``rct_<random>_<name>`` and drops them all at the end.
+The PostgreSQL schemas (``pg_dsn``, ``pg_url``) come from tests/shared_fixtures.py, which
+every test directory shares; each is dropped when its test ends.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from relationship_core.plugins import Schema, StorageBackend, get_plugin_manager
-
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-
-
-def _with_schema(dsn: str, schema: str) -> str:
-    return f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
-
-
-@pytest.fixture(scope="session")
-def pg_dsn() -> str:
-    """The test server's DSN, or skip."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(
-            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
-        )
-    return dsn
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_dsn: str) -> Iterator[Callable[[str], str]]:
-    """``pg_url(name)``: a ``postgresql://…?schema=…`` URL unique to this session and *name*."""
-    import psycopg
-
-    prefix = f"rct_{secrets.token_hex(4)}"
-    yield lambda name: _with_schema(pg_dsn, f"{prefix}_{name}")
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture

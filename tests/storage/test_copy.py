@@ -16,14 +16,13 @@ import pytest
 import relationship_core._app.billing_kinds  # noqa: F401 - the CLI copies these kinds too
 from relationship_core._app.facade import open_store
 from relationship_core._cli import main
-from relationship_core._demo import run_demo
 from relationship_core._storage.contract import NewJob, Query
 from relationship_core._storage.copy import copy_store
 from relationship_core.exceptions import StorageError, ValidationError
 
 
-def _demo_store(url: str) -> None:
-    run_demo(lambda _line: None, url)
+def _demo_store(demo_into: Callable[[str], None], url: str) -> None:
+    demo_into(url)
     with open_store(url) as crm:
         backend: Any = crm.backend
         now = datetime.now(UTC)
@@ -71,10 +70,10 @@ def _everything(url: str) -> dict[str, Any]:
 
 
 def test_a_demo_store_goes_to_postgresql_and_back(
-    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+    demo_into: Callable[[str], None], sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
 ) -> None:
     first, pg, back = sqlite_url("first"), pg_url("copy_there"), sqlite_url("back")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     assert main(["copy", first, pg]) == 0
     assert main(["copy", first, pg]) == 0  # a finished copy, run again, is only verified
     assert main(["copy", pg, back]) == 0
@@ -99,10 +98,10 @@ def test_a_demo_store_goes_to_postgresql_and_back(
 
 
 def test_an_interrupted_copy_continues_to_a_verified_result(
-    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+    demo_into: Callable[[str], None], sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
 ) -> None:
     first, pg = sqlite_url("first"), pg_url("copy_resumed")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     calls = 0
 
     def fail_midway(_name: str, _done: int, _total: int) -> None:
@@ -120,13 +119,14 @@ def test_an_interrupted_copy_continues_to_a_verified_result(
 
 
 def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
+    demo_into: Callable[[str], None],
     sqlite_url: Callable[[str], str],
     pg_url: Callable[[str], str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, second = sqlite_url("first"), sqlite_url("second")
-    _demo_store(first)
-    _demo_store(second)
+    _demo_store(demo_into, first)
+    _demo_store(demo_into, second)
     assert main(["copy", first, second]) == 2
     assert "not empty" in capsys.readouterr().err
     with open_store(first) as src, open_store(second) as dst:
@@ -141,10 +141,10 @@ def test_a_store_that_is_not_empty_is_refused_and_the_password_stays_hidden(
 
 
 def test_a_copy_killed_at_a_random_moment_is_finished_by_running_it_again(
-    sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
+    demo_into: Callable[[str], None], sqlite_url: Callable[[str], str], pg_url: Callable[[str], str]
 ) -> None:
     first, pg = sqlite_url("first"), pg_url("copy_killed")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     command = [sys.executable, "-m", "relationship_core", "copy", first, pg, "--batch", "3"]
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
@@ -219,12 +219,13 @@ def test_multi_valued_fields_travel_both_ways(
 
 
 def test_a_demo_store_goes_through_a_memory_store_by_dump_and_load(
+    demo_into: Callable[[str], None],
     sqlite_url: Callable[[str], str],
 ) -> None:
     from relationship_core._storage.dump import copy_any
 
     first, back = sqlite_url("dumpfirst"), sqlite_url("dumpback")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     with open_store(first) as src, open_store("memory://") as mem, open_store(back) as dst:
         report = copy_any(src.backend, mem.backend)
         assert report.tables["event"] > 0

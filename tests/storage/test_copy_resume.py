@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from relationship_core._app.facade import open_store
-from relationship_core._demo import run_demo
 from relationship_core._storage.contract import NewJob
 from relationship_core._storage.dump import _line, copy_any, dump_store
 from relationship_core.exceptions import StorageError
@@ -35,9 +34,9 @@ def jsonl() -> Iterator[Any]:
         sys.path.remove(str(EXAMPLE))
 
 
-def _demo_store(url: str) -> None:
+def _demo_store(demo_into: Callable[[str], None], url: str) -> None:
     """The demo's records and events, with jobs (two claimed) and a consumer position."""
-    run_demo(lambda _line: None, url)
+    demo_into(url)
     with open_store(url) as crm:
         backend: Any = crm.backend
         now = datetime.now(UTC)
@@ -66,10 +65,14 @@ def _kill_part_way(source: str, destination: str) -> None:
 
 @pytest.mark.parametrize("direction", ["sqlite-to-jsonl", "jsonl-to-sqlite"])
 def test_a_copy_killed_at_a_random_moment_continues_to_the_same_store(
-    direction: str, jsonl: Any, sqlite_url: Callable[[str], str], tmp_path: Path
+    demo_into: Callable[[str], None],
+    direction: str,
+    jsonl: Any,
+    sqlite_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     first, journal = sqlite_url("first"), str(tmp_path / "copy.jsonl")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     with open_store(first) as crm:
         backend: Any = crm.backend
         schema = backend.schema
@@ -109,10 +112,10 @@ def test_a_copy_killed_at_a_random_moment_continues_to_the_same_store(
 
 
 def test_an_interrupted_copy_of_another_source_is_refused(
-    jsonl: Any, sqlite_url: Callable[[str], str], tmp_path: Path
+    demo_into: Callable[[str], None], jsonl: Any, sqlite_url: Callable[[str], str], tmp_path: Path
 ) -> None:
     first, other = sqlite_url("first"), sqlite_url("other")
-    _demo_store(first)
+    _demo_store(demo_into, first)
     with open_store(first) as crm, open_store(other) as empty:
         source: Any = crm.backend
         dst = jsonl(tmp_path / "half.jsonl", source.schema)

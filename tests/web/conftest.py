@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -137,35 +134,12 @@ def sign_in(client: TestClient, world: World, email: str = "ada@example.com") ->
     return link
 
 
-PG_ENV = "RELATIONSHIP_CORE_TEST_POSTGRES_DSN"
-
-
-@pytest.fixture(scope="session")
-def pg_web_url() -> Iterator[Callable[[], str]]:
-    """``make()``: a fresh ``postgresql://…?schema=…`` URL (dropped afterwards), or skip."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    import psycopg
-
-    prefix = f"rct_{secrets.token_hex(4)}"
-    sep = "&" if "?" in dsn else "?"
-    counter = itertools.count()
-    yield lambda: f"{dsn}{sep}schema={prefix}_web{next(counter)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "\\_%",)
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh store URL that several connections (processes) can share."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'web.db'}"
-    make: Callable[[], str] = request.getfixturevalue("pg_web_url")
+    make: Callable[[], str] = request.getfixturevalue("pg_fresh_url")
     return make()
 
 

@@ -1,26 +1,15 @@
 """Stores for the work and support tests: memory, SQLite (tmp_path), PostgreSQL (random schemas).
 
-The PostgreSQL schemas come from the platform tests' ``pg_platform_url`` (one definition).
+The PostgreSQL schemas come from tests/shared_fixtures.py's ``pg_fresh_url`` (one definition).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "_platform_test_stores", Path(__file__).parents[1] / "app_platform" / "conftest.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-_platform = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_platform)
-
-pg_platform_url = _platform.pg_platform_url
 
 
 @pytest.fixture
@@ -33,7 +22,7 @@ def make_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], 
             return "memory://"
         if backend == "sqlite":
             return f"sqlite:///{tmp_path / f'work{next(count)}.db'}"
-        pg: Callable[[], str] = request.getfixturevalue("pg_platform_url")
+        pg: Callable[[], str] = request.getfixturevalue("pg_fresh_url")
         return pg()
 
     return make
