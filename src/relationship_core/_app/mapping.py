@@ -132,6 +132,8 @@ class KindMapping(Generic[T]):
         version = self.schema_version
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValidationError("schema_version", version, "expected a whole number from 1")
+        if not isinstance(self.versions, bool):
+            raise ValidationError("versions", self.versions, "expected True or False")
         if not isinstance(self.upgrades, Mapping):
             raise ValidationError("upgrades", self.upgrades, "expected {version: function}")
         for name, spec in self.indexed.items():

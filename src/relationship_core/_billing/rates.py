@@ -71,7 +71,11 @@ class ExchangeRates:
     ) -> None:
         rows: Iterable[tuple[object, object, object, object]]
         if isinstance(rates, Mapping):
-            rows = [(*key, value) for key, value in rates.items()]
+            rows = []
+            for key, value in rates.items():
+                if not isinstance(key, tuple) or len(key) != 3:
+                    raise ValidationError("rates", key, "expected keys (date, from, to)")
+                rows.append((*key, value))
         elif isinstance(rates, str | bytes) or not isinstance(rates, Iterable):
             raise ValidationError(
                 "rates",

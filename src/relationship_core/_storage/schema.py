@@ -377,11 +377,13 @@ class KindSpec:
     name: str
     fields: tuple[FieldSpec, ...] = attrs.field(default=(), converter=_fields)
     unique: tuple[str, ...] = attrs.field(default=(), converter=_unique_names)
-    versions: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    versions: bool = attrs.field(default=True)
     _by_name: dict[str, FieldSpec] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         check_identifier("kind", self.name)
+        if not isinstance(self.versions, bool):
+            raise ValidationError(f"{self.name}.versions", self.versions, "expected True or False")
         by_name: dict[str, FieldSpec] = {}
         for spec in self.fields:
             if spec.name in by_name:
