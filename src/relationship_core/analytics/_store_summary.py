@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from relationship_core.analytics._data import TimeUnit, TimeUnitLike
+from relationship_core.analytics._store_days import needs_preparing, prepare
 from relationship_core.analytics._store_sql import (
     Source,
     SummaryRow,
@@ -110,6 +111,11 @@ def store_customer_summary(
     end_day, cal_day = (end - _EPOCH).days, (cal - _EPOCH).days
     if dialect in ("SQLite", "PostgreSQL"):
         with backend._reader() as conn:
+            stale = needs_preparing(conn, dialect, source)
+        if stale:  # first summary on this store, or orders stored since the last one
+            with backend._writer() as conn:
+                prepare(conn, dialect)
+        with backend._snapshot() as conn:
             codes, unfilled = sql_currencies(conn, source)
             if unfilled:
                 raise SchemaError(
