@@ -297,7 +297,7 @@ def _later_writes(crm: CRM, zones: dict[str, str], purchases: list[Purchase], mo
     The days kept for the summary must follow every one of these writes.
     """
     person = crm.parties.get(moved)
-    person.time_zone = ZoneInfo(zones[moved])  # type: ignore[union-attr]
+    person.time_zone = ZoneInfo(zones[moved])
     crm.parties.update(person)
     order = crm.repository("order").get("o0")
     if order.status.value == "placed":
