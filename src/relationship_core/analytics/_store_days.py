@@ -128,6 +128,8 @@ def prepare(conn: Any, dialect: str) -> int:
     """Add what is missing (column, indexes, triggers) and fill the missing days.
 
     Runs inside the caller's write transaction; returns how many days it filled.
+    The first time, the days are filled before the indexes are built (one sort
+    per index, not an index update per row).
     """
     if dialect == "PostgreSQL":
         (schema,) = conn.execute("SELECT current_schema()").fetchone()
@@ -140,6 +142,7 @@ def prepare(conn: Any, dialect: str) -> int:
             conn.execute(f"ALTER TABLE rc_rec_order ADD COLUMN {DAY} INTEGER")
         for statement in _SQLITE_TRIGGERS:
             conn.execute(statement)
+    filled = _fill(conn, dialect)
     conn.execute(f"CREATE INDEX IF NOT EXISTS {_ORDER_INDEX} ON rc_rec_order ({_ORDER_COLUMNS})")
     conn.execute(
         f"CREATE INDEX IF NOT EXISTS {_UNFILLED_INDEX} ON rc_rec_order (id) WHERE {DAY} IS NULL"
@@ -147,7 +150,7 @@ def prepare(conn: Any, dialect: str) -> int:
     conn.execute(
         f"CREATE INDEX IF NOT EXISTS {_INVOICE_INDEX} ON rc_rec_invoice ({_INVOICE_COLUMNS})"
     )
-    return _fill(conn, dialect)
+    return filled
 
 
 def _fill(conn: Any, dialect: str) -> int:

@@ -61,19 +61,42 @@ def _amount(source: Source, alias: str) -> str:
     return f"{alias}.f_total"
 
 
-def sql_currencies(conn: Any, source: Source) -> tuple[list[str], int]:
-    """The distinct currencies of the purchases *source* counts, and how many are unfilled.
+def sql_currencies(conn: Any, dialect: str, source: Source) -> tuple[list[str], int]:
+    """The distinct currencies of the purchases *source* counts, and whether some are unfilled.
 
     Unfilled: stored before the indexed totals existed (``migrate`` fills them).
-    One scan for both.
+    Index lookups only, never a scan of the purchases: the currencies stored
+    at all walked one at a time down their index, each kept if some counted
+    purchase has it; then one lookup per indexed field for a missing value.
     """
-    refunded = " OR o.f_refunded IS NULL" if source == "orders" else ""
-    rows = conn.execute(
-        "SELECT o.f_currency, SUM(CASE WHEN o.f_total IS NULL OR o.f_currency IS NULL"
-        f"{refunded} THEN 1 ELSE 0 END) FROM {_kind(source)} o WHERE {_where(source, 'o')} "
-        "GROUP BY o.f_currency"
-    ).fetchall()
-    return sorted(r[0] for r in rows if r[0] is not None), sum(int(r[1]) for r in rows)
+    ph = "%s" if dialect == "PostgreSQL" else "?"
+    kind, counted = _kind(source), _where(source, "o")
+    stored = [
+        r[0]
+        for r in conn.execute(
+            f"WITH RECURSIVE t(c) AS (SELECT MIN(f_currency) FROM {kind} UNION ALL "
+            f"SELECT (SELECT MIN(f_currency) FROM {kind} WHERE f_currency > t.c) FROM t "
+            "WHERE t.c IS NOT NULL) SELECT c FROM t WHERE c IS NOT NULL"
+        ).fetchall()
+    ]
+    codes = [
+        code
+        for code in stored
+        if conn.execute(
+            f"SELECT 1 FROM {kind} o WHERE o.f_currency = {ph} AND {counted} LIMIT 1", (code,)
+        ).fetchone()
+    ]
+    fields = (
+        ("f_currency", "f_total", "f_refunded") if source == "orders" else ("f_currency", "f_total")
+    )
+    unfilled = sum(
+        1
+        for field in fields
+        if conn.execute(
+            f"SELECT 1 FROM {kind} o WHERE o.{field} IS NULL AND {counted} LIMIT 1"
+        ).fetchone()
+    )
+    return sorted(codes), unfilled
 
 
 def _day_sql(source: Source, dialect: str, alias: str) -> str:

@@ -116,7 +116,7 @@ def store_customer_summary(
             with backend._writer() as conn:
                 prepare(conn, dialect)
         with backend._snapshot() as conn:
-            codes, unfilled = sql_currencies(conn, source)
+            codes, unfilled = sql_currencies(conn, dialect, source)
             if unfilled:
                 raise SchemaError(
                     f"some {source} were stored before their totals were indexed; "
