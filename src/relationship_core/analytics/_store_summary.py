@@ -188,8 +188,15 @@ def _money(values: Sequence[object]) -> npt.NDArray[np.float64]:
     Each value is rounded once (whole millionths below 2**53 convert exactly, and
     the division by 10**6 rounds correctly), so every path gives the same floats.
     """
-    if all(type(v) is int and abs(v) < 2**53 for v in values):
-        return np.asarray(values, dtype=np.float64) / 1e6
+    if not values:
+        return np.zeros(0, dtype=np.float64)
+    if set(map(type, values)) == {int}:  # one C-level pass to tell the common case
+        try:
+            whole = np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            whole = None
+        if whole is not None and -(2**53) < int(whole.min()) and int(whole.max()) < 2**53:
+            return whole.astype(np.float64) / 1e6
     return np.array(
         [v / 1_000_000 if type(v) is int else float(v or 0) for v in values],  # type: ignore[arg-type]
         dtype=np.float64,
