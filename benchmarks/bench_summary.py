@@ -317,6 +317,7 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     if args.side:
         run_side(args.side, args.url, args.out)
@@ -326,10 +327,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         path = workdir / "summary.db"
-        start = time.perf_counter()
-        setup_sqlite(path, orders)
-        print(f"SQLite set up in {time.perf_counter() - start:.1f} s", flush=True)
-        compare("SQLite", f"sqlite:///{path}", workdir)
+        if not args.skip_sqlite:
+            start = time.perf_counter()
+            setup_sqlite(path, orders)
+            print(f"SQLite set up in {time.perf_counter() - start:.1f} s", flush=True)
+            compare("SQLite", f"sqlite:///{path}", workdir)
         dsn = os.environ.get(PG_ENV)
         if dsn and not args.skip_postgres:
             import psycopg
