@@ -360,3 +360,28 @@ def test_kept_days_follow_writes_on_every_backend(store_url: str) -> None:
         _reference(moved, after + more), time_unit="day", observation_end=end
     )
     _assert_same(ours, reference)
+
+
+def test_a_zone_change_moves_the_partys_orders_days(store_url: str) -> None:
+    # 23:30 and 00:30 UTC: two days in UTC, one (the 2nd, 05:00 and 06:00) in Kolkata
+    end = date(2025, 4, 1)
+    first, second = START + timedelta(hours=23, minutes=30), START + timedelta(hours=24.5)
+
+    def frequency(crm: CRM) -> int:
+        summary = store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+        return int(summary.loc["z", "frequency"])
+
+    with open_store(store_url) as crm:
+        crm.parties.add(Person(id="z", name="Zed", time_zone="UTC"))
+        with crm.unit_of_work() as uow:
+            uow.add(_order(1, "z", first, "10.00", "EUR"))
+            uow.add(_order(2, "z", second, "10.00", "EUR"))
+        assert frequency(crm) == 1
+        person = crm.parties.get("z")
+        person.time_zone = ZoneInfo("Asia/Kolkata")
+        crm.parties.update(person)
+        assert frequency(crm) == 0
+        person = crm.parties.get("z")
+        person.time_zone = ZoneInfo("UTC")
+        crm.parties.update(person)
+        assert frequency(crm) == 1

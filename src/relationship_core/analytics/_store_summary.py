@@ -195,7 +195,7 @@ def _money(values: Sequence[object]) -> npt.NDArray[np.float64]:
             whole = np.asarray(values, dtype=np.int64)
         except OverflowError:
             whole = None
-        if whole is not None and -(2**53) < int(whole.min()) and int(whole.max()) < 2**53:
+        if whole is not None and int(whole.min()) > -(2**53) and int(whole.max()) < 2**53:
             return whole.astype(np.float64) / 1e6
     return np.array(
         [v / 1_000_000 if type(v) is int else float(v or 0) for v in values],  # type: ignore[arg-type]
