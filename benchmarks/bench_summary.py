@@ -5,6 +5,10 @@ The data: orders in a store's own tables (SQLite file, and PostgreSQL when
 bulk (``executemany`` / ``COPY``; writing them through the store would take
 longer than the benchmark); a tenth as many parties, in five zones (UTC, Paris,
 New York, Kolkata, Lord Howe), 5% of orders cancelled, amounts in cents.
+The summary keeps each order's local day in a column of its own, with covering
+indexes; the setup fills them with the summary's own preparation
+(`relationship_core.analytics._store_days.prepare`, what the first summary on a
+store runs) and times that apart: both sides then read the same stored orders.
 
 Ours: ``store_customer_summary(crm, source="orders", time_unit="week", ...)``.
 Theirs: ``pandas.read_sql`` of the same columns (party, placed_at, total,
