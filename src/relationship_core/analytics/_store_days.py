@@ -118,10 +118,9 @@ def needs_preparing(conn: Any, dialect: str, source: Source) -> bool:
         return True
     if source == "invoices":
         return False
-    return (
-        conn.execute(f"SELECT 1 FROM rc_rec_order WHERE {DAY} IS NULL LIMIT 1").fetchone()
-        is not None
-    )
+    by = "" if dialect == "PostgreSQL" else f" INDEXED BY {_UNFILLED_INDEX}"
+    missing = conn.execute(f"SELECT 1 FROM rc_rec_order{by} WHERE {DAY} IS NULL LIMIT 1")
+    return missing.fetchone() is not None
 
 
 def prepare(conn: Any, dialect: str) -> int:

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from relationship_core._storage.sql import index_name
+
 __all__ = [
     "DAY",
     "EPOCH_DAY_OFFSET",
@@ -86,17 +88,22 @@ def sql_currencies(conn: Any, dialect: str, source: Source) -> tuple[list[str], 
             f"SELECT 1 FROM {kind} o WHERE o.f_currency = {ph} AND {counted} LIMIT 1", (code,)
         ).fetchone()
     ]
-    fields = (
-        ("f_currency", "f_total", "f_refunded") if source == "orders" else ("f_currency", "f_total")
-    )
+    name = "order" if source == "orders" else "invoice"
+    fields = ("currency", "total", "refunded") if source == "orders" else ("currency", "total")
     unfilled = sum(
         1
         for field in fields
         if conn.execute(
-            f"SELECT 1 FROM {kind} o WHERE o.{field} IS NULL AND {counted} LIMIT 1"
+            f"SELECT 1 FROM {kind} o{_by(dialect, index_name(name, field))} "
+            f"WHERE o.f_{field} IS NULL AND {counted} LIMIT 1"
         ).fetchone()
     )
     return sorted(codes), unfilled
+
+
+def _by(dialect: str, index: str) -> str:
+    """SQLite: walk *index* (its NULLs come first) rather than scan a covering one."""
+    return "" if dialect == "PostgreSQL" else f" INDEXED BY {index}"
 
 
 def _day_sql(source: Source, dialect: str, alias: str) -> str:
