@@ -147,15 +147,19 @@ def summary_sql(source: Source, dialect: str, *, end_day: int, calibration_day: 
         f"AND {_day_sql(source, dialect, 'f')} = g.first AND f.f_currency = {ph} "
         f"AND {_where(source, 'f')})"
     )
-    return f"""SELECT g.c, g.n, {_number(source, dialect, "g.first")},
-  {_number(source, dialect, "g.last")}, g.cal - {first}, g.hn, g.hs
-FROM (SELECT o.f_party_id AS c,
-    COUNT(DISTINCT CASE WHEN {day} <= {cal} THEN {day} END) AS n,
+    if calibration_day >= end_day:  # no holdout: every purchase read is a calibration one
+        columns = f"""COUNT(DISTINCT {day}) AS n, MIN({day}) AS first, MAX({day}) AS last,
+    SUM({amount}) AS cal, 0 AS hn, 0 AS hs"""
+    else:
+        columns = f"""COUNT(DISTINCT CASE WHEN {day} <= {cal} THEN {day} END) AS n,
     MIN({day}) AS first,
     MAX(CASE WHEN {day} <= {cal} THEN {day} END) AS last,
     SUM(CASE WHEN {day} <= {cal} THEN {amount} ELSE 0 END) AS cal,
     COUNT(DISTINCT CASE WHEN {day} > {cal} THEN {day} END) AS hn,
-    SUM(CASE WHEN {day} > {cal} THEN {amount} ELSE 0 END) AS hs
+    SUM(CASE WHEN {day} > {cal} THEN {amount} ELSE 0 END) AS hs"""
+    return f"""SELECT g.c, g.n, {_number(source, dialect, "g.first")},
+  {_number(source, dialect, "g.last")}, g.cal - {first}, g.hn, g.hs
+FROM (SELECT o.f_party_id AS c, {columns}
   FROM {kind} o WHERE {where} AND {day} <= {end}
   GROUP BY o.f_party_id HAVING MIN({day}) <= {cal} ORDER BY o.f_party_id) g
 ORDER BY g.c"""
