@@ -49,9 +49,7 @@ _ORDER_COLUMNS = f"f_party_id, {DAY}, f_currency, f_status, f_total, f_refunded"
 _INVOICE_COLUMNS = "f_party_id, f_issued_on, f_currency, f_status, f_total"
 _ZONES = "temp.rc_ax_party_zones"
 _TRIGGERS = ("rc_ax_order_moved", "rc_ax_party_zone", "rc_ax_party_added", "rc_ax_party_removed")
-
 _PG_TRIGGERS = ("rc_ax_order_moved", "rc_ax_party_zone", "rc_ax_party_added")
-
 
 _SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER IF NOT EXISTS rc_ax_order_moved
