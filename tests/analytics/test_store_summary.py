@@ -268,3 +268,99 @@ def test_orders_stored_before_their_totals_were_indexed_need_migrate(tmp_path: P
             crm, source="orders", time_unit="day", observation_end=date(2026, 1, 1)
         )
     assert summary.loc["ada", "frequency"] == 0
+
+
+def _later_writes(crm: CRM, zones: dict[str, str], purchases: list[Purchase], moved: str) -> None:
+    """After a summary: *moved* changes zone, one order is cancelled, orders are added.
+
+    The days kept for the summary must follow every one of these writes.
+    """
+    person = crm.parties.get(moved)
+    person.time_zone = ZoneInfo(zones[moved])
+    crm.parties.update(person)
+    order = crm.repository("order").get("o0")
+    if order.status.value == "placed":
+        order.cancel("changed mind", order.placed_at)
+        crm.repository("order").update(order)
+    with crm.unit_of_work() as uow:
+        for i, (party, at, amount, currency, _) in enumerate(purchases):
+            uow.add(_order(1000 + i, party, at, amount, currency))
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    moved=st.sampled_from([f"p{k}" for k in range(12)]),
+    zone=st.sampled_from(ZONES),
+    extra=st.integers(0, 15),
+)
+def test_kept_days_follow_zone_changes_and_new_orders(
+    tmp_path: Path, seed: int, moved: str, zone: str, extra: int
+) -> None:
+    zones, purchases = _dataset(seed, 40)
+    more = [(*p[:4], "placed") for p in _dataset(seed + 1, extra)[1]]
+    end = date(2026, 4, 1)
+    results = []
+    for url in ("memory://", f"sqlite:///{tmp_path / f'k{next(_counter)}.db'}"):
+        with open_store(url) as crm:
+            _fill(crm, zones, purchases)
+            store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+            _later_writes(crm, {**zones, moved: zone}, more, moved)
+            results.append(
+                store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+            )
+    _assert_same(results[1], results[0])
+    after = list(purchases)
+    if after and after[0][4] == "placed":
+        after[0] = (*after[0][:4], "cancelled")
+    if len(results[0]):
+        reference = customer_summary(
+            _reference({**zones, moved: zone}, after + more), time_unit="day", observation_end=end
+        )
+        _assert_same(results[0], reference)
+
+
+def test_kept_days_follow_writes_on_every_backend(store_url: str) -> None:
+    zones, purchases = _dataset(11, 60)
+    more = [(*p[:4], "placed") for p in _dataset(12, 20)[1]]
+    end = date(2026, 4, 1)
+    moved = {**zones, "p1": "Asia/Kolkata"}
+    with open_store(store_url) as crm:
+        _fill(crm, zones, purchases)
+        store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+        _later_writes(crm, moved, more, "p1")
+        ours = store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+    after = list(purchases)
+    if after[0][4] == "placed":
+        after[0] = (*after[0][:4], "cancelled")
+    reference = customer_summary(
+        _reference(moved, after + more), time_unit="day", observation_end=end
+    )
+    _assert_same(ours, reference)
+
+
+def test_a_zone_change_moves_the_partys_orders_days(store_url: str) -> None:
+    # 23:30 and 00:30 UTC: two days in UTC, one (the 2nd, 05:00 and 06:00) in Kolkata
+    end = date(2025, 4, 1)
+    first, second = START + timedelta(hours=23, minutes=30), START + timedelta(hours=24.5)
+
+    def frequency(crm: CRM) -> int:
+        summary = store_customer_summary(crm, source="orders", time_unit="day", observation_end=end)
+        return int(summary.loc["z", "frequency"])
+
+    with open_store(store_url) as crm:
+        crm.parties.add(Person(id="z", name="Zed", time_zone="UTC"))
+        with crm.unit_of_work() as uow:
+            uow.add(_order(1, "z", first, "10.00", "EUR"))
+            uow.add(_order(2, "z", second, "10.00", "EUR"))
+        assert frequency(crm) == 1
+        person = crm.parties.get("z")
+        person.time_zone = ZoneInfo("Asia/Kolkata")
+        crm.parties.update(person)
+        assert frequency(crm) == 0
+        person = crm.parties.get("z")
+        person.time_zone = ZoneInfo("UTC")
+        crm.parties.update(person)
+        assert frequency(crm) == 1

@@ -1,35 +1,50 @@
 """The customer summary as SQL: one statement per summary on SQLite and PostgreSQL.
 
-Every purchase becomes ``(customer, local day, amount)`` inside the database;
-the database sums each customer's days and returns one row per customer, so
+Every purchase is ``(customer, local day, amount)`` inside the database; the
+database sums each customer's days and returns one row per customer, so
 millions of purchases never become Python objects. Amounts are the store's
 exact indexed decimals (whole millionths on SQLite, ``NUMERIC`` on
 PostgreSQL), so the sums are exact.
 
-Local days: the zones' UTC offsets over the data's span are computed here
-(with `zoneinfo`) and written into the statement as one ``CASE`` per zone;
-each purchase takes the offset in force at its instant (the tests check every
-second of a year against `zoneinfo`). On SQLite, which has no zone database,
-there is no other way; on PostgreSQL it costs a third of ``AT TIME ZONE`` with
-a zone name per row.
+Local days: an order's day is kept in its row (`_store_days`), computed once
+from the zones' UTC offsets over the orders' span (with `zoneinfo`, written
+into the filling statement as one ``CASE`` per zone; the tests check every
+second of a year against `zoneinfo`); SQLite has no zone database, and on
+PostgreSQL the same offsets keep both stores' answers identical. An invoice's
+day is its issue date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-__all__ = ["Source", "SummaryRow", "sql_currencies", "sql_summary_rows"]
+from relationship_core._storage.sql import index_name
+
+__all__ = [
+    "DAY",
+    "EPOCH_DAY_OFFSET",
+    "Source",
+    "SummaryRow",
+    "offset_case",
+    "order_span",
+    "sql_currencies",
+    "sql_summary_rows",
+    "summary_sql",
+    "zone_offsets",
+]
 
 Source = Literal["orders", "invoices"]
 #: customer, calibration days, first day, last calibration day, repeat sum, holdout days,
 #: holdout sum (days are days since 1970-01-01 in the customer's zone).
 SummaryRow = tuple[str, int, int, int, Any, int, Any]
 
-_EPOCH_DAY_OFFSET = 1_000_000  # keeps integer division flooring for instants before 1970
-_PARTY_TABLE = "temp.rc_analytics_party_zones"
+#: The analytics column holding an order's local purchase day (days since 1970-01-01).
+DAY = "a_local_day"
+EPOCH_DAY_OFFSET = 1_000_000  # keeps integer division flooring for instants before 1970
+_EPOCH = date(1970, 1, 1)
 
 
 def _kind(source: Source) -> str:
@@ -48,46 +63,106 @@ def _amount(source: Source, alias: str) -> str:
     return f"{alias}.f_total"
 
 
-def sql_currencies(conn: Any, source: Source) -> tuple[list[str], int]:
-    """The distinct currencies of the purchases *source* counts, and how many are unfilled.
+def sql_currencies(conn: Any, dialect: str, source: Source) -> tuple[list[str], int]:
+    """The distinct currencies of the purchases *source* counts, and whether some are unfilled.
 
     Unfilled: stored before the indexed totals existed (``migrate`` fills them).
-    One scan for both.
+    Index lookups only, never a scan of the purchases: the currencies stored
+    at all walked one at a time down their index, each kept if some counted
+    purchase has it; then one lookup per indexed field for a missing value.
     """
-    refunded = " OR o.f_refunded IS NULL" if source == "orders" else ""
-    rows = conn.execute(
-        "SELECT o.f_currency, SUM(CASE WHEN o.f_total IS NULL OR o.f_currency IS NULL"
-        f"{refunded} THEN 1 ELSE 0 END) FROM {_kind(source)} o WHERE {_where(source, 'o')} "
-        "GROUP BY o.f_currency"
-    ).fetchall()
-    return sorted(r[0] for r in rows if r[0] is not None), sum(int(r[1]) for r in rows)
+    ph = "%s" if dialect == "PostgreSQL" else "?"
+    kind, counted = _kind(source), _where(source, "o")
+    stored = [
+        r[0]
+        for r in conn.execute(
+            f"WITH RECURSIVE t(c) AS (SELECT MIN(f_currency) FROM {kind} UNION ALL "
+            f"SELECT (SELECT MIN(f_currency) FROM {kind} WHERE f_currency > t.c) FROM t "
+            "WHERE t.c IS NOT NULL) SELECT c FROM t WHERE c IS NOT NULL"
+        ).fetchall()
+    ]
+    codes = [
+        code
+        for code in stored
+        if conn.execute(
+            f"SELECT 1 FROM {kind} o WHERE o.f_currency = {ph} AND {counted} LIMIT 1", (code,)
+        ).fetchone()
+    ]
+    name = "order" if source == "orders" else "invoice"
+    fields = ("currency", "total", "refunded") if source == "orders" else ("currency", "total")
+    unfilled = sum(
+        1
+        for field in fields
+        if conn.execute(
+            f"SELECT 1 FROM {kind} o{_by(dialect, index_name(name, field))} "
+            f"WHERE o.f_{field} IS NULL AND {counted} LIMIT 1"
+        ).fetchone()
+    )
+    return sorted(codes), unfilled
 
 
-def _aggregate(purchases: str, ph: str, dialect: str) -> str:
-    """The per-customer statement over ``purchases`` (c, day, amount); binds end, cal x6.
+def _by(dialect: str, index: str) -> str:
+    """SQLite: walk *index* (its NULLs come first) rather than scan a covering one."""
+    return "" if dialect == "PostgreSQL" else f" INDEXED BY {index}"
 
-    One pass over the (customer, day) sums: the first day's sum comes with the
-    smallest day, as the minimum of ``(day, sum)`` pairs (an array on
-    PostgreSQL, fixed-width text on SQLite), so no second pass joins it back.
-    """
+
+def _day_sql(source: Source, dialect: str, alias: str) -> str:
+    """The column a purchase's local day is read from (orders: kept; invoices: issue date)."""
+    return f"{alias}.{DAY}" if source == "orders" else f"{alias}.f_issued_on"
+
+
+def _bound(source: Source, dialect: str, day: int) -> str:
+    """A day number as the literal the day column compares with."""
+    if source == "orders":
+        return str(int(day))
+    text = (_EPOCH + timedelta(days=int(day))).isoformat()
+    return f"DATE '{text}'" if dialect == "PostgreSQL" else f"'{text}'"
+
+
+def _number(source: Source, dialect: str, value: str) -> str:
+    """The day column's value as days since 1970-01-01."""
+    if source == "orders":
+        return value
     if dialect == "PostgreSQL":
-        first_amount = "(MIN(ARRAY[day::numeric, amount]))[2]"
+        return f"({value} - DATE '1970-01-01')"
+    return f"CAST(julianday({value}) - 2440587.5 AS INTEGER)"
+
+
+def summary_sql(source: Source, dialect: str, *, end_day: int, calibration_day: int) -> str:
+    """The per-customer statement; binds the currency twice.
+
+    One pass over the purchases in (customer, day) order, read from the
+    covering index: distinct days counted, first and last day, the sums of the
+    calibration and holdout purchases. The first day's sum (what the repeat
+    spend leaves out) is one index lookup per customer, not a second grouping.
+    """
+    ph = "%s" if dialect == "PostgreSQL" else "?"
+    kind = _kind(source)
+    day = _day_sql(source, dialect, "o")
+    end, cal = _bound(source, dialect, end_day), _bound(source, dialect, calibration_day)
+    amount, first_amount = _amount(source, "o"), _amount(source, "f")
+    where = f"{_where(source, 'o')} AND o.f_currency = {ph}"
+    first = (
+        f"(SELECT SUM({first_amount}) FROM {kind} f WHERE f.f_party_id = g.c "
+        f"AND {_day_sql(source, dialect, 'f')} = g.first AND f.f_currency = {ph} "
+        f"AND {_where(source, 'f')})"
+    )
+    if calibration_day >= end_day:  # no holdout: every purchase read is a calibration one
+        columns = f"""COUNT(DISTINCT {day}) AS n, MIN({day}) AS first, MAX({day}) AS last,
+    SUM({amount}) AS cal, 0 AS hn, 0 AS hs"""
     else:
-        first_amount = "CAST(substr(MIN(printf('%08d %d', day + 10000000, amount)), 10) AS INTEGER)"
-    return f"""
-WITH d AS (SELECT c, day, SUM(amount) AS amount FROM ({purchases}) p
-           WHERE day <= {ph} GROUP BY c, day)
-SELECT c,
-  SUM(CASE WHEN day <= {ph} THEN 1 ELSE 0 END),
-  MIN(day),
-  MAX(CASE WHEN day <= {ph} THEN day END),
-  SUM(CASE WHEN day <= {ph} THEN amount ELSE 0 END) - {first_amount},
-  SUM(CASE WHEN day > {ph} THEN 1 ELSE 0 END),
-  SUM(CASE WHEN day > {ph} THEN amount ELSE 0 END)
-FROM d
-GROUP BY c
-HAVING MIN(day) <= {ph}
-ORDER BY c"""
+        columns = f"""COUNT(DISTINCT CASE WHEN {day} <= {cal} THEN {day} END) AS n,
+    MIN({day}) AS first,
+    MAX(CASE WHEN {day} <= {cal} THEN {day} END) AS last,
+    SUM(CASE WHEN {day} <= {cal} THEN {amount} ELSE 0 END) AS cal,
+    COUNT(DISTINCT CASE WHEN {day} > {cal} THEN {day} END) AS hn,
+    SUM(CASE WHEN {day} > {cal} THEN {amount} ELSE 0 END) AS hs"""
+    return f"""SELECT g.c, g.n, {_number(source, dialect, "g.first")},
+  {_number(source, dialect, "g.last")}, g.cal - {first}, g.hn, g.hs
+FROM (SELECT o.f_party_id AS c, {columns}
+  FROM {kind} o WHERE {where} AND {day} <= {end}
+  GROUP BY o.f_party_id HAVING MIN({day}) <= {cal} ORDER BY o.f_party_id) g
+ORDER BY g.c"""
 
 
 def sql_summary_rows(
@@ -100,85 +175,43 @@ def sql_summary_rows(
     calibration_day: int,
 ) -> Iterator[SummaryRow]:
     """Per-customer rows of the summary, computed by the database (streamed)."""
-    ph = "%s" if dialect == "PostgreSQL" else "?"
-    kind = _kind(source)
-    where = f"{_where(source, 'o')} AND o.f_currency = {ph}"
-    amount = _amount(source, "o")
+    sql = summary_sql(source, dialect, end_day=end_day, calibration_day=calibration_day)
+    params = (currency, currency)
     if dialect == "PostgreSQL":
-        if source == "orders":
-            offset = _pg_offset_expression(conn)
-            day = f"floor((extract(epoch FROM o.f_placed_at) + {offset}) / 86400)::int"
-        else:
-            day = "(o.f_issued_on - DATE '1970-01-01')"
-        purchases = (
-            f"SELECT o.f_party_id AS c, {day} AS day, {amount} AS amount FROM {kind} o "
-            + (
-                "LEFT JOIN (SELECT id, data->>'time_zone' AS zone FROM rc_rec_party OFFSET 0) pt "
-                "ON pt.id = o.f_party_id "
-                if source == "orders"
-                else ""
-            )
-            + f"WHERE {where}"
-        )
-    elif source == "orders":
-        offset = _offset_expression(conn)  # compares the stored text: no second parse
-        seconds = "CAST(strftime('%s', substr(o.f_placed_at, 1, 19)) AS INTEGER)"
-        purchases = (
-            f"SELECT o.f_party_id AS c, ({seconds} + {offset} + {_EPOCH_DAY_OFFSET * 86400}) "
-            f"/ 86400 - {_EPOCH_DAY_OFFSET} AS day, {amount} AS amount "
-            f"FROM {kind} o LEFT JOIN {_PARTY_TABLE} pz ON pz.party = o.f_party_id "
-            f"WHERE {where}"
-        )
-    else:
-        purchases = (
-            "SELECT o.f_party_id AS c, "
-            "CAST(julianday(o.f_issued_on) - 2440587.5 AS INTEGER) AS day, "
-            f"{amount} AS amount FROM {kind} o WHERE {where}"
-        )
-    cal = calibration_day
-    params = (currency, end_day, cal, cal, cal, cal, cal, cal)
-    if dialect == "PostgreSQL":
-        with conn.transaction():  # room to hash the days in memory, for this statement only
-            conn.execute("SET LOCAL work_mem = '256MB'")
-            cursor = conn.execute(_aggregate(purchases, ph, dialect), params)
+        with conn.transaction():  # room for the distinct days, for this statement only
+            conn.execute("SET LOCAL work_mem = '64MB'")
+            cursor = conn.execute(sql, params)
             while rows := cursor.fetchmany(10_000):
                 yield from rows
     else:
-        cursor = conn.execute(_aggregate(purchases, ph, dialect), params)
+        cursor = conn.execute(sql, params)
         while rows := cursor.fetchmany(10_000):
             yield from rows
-    if dialect != "PostgreSQL" and source == "orders":
-        conn.execute(f"DROP TABLE IF EXISTS {_PARTY_TABLE}")
 
 
-# -- SQLite: the zones' offsets -----------------------------------------------------
+# -- the zones' offsets (for filling the days) ------------------------------------------
 
 
-def _offset_expression(conn: Any) -> str:
-    """Each party's zone in a temporary table; the SQL of the offset in force at ``s``.
+def order_span(conn: Any, where: str) -> Sequence[Any]:
+    """The first and last instant of the orders matching *where* (alias ``o``)."""
+    row: Sequence[Any] = conn.execute(
+        f"SELECT MIN(o.f_placed_at), MAX(o.f_placed_at) FROM rc_rec_order o WHERE {where}"
+    ).fetchone()
+    return row
 
-    The offsets over the orders' span become one ``CASE`` on the zone name with
-    the transitions as text literals the stored instants compare against
-    (stored as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, they sort as text):
-    cheaper per row than a range join, and the instant is parsed only once.
+
+def offset_case(zones: Sequence[str], span: Sequence[Any], column: str, dialect: str) -> str:
+    """``CASE column WHEN zone THEN CASE WHEN o.f_placed_at < stop THEN offset ...``.
+
+    The stops are literals the stored instants compare with: ``timestamptz`` on
+    PostgreSQL, the stored text's prefix on SQLite (stored as
+    ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``, instants sort as text), so no row's
+    instant is parsed twice.
     """
-    conn.execute(f"DROP TABLE IF EXISTS {_PARTY_TABLE}")
-    conn.execute(f"CREATE TABLE {_PARTY_TABLE} (party TEXT PRIMARY KEY, zone TEXT NOT NULL)")
-    conn.execute(
-        f"INSERT INTO {_PARTY_TABLE} (party, zone) "
-        "SELECT id, json_extract(data, '$.time_zone') FROM rc_rec_party "
-        "WHERE json_extract(data, '$.time_zone') IS NOT NULL "
-        "AND json_extract(data, '$.time_zone') <> 'UTC'"
-    )
-    zones = [r[0] for r in conn.execute(f"SELECT DISTINCT zone FROM {_PARTY_TABLE}")]
-    span = conn.execute("SELECT MIN(f_placed_at), MAX(f_placed_at) FROM rc_rec_order").fetchone()
-    return _offset_case(zones, span, "pz.zone", lambda stop: f"'{_iso(stop)}'")
 
+    def literal(stop: int) -> str:
+        return f"TIMESTAMPTZ '{_iso(stop)}+00'" if dialect == "PostgreSQL" else f"'{_iso(stop)}'"
 
-def _offset_case(
-    zones: Sequence[str], span: Sequence[Any], column: str, literal: Callable[[int], str]
-) -> str:
-    """``CASE column WHEN zone THEN CASE WHEN o.f_placed_at < literal(stop) THEN offset ...``."""
     zones = [z for z in zones if z and z != "UTC"]
     if not zones or span[0] is None:
         return "0"
@@ -199,16 +232,6 @@ def _offset_case(
             f"WHEN '{quoted}' THEN " + (f"CASE {steps} ELSE {last} END" if steps else last)
         )
     return f"COALESCE(CASE {column} {' '.join(cases)} END, 0)"
-
-
-def _pg_offset_expression(conn: Any) -> str:
-    """The offset CASE for PostgreSQL: transitions as ``timestamptz`` literals."""
-    zones = [
-        r[0]
-        for r in conn.execute("SELECT DISTINCT data->>'time_zone' FROM rc_rec_party").fetchall()
-    ]
-    span = conn.execute("SELECT MIN(f_placed_at), MAX(f_placed_at) FROM rc_rec_order").fetchone()
-    return _offset_case(zones, span, "pt.zone", lambda stop: f"TIMESTAMPTZ '{_iso(stop)}+00'")
 
 
 def _iso(seconds: int) -> str:

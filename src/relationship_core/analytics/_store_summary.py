@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from relationship_core.analytics._data import TimeUnit, TimeUnitLike
+from relationship_core.analytics._store_days import needs_preparing, prepare
 from relationship_core.analytics._store_sql import (
     Source,
     SummaryRow,
@@ -110,7 +111,12 @@ def store_customer_summary(
     end_day, cal_day = (end - _EPOCH).days, (cal - _EPOCH).days
     if dialect in ("SQLite", "PostgreSQL"):
         with backend._reader() as conn:
-            codes, unfilled = sql_currencies(conn, source)
+            stale = needs_preparing(conn, dialect, source)
+        if stale:  # first summary on this store, or orders stored since the last one
+            with backend._writer() as conn:
+                prepare(conn, dialect)
+        with backend._snapshot() as conn:
+            codes, unfilled = sql_currencies(conn, dialect, source)
             if unfilled:
                 raise SchemaError(
                     f"some {source} were stored before their totals were indexed; "
@@ -182,8 +188,15 @@ def _money(values: Sequence[object]) -> npt.NDArray[np.float64]:
     Each value is rounded once (whole millionths below 2**53 convert exactly, and
     the division by 10**6 rounds correctly), so every path gives the same floats.
     """
-    if all(type(v) is int and abs(v) < 2**53 for v in values):
-        return np.asarray(values, dtype=np.float64) / 1e6
+    if not values:
+        return np.zeros(0, dtype=np.float64)
+    if set(map(type, values)) == {int}:  # one C-level pass to tell the common case
+        try:
+            whole = np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            whole = None
+        if whole is not None and int(whole.min()) > -(2**53) and int(whole.max()) < 2**53:
+            return whole.astype(np.float64) / 1e6
     return np.array(
         [v / 1_000_000 if type(v) is int else float(v or 0) for v in values],  # type: ignore[arg-type]
         dtype=np.float64,
