@@ -172,3 +172,14 @@ def test_events_of_an_aggregate_whose_list_was_set_by_hand_are_still_seen() -> N
         assert crm.repository(rc.Interaction).get("i-x-2").engagement_id == "e9"
     finally:
         crm.close()
+
+
+def test_events_added_by_insert_or_plus_equals_are_noted() -> None:
+    from relationship_core._domain.events import Recorded, noting
+
+    with noting() as touched:
+        events = Recorded()
+        events.insert(0, Nudged(aggregate_id="a", occurred_at=T0, target=0, hop=0))
+        events += [Nudged(aggregate_id="b", occurred_at=T0, target=0, hop=0)]
+    assert [e is events for e in touched] == [True, True]
+    assert len(events) == 2

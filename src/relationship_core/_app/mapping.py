@@ -200,10 +200,12 @@ class KindMapping(Generic[T]):
     ) -> Write:
         """A write storing *obj* over the version the caller read (by *actor*, at *at*, if given)."""
         document = data if data is not None else self.unstructure(obj)
-        if actor is not None:
-            document = {**document, ACTOR_KEY: actor.to_dict()}
-        if at is not None:
-            document = {**document, WRITTEN_AT_KEY: require_aware("at", at).isoformat()}
+        if actor is not None or at is not None:
+            document = dict(document)  # the caller's dict (a snapshot, maybe) stays as it is
+            if actor is not None:
+                document[ACTOR_KEY] = actor.to_dict()
+            if at is not None:
+                document[WRITTEN_AT_KEY] = require_aware("at", at).isoformat()
         return Write(
             self.kind,
             self.id_of(obj),

@@ -15,7 +15,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, SupportsIndex, TypeVar
 
 import attrs
 
@@ -126,6 +126,14 @@ class Recorded(list[DomainEvent]):
     def extend(self, events: Iterable[DomainEvent]) -> None:
         super().extend(events)
         _note(self)
+
+    def insert(self, index: SupportsIndex, event: DomainEvent) -> None:
+        super().insert(index, event)
+        _note(self)
+
+    def __iadd__(self, events: Iterable[DomainEvent]) -> Self:  # type: ignore[override,misc]
+        self.extend(events)
+        return self
 
 
 _sinks = threading.local()
