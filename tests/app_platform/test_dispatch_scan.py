@@ -21,6 +21,7 @@ import relationship_core as rc
 from relationship_core import DomainEvent, Engagement, EventHandlerSpec, ManualClock, Person
 from relationship_core._app import scan as scan_module
 from relationship_core._app.uow import UnitOfWork
+from relationship_core.exceptions import ValidationError
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 ENGAGEMENTS = 6
@@ -183,3 +184,23 @@ def test_events_added_by_insert_or_plus_equals_are_noted() -> None:
         events += [Nudged(aggregate_id="b", occurred_at=T0, target=0, hop=0)]
     assert [e is events for e in touched] == [True, True]
     assert len(events) == 2
+
+
+def test_is_new_tells_added_from_stored_and_refuses_what_is_no_id() -> None:
+    crm, _ = _store("memory://", [])
+    try:
+        ada = next(iter(crm.parties.iterate()))
+        with crm.unit_of_work() as uow:
+            uow.engagements.get("e0")
+            late = uow.add(
+                Engagement.start(
+                    ada, kind="customer", acquired_on=date(2026, 1, 5), at=T0, support_team="desk"
+                )
+            )
+            assert uow.is_new("engagement", late.id)
+            assert not uow.is_new("engagement", "e0")
+            assert not uow.is_new("engagement", "never-seen")
+            with pytest.raises(ValidationError, match="id"):
+                uow.is_new("engagement", ["e0"])  # type: ignore[arg-type]
+    finally:
+        crm.close()

@@ -165,6 +165,9 @@ class UnitOfWork:
         Handlers use it to skip work only a stored record can need, such as
         cancelling the jobs of a record that has none yet.
         """
+        for name, value in (("kind", kind), ("id", id)):
+            if not isinstance(value, str):
+                raise ValidationError(name, value, "expected a str")
         entry = self._entries.get((kind, id))
         return entry is not None and entry.version is None and not entry.deleted
 
