@@ -42,12 +42,14 @@ from relationship_core.analytics._data import (  # noqa: E402 - after the extra 
     TimeUnit,
     calibration_holdout_summary,
     customer_summary,
+)
+from relationship_core.analytics._protocol import TransactionModel  # noqa: E402
+from relationship_core.analytics._store_summary import store_customer_summary  # noqa: E402
+from relationship_core.analytics._transactions import (  # noqa: E402
     transactions_from_invoices,
     transactions_from_orders,
     transactions_from_store,
 )
-from relationship_core.analytics._protocol import TransactionModel  # noqa: E402
-from relationship_core.analytics._store_summary import store_customer_summary  # noqa: E402
 from relationship_core.analytics._validation import HoldoutReport, holdout_report  # noqa: E402
 from relationship_core.analytics.datasets import load_cdnow_sample  # noqa: E402
 from relationship_core.analytics.plots import (  # noqa: E402
