@@ -24,7 +24,7 @@ from relationship_core._storage.protocols import JobControlTransaction, require_
 from relationship_core.exceptions import ConflictError, ValidationError
 
 if TYPE_CHECKING:
-    from relationship_core._app.facade import CRM
+    from relationship_core._app.session import OpenStore
     from relationship_core._app.uow import UnitOfWork
 
 __all__ = ["Consumer", "ConsumerHandler"]
@@ -41,7 +41,7 @@ class Consumer:
         name: The consumer's name: its position is stored under it.
     """
 
-    def __init__(self, crm: CRM, name: str) -> None:
+    def __init__(self, crm: OpenStore, name: str) -> None:
         require_store("crm", crm)
         self.backend = require_job_control(crm.backend)
         self.crm = crm

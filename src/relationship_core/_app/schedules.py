@@ -45,7 +45,7 @@ from relationship_core._work.recurrence import (
 from relationship_core.exceptions import ConflictError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    from relationship_core._app.facade import CRM
+    from relationship_core._app.session import OpenStore
     from relationship_core._app.uow import UnitOfWork
 
 __all__ = [
@@ -341,7 +341,7 @@ def new_schedule(
 class Schedules:
     """``crm.schedules``: start, cancel and list durable schedules."""
 
-    def __init__(self, crm: CRM) -> None:
+    def __init__(self, crm: OpenStore) -> None:
         require_store("crm", crm)
         self._crm = crm
 

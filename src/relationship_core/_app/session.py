@@ -5,20 +5,25 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from relationship_core._app.bus import EventBus
 from relationship_core._app.envelope import EventTypes
-from relationship_core._app.mapping import MappingRegistry
+from relationship_core._app.logs import EventLog
+from relationship_core._app.mapping import KindMapping, MappingRegistry
 from relationship_core._domain.actor import Actor
+from relationship_core._domain.clock import Clock
 from relationship_core._domain.events import DomainEvent
 from relationship_core._storage.contract import NewJob
 from relationship_core._storage.protocols import StorageBackend
 
 if TYPE_CHECKING:
+    from relationship_core._app.repository import Repository
     from relationship_core._app.uow import UnitOfWork
 
-__all__ = ["JobRule", "Known", "Session"]
+__all__ = ["JobRule", "Known", "OpenStore", "Session"]
+
+T = TypeVar("T")
 
 #: Deprecated (0.2) outbox hook: the jobs a batch of committed domain events causes.
 JobRule = Callable[[Sequence[DomainEvent]], Iterable[NewJob]]
@@ -112,4 +117,39 @@ class Session(Protocol):
 
     def unit_of_work(self, actor: Actor | None = None) -> UnitOfWork:
         """A new unit of work."""
+        ...
+
+
+class OpenStore(Session, Protocol):
+    """What the store's own services (schedules, consumers) use of `CRM`.
+
+    Named here so those services, which the facade hands out, need not import it.
+    """
+
+    @property
+    def clock(self) -> Clock:
+        """Where "now" comes from."""
+        ...
+
+    @property
+    def events(self) -> EventLog:
+        """The event log."""
+        ...
+
+    @overload
+    def repository(self, kind: KindMapping[T]) -> Repository[T]: ...
+    @overload
+    def repository(self, kind: str) -> Repository[Any]: ...
+    def repository(self, kind: str | KindMapping[Any]) -> Repository[Any]:
+        """The repository of *kind*."""
+        ...
+
+    def unit_of_work(
+        self,
+        actor: Actor | None = None,
+        *,
+        causation_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> UnitOfWork:
+        """A new unit of work, caused by (and correlated with) another event if given."""
         ...
