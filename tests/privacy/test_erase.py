@@ -12,7 +12,7 @@ from relationship_core._billing.invoices import Invoice
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.parties import Person
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import _all
+from relationship_core._privacy.party_records import all_records
 from relationship_core.exceptions import NotFoundError, ValidationError
 from relationship_core.privacy import ERASED, erase_party, erasures, export_party, history
 
@@ -23,7 +23,7 @@ def _everything(crm: CRM) -> str:
     """Every record, event and job of the store, as one lower-cased text."""
     parts = []
     for mapping in crm.registry:
-        for rec in _all(crm.backend, mapping.kind):
+        for rec in all_records(crm.backend, mapping.kind):
             indexed = {k: str(v) for k, v in rec.indexed.items()}
             parts.append(json.dumps([rec.id, rec.data, indexed], ensure_ascii=False))
     parts.extend(json.dumps([e.aggregate_id, e.data]) for e in raw.all_events(crm.backend))

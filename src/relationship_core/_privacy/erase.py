@@ -17,40 +17,34 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
 import attrs
 
-from relationship_core._app.deletion import deleted_event, referring_records
+from relationship_core._app.deletion import deleted_event
 from relationship_core._app.mapping import KindMapping
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.validators import check_text
 from relationship_core._plugins.manager import PluginManager, get_plugin_manager
 from relationship_core._privacy import raw
+from relationship_core._privacy.party_records import (
+    about_party,
+    all_records,
+    subject_of,
+    versions_about,
+)
 from relationship_core._privacy.scrub import Subject, blank, scrub
 from relationship_core._privacy.spec import RedactorSpec
-from relationship_core._storage.contract import Delete, Job, Query, Record, StoredEvent, Write
+from relationship_core._storage.contract import Delete, Job, Record, StoredEvent, Write
 from relationship_core._storage.protocols import (
     JobControlTransaction,
-    StorageBackend,
     VersionedTransaction,
 )
-from relationship_core._storage.versions import StoredVersion
-from relationship_core.exceptions import NotFoundError, ValidationError
+from relationship_core.exceptions import ValidationError
 
-__all__ = [
-    "ErasureReport",
-    "PartyErased",
-    "about_party",
-    "erase_party",
-    "kept_versions",
-    "redactors",
-    "subject_of",
-    "versions_about",
-]
+__all__ = ["ErasureReport", "PartyErased", "erase_party", "redactors"]
 
 _ENVELOPE = "_envelope"
 
@@ -117,101 +111,6 @@ def redactors(plugins: PluginManager | None = None) -> dict[str, RedactorSpec]:
         "redactor", "relationship_core_redactors", RedactorSpec, lambda s: [s.kind]
     )
     return {kind: named.get(kind) for kind in named.names()}
-
-
-def subject_of(crm: Any, party_id: str) -> tuple[Record, Subject]:
-    """The party's record and what identifies it (``NotFoundError`` when there is none)."""
-    check_text("party_id", party_id)
-    record = crm.backend.get_many("party", [party_id]).get(party_id)
-    if record is None:
-        raise NotFoundError("party", party_id)
-    mapping = crm.registry.get("party")
-    texts: list[str] = []
-    phones: list[str] = []
-    # Old versions too: an address the party had once is theirs as much as today's.
-    for rec in [*(v.as_record() for v in kept_versions(crm.backend, "party", party_id)), record]:
-        try:
-            doc = mapping.upgrade(rec)
-        except (ValidationError, KeyError, TypeError, ValueError):
-            continue
-        for text in [str(doc.get("name") or ""), *(str(e) for e in doc.get("emails") or ())]:
-            if text not in texts:
-                texts.append(text)
-        if doc.get("phone") and str(doc["phone"]) not in phones:
-            phones.append(str(doc["phone"]))
-    return record, Subject.of(party_id, texts, phones)
-
-
-def versions_about(crm: Any, subject: Subject, ids: set[str]) -> set[tuple[str, str]]:
-    """``(kind, id)`` of every record with a kept version naming the party or its records.
-
-    Found by reading every kept version (like the event log): a record deleted
-    since, or one that mentioned the party only before an edit, is found too.
-    """
-    backend = crm.backend
-    if "versions" not in getattr(backend, "capabilities", ()):
-        return set()
-    found: set[tuple[str, str]] = set()
-    after = 0
-    while page := backend.read_versions(after, 500):
-        for v in page:
-            text = json.dumps(v.data, ensure_ascii=False)
-            if (
-                v.id in ids
-                or subject.party_id in text
-                or subject.mentioned_in(text)
-                or subject.mentioned_in(v.id)
-            ):
-                found.add((v.kind, v.id))
-        after = page[-1].seq
-    return found
-
-
-def kept_versions(backend: Any, kind: str, rid: str) -> list[StoredVersion]:
-    """The kept old versions of one record (none on a backend without ``versions``)."""
-    if "versions" not in getattr(backend, "capabilities", ()):
-        return []
-    return list(backend.versions(kind, rid))
-
-
-def _all(backend: StorageBackend, kind: str) -> Iterator[Record]:
-    after = None
-    while True:
-        page = backend.query(Query(kind, (), limit=500, after=after))
-        yield from page.records
-        if page.next_cursor is None:
-            return
-        after = page.next_cursor
-
-
-def about_party(
-    crm: Any, subject: Subject
-) -> tuple[dict[tuple[str, str], Record], dict[tuple[str, str], Record]]:
-    """Records about the party (references followed, or naming its id) and others mentioning it."""
-    backend, registry = crm.backend, crm.registry
-    about: dict[tuple[str, str], Record] = {}
-    todo = [("party", subject.party_id)]
-    while todo:
-        kind, rid = todo.pop()
-        for mapping, record, _field in referring_records(backend, registry, kind, rid):
-            key = (mapping.kind, record.id)
-            if mapping.kind != "party" and key not in about:
-                about[key] = record
-                todo.append(key)
-    mentions: dict[tuple[str, str], Record] = {}
-    for mapping in registry:
-        for record in _all(backend, mapping.kind):
-            key = (mapping.kind, record.id)
-            if key in about:
-                continue
-            text = json.dumps(record.data, ensure_ascii=False)
-            if (record.id == subject.party_id and mapping.kind == "party") or (
-                subject.party_id in text and mapping.kind != "party"
-            ):
-                about[key] = record
-            elif subject.mentioned_in(text) or subject.mentioned_in(record.id):
-                mentions[key] = record
-    return about, mentions
 
 
 def _pseudo_key(key: str | None, subject: Subject) -> str | None:
@@ -418,7 +317,7 @@ def _mentioning_ids(
     for kind, spec in specs.items():
         if not spec.mentions or kind not in crm.registry:
             continue
-        for record in _all(crm.backend, kind):
+        for record in all_records(crm.backend, kind):
             key = (kind, record.id)
             if key in about or key in mentions:
                 continue

@@ -18,7 +18,12 @@ from typing import Any
 import attrs
 
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import about_party, kept_versions, subject_of, versions_about
+from relationship_core._privacy.party_records import (
+    about_party,
+    kept_versions,
+    subject_of,
+    versions_about,
+)
 
 __all__ = ["FORMAT", "PartyExport", "export_party"]
 

@@ -22,7 +22,7 @@ from relationship_core._app.mapping import ACTOR_KEY, WRITTEN_AT_KEY, KindMappin
 from relationship_core._domain.actor import Actor
 from relationship_core._domain.events import DomainEvent
 from relationship_core._domain.validators import check_text
-from relationship_core._privacy.erase import _all
+from relationship_core._privacy.party_records import all_records
 from relationship_core._privacy.similar import NAME_SIMILARITY, normalise_name, similar_groups
 from relationship_core._storage.contract import Delete, Record, Write
 from relationship_core._storage.protocols import JobControlTransaction
@@ -75,7 +75,7 @@ def duplicates(
     mapping: KindMapping[Any] = crm.registry.get("party")
     names: dict[str, str] = {}
     organisations: dict[str, list[str]] = {}
-    for record in _all(crm.backend, "party"):
+    for record in all_records(crm.backend, "party"):
         doc = mapping.upgrade(record)
         names[record.id] = normalise_name(str(doc.get("name") or ""))
         contacts = [str(c.get("person_id")) for c in doc.get("contacts") or ()]

@@ -39,7 +39,8 @@ from relationship_core._domain.timeutil import require_aware
 from relationship_core._domain.validators import check_text
 from relationship_core._plugins.manager import PluginManager
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import _all, redactors
+from relationship_core._privacy.erase import redactors
+from relationship_core._privacy.party_records import all_records
 from relationship_core._privacy.scrub import Subject, blank
 from relationship_core._privacy.spec import RedactorSpec
 from relationship_core._rules.audit import RULE_AUDITS
@@ -176,7 +177,7 @@ def _record_writes(
 ) -> list[Write]:
     mapping: KindMapping[Any] = crm.registry.get(policy.kind)
     out = []
-    for record in _all(crm.backend, policy.kind):
+    for record in all_records(crm.backend, policy.kind):
         doc = mapping.upgrade(record)
         if not _older(doc, policy.age_field, cutoff):
             continue
