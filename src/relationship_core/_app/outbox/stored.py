@@ -164,6 +164,10 @@ NOTIFICATIONS: KindMapping[StoredNotification] = KindMapping(
         "status": ("str", lambda n: n.status),
         "created_at": ("datetime", lambda n: n.created_at),
     },
+    # Outbox bookkeeping, rewritten by every delivery: a replaced version would be a second
+    # copy of the rendered message (its text and payload) per status change, and it cost a
+    # third of the delivery's commit. The trail is the record itself and its job.
+    versions=False,
 )
 
 ENDPOINTS: KindMapping[Endpoint] = KindMapping(
