@@ -43,6 +43,14 @@ class Known:
 
     def remember(self, obj: object, version: int) -> None:
         key = id(obj)
+        hit = self._by_obj.get(key)
+        if hit is not None and hit[0]() is obj:
+            # Known already (every commit re-remembers what it wrote): keep its
+            # reference and callback, just move the version; no new weakref.
+            with self._lock:
+                if self._by_obj.get(key) is hit:
+                    self._by_obj[key] = (hit[0], version)
+                    return
 
         def forget(dead: weakref.ref[Any]) -> None:
             with self._lock:

@@ -24,6 +24,14 @@ class CycleUnit(enum.Enum):
 
 
 @lru_cache(maxsize=65536)
+def _boundary(anchor: date, unit: CycleUnit, count: int, k: int) -> date:
+    """``anchor + k cycles``, cached: relativedelta arithmetic was 8% of a batched billing run
+    (every retainer asks for the same few boundaries, and dates are immutable)."""
+    result: date = anchor + _offset(unit, count, k)
+    return result
+
+
+@lru_cache(maxsize=65536)
 def _offset(unit: CycleUnit, count: int, k: int) -> relativedelta:
     # Offsets are cached: the biller asks for the same few hundred over and over.
     if unit is CycleUnit.WEEK:
@@ -100,7 +108,7 @@ class BillingCycle:
         Never chained from the previous boundary, so a month-end anchor never
         drifts (chaining from 31 January would settle on the 28th or 29th).
         """
-        return anchor + _offset(self.unit, self.count, k)
+        return _boundary(anchor, self.unit, self.count, k)
 
     @property
     def periods_per_year(self) -> tuple[int, int]:
