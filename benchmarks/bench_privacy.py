@@ -25,7 +25,7 @@ from pathlib import Path
 
 import relationship_core as rc
 from relationship_core._privacy import raw
-from relationship_core._privacy.erase import _all
+from relationship_core._privacy.party_records import all_records
 from relationship_core.privacy import erase_party
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -55,7 +55,7 @@ def fill(crm: rc.CRM, people: int) -> list[str]:
 def full_read(crm: rc.CRM) -> int:
     size = 0
     for mapping in crm.registry:
-        for record in _all(crm.backend, mapping.kind):
+        for record in all_records(crm.backend, mapping.kind):
             size += len(json.dumps(record.data))
     for event in raw.all_events(crm.backend):
         size += len(json.dumps(event.data))
