@@ -27,6 +27,7 @@ from relationship_core._billing.invoices import (
 from relationship_core._billing.lines import LineItem, LineKind, sum_lines
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._billing.orders import ORDER_TRANSITIONS, Order, OrderStatus, Refund
+from relationship_core._serialize import structure, unstructure
 from relationship_core.exceptions import InvalidTransitionError, ValidationError
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -123,6 +124,18 @@ def test_totals_never_lose_a_cent(
         assert line.discount is not None
         exact = line.gross.amount - line.discount.amount
         assert abs(line.net.amount - exact) <= half
+
+
+def test_cached_totals_follow_new_lines_and_are_never_stored() -> None:
+    invoice = Invoice("I", "P", "EUR", (LineItem("x", 1, eur("1.00")),))
+    assert invoice.total == eur("1.00")
+    invoice.add_line(LineItem("y", 2, eur("0.50")))
+    assert invoice.total == eur("2.00") == sum_lines(invoice.lines, invoice.currency)[2]
+    document = unstructure(invoice)
+    assert not any("sums" in key for key in document)
+    assert structure(document, Invoice) == invoice
+    placed = order()  # orders keep no cache: summed on every read, without raising
+    assert placed.total == placed.total == eur("25.00")
 
 
 # -- numbering -------------------------------------------------------------------------------

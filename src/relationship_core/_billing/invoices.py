@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import attrs
 
@@ -20,7 +19,7 @@ from relationship_core._billing.events import (
     InvoiceVoided,
     PaymentReceived,
 )
-from relationship_core._billing.lines import LineItem, LineTotals, totals_field
+from relationship_core._billing.lines import LineItem, LineSums, LineTotals, totals_field
 from relationship_core._billing.numbering import InvoiceNumberSequence
 from relationship_core._domain.business import DEFAULT_BUSINESS
 from relationship_core._domain.currency import Currency
@@ -187,7 +186,7 @@ class Invoice(LineTotals, EventRecorder):
     credited: Money = attrs.field(default=attrs.Factory(_zero_in_currency, takes_self=True))
     business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
-    _sums: Any = totals_field()
+    _sums: LineSums | None = totals_field()
 
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)
@@ -423,7 +422,7 @@ class CreditNote(LineTotals, EventRecorder):
     issued_on: date | None = None
     business: str = DEFAULT_BUSINESS
     _events: list[DomainEvent] = events_field()
-    _sums: Any = totals_field()
+    _sums: LineSums | None = totals_field()
 
     def __attrs_post_init__(self) -> None:
         _check_lines(self.lines, self.currency)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -215,6 +214,12 @@ def sum_lines(lines: tuple[LineItem, ...], currency: Currency) -> tuple[Money, M
     return net, tax, net + tax
 
 
+#: What a document caches its sums as: the lines and currency summed, and the sums.
+LineSums = tuple[tuple[LineItem, ...], Currency, tuple[Money, Money, Money]]
+
+_UNCACHED = object()  # what a document class without the ``_sums`` field reads as
+
+
 def totals_field() -> Any:
     """The attrs field a `LineTotals` document caches its sums in (not stored, compared, shown)."""
     return attrs.field(default=None, init=False, repr=False, eq=False)
@@ -239,12 +244,14 @@ class LineTotals:
 
     def _line_sums(self) -> tuple[Money, Money, Money]:
         lines, currency = self.lines, self.currency
-        cached = getattr(self, "_sums", None)
+        found = getattr(self, "_sums", _UNCACHED)
+        if found is _UNCACHED:  # a document without the field (an order): summed every time
+            return sum_lines(lines, currency)
+        cached = cast("LineSums | None", found)
         if cached is not None and cached[0] is lines and cached[1] is currency:
-            return cached[2]  # type: ignore[no-any-return]
+            return cached[2]
         sums = sum_lines(lines, currency)
-        with contextlib.suppress(AttributeError):  # a class without the field: no cache
-            object.__setattr__(self, "_sums", (lines, currency, sums))
+        object.__setattr__(self, "_sums", (lines, currency, sums))
         return sums
 
     @property
